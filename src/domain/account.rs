@@ -1,0 +1,94 @@
+//! Account paths of the provincial chart, e.g. `budget:NQ68:842`.
+//!
+//! Flows: an allocation moves `appropriation:P` → `budget:P:D`; an approval moves
+//! `budget:P:D` → `payable:P:D:C` per beneficiary; a payment moves
+//! `payable:P:D:C` → `disbursed:P:D:C` per beneficiary; a donation moves
+//! `donations:F` → `fund:F`. So a beneficiary's outstanding is its `payable`
+//! balance, paid is its `disbursed` balance, and approved is their sum.
+
+use super::program::Code;
+use serde::Serialize;
+
+pub const ACCOUNT_PATH_LEN_MAX: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AccountPath(String);
+
+impl AccountPath {
+    pub fn parse(text: &str) -> Result<AccountPath, String> {
+        if text.is_empty() || text.len() > ACCOUNT_PATH_LEN_MAX {
+            return Err(format!(
+                "account path must be 1 to {ACCOUNT_PATH_LEN_MAX} characters"
+            ));
+        }
+        for segment in text.split(':') {
+            Code::parse(segment).map_err(|e| format!("account '{text}': {e}"))?;
+        }
+        Ok(AccountPath(text.to_string()))
+    }
+
+    fn join(parts: &[&str]) -> AccountPath {
+        // Callers pass parsed codes only, so the result is a valid path.
+        AccountPath(parts.join(":"))
+    }
+
+    pub fn appropriation(program: &str) -> AccountPath {
+        Self::join(&["appropriation", program])
+    }
+    pub fn budget(program: &str, district: &str) -> AccountPath {
+        Self::join(&["budget", program, district])
+    }
+    pub fn payable(program: &str, district: &str, category: &str) -> AccountPath {
+        Self::join(&["payable", program, district, category])
+    }
+    pub fn disbursed(program: &str, district: &str, category: &str) -> AccountPath {
+        Self::join(&["disbursed", program, district, category])
+    }
+    pub fn fund(fund: &str) -> AccountPath {
+        Self::join(&["fund", fund])
+    }
+    pub fn donations(fund: &str) -> AccountPath {
+        Self::join(&["donations", fund])
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn kind(&self) -> &str {
+        self.0.split(':').next().unwrap_or("")
+    }
+
+    /// Segment `index` (0 = kind): for `payable:P:D:C`, 1 = program, 2 = district, 3 = category.
+    pub fn segment(&self, index: usize) -> Option<&str> {
+        self.0.split(':').nth(index)
+    }
+
+    /// Accounts whose balance must never go below zero: money not yet there cannot be spent.
+    pub fn must_not_go_negative(&self) -> bool {
+        matches!(self.kind(), "budget" | "fund" | "payable" | "disbursed")
+    }
+}
+
+impl std::fmt::Display for AccountPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_parses_paths() {
+        let path = AccountPath::payable("NQ68", "842", "tu-do");
+        assert_eq!(path.as_str(), "payable:NQ68:842:tu-do");
+        assert_eq!(path.kind(), "payable");
+        assert_eq!(path.segment(2), Some("842"));
+        assert_eq!(AccountPath::parse("payable:NQ68:842:tu-do"), Ok(path));
+        assert!(AccountPath::parse("budget::842").is_err());
+        assert!(AccountPath::parse("budget:NQ 68").is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! Money in Vietnamese đồng. VND has no minor unit, so a `Money` is always a
+//! whole number of đồng; it is stored as `BIGINT` and computed with checked
+//! arithmetic so that overflow is an error, never a wrap.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// Largest amount accepted anywhere: 10^15 đồng (one million tỷ), far above any
+/// province's budget and far below `i64::MAX`, so sums of many amounts stay exact.
+pub const MONEY_MAX_DONG: i64 = 1_000_000_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(Decimal);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("empty amount / số tiền trống")]
+    Empty,
+    #[error("'{0}' is not an amount / không phải số tiền")]
+    NotANumber(String),
+    #[error("'{0}' has a fractional đồng; VND has no minor unit / số tiền lẻ dưới 1 đồng")]
+    Fractional(String),
+    #[error("'{0}' is negative / số tiền âm")]
+    Negative(String),
+    #[error("'{0}' exceeds the limit of {MONEY_MAX_DONG} đồng / vượt giới hạn")]
+    TooLarge(String),
+    #[error("amount overflow / tràn số")]
+    Overflow,
+}
+
+impl Money {
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    /// Builds from whole đồng as stored in the database.
+    pub fn from_dong(dong: i64) -> Money {
+        Money(Decimal::from(dong))
+    }
+
+    /// Builds from a Decimal, refusing fractions and values past the limit.
+    pub fn from_decimal(value: Decimal) -> Result<Money, MoneyError> {
+        if !value.fract().is_zero() {
+            return Err(MoneyError::Fractional(value.to_string()));
+        }
+        let normalized = value.trunc();
+        if normalized.abs() > Decimal::from(MONEY_MAX_DONG) {
+            return Err(MoneyError::TooLarge(value.to_string()));
+        }
+        Ok(Money(normalized))
+    }
+
+    pub fn dong(self) -> i64 {
+        // Invariant: constructors keep |value| <= MONEY_MAX_DONG, integral.
+        self.0.to_i64().unwrap_or(i64::MAX)
+    }
+
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        let sum = self.0.checked_add(other.0).ok_or(MoneyError::Overflow)?;
+        Money::from_decimal(sum).map_err(|_| MoneyError::Overflow)
+    }
+
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        let difference = self.0.checked_sub(other.0).ok_or(MoneyError::Overflow)?;
+        Money::from_decimal(difference).map_err(|_| MoneyError::Overflow)
+    }
+
+    pub fn neg(self) -> Money {
+        Money(-self.0)
+    }
+
+    /// Parses what spreadsheets in Vietnam produce: `1.500.000`, `1,500,000`,
+    /// `1500000`, `1 500 000`, `1.500.000 đ`, `1500000,00`. A decimal part other
+    /// than zero is refused: VND has no minor unit.
+    pub fn parse(text: &str) -> Result<Money, MoneyError> {
+        let cleaned = strip_currency(text);
+        if cleaned.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        if cleaned.starts_with('-') {
+            return Err(MoneyError::Negative(text.trim().to_string()));
+        }
+        let digits_only: String = cleaned
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+            .collect();
+        if digits_only.is_empty()
+            || !digits_only
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        {
+            return Err(MoneyError::NotANumber(text.trim().to_string()));
+        }
+        let (integer, fraction) = split_decimal_part(&digits_only)
+            .ok_or_else(|| MoneyError::NotANumber(text.trim().to_string()))?;
+        if fraction.chars().any(|c| c != '0') {
+            return Err(MoneyError::Fractional(text.trim().to_string()));
+        }
+        if integer.is_empty() || integer.len() > 18 {
+            return Err(if integer.is_empty() {
+                MoneyError::NotANumber(text.trim().to_string())
+            } else {
+                MoneyError::TooLarge(text.trim().to_string())
+            });
+        }
+        let value: i64 = integer
+            .parse()
+            .map_err(|_| MoneyError::NotANumber(text.trim().to_string()))?;
+        if value > MONEY_MAX_DONG {
+            return Err(MoneyError::TooLarge(text.trim().to_string()));
+        }
+        Ok(Money::from_dong(value))
+    }
+
+    /// vi-VN grouping: `1.500.000`.
+    pub fn format_vi(self) -> String {
+        group_digits(self.dong(), '.')
+    }
+
+    /// Rounded to tỷ (10^9) with two decimals in vi-VN style: `455,55 tỷ`.
+    pub fn format_ty(self) -> String {
+        format!("{} tỷ", format_scaled(self.dong(), 1_000_000_000, 2))
+    }
+}
+
+/// JSON carries whole đồng as an integer: exact in every client.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.dong())
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.dong())
+    }
+}
+
+fn strip_currency(text: &str) -> &str {
+    let mut trimmed = text.trim();
+    for suffix in ["VNĐ", "VND", "vnđ", "vnd", "đồng", "Đồng", "đ", "Đ", "d"] {
+        if let Some(rest) = trimmed.strip_suffix(suffix) {
+            trimmed = rest.trim_end();
+            break;
+        }
+    }
+    trimmed
+}
+
+/// Splits `1.500.000,00` / `1,500,000.00` / `1.500.000` into integer digits and
+/// fraction digits. A separator is a thousands separator when every group after
+/// it has exactly three digits; a single trailing group of other length is a
+/// decimal part.
+fn split_decimal_part(text: &str) -> Option<(String, String)> {
+    let separators: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|(_, c)| *c == '.' || *c == ',')
+        .collect();
+    let Some(&(last_index, last_char)) = separators.last() else {
+        return Some((text.to_string(), String::new()));
+    };
+    let tail = &text[last_index + 1..];
+    let distinct_kinds = separators
+        .iter()
+        .map(|(_, c)| *c)
+        .collect::<std::collections::BTreeSet<_>>();
+    let last_is_decimal = if distinct_kinds.len() == 2 {
+        true
+    } else {
+        // One kind only: a decimal mark if it occurs once and its tail is not 3 digits.
+        separators.len() == 1 && tail.len() != 3
+    };
+    let (integer_part, fraction) = if last_is_decimal {
+        (&text[..last_index], tail.to_string())
+    } else {
+        (text, String::new())
+    };
+    let thousands = if last_is_decimal {
+        if distinct_kinds.len() == 2 {
+            if last_char == '.' {
+                ','
+            } else {
+                '.'
+            }
+        } else {
+            // No thousands separator in the integer part.
+            '\0'
+        }
+    } else {
+        last_char
+    };
+    let groups: Vec<&str> = if thousands == '\0' {
+        vec![integer_part]
+    } else {
+        integer_part.split(thousands).collect()
+    };
+    if groups.len() > 1 {
+        let first_ok = !groups[0].is_empty() && groups[0].len() <= 3;
+        let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+        if !first_ok || !rest_ok {
+            return None;
+        }
+    }
+    let integer: String = groups.concat();
+    if !integer.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((integer, fraction))
+}
+
+/// `1234567` → `1.234.567` with the given separator; negative values keep a sign.
+pub fn group_digits(value: i64, separator: char) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(separator);
+        }
+        grouped.push(digit);
+    }
+    if value < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// Formats `value / unit` rounded half-up to `decimals` places, vi-VN style
+/// (`.` groups thousands, `,` marks decimals): 455_550_000_000 / 10^9 → `455,55`.
+pub fn format_scaled(value: i64, unit: i64, decimals: u32) -> String {
+    let scaled = Decimal::from(value) / Decimal::from(unit);
+    let rounded =
+        scaled.round_dp_with_strategy(decimals, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let integer = rounded.trunc().to_i64().unwrap_or(0);
+    let fraction = (rounded.fract().abs() * Decimal::from(10_i64.pow(decimals)))
+        .round()
+        .to_i64()
+        .unwrap_or(0);
+    let mut text = group_digits(integer, '.');
+    if decimals > 0 && fraction != 0 {
+        let mut fraction_text = format!("{:0width$}", fraction, width = decimals as usize);
+        while fraction_text.ends_with('0') {
+            fraction_text.pop();
+        }
+        text.push(',');
+        text.push_str(&fraction_text);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spreadsheet_amounts() {
+        for text in [
+            "1.500.000",
+            "1,500,000",
+            "1500000",
+            "1 500 000",
+            "1.500.000 đ",
+            "1.500.000đ",
+            "1500000,00",
+            "1.500.000,00",
+            "1,500,000.00",
+            " 1500000 VNĐ ",
+        ] {
+            assert_eq!(Money::parse(text), Ok(Money::from_dong(1_500_000)), "{text}");
+        }
+        assert_eq!(Money::parse("500"), Ok(Money::from_dong(500)));
+        assert_eq!(Money::parse("1.500"), Ok(Money::from_dong(1_500)));
+    }
+
+    #[test]
+    fn refuses_fractional_dong() {
+        assert!(matches!(Money::parse("1500000,5"), Err(MoneyError::Fractional(_))));
+        assert!(matches!(Money::parse("1.500.000,50"), Err(MoneyError::Fractional(_))));
+        assert!(matches!(
+            Money::from_decimal(Decimal::new(15, 1)),
+            Err(MoneyError::Fractional(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_garbage_and_negative() {
+        assert!(matches!(Money::parse(""), Err(MoneyError::Empty)));
+        assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(Money::parse("1.50.000"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(Money::parse("-5"), Err(MoneyError::Negative(_))));
+        assert!(matches!(
+            Money::parse("99999999999999999999"),
+            Err(MoneyError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn checked_arithmetic_overflows_to_error() {
+        let max = Money::from_dong(MONEY_MAX_DONG);
+        assert_eq!(max.checked_add(Money::from_dong(1)), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::from_dong(5).checked_sub(Money::from_dong(7)),
+            Ok(Money::from_dong(-2))
+        );
+    }
+
+    #[test]
+    fn formats_vi_vn() {
+        assert_eq!(Money::from_dong(1_500_000).format_vi(), "1.500.000");
+        assert_eq!(Money::from_dong(455_548_000_000).format_ty(), "455,55 tỷ");
+        assert_eq!(Money::from_dong(8_600_000_000).format_ty(), "8,6 tỷ");
+        assert_eq!(Money::from_dong(70_000_000_000).format_ty(), "70 tỷ");
+        assert_eq!(group_digits(292_983, '.'), "292.983");
+    }
+}

@@ -1,0 +1,162 @@
+//! National ID numbers: the 12-digit CCCD (first three digits are the province
+//! of registration, `0` + the GSO province code) and the legacy 9-digit CMND.
+
+use super::admin_units;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct NationalId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NationalIdError {
+    #[error("national ID is empty / thiếu số CCCD/CMND")]
+    Empty,
+    #[error(
+        "'{0}' is in scientific notation: Excel turned the ID into a number and lost digits; \
+         format the column as Text and re-enter it / số CCCD bị Excel đổi sang dạng số mũ, mất chữ số"
+    )]
+    ScientificNotation(String),
+    #[error(
+        "'{0}' has 11 digits: Excel probably dropped the leading zero (did you mean 0{0}?); \
+         format the column as Text / số CCCD có 11 chữ số, có thể Excel đã bỏ số 0 đầu"
+    )]
+    LeadingZeroDropped(String),
+    #[error("'{0}' must be 12 digits (CCCD) or 9 digits (CMND) / số CCCD phải có 12 chữ số, CMND 9 chữ số")]
+    WrongLength(String),
+    #[error("'{0}' contains characters other than digits / số CCCD chỉ gồm chữ số")]
+    NotDigits(String),
+    #[error("'{value}': {code} is not a province code, so this is not a valid CCCD / mã tỉnh {code} không tồn tại")]
+    UnknownProvince { value: String, code: String },
+}
+
+/// Result of parsing: the ID, and whether spaces had to be removed (reported as a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedNationalId {
+    pub id: NationalId,
+    pub had_spaces: bool,
+}
+
+impl NationalId {
+    pub fn parse(text: &str) -> Result<NationalId, NationalIdError> {
+        Self::parse_lenient(text).map(|parsed| parsed.id)
+    }
+
+    /// Parses, accepting spaces inside the number (they lose nothing) but
+    /// refusing every kind of damage that lost digits.
+    pub fn parse_lenient(text: &str) -> Result<ParsedNationalId, NationalIdError> {
+        let trimmed = text.trim().trim_start_matches('\'');
+        if trimmed.is_empty() {
+            return Err(NationalIdError::Empty);
+        }
+        let upper = trimmed.to_ascii_uppercase();
+        if upper.contains('E') && upper.chars().any(|c| c.is_ascii_digit()) {
+            let looks_numeric = upper
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, 'E' | '+' | '-' | '.' | ','));
+            if looks_numeric {
+                return Err(NationalIdError::ScientificNotation(trimmed.to_string()));
+            }
+        }
+        let compact: String = trimmed
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{a0}' | '-' | '.'))
+            .collect();
+        let had_spaces = compact.len() != trimmed.len();
+        if !compact.chars().all(|c| c.is_ascii_digit()) {
+            return Err(NationalIdError::NotDigits(trimmed.to_string()));
+        }
+        match compact.len() {
+            12 => {
+                let code = &compact[1..3];
+                if !compact.starts_with('0') || !admin_units::is_province_code(code) {
+                    return Err(NationalIdError::UnknownProvince {
+                        value: compact.clone(),
+                        code: compact[..3].to_string(),
+                    });
+                }
+            }
+            9 => {}
+            11 => return Err(NationalIdError::LeadingZeroDropped(compact)),
+            _ => return Err(NationalIdError::WrongLength(compact)),
+        }
+        Ok(ParsedNationalId {
+            id: NationalId(compact),
+            had_spaces,
+        })
+    }
+
+    /// Trusted constructor for values read back from our own storage.
+    pub fn from_trusted(value: String) -> NationalId {
+        NationalId(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `084*******89`: province digits and the last two, for roles that need not see the ID.
+    pub fn masked(&self) -> String {
+        mask(&self.0)
+    }
+}
+
+/// Masks any stored ID string, keeping three leading and two trailing characters.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 5 {
+        return "*".repeat(chars.len());
+    }
+    let hidden = chars.len() - 5;
+    let mut masked: String = chars[..3].iter().collect();
+    masked.push_str(&"*".repeat(hidden));
+    masked.extend(&chars[chars.len() - 2..]);
+    masked
+}
+
+impl fmt::Display for NationalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_cccd_and_cmnd() {
+        assert_eq!(NationalId::parse("084123456789").unwrap().as_str(), "084123456789");
+        assert_eq!(NationalId::parse("331234567").unwrap().as_str(), "331234567");
+    }
+
+    #[test]
+    fn spaces_are_removed_but_reported() {
+        let parsed = NationalId::parse_lenient("084 123 456 789").unwrap();
+        assert_eq!(parsed.id.as_str(), "084123456789");
+        assert!(parsed.had_spaces);
+    }
+
+    #[test]
+    fn explains_excel_damage() {
+        assert!(matches!(
+            NationalId::parse("84123456789"),
+            Err(NationalIdError::LeadingZeroDropped(_))
+        ));
+        assert!(matches!(
+            NationalId::parse("8.41234E+11"),
+            Err(NationalIdError::ScientificNotation(_))
+        ));
+        assert!(matches!(
+            NationalId::parse("099123456789"),
+            Err(NationalIdError::UnknownProvince { .. })
+        ));
+        assert!(matches!(NationalId::parse("12345"), Err(NationalIdError::WrongLength(_))));
+        assert!(matches!(NationalId::parse("08412345678X"), Err(NationalIdError::NotDigits(_))));
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(NationalId::parse("084123456789").unwrap().masked(), "084*******89");
+    }
+}

@@ -1,0 +1,4 @@
+//! ansinh: an audited, hash-chained ledger for social-support disbursement.
+#![forbid(unsafe_code)]
+
+pub mod domain;
