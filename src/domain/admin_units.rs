@@ -154,8 +154,14 @@ mod tests {
         assert_eq!(all.province_name("84"), Some("Tỉnh Trà Vinh"));
         let districts = all.districts_of("84");
         let codes: Vec<&str> = districts.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["842", "844", "845", "846", "847", "848", "849", "850", "851"]);
-        let communes: usize = districts.iter().map(|d| all.communes_of(&d.code).len()).sum();
+        assert_eq!(
+            codes,
+            ["842", "844", "845", "846", "847", "848", "849", "850", "851"]
+        );
+        let communes: usize = districts
+            .iter()
+            .map(|d| all.communes_of(&d.code).len())
+            .sum();
         assert_eq!(communes, 104);
     }
 

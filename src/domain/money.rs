@@ -241,8 +241,10 @@ pub fn group_digits(value: i64, separator: char) -> String {
 /// (`.` groups thousands, `,` marks decimals): 455_550_000_000 / 10^9 → `455,55`.
 pub fn format_scaled(value: i64, unit: i64, decimals: u32) -> String {
     let scaled = Decimal::from(value) / Decimal::from(unit);
-    let rounded =
-        scaled.round_dp_with_strategy(decimals, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let rounded = scaled.round_dp_with_strategy(
+        decimals,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
     let integer = rounded.trunc().to_i64().unwrap_or(0);
     let fraction = (rounded.fract().abs() * Decimal::from(10_i64.pow(decimals)))
         .round()
@@ -278,7 +280,11 @@ mod tests {
             "1,500,000.00",
             " 1500000 VNĐ ",
         ] {
-            assert_eq!(Money::parse(text), Ok(Money::from_dong(1_500_000)), "{text}");
+            assert_eq!(
+                Money::parse(text),
+                Ok(Money::from_dong(1_500_000)),
+                "{text}"
+            );
         }
         assert_eq!(Money::parse("500"), Ok(Money::from_dong(500)));
         assert_eq!(Money::parse("1.500"), Ok(Money::from_dong(1_500)));
@@ -286,8 +292,14 @@ mod tests {
 
     #[test]
     fn refuses_fractional_dong() {
-        assert!(matches!(Money::parse("1500000,5"), Err(MoneyError::Fractional(_))));
-        assert!(matches!(Money::parse("1.500.000,50"), Err(MoneyError::Fractional(_))));
+        assert!(matches!(
+            Money::parse("1500000,5"),
+            Err(MoneyError::Fractional(_))
+        ));
+        assert!(matches!(
+            Money::parse("1.500.000,50"),
+            Err(MoneyError::Fractional(_))
+        ));
         assert!(matches!(
             Money::from_decimal(Decimal::new(15, 1)),
             Err(MoneyError::Fractional(_))
@@ -297,8 +309,14 @@ mod tests {
     #[test]
     fn refuses_garbage_and_negative() {
         assert!(matches!(Money::parse(""), Err(MoneyError::Empty)));
-        assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
-        assert!(matches!(Money::parse("1.50.000"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            Money::parse("abc"),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Money::parse("1.50.000"),
+            Err(MoneyError::NotANumber(_))
+        ));
         assert!(matches!(Money::parse("-5"), Err(MoneyError::Negative(_))));
         assert!(matches!(
             Money::parse("99999999999999999999"),
@@ -309,7 +327,10 @@ mod tests {
     #[test]
     fn checked_arithmetic_overflows_to_error() {
         let max = Money::from_dong(MONEY_MAX_DONG);
-        assert_eq!(max.checked_add(Money::from_dong(1)), Err(MoneyError::Overflow));
+        assert_eq!(
+            max.checked_add(Money::from_dong(1)),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(
             Money::from_dong(5).checked_sub(Money::from_dong(7)),
             Ok(Money::from_dong(-2))

@@ -126,8 +126,14 @@ mod tests {
 
     #[test]
     fn accepts_cccd_and_cmnd() {
-        assert_eq!(NationalId::parse("084123456789").unwrap().as_str(), "084123456789");
-        assert_eq!(NationalId::parse("331234567").unwrap().as_str(), "331234567");
+        assert_eq!(
+            NationalId::parse("084123456789").unwrap().as_str(),
+            "084123456789"
+        );
+        assert_eq!(
+            NationalId::parse("331234567").unwrap().as_str(),
+            "331234567"
+        );
     }
 
     #[test]
@@ -151,12 +157,21 @@ mod tests {
             NationalId::parse("099123456789"),
             Err(NationalIdError::UnknownProvince { .. })
         ));
-        assert!(matches!(NationalId::parse("12345"), Err(NationalIdError::WrongLength(_))));
-        assert!(matches!(NationalId::parse("08412345678X"), Err(NationalIdError::NotDigits(_))));
+        assert!(matches!(
+            NationalId::parse("12345"),
+            Err(NationalIdError::WrongLength(_))
+        ));
+        assert!(matches!(
+            NationalId::parse("08412345678X"),
+            Err(NationalIdError::NotDigits(_))
+        ));
     }
 
     #[test]
     fn masks() {
-        assert_eq!(NationalId::parse("084123456789").unwrap().masked(), "084*******89");
+        assert_eq!(
+            NationalId::parse("084123456789").unwrap().masked(),
+            "084*******89"
+        );
     }
 }

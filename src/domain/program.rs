@@ -185,8 +185,8 @@ impl Program {
         let mut budgets = BTreeMap::new();
         for (district, amount) in file.budgets {
             let district = DistrictCode::parse(&district).map_err(|e| format!("budgets: {e}"))?;
-            let amount =
-                Money::from_decimal(amount.into()).map_err(|e| format!("budgets.{district}: {e}"))?;
+            let amount = Money::from_decimal(amount.into())
+                .map_err(|e| format!("budgets.{district}: {e}"))?;
             if amount.is_negative() {
                 return Err(format!("budgets.{district}: a budget cannot be negative"));
             }
@@ -237,8 +237,14 @@ max_amount = 3710000
         let program = Program::from_toml(SAMPLE).unwrap();
         assert_eq!(program.code.as_str(), "NQ68");
         assert_eq!(program.categories.len(), 2);
-        assert_eq!(program.category("LAO DONG TU DO").unwrap().code.as_str(), "tu-do");
-        assert_eq!(program.category("ngung-viec").unwrap().name, "Người lao động ngừng việc");
+        assert_eq!(
+            program.category("LAO DONG TU DO").unwrap().code.as_str(),
+            "tu-do"
+        );
+        assert_eq!(
+            program.category("ngung-viec").unwrap().name,
+            "Người lao động ngừng việc"
+        );
         let budget = program.budgets[&DistrictCode::parse("842").unwrap()];
         assert_eq!(budget, Money::from_dong(1_000_000_000));
     }

@@ -1,0 +1,150 @@
+//! Who may do what: roles, password hashing, sessions and the one
+//! authorization check every endpoint and CLI write goes through.
+
+pub mod password;
+pub mod session;
+
+use crate::store::User;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Provincial,
+    District,
+    Auditor,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        Some(match text {
+            "admin" => Role::Admin,
+            "provincial" => Role::Provincial,
+            "district" => Role::District,
+            "auditor" => Role::Auditor,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Provincial => "provincial",
+            Role::District => "district",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+/// Everything a user can ask to do, with the district it concerns if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    ManageUsers,
+    DefinePrograms,
+    /// Upload, validate and commit a roll for a district.
+    ImportRoll {
+        district: &'a str,
+    },
+    /// Read a district's imports and reconciliation (None = the whole province).
+    ReadDistrict {
+        district: Option<&'a str>,
+    },
+    ReadReports,
+    ReadJournal,
+    /// Reverse an entry (corrections are provincial decisions).
+    Reverse,
+    /// See national IDs unmasked for a district (None = every district).
+    SeeNationalIds {
+        district: Option<&'a str>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Forbidden(pub String);
+
+/// The one authorization check, by role and district.
+pub fn authorize(user: &User, action: Action<'_>) -> Result<(), Forbidden> {
+    let own_district = |district: Option<&str>| match (district, user.district.as_deref()) {
+        (Some(asked), Some(own)) => asked == own,
+        _ => false,
+    };
+    let allowed = match (user.role, action) {
+        (Role::Admin, Action::ManageUsers) => true,
+        (Role::Provincial, Action::DefinePrograms | Action::ReadReports | Action::Reverse) => true,
+        (Role::Provincial, Action::ReadDistrict { .. } | Action::SeeNationalIds { .. }) => true,
+        (Role::District, Action::ImportRoll { district }) => own_district(Some(district)),
+        (Role::District, Action::ReadDistrict { district }) => own_district(district),
+        (Role::District, Action::SeeNationalIds { district }) => own_district(district),
+        (
+            Role::Auditor,
+            Action::ReadDistrict { .. } | Action::ReadReports | Action::ReadJournal,
+        ) => true,
+        (Role::Auditor, Action::SeeNationalIds { .. }) => true,
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Forbidden(format!(
+            "user '{}' ({}) may not {} / không có quyền",
+            user.username,
+            user.role.as_str(),
+            describe(action)
+        )))
+    }
+}
+
+fn describe(action: Action<'_>) -> String {
+    match action {
+        Action::ManageUsers => "manage users".into(),
+        Action::DefinePrograms => "define programs".into(),
+        Action::ImportRoll { district } => format!("import rolls for district {district}"),
+        Action::ReadDistrict { district: Some(d) } => format!("read district {d}"),
+        Action::ReadDistrict { district: None } => "read the whole province".into(),
+        Action::ReadReports => "read provincial reports".into(),
+        Action::ReadJournal => "read the journal".into(),
+        Action::Reverse => "reverse entries".into(),
+        Action::SeeNationalIds { .. } => "see national IDs".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, district: Option<&str>) -> User {
+        User {
+            id: 1,
+            username: "u".into(),
+            role,
+            district: district.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn district_officers_stay_in_their_district() {
+        let officer = user(Role::District, Some("842"));
+        assert!(authorize(&officer, Action::ImportRoll { district: "842" }).is_ok());
+        assert!(authorize(&officer, Action::ImportRoll { district: "844" }).is_err());
+        assert!(authorize(&officer, Action::ReadDistrict { district: None }).is_err());
+        assert!(authorize(&officer, Action::Reverse).is_err());
+    }
+
+    #[test]
+    fn auditors_read_but_never_write() {
+        let auditor = user(Role::Auditor, None);
+        assert!(authorize(&auditor, Action::ReadJournal).is_ok());
+        assert!(authorize(&auditor, Action::ImportRoll { district: "842" }).is_err());
+        assert!(authorize(&auditor, Action::DefinePrograms).is_err());
+    }
+
+    #[test]
+    fn admins_manage_users_but_post_no_money() {
+        let admin = user(Role::Admin, None);
+        assert!(authorize(&admin, Action::ManageUsers).is_ok());
+        assert!(authorize(&admin, Action::ImportRoll { district: "842" }).is_err());
+        assert!(authorize(&admin, Action::Reverse).is_err());
+    }
+}

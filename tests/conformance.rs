@@ -1,0 +1,343 @@
+//! One conformance suite, run on every available backend: SQLite always,
+//! PostgreSQL when ANSINH_TEST_POSTGRES_URL is set (CI sets it).
+
+mod support;
+
+use ansinh::domain::{AccountPath, Money};
+use ansinh::ledger::verify::{self, Checkpoint};
+use ansinh::ledger::{EntryKind, NewEntry, Posting};
+use ansinh::store::{AuditEvent, Batch, StoreError};
+use chrono::NaiveDate;
+use support::TestDb;
+
+const FIXED_TIME_US: i64 = 1_637_800_000_000_000;
+
+fn posting(account: AccountPath, amount: i64, beneficiary: Option<&str>) -> Posting {
+    Posting {
+        account,
+        amount: Money::from_dong(amount),
+        beneficiary: beneficiary.map(str::to_string),
+        source_line: None,
+        reference: None,
+    }
+}
+
+fn entry(kind: EntryKind, reference: &str, postings: Vec<Posting>) -> NewEntry {
+    NewEntry {
+        effective_date: NaiveDate::from_ymd_opt(2021, 11, 25).expect("date"),
+        kind,
+        reference: reference.into(),
+        memo: String::new(),
+        corrects_seq: None,
+        postings,
+    }
+}
+
+fn donation(amount: i64, reference: &str) -> NewEntry {
+    entry(
+        EntryKind::Donation,
+        reference,
+        vec![
+            posting(AccountPath::fund("covid"), amount, None),
+            posting(AccountPath::donations("covid"), -amount, None),
+        ],
+    )
+}
+
+fn allocation(amount: i64) -> NewEntry {
+    entry(
+        EntryKind::Allocation,
+        "alloc",
+        vec![
+            posting(AccountPath::appropriation("NQ68"), -amount, None),
+            posting(AccountPath::budget("NQ68", "842"), amount, None),
+        ],
+    )
+}
+
+fn approval(amount: i64, national_id: &str) -> NewEntry {
+    entry(
+        EntryKind::Approval,
+        "1/QĐ-UBND",
+        vec![
+            posting(AccountPath::budget("NQ68", "842"), -amount, None),
+            posting(
+                AccountPath::payable("NQ68", "842", "tu-do"),
+                amount,
+                Some(national_id),
+            ),
+        ],
+    )
+}
+
+fn batch(entries: Vec<NewEntry>) -> Batch {
+    Batch {
+        actor: "tester".into(),
+        recorded_at_us: FIXED_TIME_US,
+        entries,
+        program: None,
+        import_commit: None,
+        beneficiaries: Vec::new(),
+        audit: AuditEvent {
+            at_us: FIXED_TIME_US,
+            actor: "tester".into(),
+            action: "test".into(),
+            outcome: "ok".into(),
+            detail: String::new(),
+        },
+    }
+}
+
+async fn seed(db: &TestDb) {
+    let store = &db.store;
+    store
+        .commit(batch(vec![donation(1_000_000, "UNC-1")]))
+        .await
+        .expect("donation");
+    store
+        .commit(batch(vec![allocation(10_000_000)]))
+        .await
+        .expect("allocation");
+    store
+        .commit(batch(vec![
+            approval(1_500_000, "084123456789"),
+            approval(1_500_000, "084123456790"),
+        ]))
+        .await
+        .expect("approvals");
+}
+
+#[tokio::test]
+async fn appended_entries_read_back_unchanged() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let head = db.store.head().await.expect("head").expect("non-empty");
+        assert_eq!(head.seq, 4, "{}", db.backend);
+        let stored = db.store.entry(3).await.expect("read").expect("entry 3");
+        let expected = approval(1_500_000, "084123456789");
+        assert_eq!(stored.kind, expected.kind);
+        assert_eq!(stored.postings, expected.postings, "{}", db.backend);
+        assert_eq!(stored.effective_date, expected.effective_date);
+        assert_eq!(stored.actor, "tester");
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+        assert_eq!(report.postings, 8);
+    }
+}
+
+#[tokio::test]
+async fn both_backends_build_the_same_chain() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(postgres) = TestDb::postgres().await else {
+        return;
+    };
+    seed(&sqlite).await;
+    seed(&postgres).await;
+    let a = sqlite.store.head().await.expect("head");
+    let b = postgres.store.head().await.expect("head");
+    assert!(a.is_some());
+    assert_eq!(
+        a, b,
+        "the canonical encoding must not depend on the database"
+    );
+}
+
+#[tokio::test]
+async fn database_triggers_refuse_rewriting_history() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        for sql in [
+            "UPDATE postings SET amount = 1 WHERE entry_seq = 1",
+            "DELETE FROM postings WHERE entry_seq = 1",
+            "UPDATE journal_entries SET memo = 'x' WHERE seq = 1",
+            "DELETE FROM journal_entries WHERE seq = 4",
+            "UPDATE account_totals SET amount = 0",
+            "DELETE FROM audit_events",
+        ] {
+            let error = db.raw(sql).await.expect_err(sql);
+            assert!(
+                error.to_string().contains("append-only"),
+                "{}: {sql}: {error}",
+                db.backend
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_keep_one_unbroken_chain() {
+    for db in TestDb::all().await {
+        let mut tasks = Vec::new();
+        for task in 0..8 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..10 {
+                    let reference = format!("UNC-{task}-{n}");
+                    store
+                        .commit(batch(vec![donation(1_000 + n, &reference)]))
+                        .await
+                        .expect("append");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+        assert_eq!(report.entries, 80, "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn overdraft_is_refused_and_leaves_nothing_behind() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let before = db.store.head().await.expect("head");
+        // 7,000,000 of budget is left; this batch asks for 7,500,000 in two entries.
+        let refused = db
+            .store
+            .commit(batch(vec![
+                approval(4_000_000, "084123456791"),
+                approval(3_500_000, "084123456792"),
+            ]))
+            .await
+            .expect_err("over budget");
+        match refused {
+            StoreError::BalanceRule(broken) => {
+                assert_eq!(broken.account, "budget:NQ68:842");
+                assert_eq!(broken.shortfall_dong, 500_000, "{}", db.backend);
+            }
+            other => panic!("{}: unexpected {other}", db.backend),
+        }
+        assert_eq!(
+            db.store.head().await.expect("head"),
+            before,
+            "{}",
+            db.backend
+        );
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(report.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn unbalanced_entries_are_refused() {
+    for db in TestDb::all().await {
+        let mut bad = donation(10, "x");
+        bad.postings[1].amount = Money::from_dong(-9);
+        let error = db
+            .store
+            .commit(batch(vec![bad]))
+            .await
+            .expect_err("unbalanced");
+        assert!(matches!(error, StoreError::Entry(_)), "{}", db.backend);
+        assert_eq!(db.store.head().await.expect("head"), None);
+    }
+}
+
+async fn tampered(
+    db: &TestDb,
+    drop_triggers: &str,
+    tamper: &str,
+    checkpoint: Option<Checkpoint>,
+) -> (i64, String) {
+    db.raw(drop_triggers).await.expect("drop triggers");
+    db.raw(tamper).await.expect("tamper");
+    let report = verify::run(db.store.as_ref(), checkpoint)
+        .await
+        .expect("verify");
+    let problem = report.problem.expect("verify must fail");
+    (problem.seq, problem.reason)
+}
+
+fn drop_posting_triggers(backend: &str) -> &'static str {
+    if backend == "postgres" {
+        "DROP TRIGGER postings_append_only ON postings; DROP TRIGGER journal_entries_append_only ON journal_entries; \
+         DROP TRIGGER account_totals_append_only ON account_totals"
+    } else {
+        "DROP TRIGGER postings_no_update; DROP TRIGGER postings_no_delete; \
+         DROP TRIGGER journal_entries_no_delete; DROP TRIGGER account_totals_no_delete"
+    }
+}
+
+#[tokio::test]
+async fn verify_detects_a_changed_amount() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let sql = "UPDATE postings SET amount = 1600000 WHERE entry_seq = 3 AND idx = 1";
+        let (seq, reason) = tampered(&db, drop_posting_triggers(db.backend), sql, None).await;
+        assert_eq!(seq, 3, "{}: {reason}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn verify_detects_a_deleted_posting() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let sql = "DELETE FROM postings WHERE entry_seq = 2 AND idx = 1";
+        let (seq, _) = tampered(&db, drop_posting_triggers(db.backend), sql, None).await;
+        assert_eq!(seq, 2, "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn verify_detects_an_inserted_posting() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let sql =
+            "INSERT INTO postings (entry_seq, idx, account, amount) VALUES (1, 2, 'fund:covid', 0)";
+        let (seq, _) = tampered(&db, "SELECT 1", sql, None).await;
+        assert_eq!(seq, 1, "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn verify_detects_a_truncated_tail_behind_a_checkpoint() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let checkpoint = db.store.head().await.expect("head").expect("entries");
+        let sql = "DELETE FROM account_totals WHERE entry_seq = 4; DELETE FROM postings WHERE entry_seq = 4; \
+                   DELETE FROM journal_entries WHERE seq = 4";
+        let (seq, reason) = tampered(
+            &db,
+            drop_posting_triggers(db.backend),
+            sql,
+            Some(checkpoint.clone()),
+        )
+        .await;
+        assert_eq!(seq, 4, "{}", db.backend);
+        assert!(reason.contains("truncated"), "{reason}");
+        // Without the checkpoint, the shortened chain is self-consistent: the
+        // checkpoint is what catches it.
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(report.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn verify_accepts_a_checkpoint_the_ledger_extends() {
+    for db in TestDb::all().await {
+        seed(&db).await;
+        let old = Checkpoint {
+            seq: 2,
+            hash: db.store.entry(2).await.expect("read").expect("e").hash,
+        };
+        db.store
+            .commit(batch(vec![donation(5, "later")]))
+            .await
+            .expect("append");
+        let report = verify::run(db.store.as_ref(), Some(old.clone()))
+            .await
+            .expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problem);
+        let forged = Checkpoint {
+            seq: 2,
+            hash: "0".repeat(64),
+        };
+        let report = verify::run(db.store.as_ref(), Some(forged))
+            .await
+            .expect("verify");
+        assert_eq!(report.problem.expect("rewritten").seq, 2);
+    }
+}

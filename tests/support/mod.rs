@@ -1,0 +1,120 @@
+//! Test support: real databases for every test. SQLite in a temp dir always;
+//! PostgreSQL when ANSINH_TEST_POSTGRES_URL names a server (a fresh database
+//! is created per test and dropped afterwards).
+#![allow(dead_code)]
+
+use ansinh::store::{self, Store};
+use sqlx::Connection;
+use std::sync::Arc;
+
+pub struct TestDb {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("ansinh.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = store::open(&url).await.expect("open sqlite");
+        TestDb {
+            url,
+            store,
+            backend: "sqlite",
+            _dir: Some(dir),
+            pg_admin: None,
+        }
+    }
+
+    /// None (with a printed notice) when no PostgreSQL server is configured.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(server) = std::env::var("ANSINH_TEST_POSTGRES_URL") else {
+            eprintln!("notice: ANSINH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of this test");
+            return None;
+        };
+        let name = format!("ansinh_test_{}", rand_suffix());
+        let mut admin = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let url = database_url(&server, &name);
+        let store = store::open(&url).await.expect("open postgres");
+        Some(TestDb {
+            url,
+            store,
+            backend: "postgres",
+            _dir: None,
+            pg_admin: Some((server, name)),
+        })
+    }
+
+    /// Both backends that are available: SQLite always, PostgreSQL if configured.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        if let Some(pg) = TestDb::postgres().await {
+            dbs.push(pg);
+        }
+        dbs
+    }
+
+    /// Runs raw SQL behind the store's back (tampering tests).
+    pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        if self.backend == "postgres" {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await?;
+            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
+            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg_admin.take() {
+            // Dropping needs its own runtime: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let mut admin = sqlx::PgConnection::connect(&server).await.ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await
+                        .ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub fn database_url(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let base = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
