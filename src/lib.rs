@@ -2,6 +2,11 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod ledger;
 pub mod store;
+pub mod telemetry;
+pub mod web;

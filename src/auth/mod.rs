@@ -148,3 +148,39 @@ mod tests {
         assert!(authorize(&admin, Action::Reverse).is_err());
     }
 }
+
+/// Checks a username and password; every failure is an audit event. Unknown
+/// users and wrong passwords cost the same argon2 time and get the same answer.
+pub async fn login(
+    store: &dyn crate::store::Store,
+    username: &str,
+    password: &str,
+    channel: &str,
+) -> Result<User, LoginError> {
+    let found = store.find_user(username).await?;
+    let stored_hash = found.as_ref().map(|(_, hash)| hash.clone());
+    let ok = password::verify_async(password.to_string(), stored_hash).await;
+    match (ok, found) {
+        (true, Some((user, _))) => Ok(user),
+        _ => {
+            store
+                .audit(crate::store::AuditEvent {
+                    at_us: crate::store::now_us(),
+                    actor: username.chars().take(64).collect(),
+                    action: "login".into(),
+                    outcome: "refused".into(),
+                    detail: format!("failed login via {channel}"),
+                })
+                .await?;
+            Err(LoginError::BadCredentials)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong username or password / sai tên đăng nhập hoặc mật khẩu")]
+    BadCredentials,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}

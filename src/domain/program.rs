@@ -114,6 +114,8 @@ pub struct Program {
     pub footnote: FootnoteGroup,
     pub categories: Vec<Category>,
     pub budgets: BTreeMap<DistrictCode, Money>,
+    /// Effective date of the budget allocation (`allocated_on = "2021-07-01"`).
+    pub allocated_on: Option<chrono::NaiveDate>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +129,7 @@ struct ProgramFile {
     categories: Vec<CategoryFile>,
     #[serde(default)]
     budgets: BTreeMap<String, i64>,
+    allocated_on: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -192,7 +195,15 @@ impl Program {
             }
             budgets.insert(district, amount);
         }
+        let allocated_on = file
+            .allocated_on
+            .map(|text| {
+                chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|_| format!("allocated_on: '{text}' is not YYYY-MM-DD"))
+            })
+            .transpose()?;
         Ok(Program {
+            allocated_on,
             code,
             name: file.name,
             legal_basis: file.legal_basis,

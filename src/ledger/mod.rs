@@ -3,6 +3,7 @@
 
 pub mod canonical;
 pub mod entry;
+pub mod rules;
 pub mod totals;
 pub mod verify;
 

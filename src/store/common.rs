@@ -133,6 +133,10 @@ macro_rules! impl_store {
                 Ok(created)
             }
 
+            async fn user_count(&self) -> $crate::store::StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
+            }
+
             async fn find_user(&self, username: &str) -> $crate::store::StoreResult<Option<($crate::store::User, String)>> {
                 let row = sqlx::query("SELECT id, username, role, district, password_hash FROM users WHERE username = $1")
                     .bind(username)

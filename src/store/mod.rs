@@ -165,6 +165,7 @@ pub trait Store: Send + Sync {
     fn backend_name(&self) -> &'static str;
 
     async fn add_user(&self, user: NewUser, audit: AuditEvent) -> StoreResult<User>;
+    async fn user_count(&self) -> StoreResult<i64>;
     async fn find_user(&self, username: &str) -> StoreResult<Option<(User, String)>>;
     async fn add_session(
         &self,

@@ -1,0 +1,162 @@
+//! The command line: a contract others script against. One module per command.
+//! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
+
+// mod demo;
+// mod export;
+// mod import;
+mod program;
+// mod reconcile;
+// mod report;
+// mod reverse;
+mod serve;
+mod user;
+mod verify;
+
+use crate::auth::{self, Action};
+use crate::config::{self, Credentials};
+use crate::store::{self, Store, User};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "ansinh", version, about = "Audited ledger for social-support disbursement")]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (default ansinh.db) or postgres://…
+    #[arg(long, env = "ANSINH_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// User that CLI writes run as (password from ANSINH_PASSWORD or a prompt).
+    #[arg(long, env = "ANSINH_USER", global = true)]
+    user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API and web pages.
+    Serve(serve::Args),
+    // Build the Trà Vinh demo province through the real import pipeline, then serve.
+    // Demo(demo::Args),
+    /// Apply database migrations (also done on every start).
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::Command),
+    /// Define programs.
+    #[command(subcommand)]
+    Program(program::Command),
+    // Import a district's approval or payment roll.
+    // Import(import::Args),
+    // Reconcile payments against approvals.
+    // Reconcile(reconcile::Args),
+    // Totals as of a date, pinned to a checkpoint if asked.
+    // Report(report::Args),
+    /// Recompute the hash chain and every balance.
+    Verify(verify::Args),
+    // Export the journal for hledger/ledger-cli, Beancount or spreadsheets.
+    // Export(export::Args),
+    // Reverse(reverse::Args),
+}
+
+/// Why a command failed, and which exit status that means.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Refused input or failed verification: exit 1.
+    #[error("{0}")]
+    Refused(String),
+    /// Wrong use of the command line: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<auth::Forbidden> for CliError {
+    fn from(error: auth::Forbidden) -> CliError {
+        CliError::Refused(error.0)
+    }
+}
+
+impl From<auth::LoginError> for CliError {
+    fn from(error: auth::LoginError) -> CliError {
+        match error {
+            auth::LoginError::BadCredentials => CliError::Refused(error.to_string()),
+            auth::LoginError::Store(e) => CliError::Store(e),
+        }
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// What every command gets: the store and the credentials to act with.
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    pub database_url: String,
+    pub credentials: Credentials,
+}
+
+impl Context {
+    /// Logs in as `--user` for a write or a read that needs a role.
+    pub async fn user(&self) -> CliResult<User> {
+        let username = self.credentials.username.clone().ok_or_else(|| {
+            CliError::Usage("this command runs as a user: pass --user U or set ANSINH_USER".into())
+        })?;
+        let password = match &self.credentials.password {
+            Some(password) => password.clone(),
+            None => rpassword::prompt_password(format!("Password for {username}: "))
+                .map_err(|e| CliError::Usage(format!("no password: set ANSINH_PASSWORD ({e})")))?,
+        };
+        Ok(auth::login(self.store.as_ref(), &username, &password, "cli").await?)
+    }
+
+    /// Logs in and checks the action in one step.
+    pub async fn authorized(&self, action: Action<'_>) -> CliResult<User> {
+        let user = self.user().await?;
+        auth::authorize(&user, action)?;
+        Ok(user)
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            match error {
+                CliError::Usage(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> CliResult {
+    let database_url = config::database_url(cli.database_url.as_deref());
+    let store = store::open(&database_url).await?;
+    let context = Context {
+        store,
+        database_url,
+        credentials: Credentials::from_env(cli.user),
+    };
+    match cli.command {
+        Command::Serve(args) => serve::run(&context, args).await,
+        // Command::Demo(args) => demo::run(&context, args).await,
+        Command::Migrate => {
+            println!("migrations applied to {}", context.store.backend_name());
+            Ok(())
+        }
+        Command::User(command) => user::run(&context, command).await,
+        Command::Program(command) => program::run(&context, command).await,
+        // Command::Import(args) => import::run(&context, args).await,
+        // Command::Reconcile(args) => reconcile::run(&context, args).await,
+        // Command::Report(args) => report::run(&context, args).await,
+        Command::Verify(args) => verify::run(&context, args).await,
+        // Command::Export(args) => export::run(&context, args).await,
+        // Command::Reverse(args) => reverse::run(&context, args).await,
+    }
+}

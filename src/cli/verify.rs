@@ -1,0 +1,32 @@
+//! `ansinh verify [--checkpoint SEQ:HASH]`: exit 1 naming the first bad entry.
+
+use super::{CliError, CliResult, Context};
+use crate::ledger::verify::{self, Checkpoint};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A checkpoint from an old report: proves the ledger still extends it.
+    #[arg(long, value_parser = Checkpoint::parse)]
+    checkpoint: Option<Checkpoint>,
+}
+
+pub async fn run(context: &Context, args: Args) -> CliResult {
+    let started = std::time::Instant::now();
+    let report = verify::run(context.store.as_ref(), args.checkpoint.clone()).await?;
+    let elapsed_ms = started.elapsed().as_millis();
+    if let Some(problem) = &report.problem {
+        return Err(CliError::Refused(format!(
+            "verification FAILED at entry {}: {} / kiểm tra thất bại tại bút toán {}",
+            problem.seq, problem.reason, problem.seq
+        )));
+    }
+    let head = report.head.as_ref().map(ToString::to_string).unwrap_or_else(|| "0:(empty)".into());
+    println!(
+        "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; head {head}",
+        report.entries, report.postings
+    );
+    if let Some(checkpoint) = args.checkpoint {
+        println!("the ledger extends checkpoint {checkpoint}");
+    }
+    Ok(())
+}

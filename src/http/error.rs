@@ -1,0 +1,77 @@
+//! The HTTP error: internals are logged, users see a clean message and a code.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("authentication required / cần đăng nhập")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found / không tìm thấy")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    /// Refused input with a structured body (an import report, say).
+    #[error("{message}")]
+    Unprocessable { message: String, details: serde_json::Value },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again later / thử lại sau")]
+    TooManyRequests,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(error: impl std::fmt::Display) -> Error {
+        Error::Internal(error.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(error: crate::store::StoreError) -> Error {
+        use crate::store::StoreError;
+        match error {
+            StoreError::Conflict(message) => Error::Conflict(message),
+            StoreError::BalanceRule(broken) => Error::Unprocessable {
+                message: broken.to_string(),
+                details: json!({ "account": broken.account, "shortfall_dong": broken.shortfall_dong }),
+            },
+            StoreError::Entry(e) => Error::BadRequest(e.to_string()),
+            other => Error::internal(other),
+        }
+    }
+}
+
+impl From<crate::auth::Forbidden> for Error {
+    fn from(error: crate::auth::Forbidden) -> Error {
+        Error::Forbidden(error.0)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let mut body = json!({ "error": code, "message": self.to_string() });
+        if let Error::Unprocessable { details, .. } = self {
+            body["details"] = details;
+        }
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,69 @@
+//! The HTTP API under /api/v1 (JSON), one `router()` per module.
+
+mod error;
+mod limiter;
+mod journal;
+mod openapi;
+pub mod session;
+
+pub use error::Error;
+
+use crate::store::Store;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Uploads larger than the import limit are refused before they are read whole.
+pub const BODY_BYTES_MAX: usize = 64 * 1024 * 1024 + 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub login_limiter: Arc<limiter::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState { store, login_limiter: Arc::default() }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .merge(session::router())
+        .merge(openapi::router())
+        .merge(journal::router())
+        .merge(crate::web::router())
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Result<Json<serde_json::Value>, Error> {
+    let head = state.store.head().await?;
+    Ok(Json(json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) })))
+}
+
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    response
+}
+
+/// Serves on `bind` until Ctrl-C; prints the address actually bound (port 0 works).
+pub async fn serve(store: Arc<dyn Store>, bind: &str) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let address = listener.local_addr()?;
+    println!("ansinh listening on http://{address}");
+    tracing::info!(%address, "listening");
+    axum::serve(listener, app(AppState::new(store)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

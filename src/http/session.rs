@@ -1,0 +1,125 @@
+//! Login and logout, and the `CurrentUser` extractor every endpoint uses.
+//! Sessions are a cookie (HttpOnly, SameSite=Strict) or a bearer token.
+//! Cookie-authenticated writes must carry `X-CSRF-Token`, derived from the
+//! session token, which a cross-site page cannot read.
+
+use super::{AppState, Error};
+use crate::auth::session::{new_token, token_hash, COOKIE_NAME, SESSION_LIFETIME_US};
+use crate::auth::{self, LoginError};
+use crate::store::{now_us, AuditEvent, User};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/session", post(login).delete(logout).get(whoami))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> Result<Response, Error> {
+    if !state.login_limiter.allow(&request.username) {
+        state
+            .store
+            .audit(AuditEvent {
+                at_us: now_us(),
+                actor: request.username.chars().take(64).collect(),
+                action: "login".into(),
+                outcome: "refused".into(),
+                detail: "rate limited".into(),
+            })
+            .await?;
+        return Err(Error::TooManyRequests);
+    }
+    let user = match auth::login(state.store.as_ref(), &request.username, &request.password, "http").await {
+        Ok(user) => user,
+        Err(LoginError::BadCredentials) => {
+            state.login_limiter.failed(&request.username);
+            return Err(Error::Unauthorized);
+        }
+        Err(LoginError::Store(e)) => return Err(e.into()),
+    };
+    state.login_limiter.succeeded(&request.username);
+    let (token, hash) = new_token();
+    let now = now_us();
+    state.store.add_session(&hash, user.id, now, now + SESSION_LIFETIME_US).await?;
+    state
+        .store
+        .audit(AuditEvent { at_us: now, actor: user.username.clone(), action: "login".into(), outcome: "ok".into(), detail: "session opened".into() })
+        .await?;
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_LIFETIME_US / 1_000_000
+    );
+    let body = json!({ "token": token, "csrf_token": csrf_token(&token), "user": user, "expires_in_s": SESSION_LIFETIME_US / 1_000_000 });
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Response, Error> {
+    state.store.end_session(&token_hash(&user.token)).await?;
+    state
+        .store
+        .audit(AuditEvent { at_us: now_us(), actor: user.user.username.clone(), action: "logout".into(), outcome: "ok".into(), detail: String::new() })
+        .await?;
+    let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+async fn whoami(user: CurrentUser) -> Json<User> {
+    Json(user.user)
+}
+
+pub fn csrf_token(session_token: &str) -> String {
+    token_hash(&format!("csrf:{session_token}"))
+}
+
+/// The logged-in user of a request.
+pub struct CurrentUser {
+    pub user: User,
+    token: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<CurrentUser, Error> {
+        let (token, from_cookie) = token_from(&parts.headers).ok_or(Error::Unauthorized)?;
+        if from_cookie && !matches!(parts.method, Method::GET | Method::HEAD) {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            if sent != Some(csrf_token(&token).as_str()) {
+                return Err(Error::Forbidden("missing or wrong X-CSRF-Token / thiếu mã CSRF".into()));
+            }
+        }
+        let user = state
+            .store
+            .session_user(&token_hash(&token), now_us())
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        Ok(CurrentUser { user, token })
+    }
+}
+
+fn token_from(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some((bearer.trim().to_string(), false));
+    }
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    cookies
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| (value.to_string(), true))
+}

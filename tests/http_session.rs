@@ -1,0 +1,121 @@
+//! Starts the real app on port 0 and talks HTTP to it.
+
+mod support;
+
+use ansinh::auth::{password, Role};
+use ansinh::store::{now_us, AuditEvent, NewUser};
+use serde_json::{json, Value};
+use support::TestDb;
+
+pub async fn add_user(db: &TestDb, username: &str, role: Role, district: Option<&str>) {
+    let hash = password::hash("mật khẩu đủ dài").expect("hash");
+    let audit = AuditEvent { at_us: now_us(), actor: "test".into(), action: "user.add".into(), outcome: "ok".into(), detail: String::new() };
+    let user = NewUser { username: username.into(), role, district: district.map(str::to_string), password_hash: hash };
+    db.store.add_user(user, audit).await.expect("add user");
+}
+
+async fn spawn(db: &TestDb) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn login_logout_and_authorization_over_http() {
+    for db in TestDb::all().await {
+        add_user(&db, "officer842", Role::District, Some("842")).await;
+        add_user(&db, "auditor", Role::Auditor, None).await;
+        let base = spawn(&db).await;
+        let client = reqwest::Client::new();
+
+        let health: Value = client.get(format!("{base}/api/v1/health")).send().await.expect("health").json().await.expect("json");
+        assert_eq!(health["status"], "ok");
+
+        let wrong = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({ "username": "officer842", "password": "wrong password" }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(wrong.status(), 401, "{}", db.backend);
+        let body: Value = wrong.json().await.expect("json");
+        assert_eq!(body["error"], "unauthorized");
+
+        let unknown = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({ "username": "nobody", "password": "whatever it is" }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(unknown.status(), 401);
+
+        let ok = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({ "username": "officer842", "password": "mật khẩu đủ dài" }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(ok.status(), 200);
+        let cookie = ok.headers()["set-cookie"].to_str().expect("cookie").to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let session: Value = ok.json().await.expect("json");
+        let token = session["token"].as_str().expect("token").to_string();
+
+        // A district officer may not read the journal: 403, with a clean message.
+        let forbidden = client.get(format!("{base}/api/v1/journal/1")).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(forbidden.status(), 403);
+        let body: Value = forbidden.json().await.expect("json");
+        assert!(body["message"].as_str().expect("message").contains("officer842"));
+
+        // No session at all: 401.
+        let anonymous = client.get(format!("{base}/api/v1/journal/1")).send().await.expect("get");
+        assert_eq!(anonymous.status(), 401);
+
+        // A cookie session must send the CSRF token on writes.
+        let cookie_pair = cookie.split(';').next().expect("pair").to_string();
+        let no_csrf = client.delete(format!("{base}/api/v1/session")).header("cookie", &cookie_pair).send().await.expect("delete");
+        assert_eq!(no_csrf.status(), 403);
+        let logout = client
+            .delete(format!("{base}/api/v1/session"))
+            .header("cookie", &cookie_pair)
+            .header("x-csrf-token", session["csrf_token"].as_str().expect("csrf"))
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(logout.status(), 204);
+        let after = client.get(format!("{base}/api/v1/session")).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(after.status(), 401, "a logged-out token is dead");
+
+        let events = db.store.audit_events(100).await.expect("audit");
+        let failed = events.iter().filter(|e| e.action == "login" && e.outcome == "refused").count();
+        assert_eq!(failed, 2, "every failed login is an audit event");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_are_rate_limited() {
+    let db = TestDb::sqlite().await;
+    add_user(&db, "auditor", Role::Auditor, None).await;
+    let base = spawn(&db).await;
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let response = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({ "username": "auditor", "password": "not the password" }))
+            .send()
+            .await
+            .expect("login");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    let right = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": "auditor", "password": "mật khẩu đủ dài" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(right.status(), 429, "still locked out within the window");
+}
