@@ -2,12 +2,12 @@
 //! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
 
 // mod demo;
-// mod export;
-// mod import;
+mod export;
+mod import;
 mod program;
-// mod reconcile;
-// mod report;
-// mod reverse;
+mod reconcile;
+mod report;
+mod reverse;
 mod serve;
 mod user;
 mod verify;
@@ -46,17 +46,18 @@ enum Command {
     /// Define programs.
     #[command(subcommand)]
     Program(program::Command),
-    // Import a district's approval or payment roll.
-    // Import(import::Args),
-    // Reconcile payments against approvals.
-    // Reconcile(reconcile::Args),
-    // Totals as of a date, pinned to a checkpoint if asked.
-    // Report(report::Args),
+    /// Import a district's approval or payment roll.
+    Import(import::Args),
+    /// Reconcile payments against approvals.
+    Reconcile(reconcile::Args),
+    /// Totals as of a date, pinned to a checkpoint if asked.
+    Report(report::Args),
     /// Recompute the hash chain and every balance.
     Verify(verify::Args),
-    // Export the journal for hledger/ledger-cli, Beancount or spreadsheets.
-    // Export(export::Args),
-    // Reverse(reverse::Args),
+    /// Export the journal for hledger/ledger-cli, Beancount or spreadsheets.
+    Export(export::Args),
+    /// Correct an entry by a reversing entry.
+    Reverse(reverse::Args),
 }
 
 /// Why a command failed, and which exit status that means.
@@ -92,6 +93,8 @@ impl From<auth::LoginError> for CliError {
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+pub use report::parse_date;
 
 /// What every command gets: the store and the credentials to act with.
 pub struct Context {
@@ -152,11 +155,11 @@ async fn execute(cli: Cli) -> CliResult {
         }
         Command::User(command) => user::run(&context, command).await,
         Command::Program(command) => program::run(&context, command).await,
-        // Command::Import(args) => import::run(&context, args).await,
-        // Command::Reconcile(args) => reconcile::run(&context, args).await,
-        // Command::Report(args) => report::run(&context, args).await,
+        Command::Import(args) => import::run(&context, args).await,
+        Command::Reconcile(args) => reconcile::run(&context, args).await,
+        Command::Report(args) => report::run(&context, args).await,
         Command::Verify(args) => verify::run(&context, args).await,
-        // Command::Export(args) => export::run(&context, args).await,
-        // Command::Reverse(args) => reverse::run(&context, args).await,
+        Command::Export(args) => export::run(&context, args).await,
+        Command::Reverse(args) => reverse::run(&context, args).await,
     }
 }

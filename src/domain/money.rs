@@ -29,6 +29,44 @@ pub enum MoneyError {
     Overflow,
 }
 
+impl MoneyError {
+    /// The reason in English alone, for reports that show each language in its own column.
+    pub fn reason_en(&self) -> String {
+        match self {
+            MoneyError::Empty => "empty amount".to_string(),
+            MoneyError::NotANumber(v) => {
+                format!("'{v}' is not an amount (write it like 1.500.000 or 1500000)")
+            }
+            MoneyError::Fractional(v) => {
+                format!("'{v}' has a fractional đồng; VND has no minor unit")
+            }
+            MoneyError::Negative(v) => format!("'{v}' is negative"),
+            MoneyError::TooLarge(v) => {
+                format!("'{v}' exceeds the limit of {MONEY_MAX_DONG} đồng")
+            }
+            MoneyError::Overflow => "amount overflow".to_string(),
+        }
+    }
+
+    /// The reason in Vietnamese alone.
+    pub fn reason_vi(&self) -> String {
+        match self {
+            MoneyError::Empty => "số tiền trống".to_string(),
+            MoneyError::NotANumber(v) => {
+                format!("'{v}' không phải số tiền (ghi dạng 1.500.000 hoặc 1500000)")
+            }
+            MoneyError::Fractional(v) => {
+                format!("'{v}' có phần lẻ dưới 1 đồng; tiền đồng không có đơn vị lẻ")
+            }
+            MoneyError::Negative(v) => format!("'{v}' là số âm"),
+            MoneyError::TooLarge(v) => {
+                format!("'{v}' vượt giới hạn {MONEY_MAX_DONG} đồng")
+            }
+            MoneyError::Overflow => "tràn số khi tính tiền".to_string(),
+        }
+    }
+}
+
 impl Money {
     pub const ZERO: Money = Money(Decimal::ZERO);
 

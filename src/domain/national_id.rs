@@ -37,6 +37,56 @@ pub struct ParsedNationalId {
     pub had_spaces: bool,
 }
 
+impl NationalIdError {
+    /// The reason in English alone, for reports that show each language in its own column.
+    pub fn reason_en(&self) -> String {
+        match self {
+            NationalIdError::Empty => "national ID is empty".to_string(),
+            NationalIdError::ScientificNotation(v) => format!(
+                "'{v}' is in scientific notation: Excel turned the ID into a number and lost digits; \
+                 format the column as Text and re-enter the IDs"
+            ),
+            NationalIdError::LeadingZeroDropped(v) => format!(
+                "'{v}' has 11 digits: Excel probably dropped the leading zero (did you mean 0{v}?); \
+                 format the column as Text and check the number"
+            ),
+            NationalIdError::WrongLength(v) => format!(
+                "'{v}' has {} digits; a CCCD has 12 digits and a CMND 9",
+                v.chars().count()
+            ),
+            NationalIdError::NotDigits(v) => {
+                format!("'{v}' contains characters other than digits")
+            }
+            NationalIdError::UnknownProvince { value, code } => format!(
+                "'{value}': {code} is not a province code, so this is not a valid CCCD"
+            ),
+        }
+    }
+
+    /// The reason in Vietnamese alone.
+    pub fn reason_vi(&self) -> String {
+        match self {
+            NationalIdError::Empty => "thiếu số CCCD/CMND".to_string(),
+            NationalIdError::ScientificNotation(v) => format!(
+                "'{v}' bị Excel đổi sang dạng số mũ và đã mất chữ số; \
+                 hãy định dạng cột là Văn bản (Text) rồi nhập lại số CCCD/CMND"
+            ),
+            NationalIdError::LeadingZeroDropped(v) => format!(
+                "'{v}' chỉ có 11 chữ số: có thể Excel đã bỏ số 0 ở đầu (có phải 0{v}?); \
+                 hãy định dạng cột là Văn bản (Text) và kiểm tra lại"
+            ),
+            NationalIdError::WrongLength(v) => format!(
+                "'{v}' có {} chữ số; số CCCD phải có 12 chữ số, CMND 9 chữ số",
+                v.chars().count()
+            ),
+            NationalIdError::NotDigits(v) => format!("'{v}' chứa ký tự không phải chữ số"),
+            NationalIdError::UnknownProvince { value, code } => format!(
+                "'{value}': {code} không phải mã tỉnh, nên đây không phải số CCCD hợp lệ"
+            ),
+        }
+    }
+}
+
 impl NationalId {
     pub fn parse(text: &str) -> Result<NationalId, NationalIdError> {
         Self::parse_lenient(text).map(|parsed| parsed.id)

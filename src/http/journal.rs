@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/journal/{seq}", get(entry))
         .route("/api/v1/verify", get(run_verify))
         .route("/api/v1/audit", get(audit_events))
+        .route("/api/v1/journal/{seq}/reverse", axum::routing::post(reverse))
 }
 
 async fn entry(State(state): State<AppState>, user: CurrentUser, Path(seq): Path<i64>) -> Result<Json<crate::ledger::Entry>, Error> {
@@ -52,4 +53,26 @@ async fn audit_events(State(state): State<AppState>, user: CurrentUser, Query(qu
     }
     let limit = query.limit.unwrap_or(100).clamp(1, AUDIT_EVENTS_MAX);
     Ok(Json(state.store.audit_events(limit).await?))
+}
+
+#[derive(Deserialize)]
+struct ReverseBody {
+    reason: String,
+    beneficiary: Option<String>,
+}
+
+async fn reverse(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(seq): Path<i64>,
+    Json(body): Json<ReverseBody>,
+) -> Result<Json<Checkpoint>, Error> {
+    use crate::ledger::reverse::{self, ReverseError, ReverseRequest};
+    let request = ReverseRequest { seq, reason: body.reason, beneficiary: body.beneficiary };
+    reverse::reverse(state.store.as_ref(), &user.user, request).await.map(Json).map_err(|e| match e {
+        ReverseError::Forbidden(f) => f.into(),
+        ReverseError::NotFound(_) => Error::NotFound,
+        ReverseError::Refused(message) => Error::Conflict(message),
+        ReverseError::Store(e) => e.into(),
+    })
 }

@@ -2,8 +2,10 @@
 
 mod error;
 mod limiter;
+mod imports;
 mod journal;
 mod openapi;
+mod reports;
 pub mod session;
 
 pub use error::Error;
@@ -15,7 +17,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Uploads larger than the import limit are refused before they are read whole.
-pub const BODY_BYTES_MAX: usize = 64 * 1024 * 1024 + 64 * 1024;
+pub const BODY_BYTES_MAX: usize = crate::import::parse::FILE_BYTES_MAX + 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,6 +37,8 @@ pub fn app(state: AppState) -> Router {
         .merge(session::router())
         .merge(openapi::router())
         .merge(journal::router())
+        .merge(imports::router())
+        .merge(reports::router())
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(log_request))

@@ -3,6 +3,9 @@
 
 pub mod canonical;
 pub mod entry;
+pub mod export;
+pub mod report;
+pub mod reverse;
 pub mod rules;
 pub mod totals;
 pub mod verify;

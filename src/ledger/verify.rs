@@ -35,7 +35,7 @@ pub struct StoredPosting {
 }
 
 /// A checkpoint `(seq, head hash)` as printed on every report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Checkpoint {
     pub seq: i64,
     pub hash: String,

@@ -322,6 +322,14 @@ macro_rules! impl_store {
                 Ok(entries)
             }
 
+            async fn account_balance(&self, account: &str) -> $crate::store::StoreResult<i64> {
+                let sum: Option<i64> = sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account = $1")
+                    .bind(account)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(sum.unwrap_or(0))
+            }
+
             async fn account_sums(&self, as_of: Option<chrono::NaiveDate>, at_seq: Option<i64>) -> $crate::store::StoreResult<Vec<$crate::store::AccountSum>> {
                 use sqlx::Row;
                 let as_of = as_of.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "9999-12-31".into());

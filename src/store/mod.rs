@@ -200,6 +200,8 @@ pub trait Store: Send + Sync {
     async fn entry(&self, seq: i64) -> StoreResult<Option<Entry>>;
     /// Entries that name `seq` as the entry they correct.
     async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>>;
+    /// Current balance of one account, from the per-entry totals.
+    async fn account_balance(&self, account: &str) -> StoreResult<i64>;
     async fn account_sums(
         &self,
         as_of: Option<NaiveDate>,

@@ -1,0 +1,107 @@
+//! `ansinh import approvals|payments --program P --district D FILE
+//! [--dry-run] [--expect-rows N] [--expect-total AMOUNT] [--format text|json]`.
+
+use super::{CliError, CliResult, Context};
+use crate::domain::Money;
+use crate::import::parse::{RollKind, FILE_BYTES_MAX};
+use crate::import::pipeline::{self, ImportError, RollUpload};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    Approvals,
+    Payments,
+}
+
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(value_enum)]
+    kind: Kind,
+    #[arg(long)]
+    program: String,
+    #[arg(long)]
+    district: String,
+    /// The CSV roll.
+    file: PathBuf,
+    /// Validate and print the report; post nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Declared number of rows; a different count refuses the commit.
+    #[arg(long)]
+    expect_rows: Option<u64>,
+    /// Declared total (e.g. 1.500.000.000); a different total refuses the commit.
+    #[arg(long, value_parser = parse_money)]
+    expect_total: Option<Money>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Output,
+}
+
+fn parse_money(text: &str) -> Result<Money, String> {
+    Money::parse(text).map_err(|e| e.to_string())
+}
+
+pub async fn run(context: &Context, args: Args) -> CliResult {
+    let upload = read_upload(&args)?;
+    let user = context.user().await?;
+    let store = context.store.as_ref();
+    let print = |report: &crate::import::report::ImportReport| match args.format {
+        Output::Text => print!("{}", report.to_text()),
+        Output::Json => println!("{}", report.to_json()),
+    };
+    if args.dry_run {
+        let validated = pipeline::validate(store, &user, &upload).await.map_err(map_error)?;
+        print(&validated.report);
+        return Ok(());
+    }
+    let validated = pipeline::stage(store, &user, &upload).await.map_err(map_error)?;
+    match pipeline::commit(store, &user, validated).await {
+        Ok(report) => {
+            print(&report);
+            Ok(())
+        }
+        Err(ImportError::Blocked(report)) => {
+            print(&report);
+            Err(CliError::Refused(format!("commit refused, nothing posted: {}", report.blocking.join("; "))))
+        }
+        Err(other) => Err(map_error(other)),
+    }
+}
+
+fn read_upload(args: &Args) -> CliResult<RollUpload> {
+    let size = std::fs::metadata(&args.file)
+        .map_err(|e| CliError::Refused(format!("{}: {e}", args.file.display())))?
+        .len();
+    if size > FILE_BYTES_MAX as u64 {
+        return Err(CliError::Refused(format!(
+            "{}: {size} bytes is over the limit of {FILE_BYTES_MAX} bytes; split the roll / tệp quá lớn, hãy chia nhỏ",
+            args.file.display()
+        )));
+    }
+    let bytes = std::fs::read(&args.file)?;
+    Ok(RollUpload {
+        kind: match args.kind {
+            Kind::Approvals => RollKind::Approvals,
+            Kind::Payments => RollKind::Payments,
+        },
+        program: args.program.clone(),
+        district: args.district.clone(),
+        file_name: args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bytes,
+        expect_rows: args.expect_rows,
+        expect_total: args.expect_total,
+    })
+}
+
+pub fn map_error(error: ImportError) -> CliError {
+    match error {
+        ImportError::Store(e) => CliError::Store(e),
+        other => CliError::Refused(other.to_string()),
+    }
+}

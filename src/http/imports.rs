@@ -1,0 +1,89 @@
+//! Upload → validate (nothing posted) → import report → commit.
+
+use super::session::CurrentUser;
+use super::{AppState, Error};
+use crate::auth::{authorize, Action};
+use crate::domain::Money;
+use crate::import::parse::RollKind;
+use crate::import::pipeline::{self, ImportError, RollUpload};
+use crate::import::report::{ImportReport, ImportStatus};
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/imports", post(upload))
+        .route("/api/v1/imports/{id}", get(show))
+        .route("/api/v1/imports/{id}/commit", post(commit))
+}
+
+impl From<ImportError> for Error {
+    fn from(error: ImportError) -> Error {
+        match error {
+            ImportError::Forbidden(f) => f.into(),
+            ImportError::NotFound(_) => Error::NotFound,
+            ImportError::Blocked(report) => Error::Unprocessable {
+                message: format!("commit refused, nothing posted / không ghi sổ: {}", report.blocking.join("; ")),
+                details: serde_json::to_value(&*report).unwrap_or_default(),
+            },
+            ImportError::File(file) => Error::Unprocessable {
+                message: file.to_string(),
+                details: json!({ "code": file.code(), "line": file.line() }),
+            },
+            ImportError::Refused(message) => Error::BadRequest(message),
+            ImportError::Store(e) => e.into(),
+        }
+    }
+}
+
+async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart: Multipart) -> Result<(StatusCode, Json<ImportReport>), Error> {
+    let mut fields = std::collections::HashMap::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| Error::BadRequest(format!("bad upload: {e}")))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("upload.csv").to_string();
+            let bytes = field.bytes().await.map_err(|e| Error::BadRequest(format!("bad upload: {e}")))?;
+            file = Some((file_name, bytes.to_vec()));
+        } else {
+            let value = field.text().await.map_err(|e| Error::BadRequest(format!("bad field {name}: {e}")))?;
+            fields.insert(name, value);
+        }
+    }
+    let field = |name: &str| fields.get(name).cloned().ok_or_else(|| Error::BadRequest(format!("missing form field '{name}'")));
+    let (file_name, bytes) = file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
+    let kind = match field("kind")?.as_str() {
+        "approvals" => RollKind::Approvals,
+        "payments" => RollKind::Payments,
+        other => return Err(Error::BadRequest(format!("kind '{other}' must be approvals or payments"))),
+    };
+    let upload = RollUpload {
+        kind,
+        program: field("program")?,
+        district: field("district")?,
+        file_name,
+        bytes,
+        expect_rows: fields.get("expect_rows").filter(|v| !v.is_empty()).map(|v| v.parse()).transpose().map_err(|_| Error::BadRequest("expect_rows must be a number".into()))?,
+        expect_total: fields.get("expect_total").filter(|v| !v.is_empty()).map(|v| Money::parse(v)).transpose().map_err(|e| Error::BadRequest(e.to_string()))?,
+    };
+    let validated = pipeline::stage(state.store.as_ref(), &user.user, &upload).await?;
+    Ok((StatusCode::CREATED, Json(validated.report)))
+}
+
+async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ImportReport>, Error> {
+    let record = state.store.import_record(id).await?.ok_or(Error::NotFound)?;
+    authorize(&user.user, Action::ReadDistrict { district: Some(&record.district) })?;
+    let mut report: ImportReport = serde_json::from_str(&record.report_json).map_err(Error::internal)?;
+    report.import_id = Some(id);
+    if record.committed_by.is_some() {
+        report.status = ImportStatus::Committed;
+    }
+    Ok(Json(report))
+}
+
+async fn commit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ImportReport>, Error> {
+    Ok(Json(pipeline::commit_staged(state.store.as_ref(), &user.user, id).await?))
+}

@@ -1,0 +1,313 @@
+//! Approval rolls: rows → approvals, with duplicates, control totals and the
+//! district budget checked before anything is posted. One journal entry per
+//! approval decision (number and date) in the file.
+
+use super::parse::{self, ApprovalRow, ControlTotals, Record, RollKind};
+use super::pipeline::{ImportError, RollUpload, Source, Validated};
+use super::report::{ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode};
+use super::validate::{problem_at, ColumnNames, RowRules};
+use crate::domain::program::Category;
+use crate::domain::{AccountPath, Money, Program};
+use crate::ledger::{EntryKind, NewEntry, Posting};
+use crate::store::{BeneficiaryRecord, Store};
+use std::collections::{HashMap, HashSet};
+
+pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
+
+struct Accepted<'a> {
+    row: ApprovalRow,
+    category: &'a Category,
+}
+
+pub(crate) fn empty_report(kind: RollKind, program: &Program, district: &str, source: &Source, size: usize) -> ImportReport {
+    ImportReport {
+        import_id: None,
+        kind,
+        program: program.code.as_str().to_string(),
+        district: district.to_string(),
+        file_name: source.file_name.clone(),
+        sha256: source.sha256.clone(),
+        size_bytes: size as u64,
+        status: ImportStatus::Validated,
+        delimiter: String::new(),
+        had_bom: false,
+        columns: Vec::new(),
+        ignored_columns: Vec::new(),
+        rows_read: 0,
+        rows_accepted: 0,
+        rows_rejected: 0,
+        accepted_total_dong: 0,
+        rejected: Vec::new(),
+        warnings: Vec::new(),
+        controls: Vec::new(),
+        blocking: Vec::new(),
+        entries: Vec::new(),
+        checkpoints: Vec::new(),
+    }
+}
+
+pub async fn validate(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    upload: &RollUpload,
+    source: &Source,
+) -> Result<Validated, ImportError> {
+    let roll = parse::read_approvals(&upload.bytes)?;
+    let mut report = empty_report(RollKind::Approvals, program, district, source, upload.bytes.len());
+    report.delimiter = roll.header.delimiter.to_string();
+    report.had_bom = roll.header.had_bom;
+    report.columns = roll.header.columns.clone();
+    report.ignored_columns = roll.header.ignored_columns.clone();
+    let columns = ColumnNames::new(&roll.header.columns);
+    let mut rules = RowRules::new(program, district);
+    let mut accepted: Vec<Accepted> = Vec::new();
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut totals_row: Option<ControlTotals> = None;
+    for record in roll {
+        match record? {
+            Record::Row(parsed) => {
+                report.rows_read += 1;
+                report.warnings.extend(parsed.warnings.into_iter().map(Issue::from));
+                let row = parsed.row;
+                match rules.check_approval(&row, &columns) {
+                    Err(problems) => reject(&mut report, &row, RejectionCode::Invalid, problems),
+                    Ok(category) => match first_line.get(row.national_id.as_str()) {
+                        Some(&first) => {
+                            let problem = duplicate_in_file(&row, first, &columns);
+                            reject(&mut report, &row, RejectionCode::Duplicate, vec![problem]);
+                        }
+                        None => {
+                            first_line.insert(row.national_id.as_str().to_string(), row.line);
+                            accepted.push(Accepted { row, category });
+                        }
+                    },
+                }
+            }
+            Record::Rejected { line, problems, warnings, .. } => {
+                report.rows_read += 1;
+                report.warnings.extend(warnings.into_iter().map(Issue::from));
+                report.rejected.push(super::report::invalid_row(line, problems));
+            }
+            Record::Totals(totals) if !totals.subtotal => totals_row = Some(totals),
+            Record::Totals(_) => {}
+            Record::Ignored(problem) => report.warnings.push(problem.into()),
+        }
+    }
+    let accepted = drop_ledger_duplicates(store, program, &mut report, accepted, &columns).await?;
+    finish(store, program, district, upload, source, report, accepted, totals_row).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    upload: &RollUpload,
+    source: &Source,
+    mut report: ImportReport,
+    accepted: Vec<Accepted<'_>>,
+    totals_row: Option<ControlTotals>,
+) -> Result<Validated, ImportError> {
+    let total = accepted
+        .iter()
+        .try_fold(Money::ZERO, |sum, a| sum.checked_add(a.row.amount))
+        .map_err(|e| ImportError::Refused(e.to_string()))?;
+    report.rows_accepted = accepted.len() as u64;
+    report.rows_rejected = report.rejected.len() as u64;
+    report.accepted_total_dong = total.dong();
+    report.rejected.sort_by_key(|r| r.line);
+    check_controls(&mut report, totals_row, upload);
+    check_budget(store, program, district, &mut report, total).await?;
+    let entries = plan(program, district, source, &accepted, &mut report);
+    let beneficiaries = accepted.iter().map(|a| beneficiary_record(&a.row)).collect();
+    Ok(Validated { report, entries, beneficiaries })
+}
+
+fn reject(report: &mut ImportReport, row: &ApprovalRow, code: RejectionCode, problems: Vec<Issue>) {
+    report.rejected.push(RejectedRow {
+        line: row.line,
+        code,
+        national_id: Some(row.national_id.as_str().to_string()),
+        full_name: Some(row.full_name.clone()),
+        amount_dong: Some(row.amount.dong()),
+        reference: Some(row.decision_no.clone()),
+        problems,
+    });
+}
+
+fn duplicate_in_file(row: &ApprovalRow, first: u64, columns: &ColumnNames) -> Issue {
+    problem_at(
+        row.line,
+        columns.get("national_id"),
+        row.national_id.as_str(),
+        "duplicate_in_file",
+        format!("duplicate: the same person is already on line {first} of this file"),
+        format!("trùng: người này đã có ở dòng {first} của tệp"),
+    )
+}
+
+/// Rejects rows whose person already holds an approval in this program, in
+/// any district, saying where that approval is.
+async fn drop_ledger_duplicates<'a>(
+    store: &dyn Store,
+    program: &Program,
+    report: &mut ImportReport,
+    accepted: Vec<Accepted<'a>>,
+    columns: &ColumnNames,
+) -> Result<Vec<Accepted<'a>>, ImportError> {
+    let code = program.code.as_str();
+    let ids: Vec<String> = accepted.iter().map(|a| a.row.national_id.as_str().to_string()).collect();
+    let prefixes = [format!("payable:{code}:"), format!("disbursed:{code}:")];
+    let balances = store.beneficiary_balances(&prefixes, Some(&ids)).await?;
+    let mut approved: HashMap<String, i64> = HashMap::new();
+    for balance in balances {
+        *approved.entry(balance.beneficiary).or_default() += balance.amount_dong;
+    }
+    let holders: Vec<String> = approved.into_iter().filter(|(_, amount)| *amount > 0).map(|(id, _)| id).collect();
+    if holders.is_empty() {
+        return Ok(accepted);
+    }
+    let mut sources = HashMap::new();
+    for source in store.approval_sources(code, &holders).await? {
+        sources.insert(source.beneficiary.clone(), source);
+    }
+    let holders: HashSet<String> = holders.into_iter().collect();
+    let mut kept = Vec::with_capacity(accepted.len());
+    for item in accepted {
+        let id = item.row.national_id.as_str();
+        if !holders.contains(id) {
+            kept.push(item);
+            continue;
+        }
+        let (en, vi) = match sources.get(id) {
+            Some(source) => {
+                let district = AccountPath::parse(&source.account).ok().and_then(|a| a.segment(2).map(str::to_string)).unwrap_or_default();
+                let file = source.file_name.clone().unwrap_or_else(|| "-".into());
+                let line = source.source_line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+                (
+                    format!(
+                        "duplicate: already approved in program {code}, district {district}, file {file} line {line} (entry {}, decision {})",
+                        source.entry_seq, source.reference
+                    ),
+                    format!("trùng: đã được phê duyệt trong chương trình {code}, huyện {district}, tệp {file} dòng {line} (quyết định {})", source.reference),
+                )
+            }
+            None => (format!("duplicate: already approved in program {code}"), format!("trùng: đã được phê duyệt trong chương trình {code}")),
+        };
+        let problem = problem_at(item.row.line, columns.get("national_id"), id, "duplicate_approval", en, vi);
+        reject(report, &item.row, RejectionCode::Duplicate, vec![problem]);
+    }
+    Ok(kept)
+}
+
+fn check_controls(report: &mut ImportReport, totals_row: Option<ControlTotals>, upload: &RollUpload) {
+    let computed_rows = report.rows_accepted;
+    let computed_total = report.accepted_total_dong;
+    let mut checks = Vec::new();
+    if let Some(totals) = totals_row {
+        checks.push((format!("totals row '{}', line {}", totals.label, totals.line), totals.rows, totals.amount.map(Money::dong)));
+    }
+    if upload.expect_rows.is_some() || upload.expect_total.is_some() {
+        checks.push((COMMAND_LINE_SOURCE.to_string(), upload.expect_rows, upload.expect_total.map(Money::dong)));
+    }
+    for (source, rows, total) in checks {
+        let matches = rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
+        if !matches {
+            report.blocking.push(format!(
+                "control totals differ ({source}): declared {} rows / {} đồng, accepted {computed_rows} rows / {} đồng / tổng kiểm soát không khớp",
+                rows.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                total.map(|t| Money::from_dong(t).format_vi()).unwrap_or_else(|| "-".into()),
+                Money::from_dong(computed_total).format_vi(),
+            ));
+        }
+        report.controls.push(ControlCheck {
+            source,
+            declared_rows: rows,
+            declared_total_dong: total,
+            computed_rows,
+            computed_total_dong: computed_total,
+            matches,
+        });
+    }
+}
+
+async fn check_budget(store: &dyn Store, program: &Program, district: &str, report: &mut ImportReport, total: Money) -> Result<(), ImportError> {
+    let account = AccountPath::budget(program.code.as_str(), district);
+    let available = store.account_balance(account.as_str()).await?;
+    if total.dong() > available {
+        report.blocking.push(format!(
+            "the district budget {account} would be exceeded by {} đồng (available {}, asked {}) / vượt dự toán {} đồng",
+            Money::from_dong(total.dong() - available).format_vi(),
+            Money::from_dong(available).format_vi(),
+            total.format_vi(),
+            Money::from_dong(total.dong() - available).format_vi(),
+        ));
+    }
+    Ok(())
+}
+
+/// One entry per (decision number, decision date), in the order decisions first appear.
+fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted], report: &mut ImportReport) -> Vec<NewEntry> {
+    let code = program.code.as_str();
+    let mut order: Vec<(String, chrono::NaiveDate)> = Vec::new();
+    let mut groups: HashMap<(String, chrono::NaiveDate), Vec<&Accepted>> = HashMap::new();
+    for item in accepted {
+        let key = (item.row.decision_no.clone(), item.row.decision_date);
+        groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            Vec::new()
+        });
+        if let Some(group) = groups.get_mut(&(item.row.decision_no.clone(), item.row.decision_date)) {
+            group.push(item);
+        }
+    }
+    let mut entries = Vec::with_capacity(order.len());
+    for key in order {
+        let items = groups.remove(&key).unwrap_or_default();
+        let mut postings = Vec::with_capacity(items.len() + 1);
+        let mut total = 0i64;
+        for item in &items {
+            total += item.row.amount.dong();
+            postings.push(Posting {
+                account: AccountPath::payable(code, district, item.category.code.as_str()),
+                amount: item.row.amount,
+                beneficiary: Some(item.row.national_id.as_str().to_string()),
+                source_line: Some(item.row.line),
+                reference: None,
+            });
+        }
+        postings.push(Posting {
+            account: AccountPath::budget(code, district),
+            amount: Money::from_dong(-total),
+            beneficiary: None,
+            source_line: None,
+            reference: None,
+        });
+        report.entries.push(PlannedEntry {
+            reference: key.0.clone(),
+            effective_date: key.1.format("%Y-%m-%d").to_string(),
+            rows: items.len() as u64,
+            total_dong: total,
+        });
+        entries.push(NewEntry {
+            effective_date: key.1,
+            kind: EntryKind::Approval,
+            reference: key.0,
+            memo: format!("approval roll {} (sha256 {})", source.file_name, source.sha256),
+            corrects_seq: None,
+            postings,
+        });
+    }
+    entries
+}
+
+fn beneficiary_record(row: &ApprovalRow) -> BeneficiaryRecord {
+    BeneficiaryRecord {
+        national_id: row.national_id.as_str().to_string(),
+        full_name: row.full_name.clone(),
+        date_of_birth: row.date_of_birth.as_ref().map(|d| d.to_string()),
+        sex: row.sex.map(|s| format!("{s:?}").to_lowercase()),
+        commune_code: Some(row.commune_code.clone()),
+    }
+}

@@ -1,0 +1,255 @@
+//! Payment rolls: each line is matched to an approval in this program and
+//! district by national ID (and decision number when the line has one). Lines
+//! that match nothing, pay beyond what is outstanding, or repeat a voucher
+//! reference are not posted; each is listed with its reason.
+
+use super::approvals::empty_report;
+use super::parse::{self, PaymentRow, Record, RollKind};
+use super::pipeline::{ImportError, RollUpload, Source, Validated};
+use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
+use super::validate::{problem_at, ColumnNames};
+use crate::domain::{AccountPath, Money, Program};
+use crate::ledger::{EntryKind, NewEntry, Posting};
+use crate::store::Store;
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What the ledger says about one person in this program.
+#[derive(Debug, Default)]
+struct Holding {
+    /// district → (category, outstanding đồng)
+    outstanding: HashMap<String, (String, i64)>,
+    /// district → approved đồng (outstanding + paid)
+    approved: HashMap<String, i64>,
+    decisions: HashSet<String>,
+}
+
+struct Accepted {
+    row: PaymentRow,
+    category: String,
+}
+
+pub async fn validate(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    upload: &RollUpload,
+    source: &Source,
+) -> Result<Validated, ImportError> {
+    let roll = parse::read_payments(&upload.bytes)?;
+    let mut report = empty_report(RollKind::Payments, program, district, source, upload.bytes.len());
+    report.delimiter = roll.header.delimiter.to_string();
+    report.had_bom = roll.header.had_bom;
+    report.columns = roll.header.columns.clone();
+    report.ignored_columns = roll.header.ignored_columns.clone();
+    let columns = ColumnNames::new(&roll.header.columns);
+    let mut rows = Vec::new();
+    for record in roll {
+        match record? {
+            Record::Row(parsed) => {
+                report.warnings.extend(parsed.warnings.into_iter().map(Issue::from));
+                rows.push(parsed.row);
+            }
+            Record::Rejected { line, problems, warnings, .. } => {
+                report.warnings.extend(warnings.into_iter().map(Issue::from));
+                report.rejected.push(invalid_row(line, problems));
+            }
+            Record::Totals(_) => {}
+            Record::Ignored(problem) => report.warnings.push(problem.into()),
+        }
+    }
+    report.rows_read = (rows.len() + report.rejected.len()) as u64;
+    let mut holdings = load_holdings(store, program, &rows).await?;
+    let seen = load_seen_references(store, program, &rows).await?;
+    let accepted = match_rows(program, district, rows, &mut holdings, &seen, &columns, &mut report);
+    report.rows_accepted = accepted.len() as u64;
+    report.rows_rejected = report.rejected.len() as u64;
+    report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
+    report.rejected.sort_by_key(|r| r.line);
+    let entries = plan(program, district, source, &accepted, &mut report);
+    Ok(Validated { report, entries, beneficiaries: Vec::new() })
+}
+
+async fn load_holdings(store: &dyn Store, program: &Program, rows: &[PaymentRow]) -> Result<HashMap<String, Holding>, ImportError> {
+    let code = program.code.as_str();
+    let mut ids: Vec<String> = rows.iter().map(|r| r.national_id.as_str().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    let prefixes = [format!("payable:{code}:"), format!("disbursed:{code}:")];
+    let mut holdings: HashMap<String, Holding> = HashMap::new();
+    for balance in store.beneficiary_balances(&prefixes, Some(&ids)).await? {
+        let Ok(account) = AccountPath::parse(&balance.account) else { continue };
+        let district = account.segment(2).unwrap_or_default().to_string();
+        let category = account.segment(3).unwrap_or_default().to_string();
+        let holding = holdings.entry(balance.beneficiary).or_default();
+        *holding.approved.entry(district.clone()).or_default() += balance.amount_dong;
+        if account.kind() == "payable" {
+            let slot = holding.outstanding.entry(district).or_insert((category, 0));
+            slot.1 += balance.amount_dong;
+        }
+    }
+    let with_decisions: Vec<String> = rows
+        .iter()
+        .filter(|r| r.decision_no.is_some())
+        .map(|r| r.national_id.as_str().to_string())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !with_decisions.is_empty() {
+        for source in store.approval_sources(code, &with_decisions).await? {
+            holdings.entry(source.beneficiary).or_default().decisions.insert(source.reference);
+        }
+    }
+    Ok(holdings)
+}
+
+async fn load_seen_references(store: &dyn Store, program: &Program, rows: &[PaymentRow]) -> Result<HashSet<String>, ImportError> {
+    let references: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
+    let prefix = format!("disbursed:{}:", program.code);
+    Ok(store.references_seen(&prefix, &references).await?.into_iter().collect())
+}
+
+fn match_rows(
+    program: &Program,
+    district: &str,
+    rows: Vec<PaymentRow>,
+    holdings: &mut HashMap<String, Holding>,
+    seen: &HashSet<String>,
+    columns: &ColumnNames,
+    report: &mut ImportReport,
+) -> Vec<Accepted> {
+    let mut accepted = Vec::with_capacity(rows.len());
+    let mut references_in_file: HashMap<String, u64> = HashMap::new();
+    for row in rows {
+        match match_row(program, district, &row, holdings, seen, &references_in_file, columns) {
+            Ok(category) => {
+                references_in_file.insert(row.reference.clone(), row.line);
+                accepted.push(Accepted { row, category });
+            }
+            Err((code, problem)) => report.rejected.push(RejectedRow {
+                line: row.line,
+                code,
+                national_id: Some(row.national_id.as_str().to_string()),
+                full_name: row.full_name.clone(),
+                amount_dong: Some(row.amount.dong()),
+                reference: Some(row.reference.clone()),
+                problems: vec![problem],
+            }),
+        }
+    }
+    accepted
+}
+
+fn match_row(
+    program: &Program,
+    district: &str,
+    row: &PaymentRow,
+    holdings: &mut HashMap<String, Holding>,
+    seen: &HashSet<String>,
+    references_in_file: &HashMap<String, u64>,
+    columns: &ColumnNames,
+) -> Result<String, (RejectionCode, Issue)> {
+    let code = program.code.as_str();
+    let at = |column: &str, value: &str, en: String, vi: String| {
+        let code = en.split(':').next().unwrap_or("payment").replace(' ', "_");
+        problem_at(row.line, columns.get(column), value, &code, en, vi)
+    };
+    if seen.contains(&row.reference) {
+        return Err((RejectionCode::DuplicatePayment, at("reference", &row.reference,
+            "duplicate payment: this voucher reference was already posted in this program".into(),
+            "chi trùng: số chứng từ này đã được ghi sổ".into())));
+    }
+    if let Some(first) = references_in_file.get(&row.reference) {
+        return Err((RejectionCode::DuplicatePayment, at("reference", &row.reference,
+            format!("duplicate payment: the same voucher reference is on line {first} of this file"),
+            format!("chi trùng: số chứng từ đã có ở dòng {first}"))));
+    }
+    let id = row.national_id.as_str();
+    let holding = holdings.get_mut(id);
+    let Some(holding) = holding.filter(|h| h.approved.get(district).is_some_and(|a| *a > 0)) else {
+        let elsewhere = holdings
+            .get(id)
+            .and_then(|h| h.approved.iter().find(|(_, a)| **a > 0).map(|(d, _)| d.clone()));
+        let (en, vi) = match elsewhere {
+            Some(other) => (
+                format!("paid without approval: approved in district {other}, not in district {district}"),
+                format!("chi không có phê duyệt: người này được duyệt ở huyện {other}, không phải huyện {district}"),
+            ),
+            None => (
+                format!("paid without approval: no approval in program {code} for this national ID"),
+                format!("chi không có phê duyệt: không có quyết định phê duyệt trong chương trình {code}"),
+            ),
+        };
+        return Err((RejectionCode::PaidWithoutApproval, at("national_id", id, en, vi)));
+    };
+    if let Some(decision) = &row.decision_no {
+        if !holding.decisions.contains(decision) {
+            return Err((RejectionCode::PaidWithoutApproval, at("decision_no", decision,
+                format!("paid without approval: no approval under decision {decision} for this person"),
+                format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}"))));
+        }
+    }
+    let approved = holding.approved.get(district).copied().unwrap_or(0);
+    let Some((category, outstanding)) = holding.outstanding.get_mut(district) else {
+        return Err((RejectionCode::PaidWithoutApproval, at("national_id", id, "paid without approval".into(), "chi không có phê duyệt".into())));
+    };
+    if row.amount.dong() > *outstanding {
+        return Err((RejectionCode::Overpaid, at("amount", &row.amount.format_vi(),
+            format!("overpaid: pays {} but only {} of {} approved is outstanding",
+                row.amount.format_vi(), Money::from_dong(*outstanding).format_vi(), Money::from_dong(approved).format_vi()),
+            format!("chi vượt: chi {} nhưng chỉ còn {} chưa chi", row.amount.format_vi(), Money::from_dong(*outstanding).format_vi()))));
+    }
+    *outstanding -= row.amount.dong();
+    Ok(category.clone())
+}
+
+/// One entry per payment date, in date order.
+fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted], report: &mut ImportReport) -> Vec<NewEntry> {
+    let code = program.code.as_str();
+    let mut by_date: BTreeMap<NaiveDate, Vec<&Accepted>> = BTreeMap::new();
+    for item in accepted {
+        by_date.entry(item.row.paid_date).or_default().push(item);
+    }
+    let short_digest: String = source.sha256.chars().take(16).collect();
+    by_date
+        .into_iter()
+        .map(|(date, items)| {
+            let mut postings = Vec::with_capacity(items.len() * 2);
+            let mut total = 0i64;
+            for item in &items {
+                total += item.row.amount.dong();
+                let beneficiary = Some(item.row.national_id.as_str().to_string());
+                let line = Some(item.row.line);
+                postings.push(Posting {
+                    account: AccountPath::payable(code, district, &item.category),
+                    amount: item.row.amount.neg(),
+                    beneficiary: beneficiary.clone(),
+                    source_line: line,
+                    reference: Some(item.row.reference.clone()),
+                });
+                postings.push(Posting {
+                    account: AccountPath::disbursed(code, district, &item.category),
+                    amount: item.row.amount,
+                    beneficiary,
+                    source_line: line,
+                    reference: Some(item.row.reference.clone()),
+                });
+            }
+            let reference = format!("payment roll {short_digest} {date}");
+            report.entries.push(PlannedEntry {
+                reference: reference.clone(),
+                effective_date: date.format("%Y-%m-%d").to_string(),
+                rows: items.len() as u64,
+                total_dong: total,
+            });
+            NewEntry {
+                effective_date: date,
+                kind: EntryKind::Payment,
+                reference,
+                memo: format!("payment roll {} (sha256 {})", source.file_name, source.sha256),
+                corrects_seq: None,
+                postings,
+            }
+        })
+        .collect()
+}

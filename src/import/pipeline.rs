@@ -1,0 +1,223 @@
+//! The staged import: parse → validate → plan → commit. `validate` posts
+//! nothing; `commit` posts every accepted row in one transaction or nothing.
+
+use super::approvals;
+use super::parse::{FileError, RollKind};
+use super::payments;
+use super::report::{ImportReport, ImportStatus};
+use crate::auth::{authorize, Action, Forbidden};
+use crate::domain::{DistrictCode, Money, Program};
+use crate::ledger::NewEntry;
+use crate::store::{now_us, AuditEvent, Batch, BeneficiaryRecord, ImportCommit, NewImport, Store, StoreError, User};
+use sha2::{Digest, Sha256};
+
+/// A file name longer than this is cut: it is a label, the digest is the identity.
+pub const FILE_NAME_LEN_MAX: usize = 255;
+
+#[derive(Debug, Clone)]
+pub struct RollUpload {
+    pub kind: RollKind,
+    pub program: String,
+    pub district: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub expect_rows: Option<u64>,
+    pub expect_total: Option<Money>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Forbidden(#[from] Forbidden),
+    /// The whole file is refused; nothing was stored.
+    #[error("{0}")]
+    File(#[from] FileError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("import {0} not found / không tìm thấy")]
+    NotFound(i64),
+    /// Validated, but the commit is refused; the report says why.
+    #[error("commit refused / không ghi sổ: {}", .0.blocking.join("; "))]
+    Blocked(Box<ImportReport>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The identity of the uploaded file.
+pub struct Source {
+    pub sha256: String,
+    pub file_name: String,
+}
+
+/// What validation produced: the report, and the entries a commit would post.
+pub struct Validated {
+    pub report: ImportReport,
+    pub entries: Vec<NewEntry>,
+    pub beneficiaries: Vec<BeneficiaryRecord>,
+}
+
+pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, ImportError> {
+    let definitions = store.program_definitions().await?;
+    let (_, text) = definitions
+        .into_iter()
+        .find(|(c, _)| c == code)
+        .ok_or_else(|| ImportError::Refused(format!("program '{code}' does not exist / chương trình không tồn tại")))?;
+    Program::from_toml(&text).map_err(|e| StoreError::Corrupt(format!("stored program {code}: {e}")).into())
+}
+
+/// Parses and validates; stores and posts nothing.
+pub async fn validate(store: &dyn Store, user: &User, upload: &RollUpload) -> Result<Validated, ImportError> {
+    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
+    authorize(user, Action::ImportRoll { district: district.as_str() })?;
+    let program = load_program(store, &upload.program).await?;
+    let source = Source {
+        sha256: hex::encode(Sha256::digest(&upload.bytes)),
+        file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
+    };
+    let mut validated = match upload.kind {
+        RollKind::Approvals => approvals::validate(store, &program, district.as_str(), upload, &source).await?,
+        RollKind::Payments => payments::validate(store, &program, district.as_str(), upload, &source).await?,
+    };
+    let report = &mut validated.report;
+    let kind = kind_name(upload.kind);
+    if let Some(existing) = store
+        .committed_import_with_digest(kind, program.code.as_str(), district.as_str(), &report.sha256)
+        .await?
+    {
+        report.blocking.push(format!(
+            "this file was already imported for program {} and district {} (import {existing}); it will not be posted twice / tệp này đã được nhập (lần nhập {existing})",
+            program.code, district
+        ));
+    }
+    if report.rows_accepted == 0 {
+        report.blocking.push("no row was accepted / không có dòng hợp lệ".into());
+    }
+    report.status = if report.can_commit() { ImportStatus::Validated } else { ImportStatus::Refused };
+    Ok(validated)
+}
+
+pub fn kind_name(kind: RollKind) -> &'static str {
+    match kind {
+        RollKind::Approvals => "approvals",
+        RollKind::Payments => "payments",
+    }
+}
+
+/// Validates and keeps the upload (bytes, digest, report) as evidence; posts nothing.
+pub async fn stage(store: &dyn Store, user: &User, upload: &RollUpload) -> Result<Validated, ImportError> {
+    let mut validated = validate(store, user, upload).await?;
+    let id = store
+        .save_import(NewImport {
+            kind: kind_name(upload.kind).into(),
+            program: upload.program.clone(),
+            district: validated.report.district.clone(),
+            file_name: validated.report.file_name.clone(),
+            sha256: validated.report.sha256.clone(),
+            content: upload.bytes.clone(),
+            report_json: validated.report.to_json(),
+            uploaded_at_us: now_us(),
+            uploaded_by: user.username.clone(),
+        })
+        .await?;
+    validated.report.import_id = Some(id);
+    Ok(validated)
+}
+
+/// Commits a validated import: all accepted rows in one transaction, or nothing.
+pub async fn commit(store: &dyn Store, user: &User, mut validated: Validated) -> Result<ImportReport, ImportError> {
+    let report = &mut validated.report;
+    let import_id = report.import_id.ok_or_else(|| ImportError::Refused("stage the import before committing".into()))?;
+    if !report.can_commit() {
+        audit_refusal(store, user, report).await?;
+        return Err(ImportError::Blocked(Box::new(validated.report)));
+    }
+    let now = now_us();
+    let batch = Batch {
+        actor: user.username.clone(),
+        recorded_at_us: now,
+        entries: std::mem::take(&mut validated.entries),
+        program: None,
+        import_commit: Some(ImportCommit {
+            import_id,
+            kind: kind_name(report.kind).into(),
+            program: report.program.clone(),
+            district: report.district.clone(),
+            sha256: report.sha256.clone(),
+        }),
+        beneficiaries: std::mem::take(&mut validated.beneficiaries),
+        audit: AuditEvent {
+            at_us: now,
+            actor: user.username.clone(),
+            action: format!("import.commit.{}", kind_name(report.kind)),
+            outcome: "ok".into(),
+            detail: format!(
+                "import {import_id}: {} rows, {} đồng accepted; {} rejected",
+                report.rows_accepted,
+                Money::from_dong(report.accepted_total_dong).format_vi(),
+                report.rows_rejected
+            ),
+        },
+    };
+    match store.commit(batch).await {
+        Ok(checkpoints) => {
+            report.checkpoints = checkpoints;
+            report.status = ImportStatus::Committed;
+            Ok(validated.report)
+        }
+        Err(StoreError::BalanceRule(broken)) => {
+            report.blocking.push(format!("budget exceeded / vượt dự toán: {broken}"));
+            report.status = ImportStatus::Refused;
+            audit_refusal(store, user, report).await?;
+            Err(ImportError::Blocked(Box::new(validated.report)))
+        }
+        Err(StoreError::Conflict(message)) => {
+            report.blocking.push(message);
+            report.status = ImportStatus::Refused;
+            Err(ImportError::Blocked(Box::new(validated.report)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn audit_refusal(store: &dyn Store, user: &User, report: &ImportReport) -> Result<(), StoreError> {
+    store
+        .audit(AuditEvent {
+            at_us: now_us(),
+            actor: user.username.clone(),
+            action: format!("import.commit.{}", kind_name(report.kind)),
+            outcome: "refused".into(),
+            detail: format!("import {}: {}", report.import_id.unwrap_or(0), report.blocking.join("; ")),
+        })
+        .await
+}
+
+/// Re-validates a staged import from its stored bytes (the ledger may have
+/// moved since it was uploaded) and commits it.
+pub async fn commit_staged(store: &dyn Store, user: &User, import_id: i64) -> Result<ImportReport, ImportError> {
+    let record = store.import_record(import_id).await?.ok_or(ImportError::NotFound(import_id))?;
+    authorize(user, Action::ImportRoll { district: &record.district })?;
+    if record.committed_by.is_some() {
+        return Err(ImportError::Refused(format!("import {import_id} is already committed / đã ghi sổ")));
+    }
+    let bytes = store.import_content(import_id).await?.ok_or(ImportError::NotFound(import_id))?;
+    let staged: Option<ImportReport> = serde_json::from_str(&record.report_json).ok();
+    let upload = RollUpload {
+        kind: if record.kind == "payments" { RollKind::Payments } else { RollKind::Approvals },
+        program: record.program.clone(),
+        district: record.district.clone(),
+        file_name: record.file_name.clone(),
+        bytes,
+        expect_rows: staged.as_ref().and_then(|r| declared(r, |c| c.declared_rows)),
+        expect_total: staged
+            .as_ref()
+            .and_then(|r| declared(r, |c| c.declared_total_dong))
+            .map(Money::from_dong),
+    };
+    let mut validated = validate(store, user, &upload).await?;
+    validated.report.import_id = Some(import_id);
+    commit(store, user, validated).await
+}
+
+fn declared<T>(report: &ImportReport, field: impl Fn(&super::report::ControlCheck) -> Option<T>) -> Option<T> {
+    report.controls.iter().filter(|c| c.source == super::approvals::COMMAND_LINE_SOURCE).find_map(field)
+}

@@ -1,0 +1,134 @@
+//! Row rules that need the program and the district but not the ledger:
+//! commune within the district, category exists, amount obeys its rule.
+
+use super::parse::ApprovalRow;
+use super::report::Issue;
+use crate::domain::admin_units::units;
+use crate::domain::program::Category;
+use crate::domain::Program;
+use std::collections::{HashMap, HashSet};
+
+pub struct RowRules<'a> {
+    program: &'a Program,
+    district: &'a str,
+    communes: HashSet<&'static str>,
+    /// Category text as written in files → index, memoised (files repeat a few values).
+    categories: HashMap<String, Option<usize>>,
+}
+
+impl<'a> RowRules<'a> {
+    pub fn new(program: &'a Program, district: &'a str) -> RowRules<'a> {
+        let communes = units().communes_of(district).into_iter().map(|c| c.code.as_str()).collect();
+        RowRules { program, district, communes, categories: HashMap::new() }
+    }
+
+    /// Checks one approval row; returns its category or every problem found.
+    pub fn check_approval(&mut self, row: &ApprovalRow, columns: &ColumnNames) -> Result<&'a Category, Vec<Issue>> {
+        let mut problems = Vec::new();
+        if let Some(problem) = self.check_commune(row, columns) {
+            problems.push(problem);
+        }
+        let category = self.category(&row.category);
+        match category {
+            None => problems.push(problem_at(
+                row.line,
+                columns.get("category"),
+                &row.category,
+                "unknown_category",
+                format!(
+                    "category is not one of program {}'s: {}",
+                    self.program.code,
+                    self.category_list()
+                ),
+                format!("nhóm đối tượng không thuộc chương trình {}: {}", self.program.code, self.category_list()),
+            )),
+            Some(category) => {
+                if let Err(reason) = category.rule.check(row.amount) {
+                    problems.push(problem_at(
+                        row.line,
+                        columns.get("amount"),
+                        &row.amount.format_vi(),
+                        "amount_rule",
+                        format!("{reason} (category {})", category.code),
+                        format!("số tiền không đúng mức của nhóm {}", category.code),
+                    ));
+                }
+            }
+        }
+        match (category, problems.is_empty()) {
+            (Some(category), true) => Ok(category),
+            _ => Err(problems),
+        }
+    }
+
+    fn check_commune(&self, row: &ApprovalRow, columns: &ColumnNames) -> Option<Issue> {
+        if self.communes.contains(row.commune_code.as_str()) {
+            return None;
+        }
+        let (en, vi) = match units().commune(&row.commune_code) {
+            Some(commune) => {
+                let district = units().district(&commune.district_code).map(|d| d.name.as_str()).unwrap_or("?");
+                (
+                    format!(
+                        "commune {} ({}) belongs to district {} ({district}), not to district {}",
+                        commune.code, commune.name, commune.district_code, self.district
+                    ),
+                    format!("xã {} thuộc huyện {} ({district}), không thuộc huyện {}", commune.name, commune.district_code, self.district),
+                )
+            }
+            None => (
+                "not a commune code in the GSO list".to_string(),
+                "mã xã không có trong danh mục của Tổng cục Thống kê".to_string(),
+            ),
+        };
+        Some(problem_at(row.line, columns.get("commune_code"), &row.commune_code, "commune_outside_district", en, vi))
+    }
+
+    fn category(&mut self, text: &str) -> Option<&'a Category> {
+        let program = self.program;
+        let index = *self
+            .categories
+            .entry(text.to_string())
+            .or_insert_with(|| program.category(text).and_then(|c| program.categories.iter().position(|x| x.code == c.code)));
+        index.map(|i| &program.categories[i])
+    }
+
+    fn category_list(&self) -> String {
+        self.program.categories.iter().map(|c| format!("{} ({})", c.code, c.name)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Canonical field name → (header as written in the file, 1-based column).
+#[derive(Debug, Default, Clone)]
+pub struct ColumnNames(HashMap<String, (String, usize)>);
+
+impl ColumnNames {
+    pub fn new(columns: &[(String, String)]) -> ColumnNames {
+        ColumnNames(
+            columns
+                .iter()
+                .enumerate()
+                .map(|(index, (in_file, canonical))| (canonical.clone(), (in_file.clone(), index + 1)))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, canonical: &str) -> (Option<String>, Option<usize>) {
+        match self.0.get(canonical) {
+            Some((name, index)) => (Some(name.clone()), Some(*index)),
+            None => (Some(canonical.to_string()), None),
+        }
+    }
+}
+
+pub fn problem_at(line: u64, column: (Option<String>, Option<usize>), value: &str, code: &str, reason_en: String, reason_vi: String) -> Issue {
+    Issue {
+        line,
+        column: column.0,
+        column_index: column.1,
+        value: Some(value.to_string()),
+        code: code.to_string(),
+        reason_en,
+        reason_vi,
+    }
+}

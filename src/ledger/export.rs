@@ -1,0 +1,178 @@
+//! Exports of the journal for tools nobody here wrote: hledger/ledger-cli
+//! journal format, Beancount, and CSV (one posting per row). Streams: entries
+//! are written as their postings arrive from the store.
+
+use super::verify::{StoredHeader, StoredPosting};
+use crate::ledger::totals::AccountTotal;
+use crate::store::{JournalSink, Store, StoreResult};
+use chrono::NaiveDate;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Ledger,
+    Beancount,
+    Csv,
+}
+
+/// Writes the journal (entries effective on or before `as_of`, if given).
+pub async fn export(store: &dyn Store, format: Format, as_of: Option<NaiveDate>, out: &mut (dyn Write + Send)) -> StoreResult<()> {
+    let head = store.head().await?;
+    let as_of_text = as_of.map(|d| d.format("%Y-%m-%d").to_string());
+    let mut writer = ExportWriter { format, as_of: as_of_text, out, headers: Vec::new(), next: 0, current: Vec::new(), error: None };
+    writer.preamble(head.map(|h| h.to_string()).unwrap_or_default(), &store.account_sums(None, None).await?)?;
+    store.scan(&mut writer).await?;
+    writer.flush_current();
+    writer.error.map_or(Ok(()), |e| Err(crate::store::StoreError::Corrupt(format!("writing the export: {e}"))))
+}
+
+struct ExportWriter<'a> {
+    format: Format,
+    as_of: Option<String>,
+    out: &'a mut (dyn Write + Send),
+    headers: Vec<StoredHeader>,
+    next: usize,
+    current: Vec<StoredPosting>,
+    error: Option<std::io::Error>,
+}
+
+impl ExportWriter<'_> {
+    fn preamble(&mut self, checkpoint: String, accounts: &[crate::store::AccountSum]) -> StoreResult<()> {
+        let result = match self.format {
+            Format::Ledger => writeln!(self.out, "; ansinh journal export — checkpoint {checkpoint}\n; amounts in whole đồng (VND)\n"),
+            Format::Beancount => {
+                let mut text = format!(
+                    ";; ansinh journal export — checkpoint {checkpoint}\noption \"title\" \"ansinh\"\noption \"operating_currency\" \"VND\"\n\n"
+                );
+                for account in accounts {
+                    text.push_str(&format!("1970-01-01 open {} VND\n", beancount_account(&account.account)));
+                }
+                writeln!(self.out, "{text}")
+            }
+            Format::Csv => writeln!(self.out, "seq,date,kind,reference,account,amount,beneficiary,source_line,posting_reference"),
+        };
+        result.map_err(|e| crate::store::StoreError::Corrupt(format!("writing the export: {e}")))
+    }
+
+    fn flush_current(&mut self) {
+        let postings = std::mem::take(&mut self.current);
+        let Some(seq) = postings.first().map(|p| p.entry_seq) else { return };
+        while self.next < self.headers.len() && self.headers[self.next].seq < seq {
+            self.next += 1;
+        }
+        let Some(header) = self.headers.get(self.next).filter(|h| h.seq == seq).cloned() else { return };
+        if self.as_of.as_deref().is_some_and(|d| header.effective_date.as_str() > d) {
+            return;
+        }
+        let result = match self.format {
+            Format::Ledger => write_ledger(self.out, &header, &postings),
+            Format::Beancount => write_beancount(self.out, &header, &postings),
+            Format::Csv => write_csv(self.out, &header, &postings),
+        };
+        if let Err(error) = result {
+            self.error.get_or_insert(error);
+        }
+    }
+}
+
+impl JournalSink for ExportWriter<'_> {
+    fn header(&mut self, header: StoredHeader) {
+        self.headers.push(header);
+    }
+
+    fn total(&mut self, _entry_seq: i64, _account: String, _total: AccountTotal) {}
+
+    fn posting(&mut self, posting: StoredPosting) {
+        if self.current.first().is_some_and(|p| p.entry_seq != posting.entry_seq) {
+            self.flush_current();
+        }
+        self.current.push(posting);
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+fn write_ledger(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
+    writeln!(out, "{} ({}) {}  ; kind:{}, hash:{}", header.effective_date, header.seq, one_line(&header.reference).replace(';', ","), header.kind, header.hash)?;
+    for posting in postings {
+        write!(out, "    {}  {} VND", posting.account, posting.amount_dong)?;
+        if let Some(beneficiary) = &posting.beneficiary {
+            write!(out, "  ; beneficiary:{beneficiary}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out)
+}
+
+/// Beancount accounts need a capitalised root type and capitalised components.
+pub fn beancount_account(path: &str) -> String {
+    let mut segments = path.split(':');
+    let root = match segments.next().unwrap_or_default() {
+        "appropriation" => "Equity:Appropriation",
+        "budget" => "Assets:Budget",
+        "payable" => "Liabilities:Payable",
+        "disbursed" => "Expenses:Disbursed",
+        "fund" => "Assets:Fund",
+        "donations" => "Income:Donations",
+        _ => "Equity:Other",
+    };
+    let mut account = root.to_string();
+    for segment in segments {
+        account.push(':');
+        let cleaned = segment.replace('_', "-");
+        let mut chars = cleaned.chars();
+        if let Some(first) = chars.next() {
+            account.extend(first.to_uppercase());
+            account.push_str(chars.as_str());
+        }
+    }
+    account
+}
+
+fn quoted(text: &str) -> String {
+    one_line(text).replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+fn write_beancount(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
+    writeln!(out, "{} * \"{}\" \"{}\"", header.effective_date, quoted(&header.kind), quoted(&header.reference))?;
+    writeln!(out, "  seq: \"{}\"\n  hash: \"{}\"", header.seq, header.hash)?;
+    for posting in postings {
+        writeln!(out, "  {}  {} VND", beancount_account(&posting.account), posting.amount_dong)?;
+        if let Some(beneficiary) = &posting.beneficiary {
+            writeln!(out, "    beneficiary: \"{beneficiary}\"")?;
+        }
+    }
+    writeln!(out)
+}
+
+fn write_csv(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    for posting in postings {
+        writer.write_record([
+            header.seq.to_string(),
+            header.effective_date.clone(),
+            header.kind.clone(),
+            crate::reconcile::csv_safe(&header.reference),
+            crate::reconcile::csv_safe(&posting.account),
+            posting.amount_dong.to_string(),
+            posting.beneficiary.clone().unwrap_or_default(),
+            posting.source_line.map(|l| l.to_string()).unwrap_or_default(),
+            crate::reconcile::csv_safe(posting.reference.as_deref().unwrap_or_default()),
+        ])?;
+    }
+    let bytes = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    out.write_all(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beancount_names() {
+        assert_eq!(beancount_account("payable:NQ68:842:tu-do"), "Liabilities:Payable:NQ68:842:Tu-do");
+        assert_eq!(beancount_account("fund:covid19"), "Assets:Fund:Covid19");
+    }
+}

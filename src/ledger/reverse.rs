@@ -1,0 +1,174 @@
+//! Corrections: a reversing entry that names the entry it corrects and why.
+//! A whole entry, or one beneficiary's part of it; never the same part twice.
+
+use super::entry::{Entry, EntryKind, NewEntry, Posting, TEXT_FIELD_LEN_MAX};
+use super::Checkpoint;
+use crate::auth::{authorize, Action, Forbidden};
+use crate::domain::Money;
+use crate::store::{now_us, AuditEvent, Batch, Store, StoreError, User};
+use std::collections::HashSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReverseError {
+    #[error("{0}")]
+    Forbidden(#[from] Forbidden),
+    #[error("entry {0} does not exist / không có bút toán {0}")]
+    NotFound(i64),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct ReverseRequest {
+    pub seq: i64,
+    pub reason: String,
+    pub beneficiary: Option<String>,
+}
+
+pub async fn reverse(store: &dyn Store, user: &User, request: ReverseRequest) -> Result<Checkpoint, ReverseError> {
+    authorize(user, Action::Reverse)?;
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > TEXT_FIELD_LEN_MAX {
+        return Err(ReverseError::Refused(format!("give a reason of 1 to {TEXT_FIELD_LEN_MAX} characters / cần nêu lý do")));
+    }
+    let original = store.entry(request.seq).await?.ok_or(ReverseError::NotFound(request.seq))?;
+    if original.kind == EntryKind::Reversal {
+        return Err(ReverseError::Refused(format!(
+            "entry {} is itself a reversal; post a new entry instead / không đảo một bút toán đảo",
+            original.seq
+        )));
+    }
+    let done = already_reversed(store, &original).await?;
+    let selected = select(&original, request.beneficiary.as_deref(), &done)?;
+    check_unpaid_approvals(store, &original, &selected).await?;
+    let entry = reversing_entry(&original, selected, reason, request.beneficiary.as_deref())?;
+    let now = now_us();
+    let batch = Batch {
+        actor: user.username.clone(),
+        recorded_at_us: now,
+        entries: vec![entry],
+        program: None,
+        import_commit: None,
+        beneficiaries: Vec::new(),
+        audit: AuditEvent {
+            at_us: now,
+            actor: user.username.clone(),
+            action: "journal.reverse".into(),
+            outcome: "ok".into(),
+            detail: format!(
+                "reversed entry {}{}: {reason}",
+                original.seq,
+                request.beneficiary.as_deref().map(|b| format!(" for beneficiary {b}")).unwrap_or_default()
+            ),
+        },
+    };
+    let checkpoints = store.commit(batch).await?;
+    checkpoints.into_iter().next().ok_or_else(|| ReverseError::Refused("nothing was posted".into()))
+}
+
+/// Beneficiaries already reversed out of this entry; `None` inside means the
+/// whole of an entry without beneficiaries was reversed.
+async fn already_reversed(store: &dyn Store, original: &Entry) -> Result<HashSet<Option<String>>, ReverseError> {
+    let mut done = HashSet::new();
+    for correction in store.corrections_of(original.seq).await? {
+        for posting in correction.postings {
+            done.insert(posting.beneficiary);
+        }
+    }
+    Ok(done)
+}
+
+fn select<'a>(original: &'a Entry, beneficiary: Option<&str>, done: &HashSet<Option<String>>) -> Result<Vec<&'a Posting>, ReverseError> {
+    let has_beneficiaries = original.postings.iter().any(|p| p.beneficiary.is_some());
+    if !has_beneficiaries {
+        if beneficiary.is_some() {
+            return Err(ReverseError::Refused(format!("entry {} has no beneficiaries", original.seq)));
+        }
+        if !done.is_empty() {
+            return Err(ReverseError::Refused(format!("entry {} was already reversed / đã được đảo", original.seq)));
+        }
+        return Ok(original.postings.iter().collect());
+    }
+    if let Some(id) = beneficiary {
+        if done.contains(&Some(id.to_string())) {
+            return Err(ReverseError::Refused(format!(
+                "beneficiary {id}'s part of entry {} was already reversed / đã được đảo",
+                original.seq
+            )));
+        }
+    }
+    let selected: Vec<&Posting> = original
+        .postings
+        .iter()
+        .filter(|p| match (&p.beneficiary, beneficiary) {
+            (Some(b), Some(id)) => b == id,
+            (Some(b), None) => !done.contains(&Some(b.clone())),
+            (None, _) => false,
+        })
+        .collect();
+    if selected.is_empty() {
+        let message = match beneficiary {
+            Some(id) => format!("entry {} has no postings for beneficiary {id}", original.seq),
+            None => format!("entry {} was already reversed / đã được đảo", original.seq),
+        };
+        return Err(ReverseError::Refused(message));
+    }
+    Ok(selected)
+}
+
+/// An approval can only be reversed while its money is unpaid: reverse the payments first.
+async fn check_unpaid_approvals(store: &dyn Store, original: &Entry, selected: &[&Posting]) -> Result<(), ReverseError> {
+    if original.kind != EntryKind::Approval {
+        return Ok(());
+    }
+    for posting in selected {
+        let Some(id) = &posting.beneficiary else { continue };
+        let balances = store
+            .beneficiary_balances(&[posting.account.as_str().to_string()], Some(std::slice::from_ref(id)))
+            .await?;
+        let outstanding: i64 = balances.iter().filter(|b| b.account == posting.account.as_str()).map(|b| b.amount_dong).sum();
+        if outstanding < posting.amount.dong() {
+            return Err(ReverseError::Refused(format!(
+                "beneficiary {id} has been paid {} đồng of this approval: reverse the payment first / đã chi, cần đảo bút toán chi trước",
+                Money::from_dong(posting.amount.dong() - outstanding).format_vi()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn reversing_entry(original: &Entry, selected: Vec<&Posting>, reason: &str, beneficiary: Option<&str>) -> Result<NewEntry, ReverseError> {
+    let mut postings: Vec<Posting> = selected
+        .iter()
+        .map(|p| Posting { amount: p.amount.neg(), ..(*p).clone() })
+        .collect();
+    let imbalance: i64 = postings.iter().map(|p| p.amount.dong()).sum();
+    if imbalance != 0 {
+        // A beneficiary's share of an approval is balanced on the entry's one
+        // account without beneficiaries (the district budget).
+        let mut others = original.postings.iter().filter(|p| p.beneficiary.is_none());
+        let (Some(balancing), None) = (others.next(), others.next()) else {
+            return Err(ReverseError::Refused(format!("entry {} cannot be reversed in part", original.seq)));
+        };
+        postings.push(Posting {
+            account: balancing.account.clone(),
+            amount: Money::from_dong(-imbalance),
+            beneficiary: None,
+            source_line: None,
+            reference: None,
+        });
+    }
+    let today = chrono::Utc::now().date_naive();
+    Ok(NewEntry {
+        effective_date: today.max(original.effective_date),
+        kind: EntryKind::Reversal,
+        reference: format!("reversal of entry {} ({})", original.seq, original.reference),
+        memo: match beneficiary {
+            Some(id) => format!("{reason} [beneficiary {id}]"),
+            None => reason.to_string(),
+        },
+        corrects_seq: Some(original.seq),
+        postings,
+    })
+}

@@ -1,0 +1,334 @@
+//! Reconciliation: per program, district and beneficiary, what was approved,
+//! paid and is outstanding, with a status. Amounts come from the ledger; the
+//! payment lines the importer refused (paid without approval, duplicate,
+//! beyond what was outstanding) come from the committed imports' reports.
+
+use crate::domain::national_id::mask;
+use crate::domain::{AccountPath, Money};
+use crate::import::report::{ImportReport, RejectionCode};
+use crate::ledger::Checkpoint;
+use crate::store::{Store, StoreResult};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Unpaid,
+    Paid,
+    PartiallyPaid,
+    Overpaid,
+    PaidWithoutApproval,
+    DuplicatePayment,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unpaid => "unpaid",
+            Status::Paid => "paid",
+            Status::PartiallyPaid => "partially_paid",
+            Status::Overpaid => "overpaid",
+            Status::PaidWithoutApproval => "paid_without_approval",
+            Status::DuplicatePayment => "duplicate_payment",
+        }
+    }
+}
+
+/// A payment line the importer refused, kept beside the ledger's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedLine {
+    pub import_id: i64,
+    pub file_name: String,
+    pub line: u64,
+    pub amount_dong: i64,
+    pub reference: Option<String>,
+    pub code: RejectionCode,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub district: String,
+    pub national_id: String,
+    pub full_name: String,
+    pub category: String,
+    pub approved_dong: i64,
+    pub paid_dong: i64,
+    pub outstanding_dong: i64,
+    pub status: Status,
+    pub refused: Vec<RefusedLine>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub beneficiaries: u64,
+    pub approved_dong: i64,
+    pub paid_dong: i64,
+    pub outstanding_dong: i64,
+    pub by_status: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn add(&mut self, line: &Line) {
+        self.beneficiaries += 1;
+        self.approved_dong += line.approved_dong;
+        self.paid_dong += line.paid_dong;
+        self.outstanding_dong += line.outstanding_dong;
+        *self.by_status.entry(line.status.as_str().to_string()).or_default() += 1;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconciliation {
+    pub program: String,
+    pub district: Option<String>,
+    pub checkpoint: Option<Checkpoint>,
+    pub lines: Vec<Line>,
+    pub districts: BTreeMap<String, Totals>,
+    pub total: Totals,
+}
+
+#[derive(Default)]
+struct Person {
+    category: String,
+    outstanding: i64,
+    paid: i64,
+    refused: Vec<RefusedLine>,
+}
+
+/// Builds the reconciliation of a program, for one district or all of them.
+pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>) -> StoreResult<Reconciliation> {
+    let checkpoint = store.head().await?;
+    let scope = match district {
+        Some(d) => format!("{program}:{d}:"),
+        None => format!("{program}:"),
+    };
+    let prefixes = [format!("payable:{scope}"), format!("disbursed:{scope}")];
+    let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
+    for balance in store.beneficiary_balances(&prefixes, None).await? {
+        let Ok(account) = AccountPath::parse(&balance.account) else { continue };
+        let key = (account.segment(2).unwrap_or_default().to_string(), balance.beneficiary);
+        let person = people.entry(key).or_default();
+        person.category = account.segment(3).unwrap_or_default().to_string();
+        match account.kind() {
+            "payable" => person.outstanding += balance.amount_dong,
+            _ => person.paid += balance.amount_dong,
+        }
+    }
+    add_refused_lines(store, program, district, &mut people).await?;
+    let ids: Vec<String> = people.keys().map(|(_, id)| id.clone()).collect();
+    let names: BTreeMap<String, String> = store.beneficiary_names(&ids).await?.into_iter().collect();
+    let mut result = Reconciliation {
+        program: program.to_string(),
+        district: district.map(str::to_string),
+        checkpoint,
+        lines: Vec::with_capacity(people.len()),
+        districts: BTreeMap::new(),
+        total: Totals::default(),
+    };
+    for ((district, national_id), person) in people {
+        if person.outstanding == 0 && person.paid == 0 && person.refused.is_empty() {
+            // An approval reversed in full: nothing left to reconcile.
+            continue;
+        }
+        let line = line_of(district, national_id, person, &names);
+        result.districts.entry(line.district.clone()).or_default().add(&line);
+        result.total.add(&line);
+        result.lines.push(line);
+    }
+    Ok(result)
+}
+
+async fn add_refused_lines(
+    store: &dyn Store,
+    program: &str,
+    district: Option<&str>,
+    people: &mut BTreeMap<(String, String), Person>,
+) -> StoreResult<()> {
+    for import in store.committed_imports("payments", program).await? {
+        if district.is_some_and(|d| d != import.district) {
+            continue;
+        }
+        let Ok(report) = serde_json::from_str::<ImportReport>(&import.report_json) else { continue };
+        for row in report.rejected {
+            let (Some(national_id), Some(amount)) = (row.national_id, row.amount_dong) else { continue };
+            if row.code == RejectionCode::Invalid {
+                continue;
+            }
+            let person = people.entry((import.district.clone(), national_id)).or_default();
+            person.refused.push(RefusedLine {
+                import_id: import.id,
+                file_name: import.file_name.clone(),
+                line: row.line,
+                amount_dong: amount,
+                reference: row.reference,
+                code: row.code,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn line_of(district: String, national_id: String, person: Person, names: &BTreeMap<String, String>) -> Line {
+    let approved = person.outstanding + person.paid;
+    let status = status_of(approved, person.paid, &person.refused);
+    Line {
+        full_name: names.get(&national_id).cloned().unwrap_or_default(),
+        district,
+        national_id,
+        category: person.category,
+        approved_dong: approved,
+        paid_dong: person.paid,
+        outstanding_dong: person.outstanding,
+        status,
+        refused: person.refused,
+    }
+}
+
+/// The ledger decides paid/unpaid; refused lines from the rolls flag what the
+/// ledger would not accept, worst first.
+pub fn status_of(approved: i64, paid: i64, refused: &[RefusedLine]) -> Status {
+    let has = |code| refused.iter().any(|r| r.code == code);
+    if has(RejectionCode::DuplicatePayment) {
+        Status::DuplicatePayment
+    } else if approved <= 0 && (paid > 0 || has(RejectionCode::PaidWithoutApproval)) {
+        Status::PaidWithoutApproval
+    } else if paid > approved || has(RejectionCode::Overpaid) {
+        Status::Overpaid
+    } else if paid == 0 {
+        Status::Unpaid
+    } else if paid == approved {
+        Status::Paid
+    } else {
+        Status::PartiallyPaid
+    }
+}
+
+impl Reconciliation {
+    /// Masks every national ID (for roles that need not see them).
+    pub fn mask_ids(&mut self) {
+        for line in &mut self.lines {
+            line.national_id = mask(&line.national_id);
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let _ = writer.write_record([
+            "program", "district", "national_id", "full_name", "category", "approved", "paid", "outstanding", "status", "refused_lines",
+        ]);
+        for line in &self.lines {
+            let refused = line
+                .refused
+                .iter()
+                .map(|r| format!("{}:{}:{} {}", r.file_name, r.line, crate::import::report::code_name(r.code), r.amount_dong))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let _ = writer.write_record([
+                csv_safe(&self.program),
+                csv_safe(&line.district),
+                csv_safe(&line.national_id),
+                csv_safe(&line.full_name),
+                csv_safe(&line.category),
+                line.approved_dong.to_string(),
+                line.paid_dong.to_string(),
+                line.outstanding_dong.to_string(),
+                line.status.as_str().to_string(),
+                csv_safe(&refused),
+            ]);
+        }
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let scope = self.district.as_deref().map(|d| format!("district {d}")).unwrap_or_else(|| "all districts".into());
+        let _ = writeln!(text, "Reconciliation / Đối chiếu — program {}, {scope}", self.program);
+        if let Some(checkpoint) = &self.checkpoint {
+            let _ = writeln!(text, "checkpoint {checkpoint}");
+        }
+        let _ = writeln!(text, "{:<9} {:<13} {:<28} {:>12} {:>12} {:>12}  status", "district", "national_id", "name", "approved", "paid", "outstanding");
+        for line in &self.lines {
+            let _ = writeln!(
+                text,
+                "{:<9} {:<13} {:<28} {:>12} {:>12} {:>12}  {}",
+                line.district,
+                line.national_id,
+                line.full_name.chars().take(28).collect::<String>(),
+                Money::from_dong(line.approved_dong).format_vi(),
+                Money::from_dong(line.paid_dong).format_vi(),
+                Money::from_dong(line.outstanding_dong).format_vi(),
+                line.status.as_str()
+            );
+            for refused in &line.refused {
+                let _ = writeln!(
+                    text,
+                    "          refused: {} line {} ({}), {} đồng",
+                    refused.file_name,
+                    refused.line,
+                    crate::import::report::code_name(refused.code),
+                    Money::from_dong(refused.amount_dong).format_vi()
+                );
+            }
+        }
+        for (district, totals) in &self.districts {
+            write_totals(&mut text, &format!("district {district}"), totals);
+        }
+        write_totals(&mut text, "total / tổng cộng", &self.total);
+        text
+    }
+}
+
+fn write_totals(text: &mut String, label: &str, totals: &Totals) {
+    let statuses = totals.by_status.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        text,
+        "{label}: {} beneficiaries, approved {}, paid {}, outstanding {} ({statuses})",
+        totals.beneficiaries,
+        Money::from_dong(totals.approved_dong).format_vi(),
+        Money::from_dong(totals.paid_dong).format_vi(),
+        Money::from_dong(totals.outstanding_dong).format_vi()
+    );
+}
+
+/// Neutralizes spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@`
+/// (or a tab/CR) gets a leading apostrophe so Excel shows it as text.
+pub fn csv_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralized() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("-1+2"), "'-1+2");
+        assert_eq!(csv_safe("Nguyễn Văn A"), "Nguyễn Văn A");
+    }
+
+    fn refused(code: RejectionCode) -> RefusedLine {
+        RefusedLine { import_id: 1, file_name: "f".into(), line: 2, amount_dong: 5, reference: None, code }
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(status_of(10, 0, &[]), Status::Unpaid);
+        assert_eq!(status_of(10, 10, &[]), Status::Paid);
+        assert_eq!(status_of(10, 4, &[]), Status::PartiallyPaid);
+        assert_eq!(status_of(10, 10, &[refused(RejectionCode::Overpaid)]), Status::Overpaid);
+        assert_eq!(status_of(0, 0, &[refused(RejectionCode::PaidWithoutApproval)]), Status::PaidWithoutApproval);
+        assert_eq!(status_of(10, 10, &[refused(RejectionCode::DuplicatePayment)]), Status::DuplicatePayment);
+    }
+}
