@@ -2,9 +2,8 @@
 
 use super::{CliError, CliResult, Context};
 use crate::auth::Action;
-use crate::domain::Program;
-use crate::ledger::rules;
-use crate::store::{now_us, AuditEvent, Batch, StoreError};
+use crate::ledger::programs::{add, AddError};
+use crate::store::StoreError;
 use std::path::PathBuf;
 
 /// A program file is small; a larger one is a mistake.
@@ -45,37 +44,3 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
     Ok(())
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AddError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Stores the program and posts its budget allocation, atomically.
-pub async fn add(store: &dyn crate::store::Store, actor: &str, text: &str) -> Result<Program, AddError> {
-    let program = Program::from_toml(text).map_err(AddError::Invalid)?;
-    let today = chrono::Utc::now().date_naive();
-    let entries = rules::allocation(&program, program.allocated_on.unwrap_or(today))
-        .into_iter()
-        .collect();
-    let now = now_us();
-    let batch = Batch {
-        actor: actor.to_string(),
-        recorded_at_us: now,
-        entries,
-        program: Some((program.code.as_str().to_string(), text.to_string())),
-        import_commit: None,
-        beneficiaries: Vec::new(),
-        audit: AuditEvent {
-            at_us: now,
-            actor: actor.to_string(),
-            action: "program.add".into(),
-            outcome: "ok".into(),
-            detail: format!("program {}", program.code),
-        },
-    };
-    store.commit(batch).await?;
-    Ok(program)
-}

@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod entry;
 pub mod export;
+pub mod programs;
 pub mod report;
 pub mod reverse;
 pub mod rules;

@@ -361,7 +361,7 @@ macro_rules! impl_store {
                          WHERE beneficiary IS NOT NULL AND substr(account, 1, $1) = $2 {filter} \
                          GROUP BY beneficiary, account"
                     );
-                    let mut query = sqlx::query(&sql).bind(prefix.len() as i64).bind(prefix);
+                    let mut query = sqlx::query(&sql).bind(prefix.len() as i32).bind(prefix);
                     if let Some(ids) = national_ids {
                         query = query.bind($list(ids));
                     }
@@ -383,7 +383,7 @@ macro_rules! impl_store {
                 );
                 Ok(sqlx::query_scalar(&sql)
                     .bind($list(references))
-                    .bind(account_prefix.len() as i64)
+                    .bind(account_prefix.len() as i32)
                     .bind(account_prefix)
                     .fetch_all(&self.pool)
                     .await?)
@@ -401,7 +401,7 @@ macro_rules! impl_store {
                 );
                 let rows = sqlx::query(&sql)
                     .bind($list(national_ids))
-                    .bind(prefix.len() as i64)
+                    .bind(prefix.len() as i32)
                     .bind(&prefix)
                     .fetch_all(&self.pool)
                     .await?;

@@ -118,3 +118,43 @@ fn rand_suffix() -> String {
         .unwrap_or(0);
     format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
+
+pub mod province {
+    //! A small province for import tests: the example program and one user per role.
+    use super::TestDb;
+    use ansinh::auth::Role;
+    use ansinh::store::{now_us, AuditEvent, NewUser, User};
+
+    pub struct Users {
+        pub provincial: User,
+        pub officer842: User,
+        pub officer844: User,
+        pub auditor: User,
+    }
+
+    pub const EXAMPLE_PROGRAM: &str = include_str!("../../imports/programs/nq68-example.toml");
+
+    async fn add(db: &TestDb, username: &str, role: Role, district: Option<&str>) -> User {
+        // A cheap fixed hash: these users never log in over HTTP here.
+        let user = NewUser {
+            username: username.into(),
+            role,
+            district: district.map(str::to_string),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0000000000000000000000000000000000000000000".into(),
+        };
+        let audit = AuditEvent { at_us: now_us(), actor: "test".into(), action: "user.add".into(), outcome: "ok".into(), detail: String::new() };
+        db.store.add_user(user, audit).await.expect("add user")
+    }
+
+    /// The example program (budgets of 50 tỷ per district) and users.
+    pub async fn setup(db: &TestDb) -> Users {
+        let provincial = add(db, "tinh", Role::Provincial, None).await;
+        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", EXAMPLE_PROGRAM).await.expect("program");
+        Users {
+            provincial,
+            officer842: add(db, "huyen842", Role::District, Some("842")).await,
+            officer844: add(db, "huyen844", Role::District, Some("844")).await,
+            auditor: add(db, "kiemtoan", Role::Auditor, None).await,
+        }
+    }
+}
