@@ -1,7 +1,8 @@
 //! The command line: a contract others script against. One module per command.
 //! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
 
-// mod demo;
+mod bench;
+mod demo;
 mod export;
 mod import;
 mod program;
@@ -36,8 +37,11 @@ pub struct Cli {
 enum Command {
     /// Serve the HTTP API and web pages.
     Serve(serve::Args),
-    // Build the Trà Vinh demo province through the real import pipeline, then serve.
-    // Demo(demo::Args),
+    /// Build the Trà Vinh demo province through the real import pipeline, then serve.
+    Demo(demo::Args),
+    /// Benchmarks that print figures (import, report, verify).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Apply database migrations (also done on every start).
     Migrate,
     /// Manage users.
@@ -148,7 +152,8 @@ async fn execute(cli: Cli) -> CliResult {
     };
     match cli.command {
         Command::Serve(args) => serve::run(&context, args).await,
-        // Command::Demo(args) => demo::run(&context, args).await,
+        Command::Demo(args) => demo::run(&context, args).await,
+        Command::Bench(command) => bench::run(&context, command).await,
         Command::Migrate => {
             println!("migrations applied to {}", context.store.backend_name());
             Ok(())

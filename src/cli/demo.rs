@@ -1,0 +1,215 @@
+//! `ansinh demo [--scale full|small] [--no-serve]`: builds the Trà Vinh demo
+//! province through the real pipeline — users, programs and budgets, district
+//! approval and payment rolls, the Covid-19 fund's donations — prints the
+//! logins and the directive footnote, then serves.
+
+use super::{CliError, CliResult, Context};
+use crate::auth::{password, Role};
+use crate::demo::{self, DemoPlan, Scale};
+use crate::import::parse::RollKind;
+use crate::import::pipeline::{self, ImportError, RollUpload};
+use crate::ledger::report::{self, GroupBy};
+use crate::ledger::rules;
+use crate::store::{now_us, AuditEvent, Batch, NewUser, Store, User};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum ScaleArg {
+    #[default]
+    Full,
+    Small,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value_t)]
+    scale: ScaleArg,
+    /// Build the demo and exit instead of serving it.
+    #[arg(long)]
+    no_serve: bool,
+    #[arg(long, default_value = crate::config::DEFAULT_BIND)]
+    bind: String,
+}
+
+/// The province's Covid-19 fund, as named in account paths.
+pub const DEMO_FUND: &str = "covid19";
+
+/// Demo logins: (username, role, district, password). Printed for the user.
+pub fn demo_users() -> Vec<(String, Role, Option<String>, String)> {
+    let mut users = vec![
+        ("admin".to_string(), Role::Admin, None, "demo-admin-2021".to_string()),
+        ("tinh".to_string(), Role::Provincial, None, "demo-tinh-2021".to_string()),
+        ("kiemtoan".to_string(), Role::Auditor, None, "demo-kiemtoan-2021".to_string()),
+    ];
+    for district in ["842", "844", "845", "846", "847", "848", "849", "850", "851"] {
+        users.push((format!("huyen{district}"), Role::District, Some(district.to_string()), format!("demo-huyen{district}-2021")));
+    }
+    users
+}
+
+pub async fn run(context: &Context, args: Args) -> CliResult {
+    let store = context.store.as_ref();
+    let scale = match args.scale {
+        ScaleArg::Full => Scale::Full,
+        ScaleArg::Small => Scale::Small,
+    };
+    if store.program_definitions().await?.is_empty() {
+        build(store, scale).await?;
+    } else {
+        println!("the demo province is already in {}; serving it as it is", context.database_url);
+    }
+    print_logins();
+    let as_of = demo::AS_OF;
+    let summary = report::summary(store, as_of, None, GroupBy::Program).await?;
+    println!("\nansinh report --as-of {as_of} --format footnote\n{}", summary.to_footnote());
+    if !args.no_serve {
+        crate::http::serve(context.store.clone(), &args.bind).await?;
+    }
+    Ok(())
+}
+
+fn print_logins() {
+    println!("\nDemo logins / Tài khoản dùng thử:");
+    for (username, role, district, password) in demo_users() {
+        let district = district.map(|d| format!(" (district {d})")).unwrap_or_default();
+        println!("  {username:<10} {:<10} password {password}{district}", role.as_str());
+    }
+}
+
+/// What building the demo measured.
+pub struct BuildStats {
+    pub plan: DemoPlan,
+    pub rows: usize,
+    pub bytes: usize,
+    pub import_seconds: f64,
+}
+
+/// Budgets are allocated at the start of the support period, so that reports
+/// as of any date in 2021 show them.
+const DEMO_ALLOCATION_DATE: &str = "2021-07-01";
+
+/// Builds the whole province: users and programs, then every roll through
+/// the real pipeline (timed), then the fund's donations.
+pub async fn build(store: &dyn Store, scale: Scale) -> CliResult<BuildStats> {
+    let started = Instant::now();
+    let users = add_users(store).await?;
+    let directory = tempfile_dir()?;
+    let plan = demo::generate(scale, directory.path())?;
+    println!("generated {} programs and {} rolls in {:.1} s", plan.programs.len(), plan.rolls.len(), started.elapsed().as_secs_f64());
+    for program in &plan.programs {
+        let mut text = std::fs::read_to_string(&program.path)?;
+        if !text.contains("allocated_on") {
+            text = format!("allocated_on = \"{DEMO_ALLOCATION_DATE}\"\n{text}");
+        }
+        crate::ledger::programs::add(store, "tinh", &text)
+            .await
+            .map_err(|e| CliError::Other(format!("demo program {}: {e}", program.code)))?;
+    }
+    let import_started = Instant::now();
+    let (mut rows, mut bytes) = (0usize, 0usize);
+    for roll in &plan.rolls {
+        let (roll_rows, roll_bytes) = import_roll(store, &users, roll).await?;
+        rows += roll_rows;
+        bytes += roll_bytes;
+    }
+    let import_seconds = import_started.elapsed().as_secs_f64();
+    post_donations(store, &plan).await?;
+    println!(
+        "demo built in {:.1} s: {rows} roll rows imported in {import_seconds:.2} s ({:.0} rows/s)",
+        started.elapsed().as_secs_f64(),
+        rows as f64 / import_seconds.max(1e-9)
+    );
+    Ok(BuildStats { plan, rows, bytes, import_seconds })
+}
+
+fn tempfile_dir() -> CliResult<TempDir> {
+    let path = std::env::temp_dir().join(format!("ansinh-demo-{}-{}", std::process::id(), now_us()));
+    std::fs::create_dir_all(&path)?;
+    Ok(TempDir(path))
+}
+
+/// A directory removed when dropped: the generated rolls are not kept (the
+/// imports keep their bytes as evidence).
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn add_users(store: &dyn Store) -> CliResult<Vec<User>> {
+    let mut users = Vec::new();
+    for (username, role, district, secret) in demo_users() {
+        let password_hash = password::hash_async(secret).await.map_err(|e| CliError::Other(e.to_string()))?;
+        let audit = AuditEvent { at_us: now_us(), actor: "demo".into(), action: "user.add".into(), outcome: "ok".into(), detail: format!("demo user {username}") };
+        users.push(store.add_user(NewUser { username, role, district, password_hash }, audit).await?);
+    }
+    Ok(users)
+}
+
+/// Imports one roll as its district's officer; returns (rows read, bytes).
+async fn import_roll(store: &dyn Store, users: &[User], roll: &demo::RollFile) -> CliResult<(usize, usize)> {
+    let started = Instant::now();
+    let officer = users
+        .iter()
+        .find(|u| u.district.as_deref() == Some(roll.district.as_str()))
+        .ok_or_else(|| CliError::Other(format!("no demo officer for district {}", roll.district)))?;
+    let upload = RollUpload {
+        kind: match roll.kind {
+            demo::RollKind::Approvals => RollKind::Approvals,
+            demo::RollKind::Payments => RollKind::Payments,
+        },
+        program: roll.program.clone(),
+        district: roll.district.clone(),
+        file_name: roll.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bytes: std::fs::read(&roll.path)?,
+        expect_rows: None,
+        expect_total: None,
+    };
+    let size = upload.bytes.len();
+    let staged = pipeline::stage(store, officer, &upload).await.map_err(super::import::map_error)?;
+    let report = match pipeline::commit(store, officer, staged).await {
+        Ok(report) => report,
+        Err(ImportError::Blocked(report)) => {
+            return Err(CliError::Other(format!("demo roll {} refused: {}", report.file_name, report.blocking.join("; "))))
+        }
+        Err(other) => return Err(super::import::map_error(other)),
+    };
+    println!(
+        "  {:<44} {:>7} rows: {:>7} accepted, {:>3} rejected  ({:.2} s)",
+        report.file_name,
+        report.rows_read,
+        report.rows_accepted,
+        report.rows_rejected,
+        started.elapsed().as_secs_f64()
+    );
+    Ok((report.rows_read as usize, size))
+}
+
+async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
+    let entries = plan
+        .donations
+        .iter()
+        .map(|d| rules::donation(DEMO_FUND, d.amount, d.date, &d.donor, &d.reference))
+        .collect();
+    let now = now_us();
+    store
+        .commit(Batch {
+            actor: "tinh".into(),
+            recorded_at_us: now,
+            entries,
+            program: None,
+            import_commit: None,
+            beneficiaries: Vec::new(),
+            audit: AuditEvent { at_us: now, actor: "tinh".into(), action: "fund.donations".into(), outcome: "ok".into(), detail: format!("{} donations to fund {DEMO_FUND}", plan.donations.len()) },
+        })
+        .await?;
+    Ok(())
+}
