@@ -114,6 +114,8 @@ impl Money {
         Money::from_decimal(difference).map_err(|_| MoneyError::Overflow)
     }
 
+    /// The opposite amount (also available as the `-` operator).
+    #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> Money {
         Money(-self.0)
     }
@@ -169,6 +171,13 @@ impl Money {
     /// Rounded to tỷ (10^9) with two decimals in vi-VN style: `455,55 tỷ`.
     pub fn format_ty(self) -> String {
         format!("{} tỷ", format_scaled(self.dong(), 1_000_000_000, 2))
+    }
+}
+
+impl std::ops::Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
     }
 }
 
@@ -263,7 +272,7 @@ pub fn group_digits(value: i64, separator: char) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push(separator);
         }
         grouped.push(digit);

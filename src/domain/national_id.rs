@@ -80,9 +80,9 @@ impl NationalIdError {
                 v.chars().count()
             ),
             NationalIdError::NotDigits(v) => format!("'{v}' chứa ký tự không phải chữ số"),
-            NationalIdError::UnknownProvince { value, code } => format!(
-                "'{value}': {code} không phải mã tỉnh, nên đây không phải số CCCD hợp lệ"
-            ),
+            NationalIdError::UnknownProvince { value, code } => {
+                format!("'{value}': {code} không phải mã tỉnh, nên đây không phải số CCCD hợp lệ")
+            }
         }
     }
 }
@@ -98,6 +98,19 @@ impl NationalId {
         let trimmed = text.trim().trim_start_matches('\'');
         if trimmed.is_empty() {
             return Err(NationalIdError::Empty);
+        }
+        // Fast path: a clean 12-digit CCCD, as almost every row has.
+        if trimmed.len() == 12 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            if trimmed.starts_with('0') && admin_units::is_province_code(&trimmed[1..3]) {
+                return Ok(ParsedNationalId {
+                    id: NationalId(trimmed.to_string()),
+                    had_spaces: false,
+                });
+            }
+            return Err(NationalIdError::UnknownProvince {
+                value: trimmed.to_string(),
+                code: trimmed[..3].to_string(),
+            });
         }
         let upper = trimmed.to_ascii_uppercase();
         if upper.contains('E') && upper.chars().any(|c| c.is_ascii_digit()) {
