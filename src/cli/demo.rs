@@ -175,6 +175,7 @@ async fn import_roll(store: &dyn Store, users: &[User], roll: &demo::RollFile) -
     };
     let size = upload.bytes.len();
     let staged = pipeline::stage(store, officer, &upload).await.map_err(super::import::map_error)?;
+    let validated_seconds = started.elapsed().as_secs_f64();
     let report = match pipeline::commit(store, officer, staged).await {
         Ok(report) => report,
         Err(ImportError::Blocked(report)) => {
@@ -183,12 +184,14 @@ async fn import_roll(store: &dyn Store, users: &[User], roll: &demo::RollFile) -
         Err(other) => return Err(super::import::map_error(other)),
     };
     println!(
-        "  {:<44} {:>7} rows: {:>7} accepted, {:>3} rejected  ({:.2} s)",
+        "  {:<44} {:>7} rows: {:>7} accepted, {:>3} rejected  ({:.2} s validate, {:.2} s commit) rss {:.0}",
         report.file_name,
         report.rows_read,
         report.rows_accepted,
         report.rows_rejected,
-        started.elapsed().as_secs_f64()
+        validated_seconds,
+        started.elapsed().as_secs_f64() - validated_seconds,
+        super::bench::peak_rss_mib()
     );
     Ok((report.rows_read as usize, size))
 }

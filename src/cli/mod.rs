@@ -2,7 +2,7 @@
 //! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
 
 mod bench;
-mod demo;
+pub mod demo;
 mod export;
 mod import;
 mod program;
