@@ -87,7 +87,7 @@ CREATE TABLE postings (
     reference   TEXT,
     PRIMARY KEY (entry_seq, idx)
 );
-CREATE INDEX postings_beneficiary ON postings(beneficiary, account) WHERE beneficiary IS NOT NULL;
+CREATE INDEX postings_beneficiary ON postings(beneficiary) WHERE beneficiary IS NOT NULL;
 CREATE INDEX postings_reference ON postings(reference) WHERE reference IS NOT NULL;
 
 CREATE TABLE account_totals (

@@ -2,9 +2,11 @@
 //!
 //! Flows: an allocation moves `appropriation:P` → `budget:P:D`; an approval moves
 //! `budget:P:D` → `payable:P:D:C` per beneficiary; a payment moves
-//! `payable:P:D:C` → `disbursed:P:D:C` per beneficiary; a donation moves
-//! `donations:F` → `fund:F`. So a beneficiary's outstanding is its `payable`
-//! balance, paid is its `disbursed` balance, and approved is their sum.
+//! `payable:P:D:C` → `disbursed:P:D:C`, one `payable` posting per beneficiary
+//! carrying the voucher reference and one `disbursed` posting per category; a
+//! donation moves `donations:F` → `fund:F`. So a beneficiary's outstanding is
+//! its `payable` balance, paid is what its referenced (payment) postings took
+//! out, and approved is their sum.
 
 use super::program::Code;
 use serde::Serialize;

@@ -158,11 +158,11 @@ async fn drop_ledger_duplicates<'a>(
 ) -> Result<Vec<Accepted<'a>>, ImportError> {
     let code = program.code.as_str();
     let ids: Vec<String> = accepted.iter().map(|a| a.row.national_id.as_str().to_string()).collect();
-    let prefixes = [format!("payable:{code}:"), format!("disbursed:{code}:")];
+    let prefixes = [format!("payable:{code}:")];
     let balances = store.beneficiary_balances(&prefixes, Some(&ids)).await?;
     let mut approved: HashMap<String, i64> = HashMap::new();
     for balance in balances {
-        *approved.entry(balance.beneficiary).or_default() += balance.amount_dong;
+        *approved.entry(balance.beneficiary.clone()).or_default() += balance.approved_dong();
     }
     let holders: Vec<String> = approved.into_iter().filter(|(_, amount)| *amount > 0).map(|(id, _)| id).collect();
     if holders.is_empty() {

@@ -75,18 +75,16 @@ async fn load_holdings(store: &dyn Store, program: &Program, rows: &[PaymentRow]
     let mut ids: Vec<String> = rows.iter().map(|r| r.national_id.as_str().to_string()).collect();
     ids.sort();
     ids.dedup();
-    let prefixes = [format!("payable:{code}:"), format!("disbursed:{code}:")];
+    let prefixes = [format!("payable:{code}:")];
     let mut holdings: HashMap<String, Holding> = HashMap::new();
     for balance in store.beneficiary_balances(&prefixes, Some(&ids)).await? {
         let Ok(account) = AccountPath::parse(&balance.account) else { continue };
         let district = account.segment(2).unwrap_or_default().to_string();
         let category = account.segment(3).unwrap_or_default().to_string();
-        let holding = holdings.entry(balance.beneficiary).or_default();
-        *holding.approved.entry(district.clone()).or_default() += balance.amount_dong;
-        if account.kind() == "payable" {
-            let slot = holding.outstanding.entry(district).or_insert((category, 0));
-            slot.1 += balance.amount_dong;
-        }
+        let holding = holdings.entry(balance.beneficiary.clone()).or_default();
+        *holding.approved.entry(district.clone()).or_default() += balance.approved_dong();
+        let slot = holding.outstanding.entry(district).or_insert((category, 0));
+        slot.1 += balance.amount_dong;
     }
     let with_decisions: Vec<String> = rows
         .iter()
@@ -105,7 +103,7 @@ async fn load_holdings(store: &dyn Store, program: &Program, rows: &[PaymentRow]
 
 async fn load_seen_references(store: &dyn Store, program: &Program, rows: &[PaymentRow]) -> Result<HashSet<String>, ImportError> {
     let references: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
-    let prefix = format!("disbursed:{}:", program.code);
+    let prefix = format!("payable:{}:", program.code);
     Ok(store.references_seen(&prefix, &references).await?.into_iter().collect())
 }
 
@@ -203,7 +201,8 @@ fn match_row(
     Ok(category.clone())
 }
 
-/// One entry per payment date, in date order.
+/// One entry per payment date, in date order: a `payable` posting per line
+/// (beneficiary, line and voucher) and a `disbursed` posting per category.
 fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted], report: &mut ImportReport) -> Vec<NewEntry> {
     let code = program.code.as_str();
     let mut by_date: BTreeMap<NaiveDate, Vec<&Accepted>> = BTreeMap::new();
@@ -214,27 +213,28 @@ fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted
     by_date
         .into_iter()
         .map(|(date, items)| {
-            let mut postings = Vec::with_capacity(items.len() * 2);
-            let mut total = 0i64;
+            let mut postings = Vec::with_capacity(items.len() + 4);
+            let mut by_category: BTreeMap<&str, i64> = BTreeMap::new();
             for item in &items {
-                total += item.row.amount.dong();
-                let beneficiary = Some(item.row.national_id.as_str().to_string());
-                let line = Some(item.row.line);
+                *by_category.entry(item.category.as_str()).or_default() += item.row.amount.dong();
                 postings.push(Posting {
                     account: AccountPath::payable(code, district, &item.category),
                     amount: item.row.amount.neg(),
-                    beneficiary: beneficiary.clone(),
-                    source_line: line,
-                    reference: Some(item.row.reference.clone()),
-                });
-                postings.push(Posting {
-                    account: AccountPath::disbursed(code, district, &item.category),
-                    amount: item.row.amount,
-                    beneficiary,
-                    source_line: line,
+                    beneficiary: Some(item.row.national_id.as_str().to_string()),
+                    source_line: Some(item.row.line),
                     reference: Some(item.row.reference.clone()),
                 });
             }
+            for (category, amount) in &by_category {
+                postings.push(Posting {
+                    account: AccountPath::disbursed(code, district, category),
+                    amount: Money::from_dong(*amount),
+                    beneficiary: None,
+                    source_line: None,
+                    reference: None,
+                });
+            }
+            let total: i64 = by_category.values().sum();
             let reference = format!("payment roll {short_digest} {date}");
             report.entries.push(PlannedEntry {
                 reference: reference.clone(),

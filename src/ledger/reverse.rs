@@ -138,26 +138,46 @@ async fn check_unpaid_approvals(store: &dyn Store, original: &Entry, selected: &
     Ok(())
 }
 
+/// The posting without a beneficiary whose account shares the longest path
+/// (after the kind) with `account`.
+fn closest_aggregate<'a>(original: &'a Entry, account: &crate::domain::AccountPath) -> Option<&'a Posting> {
+    let own: Vec<&str> = account.as_str().split(':').skip(1).collect();
+    original
+        .postings
+        .iter()
+        .filter(|p| p.beneficiary.is_none())
+        .map(|p| {
+            let shared = p.account.as_str().split(':').skip(1).zip(&own).take_while(|(a, b)| a == *b).count();
+            (shared, p)
+        })
+        .filter(|(shared, _)| *shared > 0)
+        .max_by_key(|(shared, _)| *shared)
+        .map(|(_, p)| p)
+}
+
 fn reversing_entry(original: &Entry, selected: Vec<&Posting>, reason: &str, beneficiary: Option<&str>) -> Result<NewEntry, ReverseError> {
     let mut postings: Vec<Posting> = selected
         .iter()
         .map(|p| Posting { amount: p.amount.neg(), ..(*p).clone() })
         .collect();
-    let imbalance: i64 = postings.iter().map(|p| p.amount.dong()).sum();
-    if imbalance != 0 {
-        // A beneficiary's share of an approval is balanced on the entry's one
-        // account without beneficiaries (the district budget).
-        let mut others = original.postings.iter().filter(|p| p.beneficiary.is_none());
-        let (Some(balancing), None) = (others.next(), others.next()) else {
-            return Err(ReverseError::Refused(format!("entry {} cannot be reversed in part", original.seq)));
+    // A beneficiary's share is balanced on the entry's account without
+    // beneficiaries that is closest to its own (the district budget of an
+    // approval, the category's `disbursed` account of a payment).
+    let mut balancing: Vec<Posting> = Vec::new();
+    for posting in &selected {
+        let Some(target) = closest_aggregate(original, &posting.account) else {
+            if posting.beneficiary.is_some() {
+                return Err(ReverseError::Refused(format!("entry {} cannot be reversed in part", original.seq)));
+            }
+            continue;
         };
-        postings.push(Posting {
-            account: balancing.account.clone(),
-            amount: Money::from_dong(-imbalance),
-            beneficiary: None,
-            source_line: None,
-            reference: None,
-        });
+        match balancing.iter_mut().find(|b| b.account == target.account) {
+            Some(existing) => existing.amount = Money::from_dong(existing.amount.dong() + posting.amount.dong()),
+            None => balancing.push(Posting { amount: posting.amount, beneficiary: None, source_line: None, reference: None, ..target.clone() }),
+        }
+    }
+    if selected.iter().any(|p| p.beneficiary.is_some()) {
+        postings.extend(balancing);
     }
     let today = chrono::Utc::now().date_naive();
     Ok(NewEntry {

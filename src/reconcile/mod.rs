@@ -104,17 +104,15 @@ pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>)
         Some(d) => format!("{program}:{d}:"),
         None => format!("{program}:"),
     };
-    let prefixes = [format!("payable:{scope}"), format!("disbursed:{scope}")];
+    let prefixes = [format!("payable:{scope}")];
     let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
     for balance in store.beneficiary_balances(&prefixes, None).await? {
         let Ok(account) = AccountPath::parse(&balance.account) else { continue };
         let key = (account.segment(2).unwrap_or_default().to_string(), balance.beneficiary);
         let person = people.entry(key).or_default();
         person.category = account.segment(3).unwrap_or_default().to_string();
-        match account.kind() {
-            "payable" => person.outstanding += balance.amount_dong,
-            _ => person.paid += balance.amount_dong,
-        }
+        person.outstanding += balance.amount_dong;
+        person.paid += balance.paid_dong;
     }
     add_refused_lines(store, program, district, &mut people).await?;
     let ids: Vec<String> = people.keys().map(|(_, id)| id.clone()).collect();

@@ -357,7 +357,8 @@ macro_rules! impl_store {
                 for prefix in account_prefixes {
                     let filter = if national_ids.is_some() { format!("AND beneficiary {}", $in_list(3)) } else { String::new() };
                     let sql = format!(
-                        "SELECT beneficiary, account, CAST(SUM(amount) AS BIGINT) AS amount FROM postings \
+                        "SELECT beneficiary, account, CAST(SUM(amount) AS BIGINT) AS amount, \
+                         CAST(SUM(CASE WHEN reference IS NULL THEN 0 ELSE -amount END) AS BIGINT) AS paid FROM postings \
                          WHERE beneficiary IS NOT NULL AND substr(account, 1, $1) = $2 {filter} \
                          GROUP BY beneficiary, account"
                     );
@@ -370,6 +371,7 @@ macro_rules! impl_store {
                             beneficiary: row.try_get("beneficiary")?,
                             account: row.try_get("account")?,
                             amount_dong: row.try_get("amount")?,
+                            paid_dong: row.try_get("paid")?,
                         });
                     }
                 }

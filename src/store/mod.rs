@@ -113,12 +113,22 @@ pub struct BeneficiaryRecord {
     pub commune_code: Option<String>,
 }
 
-/// Sum of one beneficiary's postings on one account.
+/// One beneficiary's postings on one account, summed. On a `payable`
+/// account, postings with a voucher reference are payments (and their
+/// reversals): `paid_dong` is what they took out, so the approved amount is
+/// `amount_dong + paid_dong`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BeneficiaryBalance {
     pub beneficiary: String,
     pub account: String,
     pub amount_dong: i64,
+    pub paid_dong: i64,
+}
+
+impl BeneficiaryBalance {
+    pub fn approved_dong(&self) -> i64 {
+        self.amount_dong + self.paid_dong
+    }
 }
 
 /// Where a beneficiary's approval came from: entry, file and line.
