@@ -10,7 +10,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_ansinh");
 
 fn ansinh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BIN);
-    command.current_dir(dir).args(args).env_remove("ANSINH_DATABASE_URL").env_remove("ANSINH_USER").env_remove("ANSINH_PASSWORD");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("ANSINH_DATABASE_URL")
+        .env_remove("ANSINH_USER")
+        .env_remove("ANSINH_PASSWORD");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -18,17 +23,53 @@ fn ansinh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
-const ADMIN: [(&str, &str); 2] = [("ANSINH_USER", "admin"), ("ANSINH_PASSWORD", "admin password")];
+const ADMIN: [(&str, &str); 2] = [
+    ("ANSINH_USER", "admin"),
+    ("ANSINH_PASSWORD", "admin password"),
+];
 
 fn bootstrap(dir: &Path) {
-    let out = ansinh(dir, &["user", "add", "--username", "admin", "--role", "admin"], &[("ANSINH_PASSWORD", "admin password")]);
+    let out = ansinh(
+        dir,
+        &["user", "add", "--username", "admin", "--role", "admin"],
+        &[("ANSINH_PASSWORD", "admin password")],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = ansinh(dir, &["user", "add", "--username", "tinh", "--role", "provincial"], &[ADMIN[0], ADMIN[1], ("ANSINH_NEW_PASSWORD", "provincial password")]);
+    let out = ansinh(
+        dir,
+        &["user", "add", "--username", "tinh", "--role", "provincial"],
+        &[
+            ADMIN[0],
+            ADMIN[1],
+            ("ANSINH_NEW_PASSWORD", "provincial password"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = ansinh(dir, &["user", "add", "--username", "huyen842", "--role", "district", "--district", "842"], &[ADMIN[0], ADMIN[1], ("ANSINH_NEW_PASSWORD", "district password")]);
+    let out = ansinh(
+        dir,
+        &[
+            "user",
+            "add",
+            "--username",
+            "huyen842",
+            "--role",
+            "district",
+            "--district",
+            "842",
+        ],
+        &[
+            ADMIN[0],
+            ADMIN[1],
+            ("ANSINH_NEW_PASSWORD", "district password"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -36,19 +77,59 @@ fn bootstrap(dir: &Path) {
 fn users_are_added_as_a_new_user_would_try() {
     let dir = tempfile::tempdir().expect("dir");
     // The first user must be an admin.
-    let out = ansinh(dir.path(), &["user", "add", "--username", "x", "--role", "auditor"], &[("ANSINH_PASSWORD", "long enough password")]);
+    let out = ansinh(
+        dir.path(),
+        &["user", "add", "--username", "x", "--role", "auditor"],
+        &[("ANSINH_PASSWORD", "long enough password")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     bootstrap(dir.path());
-    assert!(dir.path().join("ansinh.db").exists(), "the default database is ansinh.db in the working directory");
+    assert!(
+        dir.path().join("ansinh.db").exists(),
+        "the default database is ansinh.db in the working directory"
+    );
     // Only an admin adds users after that; a wrong password is refused with exit 1.
-    let out = ansinh(dir.path(), &["user", "add", "--username", "y", "--role", "auditor"], &[("ANSINH_USER", "admin"), ("ANSINH_PASSWORD", "wrong"), ("ANSINH_NEW_PASSWORD", "long enough password")]);
+    let out = ansinh(
+        dir.path(),
+        &["user", "add", "--username", "y", "--role", "auditor"],
+        &[
+            ("ANSINH_USER", "admin"),
+            ("ANSINH_PASSWORD", "wrong"),
+            ("ANSINH_NEW_PASSWORD", "long enough password"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("wrong username or password"), "{}", text(&out));
-    let out = ansinh(dir.path(), &["user", "add", "--username", "y", "--role", "auditor"], &[("ANSINH_USER", "tinh"), ("ANSINH_PASSWORD", "provincial password"), ("ANSINH_NEW_PASSWORD", "long enough password")]);
+    assert!(
+        text(&out).contains("wrong username or password"),
+        "{}",
+        text(&out)
+    );
+    let out = ansinh(
+        dir.path(),
+        &["user", "add", "--username", "y", "--role", "auditor"],
+        &[
+            ("ANSINH_USER", "tinh"),
+            ("ANSINH_PASSWORD", "provincial password"),
+            ("ANSINH_NEW_PASSWORD", "long enough password"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("may not manage users"), "{}", text(&out));
-    let out = ansinh(dir.path(), &["user", "add", "--username", "z", "--role", "district"], &[ADMIN[0], ADMIN[1]]);
-    assert_eq!(out.status.code(), Some(2), "missing --district is a usage error: {}", text(&out));
+    assert!(
+        text(&out).contains("may not manage users"),
+        "{}",
+        text(&out)
+    );
+    let out = ansinh(
+        dir.path(),
+        &["user", "add", "--username", "z", "--role", "district"],
+        &[ADMIN[0], ADMIN[1]],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "missing --district is a usage error: {}",
+        text(&out)
+    );
     let out = ansinh(dir.path(), &["no-such-command"], &[]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -66,7 +147,9 @@ fn serve_answers_login_over_http() {
         .spawn()
         .expect("serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
     let base = line.trim().rsplit(' ').next().expect("address").to_string();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let status = runtime.block_on(async {
@@ -86,17 +169,50 @@ fn serve_answers_login_over_http() {
 fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
     let dir = tempfile::tempdir().expect("dir");
     bootstrap(dir.path());
-    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/imports/programs/nq68-example.toml");
-    let provincial = [("ANSINH_USER", "tinh"), ("ANSINH_PASSWORD", "provincial password")];
-    let out = ansinh(dir.path(), &["program", "add", "--file", program], &provincial);
+    let program = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/imports/programs/nq68-example.toml"
+    );
+    let provincial = [
+        ("ANSINH_USER", "tinh"),
+        ("ANSINH_PASSWORD", "provincial password"),
+    ];
+    let out = ansinh(
+        dir.path(),
+        &["program", "add", "--file", program],
+        &provincial,
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let roll = concat!(env!("CARGO_MANIFEST_DIR"), "/imports/samples/approvals-842.csv");
-    let officer = [("ANSINH_USER", "huyen842"), ("ANSINH_PASSWORD", "district password")];
-    let out = ansinh(dir.path(), &["import", "approvals", "--program", "NQ68", "--district", "842", roll], &officer);
+    let roll = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/imports/samples/approvals-842.csv"
+    );
+    let officer = [
+        ("ANSINH_USER", "huyen842"),
+        ("ANSINH_PASSWORD", "district password"),
+    ];
+    let out = ansinh(
+        dir.path(),
+        &[
+            "import",
+            "approvals",
+            "--program",
+            "NQ68",
+            "--district",
+            "842",
+            roll,
+        ],
+        &officer,
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = ansinh(dir.path(), &["verify"], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    let head = String::from_utf8_lossy(&out.stdout).rsplit("head ").next().expect("head").trim().to_string();
+    let head = String::from_utf8_lossy(&out.stdout)
+        .rsplit("head ")
+        .next()
+        .expect("head")
+        .trim()
+        .to_string();
 
     let db = dir.path().join("ansinh.db");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

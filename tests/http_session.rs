@@ -9,13 +9,26 @@ use support::TestDb;
 
 pub async fn add_user(db: &TestDb, username: &str, role: Role, district: Option<&str>) {
     let hash = password::hash("mật khẩu đủ dài").expect("hash");
-    let audit = AuditEvent { at_us: now_us(), actor: "test".into(), action: "user.add".into(), outcome: "ok".into(), detail: String::new() };
-    let user = NewUser { username: username.into(), role, district: district.map(str::to_string), password_hash: hash };
+    let audit = AuditEvent {
+        at_us: now_us(),
+        actor: "test".into(),
+        action: "user.add".into(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
+    let user = NewUser {
+        username: username.into(),
+        role,
+        district: district.map(str::to_string),
+        password_hash: hash,
+    };
     db.store.add_user(user, audit).await.expect("add user");
 }
 
 async fn spawn(db: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
@@ -30,7 +43,14 @@ async fn login_logout_and_authorization_over_http() {
         let base = spawn(&db).await;
         let client = reqwest::Client::new();
 
-        let health: Value = client.get(format!("{base}/api/v1/health")).send().await.expect("health").json().await.expect("json");
+        let health: Value = client
+            .get(format!("{base}/api/v1/health"))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
         assert_eq!(health["status"], "ok");
 
         let wrong = client
@@ -58,38 +78,72 @@ async fn login_logout_and_authorization_over_http() {
             .await
             .expect("login");
         assert_eq!(ok.status(), 200);
-        let cookie = ok.headers()["set-cookie"].to_str().expect("cookie").to_string();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let cookie = ok.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         let session: Value = ok.json().await.expect("json");
         let token = session["token"].as_str().expect("token").to_string();
 
         // A district officer may not read the journal: 403, with a clean message.
-        let forbidden = client.get(format!("{base}/api/v1/journal/1")).bearer_auth(&token).send().await.expect("get");
+        let forbidden = client
+            .get(format!("{base}/api/v1/journal/1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(forbidden.status(), 403);
         let body: Value = forbidden.json().await.expect("json");
-        assert!(body["message"].as_str().expect("message").contains("officer842"));
+        assert!(body["message"]
+            .as_str()
+            .expect("message")
+            .contains("officer842"));
 
         // No session at all: 401.
-        let anonymous = client.get(format!("{base}/api/v1/journal/1")).send().await.expect("get");
+        let anonymous = client
+            .get(format!("{base}/api/v1/journal/1"))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(anonymous.status(), 401);
 
         // A cookie session must send the CSRF token on writes.
         let cookie_pair = cookie.split(';').next().expect("pair").to_string();
-        let no_csrf = client.delete(format!("{base}/api/v1/session")).header("cookie", &cookie_pair).send().await.expect("delete");
+        let no_csrf = client
+            .delete(format!("{base}/api/v1/session"))
+            .header("cookie", &cookie_pair)
+            .send()
+            .await
+            .expect("delete");
         assert_eq!(no_csrf.status(), 403);
         let logout = client
             .delete(format!("{base}/api/v1/session"))
             .header("cookie", &cookie_pair)
-            .header("x-csrf-token", session["csrf_token"].as_str().expect("csrf"))
+            .header(
+                "x-csrf-token",
+                session["csrf_token"].as_str().expect("csrf"),
+            )
             .send()
             .await
             .expect("delete");
         assert_eq!(logout.status(), 204);
-        let after = client.get(format!("{base}/api/v1/session")).bearer_auth(&token).send().await.expect("get");
+        let after = client
+            .get(format!("{base}/api/v1/session"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(after.status(), 401, "a logged-out token is dead");
 
         let events = db.store.audit_events(100).await.expect("audit");
-        let failed = events.iter().filter(|e| e.action == "login" && e.outcome == "refused").count();
+        let failed = events
+            .iter()
+            .filter(|e| e.action == "login" && e.outcome == "refused")
+            .count();
         assert_eq!(failed, 2, "every failed login is an audit event");
     }
 }

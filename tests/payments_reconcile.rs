@@ -45,20 +45,43 @@ fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
 }
 
 async fn import(db: &TestDb, user: &User, kind: RollKind, name: &str, text: &str) -> ImportReport {
-    let staged = pipeline::stage(db.store.as_ref(), user, &upload(kind, name, text)).await.expect("stage");
-    pipeline::commit(db.store.as_ref(), user, staged).await.expect("commit")
+    let staged = pipeline::stage(db.store.as_ref(), user, &upload(kind, name, text))
+        .await
+        .expect("stage");
+    pipeline::commit(db.store.as_ref(), user, staged)
+        .await
+        .expect("commit")
 }
 
 async fn approve_and_pay(db: &TestDb, users: &province::Users) -> ImportReport {
-    import(db, &users.officer842, RollKind::Approvals, "approvals.csv", APPROVALS).await;
+    import(
+        db,
+        &users.officer842,
+        RollKind::Approvals,
+        "approvals.csv",
+        APPROVALS,
+    )
+    .await;
     // Person 084070000044 is approved in district 844 (commune 29278).
-    let other = "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
+    let other =
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
                  1;Lê Văn Khác;084070000044;29278;tu-do;1.500.000;77/QĐ-UBND;18/08/2021\n";
     let mut other_upload = upload(RollKind::Approvals, "844.csv", other);
     other_upload.district = "844".into();
-    let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &other_upload).await.expect("stage");
-    pipeline::commit(db.store.as_ref(), &users.officer844, staged).await.expect("commit");
-    import(db, &users.officer842, RollKind::Payments, "payments.csv", PAYMENTS).await
+    let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &other_upload)
+        .await
+        .expect("stage");
+    pipeline::commit(db.store.as_ref(), &users.officer844, staged)
+        .await
+        .expect("commit");
+    import(
+        db,
+        &users.officer842,
+        RollKind::Payments,
+        "payments.csv",
+        PAYMENTS,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -67,27 +90,58 @@ async fn payment_lines_are_matched_or_refused_with_reasons() {
         let users = province::setup(&db).await;
         let report = approve_and_pay(&db, &users).await;
         assert_eq!(report.rows_read, 8, "{}", db.backend);
-        assert_eq!(report.rows_accepted, 3, "{}: {:#?}", db.backend, report.rejected);
-        let codes: HashMap<u64, RejectionCode> = report.rejected.iter().map(|r| (r.line, r.code)).collect();
+        assert_eq!(
+            report.rows_accepted, 3,
+            "{}: {:#?}",
+            db.backend, report.rejected
+        );
+        let codes: HashMap<u64, RejectionCode> =
+            report.rejected.iter().map(|r| (r.line, r.code)).collect();
         assert_eq!(codes[&4], RejectionCode::PaidWithoutApproval);
         assert_eq!(codes[&5], RejectionCode::DuplicatePayment);
         assert_eq!(codes[&6], RejectionCode::Overpaid);
         assert_eq!(codes[&7], RejectionCode::PaidWithoutApproval);
         assert_eq!(codes[&9], RejectionCode::Overpaid);
-        let elsewhere = &report.rejected.iter().find(|r| r.line == 7).expect("line 7").problems[0];
-        assert!(elsewhere.reason_en.contains("approved in district 844"), "{}", elsewhere.reason_en);
-        let over = &report.rejected.iter().find(|r| r.line == 6).expect("line 6").problems[0];
+        let elsewhere = &report
+            .rejected
+            .iter()
+            .find(|r| r.line == 7)
+            .expect("line 7")
+            .problems[0];
+        assert!(
+            elsewhere.reason_en.contains("approved in district 844"),
+            "{}",
+            elsewhere.reason_en
+        );
+        let over = &report
+            .rejected
+            .iter()
+            .find(|r| r.line == 6)
+            .expect("line 6")
+            .problems[0];
         assert_eq!(over.column.as_deref(), Some("amount"));
-        assert!(over.reason_en.contains("only 1.500.000"), "{}", over.reason_en);
+        assert!(
+            over.reason_en.contains("only 1.500.000"),
+            "{}",
+            over.reason_en
+        );
 
         // A voucher already posted is refused in a later roll too.
-        let again = "national_id,amount,paid_date,reference\n084185360298,1500000,2021-09-01,CT-002\n";
-        let report = pipeline::validate(db.store.as_ref(), &users.officer842, &upload(RollKind::Payments, "again.csv", again))
-            .await
-            .expect("validate")
-            .report;
+        let again =
+            "national_id,amount,paid_date,reference\n084185360298,1500000,2021-09-01,CT-002\n";
+        let report = pipeline::validate(
+            db.store.as_ref(),
+            &users.officer842,
+            &upload(RollKind::Payments, "again.csv", again),
+        )
+        .await
+        .expect("validate")
+        .report;
         assert_eq!(report.rejected[0].code, RejectionCode::DuplicatePayment);
-        assert!(verify::run(db.store.as_ref(), None).await.expect("verify").is_ok());
+        assert!(verify::run(db.store.as_ref(), None)
+            .await
+            .expect("verify")
+            .is_ok());
     }
 }
 
@@ -96,8 +150,14 @@ async fn reconciliation_covers_every_status_and_ties_to_the_ledger() {
     for db in TestDb::all().await {
         let users = province::setup(&db).await;
         approve_and_pay(&db, &users).await;
-        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await.expect("reconcile");
-        let status: HashMap<&str, Status> = result.lines.iter().map(|l| (l.national_id.as_str(), l.status)).collect();
+        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile");
+        let status: HashMap<&str, Status> = result
+            .lines
+            .iter()
+            .map(|l| (l.national_id.as_str(), l.status))
+            .collect();
         assert_eq!(status["084078918650"], Status::Paid, "{}", db.backend);
         assert_eq!(status["084069106889"], Status::PartiallyPaid);
         assert_eq!(status["084185360298"], Status::DuplicatePayment);
@@ -105,31 +165,70 @@ async fn reconciliation_covers_every_status_and_ties_to_the_ledger() {
         assert_eq!(status["084070000044"], Status::PaidWithoutApproval);
         assert_eq!(status["084070000005"], Status::Overpaid);
         assert_eq!(status["084070000004"], Status::Unpaid);
-        let partial = result.lines.iter().find(|l| l.national_id == "084069106889").expect("line");
-        assert_eq!((partial.approved_dong, partial.paid_dong, partial.outstanding_dong), (3_710_000, 1_855_000, 1_855_000));
+        let partial = result
+            .lines
+            .iter()
+            .find(|l| l.national_id == "084069106889")
+            .expect("line");
+        assert_eq!(
+            (
+                partial.approved_dong,
+                partial.paid_dong,
+                partial.outstanding_dong
+            ),
+            (3_710_000, 1_855_000, 1_855_000)
+        );
 
         // Totals tie to the ledger's balances.
         let mut outstanding = 0;
         let mut paid = 0;
         for category in ["tu-do", "tam-hoan-hdld"] {
-            outstanding += db.store.account_balance(&format!("payable:NQ68:842:{category}")).await.expect("balance");
-            paid += db.store.account_balance(&format!("disbursed:NQ68:842:{category}")).await.expect("balance");
+            outstanding += db
+                .store
+                .account_balance(&format!("payable:NQ68:842:{category}"))
+                .await
+                .expect("balance");
+            paid += db
+                .store
+                .account_balance(&format!("disbursed:NQ68:842:{category}"))
+                .await
+                .expect("balance");
         }
         assert_eq!(result.total.outstanding_dong, outstanding);
         assert_eq!(result.total.paid_dong, paid);
-        assert_eq!(result.total.approved_dong, 50_000_000_000 - db.store.account_balance("budget:NQ68:842").await.expect("budget"));
+        assert_eq!(
+            result.total.approved_dong,
+            50_000_000_000
+                - db.store
+                    .account_balance("budget:NQ68:842")
+                    .await
+                    .expect("budget")
+        );
 
         // The provincial view is the sum of its districts.
-        let province = reconcile::reconcile(db.store.as_ref(), "NQ68", None).await.expect("reconcile");
-        let district_844 = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("844")).await.expect("reconcile");
-        assert_eq!(province.total.approved_dong, result.total.approved_dong + district_844.total.approved_dong);
-        assert_eq!(province.total.paid_dong, result.total.paid_dong + district_844.total.paid_dong);
+        let province = reconcile::reconcile(db.store.as_ref(), "NQ68", None)
+            .await
+            .expect("reconcile");
+        let district_844 = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("844"))
+            .await
+            .expect("reconcile");
+        assert_eq!(
+            province.total.approved_dong,
+            result.total.approved_dong + district_844.total.approved_dong
+        );
+        assert_eq!(
+            province.total.paid_dong,
+            result.total.paid_dong + district_844.total.paid_dong
+        );
         assert_eq!(province.districts.len(), 2);
 
         // CSV neutralizes formulas and masking hides IDs.
         let mut masked = result.clone();
         masked.mask_ids();
-        assert!(masked.lines.iter().all(|l| l.national_id.contains("*******")));
+        assert!(masked
+            .lines
+            .iter()
+            .all(|l| l.national_id.contains("*******")));
         assert!(result.to_csv().starts_with("program,district,national_id"));
     }
 }
@@ -138,7 +237,14 @@ async fn reconciliation_covers_every_status_and_ties_to_the_ledger() {
 async fn reversals_correct_once_and_show_in_reconciliation() {
     for db in TestDb::all().await {
         let users = province::setup(&db).await;
-        let report = import(&db, &users.officer842, RollKind::Approvals, "approvals.csv", APPROVALS).await;
+        let report = import(
+            &db,
+            &users.officer842,
+            RollKind::Approvals,
+            "approvals.csv",
+            APPROVALS,
+        )
+        .await;
         let approval_seq = report.checkpoints[0].seq;
         let request = |beneficiary: Option<&str>| ReverseRequest {
             seq: approval_seq,
@@ -150,35 +256,87 @@ async fn reversals_correct_once_and_show_in_reconciliation() {
         let refused = reverse::reverse(db.store.as_ref(), &users.officer842, request(None)).await;
         assert!(matches!(refused, Err(ReverseError::Forbidden(_))));
 
-        let checkpoint = reverse::reverse(db.store.as_ref(), &users.provincial, request(Some("084070000004"))).await.expect("reverse");
-        let entry = db.store.entry(checkpoint.seq).await.expect("read").expect("entry");
+        let checkpoint = reverse::reverse(
+            db.store.as_ref(),
+            &users.provincial,
+            request(Some("084070000004")),
+        )
+        .await
+        .expect("reverse");
+        let entry = db
+            .store
+            .entry(checkpoint.seq)
+            .await
+            .expect("read")
+            .expect("entry");
         assert_eq!(entry.corrects_seq, Some(approval_seq));
         assert!(entry.memo.contains("approved in error"));
-        let twice = reverse::reverse(db.store.as_ref(), &users.provincial, request(Some("084070000004"))).await;
-        assert!(matches!(twice, Err(ReverseError::Refused(_))), "{}", db.backend);
+        let twice = reverse::reverse(
+            db.store.as_ref(),
+            &users.provincial,
+            request(Some("084070000004")),
+        )
+        .await;
+        assert!(
+            matches!(twice, Err(ReverseError::Refused(_))),
+            "{}",
+            db.backend
+        );
 
-        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await.expect("reconcile");
+        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile");
         assert!(result.lines.iter().all(|l| l.national_id != "084070000004"));
         assert_eq!(result.total.approved_dong, 9_710_000 - 1_500_000);
 
         // Paid approvals cannot be reversed before their payment.
         let pay = "national_id,amount,paid_date,reference\n084078918650,1500000,2021-08-28,CT-1\n";
         let paid = import(&db, &users.officer842, RollKind::Payments, "p.csv", pay).await;
-        let blocked = reverse::reverse(db.store.as_ref(), &users.provincial, request(Some("084078918650"))).await;
-        assert!(matches!(blocked, Err(ReverseError::Refused(ref m)) if m.contains("reverse the payment first")), "{blocked:?}");
-        let payment = ReverseRequest { seq: paid.checkpoints[0].seq, reason: "bank returned the transfer".into(), beneficiary: None };
-        reverse::reverse(db.store.as_ref(), &users.provincial, payment).await.expect("reverse payment");
-        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await.expect("reconcile");
-        let line = result.lines.iter().find(|l| l.national_id == "084078918650").expect("line");
+        let blocked = reverse::reverse(
+            db.store.as_ref(),
+            &users.provincial,
+            request(Some("084078918650")),
+        )
+        .await;
+        assert!(
+            matches!(blocked, Err(ReverseError::Refused(ref m)) if m.contains("reverse the payment first")),
+            "{blocked:?}"
+        );
+        let payment = ReverseRequest {
+            seq: paid.checkpoints[0].seq,
+            reason: "bank returned the transfer".into(),
+            beneficiary: None,
+        };
+        reverse::reverse(db.store.as_ref(), &users.provincial, payment)
+            .await
+            .expect("reverse payment");
+        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile");
+        let line = result
+            .lines
+            .iter()
+            .find(|l| l.national_id == "084078918650")
+            .expect("line");
         assert_eq!(line.status, Status::Unpaid);
 
         // The rest of the approval, reversed whole: everyone left goes.
-        reverse::reverse(db.store.as_ref(), &users.provincial, request(None)).await.expect("reverse rest");
+        reverse::reverse(db.store.as_ref(), &users.provincial, request(None))
+            .await
+            .expect("reverse rest");
         let again = reverse::reverse(db.store.as_ref(), &users.provincial, request(None)).await;
         assert!(matches!(again, Err(ReverseError::Refused(_))));
-        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await.expect("reconcile");
+        let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile");
         assert_eq!(result.total.approved_dong, 0);
-        assert_eq!(db.store.account_balance("budget:NQ68:842").await.expect("budget"), 50_000_000_000);
+        assert_eq!(
+            db.store
+                .account_balance("budget:NQ68:842")
+                .await
+                .expect("budget"),
+            50_000_000_000
+        );
         let report = verify::run(db.store.as_ref(), None).await.expect("verify");
         assert!(report.is_ok(), "{:?}", report.problem);
     }

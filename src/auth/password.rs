@@ -3,9 +3,10 @@
 //! against a fixed dummy hash so it costs the same time as a known one.
 
 use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
 };
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 pub const PASSWORD_LEN_MIN: usize = 10;
@@ -22,10 +23,39 @@ pub enum PasswordError {
     Hash(String),
 }
 
-fn hasher() -> Argon2<'static> {
+fn params() -> Params {
     // The parameters are constants within argon2's accepted ranges.
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or_default()
+}
+
+thread_local! {
+    /// argon2's working memory, reused by every hash on this thread instead of
+    /// 19 MiB allocated (and, with glibc, often kept) per hash.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2id of `password` with `salt` (base64, as in PHC strings) and `params`.
+fn compute(
+    password: &[u8],
+    salt: Salt<'_>,
+    params: &Params,
+    output_len: usize,
+) -> Result<Output, PasswordError> {
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        memory.resize(params.block_count(), Block::default());
+        Output::init_with(output_len, |out| {
+            argon2
+                .hash_password_into_with_memory(password, salt_bytes, out, &mut memory[..])
+                .map_err(|_| argon2::password_hash::Error::Password)
+        })
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+    })
 }
 
 pub fn check_policy(password: &str) -> Result<(), PasswordError> {
@@ -41,10 +71,21 @@ pub fn check_policy(password: &str) -> Result<(), PasswordError> {
 pub fn hash(password: &str) -> Result<String, PasswordError> {
     check_policy(password)?;
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
+    let params = params();
+    let output = compute(
+        password.as_bytes(),
+        salt.as_salt(),
+        &params,
+        Params::DEFAULT_OUTPUT_LEN,
+    )?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| PasswordError::Hash(e.to_string()))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies a password against a stored hash, or against the dummy hash when
@@ -54,31 +95,67 @@ pub fn verify(password: &str, stored_hash: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(candidate) else {
         return false;
     };
-    let matches = hasher()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let (Some(salt), Some(expected), Ok(params)) =
+        (parsed.salt, parsed.hash, Params::try_from(&parsed))
+    else {
+        return false;
+    };
+    if parsed.algorithm != argon2::ARGON2ID_IDENT {
+        return false;
+    }
+    // Output's equality is constant-time.
+    let matches = compute(password.as_bytes(), salt, &params, expected.len())
+        .is_ok_and(|output| output == expected);
     matches && stored_hash.is_some()
 }
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(b"not a password of anyone", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash("not the password of anyone").unwrap_or_default())
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One dedicated thread does all argon2 work, off the async runtime. Each
+/// hash needs 19 MiB; on one thread that memory is reused, where a pool of
+/// blocking threads would each keep their own copy. It also bounds the CPU
+/// that a flood of logins can take.
+fn worker() -> Option<&'static std::sync::Mutex<std::sync::mpsc::Sender<Job>>> {
+    static WORKER: OnceLock<Option<std::sync::Mutex<std::sync::mpsc::Sender<Job>>>> =
+        OnceLock::new();
+    WORKER
+        .get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("argon2".into())
+                .spawn(move || {
+                    for job in receiver {
+                        job();
+                    }
+                })
+                .ok()?;
+            Some(std::sync::Mutex::new(sender))
+        })
+        .as_ref()
+}
+
+async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    worker()?.lock().ok()?.send(job).ok()?;
+    answer.await.ok()
 }
 
 pub async fn hash_async(password: String) -> Result<String, PasswordError> {
-    tokio::task::spawn_blocking(move || hash(&password))
+    on_worker(move || hash(&password))
         .await
-        .map_err(|e| PasswordError::Hash(e.to_string()))?
+        .unwrap_or_else(|| Err(PasswordError::Hash("the hashing thread is gone".into())))
 }
 
 pub async fn verify_async(password: String, stored_hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, stored_hash.as_deref()))
+    on_worker(move || verify(&password, stored_hash.as_deref()))
         .await
         .unwrap_or(false)
 }

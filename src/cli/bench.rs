@@ -44,7 +44,10 @@ pub enum BenchCommand {
 
 pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
     match command {
-        BenchCommand::Import { scale, postgres_url } => import(scale, postgres_url).await,
+        BenchCommand::Import {
+            scale,
+            postgres_url,
+        } => import(scale, postgres_url).await,
         BenchCommand::ImportRun { scale } => import_run(context, scale).await,
         BenchCommand::Report { runs } => bench_report(context, runs).await,
         BenchCommand::Verify { runs } => bench_verify(context, runs).await,
@@ -67,7 +70,12 @@ async fn import_run(context: &Context, scale: super::demo::ScaleArg) -> CliResul
         super::demo::ScaleArg::Full => Scale::Full,
         super::demo::ScaleArg::Small => Scale::Small,
     };
-    let stats = super::demo::build(context.store.as_ref(), scale).await?;
+    let stats = super::demo::build(
+        context.store.as_ref(),
+        scale,
+        super::demo::Generation::ChildProcess,
+    )
+    .await?;
     println!(
         "BENCH rows={} bytes={} seconds={:.3} peak_rss_mib={:.1}",
         stats.rows,
@@ -92,20 +100,39 @@ fn child_import(url: &str, scale: super::demo::ScaleArg) -> CliResult<RunFigures
         super::demo::ScaleArg::Small => "small",
     };
     let output = Command::new(exe)
-        .args(["--database-url", url, "bench", "import-run", "--scale", scale_arg])
+        .args([
+            "--database-url",
+            url,
+            "bench",
+            "import-run",
+            "--scale",
+            scale_arg,
+        ])
         .output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        return Err(CliError::Other(format!("import run on {url} failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr))));
+        return Err(CliError::Other(format!(
+            "import run on {url} failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        )));
     }
-    let line = stdout.lines().find(|l| l.starts_with("BENCH ")).ok_or_else(|| CliError::Other(format!("no figures from the import run: {stdout}")))?;
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("BENCH "))
+        .ok_or_else(|| CliError::Other(format!("no figures from the import run: {stdout}")))?;
     let field = |name: &str| -> f64 {
         line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0)
     };
-    Ok(RunFigures { rows: field("rows"), bytes: field("bytes"), seconds: field("seconds"), peak_rss_mib: field("peak_rss_mib") })
+    Ok(RunFigures {
+        rows: field("rows"),
+        bytes: field("bytes"),
+        seconds: field("seconds"),
+        peak_rss_mib: field("peak_rss_mib"),
+    })
 }
 
 fn print_figures(backend: &str, figures: &RunFigures, baseline_seconds: Option<f64>) {
@@ -130,7 +157,11 @@ async fn import(scale: super::demo::ScaleArg, postgres_url: Option<String>) -> C
     result
 }
 
-async fn import_in(dir: &std::path::Path, scale: super::demo::ScaleArg, postgres_url: Option<String>) -> CliResult {
+async fn import_in(
+    dir: &std::path::Path,
+    scale: super::demo::ScaleArg,
+    postgres_url: Option<String>,
+) -> CliResult {
     let rolls = dir.join("rolls");
     let plan = crate::demo::generate(
         match scale {
@@ -142,8 +173,14 @@ async fn import_in(dir: &std::path::Path, scale: super::demo::ScaleArg, postgres
     let baseline = sqlite3_import_seconds(dir, &plan);
     println!("Import benchmark: the demo province's {} rolls through the real pipeline (parse, validate, dedupe, hash, commit)", plan.rolls.len());
     match baseline {
-        Ok(seconds) => println!("{:<10} sqlite3 shell .import of the same CSV bytes: {seconds:.2} s", "baseline"),
-        Err(ref e) => println!("{:<10} sqlite3 shell not available ({e}); no baseline", "baseline"),
+        Ok(seconds) => println!(
+            "{:<10} sqlite3 shell .import of the same CSV bytes: {seconds:.2} s",
+            "baseline"
+        ),
+        Err(ref e) => println!(
+            "{:<10} sqlite3 shell not available ({e}); no baseline",
+            "baseline"
+        ),
     }
     let sqlite_url = format!("sqlite://{}", dir.join("bench.db").display());
     let figures = child_import(&sqlite_url, scale)?;
@@ -162,13 +199,31 @@ async fn import_in(dir: &std::path::Path, scale: super::demo::ScaleArg, postgres
 }
 
 /// Times `sqlite3`'s own `.import` of every roll into a fresh database file.
-fn sqlite3_import_seconds(dir: &std::path::Path, plan: &crate::demo::DemoPlan) -> Result<f64, String> {
+fn sqlite3_import_seconds(
+    dir: &std::path::Path,
+    plan: &crate::demo::DemoPlan,
+) -> Result<f64, String> {
     let mut script = String::from(".mode csv\n");
     for (index, roll) in plan.rolls.iter().enumerate() {
-        let first_line = std::fs::read_to_string(&roll.path).map_err(|e| e.to_string())?.lines().next().unwrap_or_default().to_string();
-        let separator = [';', '\t', ','].into_iter().max_by_key(|c| first_line.matches(*c).count()).unwrap_or(',');
-        let separator = if separator == '\t' { "\\t".to_string() } else { separator.to_string() };
-        script.push_str(&format!(".separator \"{separator}\"\n.import '{}' roll{index}\n", roll.path.display()));
+        let first_line = std::fs::read_to_string(&roll.path)
+            .map_err(|e| e.to_string())?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let separator = [';', '\t', ',']
+            .into_iter()
+            .max_by_key(|c| first_line.matches(*c).count())
+            .unwrap_or(',');
+        let separator = if separator == '\t' {
+            "\\t".to_string()
+        } else {
+            separator.to_string()
+        };
+        script.push_str(&format!(
+            ".separator \"{separator}\"\n.import '{}' roll{index}\n",
+            roll.path.display()
+        ));
     }
     let database = dir.join("sqlite3-baseline.db");
     let started = Instant::now();
@@ -181,7 +236,9 @@ fn sqlite3_import_seconds(dir: &std::path::Path, plan: &crate::demo::DemoPlan) -
         .map_err(|e| e.to_string())?;
     if let Some(mut stdin) = child.stdin.take() {
         use std::io::Write;
-        stdin.write_all(script.as_bytes()).map_err(|e| e.to_string())?;
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(|e| e.to_string())?;
     }
     child.wait().map_err(|e| e.to_string())?;
     Ok(started.elapsed().as_secs_f64())
@@ -189,8 +246,13 @@ fn sqlite3_import_seconds(dir: &std::path::Path, plan: &crate::demo::DemoPlan) -
 
 async fn scratch_database(server: &str, name: &str) -> CliResult<String> {
     use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(server).await.map_err(|e| CliError::Other(e.to_string()))?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.map_err(|e| CliError::Other(e.to_string()))?;
+    let mut admin = sqlx::PgConnection::connect(server)
+        .await
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| CliError::Other(e.to_string()))?;
     let base = server.split('?').next().unwrap_or(server);
     let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
     Ok(format!("{base}/{name}"))
@@ -199,7 +261,9 @@ async fn scratch_database(server: &str, name: &str) -> CliResult<String> {
 async fn drop_database(server: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut admin) = sqlx::PgConnection::connect(server).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
     }
 }
 
@@ -240,7 +304,10 @@ async fn bench_verify(context: &Context, runs: usize) -> CliResult {
         let result = verify::run(context.store.as_ref(), None).await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         if let Some(problem) = result.problem {
-            return Err(CliError::Refused(format!("verification failed at entry {}: {}", problem.seq, problem.reason)));
+            return Err(CliError::Refused(format!(
+                "verification failed at entry {}: {}",
+                problem.seq, problem.reason
+            )));
         }
         postings = result.postings;
     }

@@ -20,6 +20,15 @@ pub enum ScaleArg {
     Small,
 }
 
+impl From<&ScaleArg> for Scale {
+    fn from(scale: &ScaleArg) -> Scale {
+        match scale {
+            ScaleArg::Full => Scale::Full,
+            ScaleArg::Small => Scale::Small,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(long, value_enum, default_value_t)]
@@ -37,31 +46,56 @@ pub const DEMO_FUND: &str = "covid19";
 /// Demo logins: (username, role, district, password). Printed for the user.
 pub fn demo_users() -> Vec<(String, Role, Option<String>, String)> {
     let mut users = vec![
-        ("admin".to_string(), Role::Admin, None, "demo-admin-2021".to_string()),
-        ("tinh".to_string(), Role::Provincial, None, "demo-tinh-2021".to_string()),
-        ("kiemtoan".to_string(), Role::Auditor, None, "demo-kiemtoan-2021".to_string()),
+        (
+            "admin".to_string(),
+            Role::Admin,
+            None,
+            "demo-admin-2021".to_string(),
+        ),
+        (
+            "tinh".to_string(),
+            Role::Provincial,
+            None,
+            "demo-tinh-2021".to_string(),
+        ),
+        (
+            "kiemtoan".to_string(),
+            Role::Auditor,
+            None,
+            "demo-kiemtoan-2021".to_string(),
+        ),
     ];
-    for district in ["842", "844", "845", "846", "847", "848", "849", "850", "851"] {
-        users.push((format!("huyen{district}"), Role::District, Some(district.to_string()), format!("demo-huyen{district}-2021")));
+    for district in [
+        "842", "844", "845", "846", "847", "848", "849", "850", "851",
+    ] {
+        users.push((
+            format!("huyen{district}"),
+            Role::District,
+            Some(district.to_string()),
+            format!("demo-huyen{district}-2021"),
+        ));
     }
     users
 }
 
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let store = context.store.as_ref();
-    let scale = match args.scale {
-        ScaleArg::Full => Scale::Full,
-        ScaleArg::Small => Scale::Small,
-    };
+    let scale = Scale::from(&args.scale);
     if store.program_definitions().await?.is_empty() {
-        build(store, scale).await?;
+        build(store, scale, Generation::ChildProcess).await?;
     } else {
-        println!("the demo province is already in {}; serving it as it is", context.database_url);
+        println!(
+            "the demo province is already in {}; serving it as it is",
+            context.database_url
+        );
     }
     print_logins();
     let as_of = demo::AS_OF;
     let summary = report::summary(store, as_of, None, GroupBy::Program).await?;
-    println!("\nansinh report --as-of {as_of} --format footnote\n{}", summary.to_footnote());
+    println!(
+        "\nansinh report --as-of {as_of} --format footnote\n{}",
+        summary.to_footnote()
+    );
     if !args.no_serve {
         crate::http::serve(context.store.clone(), &args.bind).await?;
     }
@@ -71,8 +105,13 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
 fn print_logins() {
     println!("\nDemo logins / Tài khoản dùng thử:");
     for (username, role, district, password) in demo_users() {
-        let district = district.map(|d| format!(" (district {d})")).unwrap_or_default();
-        println!("  {username:<10} {:<10} password {password}{district}", role.as_str());
+        let district = district
+            .map(|d| format!(" (district {d})"))
+            .unwrap_or_default();
+        println!(
+            "  {username:<10} {:<10} password {password}{district}",
+            role.as_str()
+        );
     }
 }
 
@@ -88,14 +127,71 @@ pub struct BuildStats {
 /// as of any date in 2021 show them.
 const DEMO_ALLOCATION_DATE: &str = "2021-07-01";
 
+/// Where the demo's rolls are generated. The generator holds the whole
+/// province in memory while it writes; in a child process that memory is
+/// not counted against the importer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    InProcess,
+    ChildProcess,
+}
+
+/// `ansinh generate-demo`: writes the rolls and `manifest.json` (the plan).
+pub fn generate_to(scale: Scale, directory: &std::path::Path) -> CliResult {
+    let plan = demo::generate(scale, directory)?;
+    let manifest = serde_json::to_vec(&plan).map_err(|e| CliError::Other(e.to_string()))?;
+    std::fs::write(directory.join(MANIFEST), manifest)?;
+    Ok(())
+}
+
+const MANIFEST: &str = "manifest.json";
+
+pub fn scale_name(scale: Scale) -> &'static str {
+    match scale {
+        Scale::Full => "full",
+        Scale::Small => "small",
+    }
+}
+
+fn generate_plan(
+    scale: Scale,
+    directory: &std::path::Path,
+    generation: Generation,
+) -> CliResult<DemoPlan> {
+    if generation == Generation::InProcess {
+        return Ok(demo::generate(scale, directory)?);
+    }
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args(["generate-demo", "--scale", scale_name(scale), "--out"])
+        .arg(directory)
+        .output()?;
+    if !output.status.success() {
+        return Err(CliError::Other(format!(
+            "generating the demo failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    let manifest = std::fs::read(directory.join(MANIFEST))?;
+    serde_json::from_slice(&manifest).map_err(|e| CliError::Other(format!("demo manifest: {e}")))
+}
+
 /// Builds the whole province: users and programs, then every roll through
 /// the real pipeline (timed), then the fund's donations.
-pub async fn build(store: &dyn Store, scale: Scale) -> CliResult<BuildStats> {
+pub async fn build(
+    store: &dyn Store,
+    scale: Scale,
+    generation: Generation,
+) -> CliResult<BuildStats> {
     let started = Instant::now();
     let users = add_users(store).await?;
     let directory = tempfile_dir()?;
-    let plan = demo::generate(scale, directory.path())?;
-    println!("generated {} programs and {} rolls in {:.1} s", plan.programs.len(), plan.rolls.len(), started.elapsed().as_secs_f64());
+    let plan = generate_plan(scale, directory.path(), generation)?;
+    println!(
+        "generated {} programs and {} rolls in {:.1} s",
+        plan.programs.len(),
+        plan.rolls.len(),
+        started.elapsed().as_secs_f64()
+    );
     for program in &plan.programs {
         let mut text = std::fs::read_to_string(&program.path)?;
         if !text.contains("allocated_on") {
@@ -119,11 +215,17 @@ pub async fn build(store: &dyn Store, scale: Scale) -> CliResult<BuildStats> {
         started.elapsed().as_secs_f64(),
         rows as f64 / import_seconds.max(1e-9)
     );
-    Ok(BuildStats { plan, rows, bytes, import_seconds })
+    Ok(BuildStats {
+        plan,
+        rows,
+        bytes,
+        import_seconds,
+    })
 }
 
 fn tempfile_dir() -> CliResult<TempDir> {
-    let path = std::env::temp_dir().join(format!("ansinh-demo-{}-{}", std::process::id(), now_us()));
+    let path =
+        std::env::temp_dir().join(format!("ansinh-demo-{}-{}", std::process::id(), now_us()));
     std::fs::create_dir_all(&path)?;
     Ok(TempDir(path))
 }
@@ -147,20 +249,46 @@ impl Drop for TempDir {
 async fn add_users(store: &dyn Store) -> CliResult<Vec<User>> {
     let mut users = Vec::new();
     for (username, role, district, secret) in demo_users() {
-        let password_hash = password::hash_async(secret).await.map_err(|e| CliError::Other(e.to_string()))?;
-        let audit = AuditEvent { at_us: now_us(), actor: "demo".into(), action: "user.add".into(), outcome: "ok".into(), detail: format!("demo user {username}") };
-        users.push(store.add_user(NewUser { username, role, district, password_hash }, audit).await?);
+        let password_hash = password::hash_async(secret)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        let audit = AuditEvent {
+            at_us: now_us(),
+            actor: "demo".into(),
+            action: "user.add".into(),
+            outcome: "ok".into(),
+            detail: format!("demo user {username}"),
+        };
+        users.push(
+            store
+                .add_user(
+                    NewUser {
+                        username,
+                        role,
+                        district,
+                        password_hash,
+                    },
+                    audit,
+                )
+                .await?,
+        );
     }
     Ok(users)
 }
 
 /// Imports one roll as its district's officer; returns (rows read, bytes).
-async fn import_roll(store: &dyn Store, users: &[User], roll: &demo::RollFile) -> CliResult<(usize, usize)> {
+async fn import_roll(
+    store: &dyn Store,
+    users: &[User],
+    roll: &demo::RollFile,
+) -> CliResult<(usize, usize)> {
     let started = Instant::now();
     let officer = users
         .iter()
         .find(|u| u.district.as_deref() == Some(roll.district.as_str()))
-        .ok_or_else(|| CliError::Other(format!("no demo officer for district {}", roll.district)))?;
+        .ok_or_else(|| {
+            CliError::Other(format!("no demo officer for district {}", roll.district))
+        })?;
     let upload = RollUpload {
         kind: match roll.kind {
             demo::RollKind::Approvals => RollKind::Approvals,
@@ -168,18 +296,28 @@ async fn import_roll(store: &dyn Store, users: &[User], roll: &demo::RollFile) -
         },
         program: roll.program.clone(),
         district: roll.district.clone(),
-        file_name: roll.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        file_name: roll
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         bytes: std::fs::read(&roll.path)?,
         expect_rows: None,
         expect_total: None,
     };
     let size = upload.bytes.len();
-    let staged = pipeline::stage(store, officer, &upload).await.map_err(super::import::map_error)?;
+    let staged = pipeline::stage(store, officer, &upload)
+        .await
+        .map_err(super::import::map_error)?;
     let validated_seconds = started.elapsed().as_secs_f64();
     let report = match pipeline::commit(store, officer, staged).await {
         Ok(report) => report,
         Err(ImportError::Blocked(report)) => {
-            return Err(CliError::Other(format!("demo roll {} refused: {}", report.file_name, report.blocking.join("; "))))
+            return Err(CliError::Other(format!(
+                "demo roll {} refused: {}",
+                report.file_name,
+                report.blocking.join("; ")
+            )))
         }
         Err(other) => return Err(super::import::map_error(other)),
     };
@@ -211,7 +349,13 @@ async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
             program: None,
             import_commit: None,
             beneficiaries: Vec::new(),
-            audit: AuditEvent { at_us: now, actor: "tinh".into(), action: "fund.donations".into(), outcome: "ok".into(), detail: format!("{} donations to fund {DEMO_FUND}", plan.donations.len()) },
+            audit: AuditEvent {
+                at_us: now,
+                actor: "tinh".into(),
+                action: "fund.donations".into(),
+                outcome: "ok".into(),
+                detail: format!("{} donations to fund {DEMO_FUND}", plan.donations.len()),
+            },
         })
         .await?;
     Ok(())

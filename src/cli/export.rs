@@ -21,7 +21,13 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    export::export(context.store.as_ref(), args.format, args.as_of, out.as_mut()).await?;
+    export::export(
+        context.store.as_ref(),
+        args.format,
+        args.as_of,
+        out.as_mut(),
+    )
+    .await?;
     out.flush()?;
     Ok(())
 }

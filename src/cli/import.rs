@@ -56,11 +56,15 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         Output::Json => println!("{}", report.to_json()),
     };
     if args.dry_run {
-        let validated = pipeline::validate(store, &user, &upload).await.map_err(map_error)?;
+        let validated = pipeline::validate(store, &user, &upload)
+            .await
+            .map_err(map_error)?;
         print(&validated.report);
         return Ok(());
     }
-    let validated = pipeline::stage(store, &user, &upload).await.map_err(map_error)?;
+    let validated = pipeline::stage(store, &user, &upload)
+        .await
+        .map_err(map_error)?;
     match pipeline::commit(store, &user, validated).await {
         Ok(report) => {
             print(&report);
@@ -68,7 +72,10 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         }
         Err(ImportError::Blocked(report)) => {
             print(&report);
-            Err(CliError::Refused(format!("commit refused, nothing posted: {}", report.blocking.join("; "))))
+            Err(CliError::Refused(format!(
+                "commit refused, nothing posted: {}",
+                report.blocking.join("; ")
+            )))
         }
         Err(other) => Err(map_error(other)),
     }
@@ -92,7 +99,11 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
         },
         program: args.program.clone(),
         district: args.district.clone(),
-        file_name: args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         bytes,
         expect_rows: args.expect_rows,
         expect_total: args.expect_total,

@@ -21,7 +21,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "ansinh", version, about = "Audited ledger for social-support disbursement")]
+#[command(
+    name = "ansinh",
+    version,
+    about = "Audited ledger for social-support disbursement"
+)]
 pub struct Cli {
     /// Database URL: sqlite://FILE (default ansinh.db) or postgres://…
     #[arg(long, env = "ANSINH_DATABASE_URL", global = true)]
@@ -39,6 +43,14 @@ enum Command {
     Serve(serve::Args),
     /// Build the Trà Vinh demo province through the real import pipeline, then serve.
     Demo(demo::Args),
+    /// Write the demo's rolls and manifest to a directory (used by demo and bench).
+    #[command(hide = true)]
+    GenerateDemo {
+        #[arg(long, value_enum, default_value_t)]
+        scale: demo::ScaleArg,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Benchmarks that print figures (import, report, verify).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -143,6 +155,11 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn execute(cli: Cli) -> CliResult {
+    // Generation needs no database: do not create one.
+    if let Command::GenerateDemo { scale, out } = &cli.command {
+        std::fs::create_dir_all(out)?;
+        return demo::generate_to(scale.into(), out);
+    }
     let database_url = config::database_url(cli.database_url.as_deref());
     let store = store::open(&database_url).await?;
     let context = Context {
@@ -154,6 +171,7 @@ async fn execute(cli: Cli) -> CliResult {
         Command::Serve(args) => serve::run(&context, args).await,
         Command::Demo(args) => demo::run(&context, args).await,
         Command::Bench(command) => bench::run(&context, command).await,
+        Command::GenerateDemo { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations applied to {}", context.store.backend_name());
             Ok(())

@@ -23,13 +23,18 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
     let user = context.authorized(Action::DefinePrograms).await?;
     let size = std::fs::metadata(&file)?.len();
     if size > PROGRAM_FILE_BYTES_MAX {
-        return Err(CliError::Refused(format!("{}: larger than {PROGRAM_FILE_BYTES_MAX} bytes", file.display())));
+        return Err(CliError::Refused(format!(
+            "{}: larger than {PROGRAM_FILE_BYTES_MAX} bytes",
+            file.display()
+        )));
     }
     let text = std::fs::read_to_string(&file)?;
     let program = add(context.store.as_ref(), &user.username, &text)
         .await
         .map_err(|e| match e {
-            AddError::Invalid(message) => CliError::Refused(format!("{}: {message}", file.display())),
+            AddError::Invalid(message) => {
+                CliError::Refused(format!("{}: {message}", file.display()))
+            }
             AddError::Store(StoreError::Conflict(message)) => CliError::Refused(message),
             AddError::Store(other) => other.into(),
         })?;
@@ -43,4 +48,3 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
     );
     Ok(())
 }
-

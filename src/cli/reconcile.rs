@@ -27,10 +27,25 @@ pub struct Args {
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let mut mask = false;
     if context.credentials.username.is_some() {
-        let user = context.authorized(Action::ReadDistrict { district: args.district.as_deref() }).await?;
-        mask = authorize(&user, Action::SeeNationalIds { district: args.district.as_deref() }).is_err();
+        let user = context
+            .authorized(Action::ReadDistrict {
+                district: args.district.as_deref(),
+            })
+            .await?;
+        mask = authorize(
+            &user,
+            Action::SeeNationalIds {
+                district: args.district.as_deref(),
+            },
+        )
+        .is_err();
     }
-    let mut result = reconcile::reconcile(context.store.as_ref(), &args.program, args.district.as_deref()).await?;
+    let mut result = reconcile::reconcile(
+        context.store.as_ref(),
+        &args.program,
+        args.district.as_deref(),
+    )
+    .await?;
     if mask {
         result.mask_ids();
     }

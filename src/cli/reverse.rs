@@ -16,7 +16,11 @@ pub struct Args {
 
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let user = context.user().await?;
-    let request = ReverseRequest { seq: args.entry, reason: args.reason, beneficiary: args.beneficiary };
+    let request = ReverseRequest {
+        seq: args.entry,
+        reason: args.reason,
+        beneficiary: args.beneficiary,
+    };
     match reverse::reverse(context.store.as_ref(), &user, request).await {
         Ok(checkpoint) => {
             println!("posted reversal as entry {checkpoint}");

@@ -24,14 +24,22 @@ pub enum Command {
 pub const USERNAME_LEN_MAX: usize = 64;
 
 pub async fn run(context: &Context, command: Command) -> CliResult {
-    let Command::Add { username, role, district } = command;
-    let role = Role::parse(&role).ok_or_else(|| CliError::Usage(format!("unknown role '{role}'")))?;
+    let Command::Add {
+        username,
+        role,
+        district,
+    } = command;
+    let role =
+        Role::parse(&role).ok_or_else(|| CliError::Usage(format!("unknown role '{role}'")))?;
     let district = check_district(role, district)?;
     check_username(&username)?;
     let bootstrap = no_users(context).await?;
     let actor = if bootstrap {
         if role != Role::Admin {
-            return Err(CliError::Refused("the first user must be an admin: ansinh user add --username admin --role admin".into()));
+            return Err(CliError::Refused(
+                "the first user must be an admin: ansinh user add --username admin --role admin"
+                    .into(),
+            ));
         }
         username.clone()
     } else {
@@ -46,17 +54,40 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
         actor,
         action: "user.add".into(),
         outcome: "ok".into(),
-        detail: format!("added {username} as {}{}", role.as_str(), district.as_deref().map(|d| format!(" of district {d}")).unwrap_or_default()),
+        detail: format!(
+            "added {username} as {}{}",
+            role.as_str(),
+            district
+                .as_deref()
+                .map(|d| format!(" of district {d}"))
+                .unwrap_or_default()
+        ),
     };
     let user = context
         .store
-        .add_user(NewUser { username, role, district, password_hash }, audit)
+        .add_user(
+            NewUser {
+                username,
+                role,
+                district,
+                password_hash,
+            },
+            audit,
+        )
         .await
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(message) => CliError::Refused(message),
             other => other.into(),
         })?;
-    println!("added user {} ({}{})", user.username, user.role.as_str(), user.district.as_deref().map(|d| format!(", district {d}")).unwrap_or_default());
+    println!(
+        "added user {} ({}{})",
+        user.username,
+        user.role.as_str(),
+        user.district
+            .as_deref()
+            .map(|d| format!(", district {d}"))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -66,12 +97,16 @@ async fn no_users(context: &Context) -> CliResult<bool> {
 
 fn check_district(role: Role, district: Option<String>) -> CliResult<Option<String>> {
     match (role, district) {
-        (Role::District, None) => Err(CliError::Usage("a district officer needs --district CODE".into())),
+        (Role::District, None) => Err(CliError::Usage(
+            "a district officer needs --district CODE".into(),
+        )),
         (Role::District, Some(code)) => {
             let code = DistrictCode::parse(&code).map_err(CliError::Refused)?;
             Ok(Some(code.as_str().to_string()))
         }
-        (_, Some(_)) => Err(CliError::Usage("--district is only for the district role".into())),
+        (_, Some(_)) => Err(CliError::Usage(
+            "--district is only for the district role".into(),
+        )),
         (_, None) => Ok(None),
     }
 }
@@ -79,7 +114,9 @@ fn check_district(role: Role, district: Option<String>) -> CliResult<Option<Stri
 fn check_username(username: &str) -> CliResult {
     let ok = !username.is_empty()
         && username.len() <= USERNAME_LEN_MAX
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
@@ -100,7 +137,8 @@ fn new_password(bootstrap: bool) -> CliResult<String> {
     }
     let first = rpassword::prompt_password("New user's password: ")
         .map_err(|e| CliError::Usage(format!("no password: set ANSINH_NEW_PASSWORD ({e})")))?;
-    let second = rpassword::prompt_password("Repeat it: ").map_err(|e| CliError::Usage(e.to_string()))?;
+    let second =
+        rpassword::prompt_password("Repeat it: ").map_err(|e| CliError::Usage(e.to_string()))?;
     if first != second {
         return Err(CliError::Refused("the two passwords differ".into()));
     }

@@ -20,7 +20,11 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
             problem.seq, problem.reason, problem.seq
         )));
     }
-    let head = report.head.as_ref().map(ToString::to_string).unwrap_or_else(|| "0:(empty)".into());
+    let head = report
+        .head
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "0:(empty)".into());
     println!(
         "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; head {head}",
         report.entries, report.postings

@@ -81,14 +81,14 @@ impl std::str::FromStr for Scale {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RollKind {
     Approvals,
     Payments,
 }
 
 /// Why the importer must refuse a row the generator damaged on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RejectReason {
     /// 11-digit ID: Excel dropped the leading zero.
     IdLeadingZeroDropped,
@@ -104,20 +104,20 @@ pub enum RejectReason {
     DuplicatePaymentReference,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RejectedRow {
     /// 1-based position among the file's data records (the header is not counted).
     pub record: usize,
     pub reason: RejectReason,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProgramFile {
     pub code: String,
     pub path: PathBuf,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollFile {
     pub kind: RollKind,
     pub program: String,
@@ -133,7 +133,7 @@ pub struct RollFile {
     pub totals_row: Option<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Donation {
     pub date: NaiveDate,
     pub donor: String,
@@ -144,7 +144,7 @@ pub struct Donation {
 /// What the ledger must report after importing the plan. Support = NQ68 + NQ116
 /// (footnote group `support`); food = AN-CACH-LY. "As of" counts approvals by
 /// decision date and payments by paid date.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExpectedFigures {
     pub as_of: NaiveDate,
     pub support_beneficiaries: u64,
@@ -159,7 +159,7 @@ pub struct ExpectedFigures {
     pub all_fund_donated: Money,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DemoPlan {
     pub programs: Vec<ProgramFile>,
     /// In import order: per program and district, approvals before payments.

@@ -17,7 +17,10 @@ pub enum Error {
     BadRequest(String),
     /// Refused input with a structured body (an import report, say).
     #[error("{message}")]
-    Unprocessable { message: String, details: serde_json::Value },
+    Unprocessable {
+        message: String,
+        details: serde_json::Value,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("too many attempts; try again later / thử lại sau")]

@@ -3,10 +3,12 @@
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
+use crate::domain::money::group_digits;
 use crate::domain::Money;
-use crate::import::parse::RollKind;
+use crate::import::parse::{RollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
 use crate::import::report::{ImportReport, ImportStatus};
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -26,7 +28,10 @@ impl From<ImportError> for Error {
             ImportError::Forbidden(f) => f.into(),
             ImportError::NotFound(_) => Error::NotFound,
             ImportError::Blocked(report) => Error::Unprocessable {
-                message: format!("commit refused, nothing posted / không ghi sổ: {}", report.blocking.join("; ")),
+                message: format!(
+                    "commit refused, nothing posted / không ghi sổ: {}",
+                    report.blocking.join("; ")
+                ),
                 details: serde_json::to_value(&*report).unwrap_or_default(),
             },
             ImportError::File(file) => Error::Unprocessable {
@@ -39,26 +44,40 @@ impl From<ImportError> for Error {
     }
 }
 
-async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart: Multipart) -> Result<(StatusCode, Json<ImportReport>), Error> {
+async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), Error> {
     let mut fields = std::collections::HashMap::new();
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| Error::BadRequest(format!("bad upload: {e}")))? {
+    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
-            let bytes = field.bytes().await.map_err(|e| Error::BadRequest(format!("bad upload: {e}")))?;
+            let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((file_name, bytes.to_vec()));
         } else {
-            let value = field.text().await.map_err(|e| Error::BadRequest(format!("bad field {name}: {e}")))?;
+            let value = field.text().await.map_err(upload_error)?;
             fields.insert(name, value);
         }
     }
-    let field = |name: &str| fields.get(name).cloned().ok_or_else(|| Error::BadRequest(format!("missing form field '{name}'")));
-    let (file_name, bytes) = file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::BadRequest(format!("missing form field '{name}'")))
+    };
+    let (file_name, bytes) =
+        file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
     let kind = match field("kind")?.as_str() {
         "approvals" => RollKind::Approvals,
         "payments" => RollKind::Payments,
-        other => return Err(Error::BadRequest(format!("kind '{other}' must be approvals or payments"))),
+        other => {
+            return Err(Error::BadRequest(format!(
+                "kind '{other}' must be approvals or payments"
+            )))
+        }
     };
     let upload = RollUpload {
         kind,
@@ -66,17 +85,63 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, mut multipart:
         district: field("district")?,
         file_name,
         bytes,
-        expect_rows: fields.get("expect_rows").filter(|v| !v.is_empty()).map(|v| v.parse()).transpose().map_err(|_| Error::BadRequest("expect_rows must be a number".into()))?,
-        expect_total: fields.get("expect_total").filter(|v| !v.is_empty()).map(|v| Money::parse(v)).transpose().map_err(|e| Error::BadRequest(e.to_string()))?,
+        expect_rows: fields
+            .get("expect_rows")
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|_| Error::BadRequest("expect_rows must be a number".into()))?,
+        expect_total: fields
+            .get("expect_total")
+            .filter(|v| !v.is_empty())
+            .map(|v| Money::parse(v))
+            .transpose()
+            .map_err(|e| Error::BadRequest(e.to_string()))?,
     };
     let validated = pipeline::stage(state.store.as_ref(), &user.user, &upload).await?;
     Ok((StatusCode::CREATED, Json(validated.report)))
 }
 
-async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ImportReport>, Error> {
-    let record = state.store.import_record(id).await?.ok_or(Error::NotFound)?;
-    authorize(&user.user, Action::ReadDistrict { district: Some(&record.district) })?;
-    let mut report: ImportReport = serde_json::from_str(&record.report_json).map_err(Error::internal)?;
+/// A body past the upload limit is the same refusal as a file past the
+/// import limit (code `too_large`), said so; other multipart errors are the client's.
+fn upload_error(error: MultipartError) -> Error {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let message = format!(
+            "the upload is larger than the limit of {} bytes (64 MiB): split the roll into several files / \
+             tệp vượt giới hạn {} byte (64 MiB): hãy chia danh sách thành nhiều tệp",
+            group_digits(FILE_BYTES_MAX as i64, ','),
+            group_digits(FILE_BYTES_MAX as i64, '.')
+        );
+        Error::Unprocessable {
+            message,
+            details: json!({ "code": "too_large", "line": null }),
+        }
+    } else {
+        Error::BadRequest(format!(
+            "bad upload / tệp tải lên không hợp lệ: {}",
+            error.body_text()
+        ))
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ImportReport>, Error> {
+    let record = state
+        .store
+        .import_record(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    authorize(
+        &user.user,
+        Action::ReadDistrict {
+            district: Some(&record.district),
+        },
+    )?;
+    let mut report: ImportReport =
+        serde_json::from_str(&record.report_json).map_err(Error::internal)?;
     report.import_id = Some(id);
     if record.committed_by.is_some() {
         report.status = ImportStatus::Committed;
@@ -84,6 +149,12 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i
     Ok(Json(report))
 }
 
-async fn commit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Json<ImportReport>, Error> {
-    Ok(Json(pipeline::commit_staged(state.store.as_ref(), &user.user, id).await?))
+async fn commit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ImportReport>, Error> {
+    Ok(Json(
+        pipeline::commit_staged(state.store.as_ref(), &user.user, id).await?,
+    ))
 }

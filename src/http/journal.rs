@@ -17,15 +17,25 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/journal/{seq}", get(entry))
         .route("/api/v1/verify", get(run_verify))
         .route("/api/v1/audit", get(audit_events))
-        .route("/api/v1/journal/{seq}/reverse", axum::routing::post(reverse))
+        .route(
+            "/api/v1/journal/{seq}/reverse",
+            axum::routing::post(reverse),
+        )
 }
 
-async fn entry(State(state): State<AppState>, user: CurrentUser, Path(seq): Path<i64>) -> Result<Json<crate::ledger::Entry>, Error> {
+async fn entry(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(seq): Path<i64>,
+) -> Result<Json<crate::ledger::Entry>, Error> {
     authorize(&user.user, Action::ReadJournal)?;
     let mut entry = state.store.entry(seq).await?.ok_or(Error::NotFound)?;
     if authorize(&user.user, Action::SeeNationalIds { district: None }).is_err() {
         for posting in &mut entry.postings {
-            posting.beneficiary = posting.beneficiary.as_deref().map(crate::domain::national_id::mask);
+            posting.beneficiary = posting
+                .beneficiary
+                .as_deref()
+                .map(crate::domain::national_id::mask);
         }
     }
     Ok(Json(entry))
@@ -36,9 +46,18 @@ struct VerifyQuery {
     checkpoint: Option<String>,
 }
 
-async fn run_verify(State(state): State<AppState>, user: CurrentUser, Query(query): Query<VerifyQuery>) -> Result<Json<verify::VerifyReport>, Error> {
+async fn run_verify(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<VerifyQuery>,
+) -> Result<Json<verify::VerifyReport>, Error> {
     authorize(&user.user, Action::ReadJournal)?;
-    let checkpoint = query.checkpoint.as_deref().map(Checkpoint::parse).transpose().map_err(Error::BadRequest)?;
+    let checkpoint = query
+        .checkpoint
+        .as_deref()
+        .map(Checkpoint::parse)
+        .transpose()
+        .map_err(Error::BadRequest)?;
     Ok(Json(verify::run(state.store.as_ref(), checkpoint).await?))
 }
 
@@ -47,9 +66,15 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn audit_events(State(state): State<AppState>, user: CurrentUser, Query(query): Query<AuditQuery>) -> Result<Json<Vec<crate::store::AuditRecord>>, Error> {
+async fn audit_events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<Vec<crate::store::AuditRecord>>, Error> {
     if !matches!(user.user.role, Role::Auditor | Role::Admin) {
-        return Err(Error::Forbidden("only auditors and administrators read the audit trail / chỉ kiểm toán viên".into()));
+        return Err(Error::Forbidden(
+            "only auditors and administrators read the audit trail / chỉ kiểm toán viên".into(),
+        ));
     }
     let limit = query.limit.unwrap_or(100).clamp(1, AUDIT_EVENTS_MAX);
     Ok(Json(state.store.audit_events(limit).await?))
@@ -68,11 +93,18 @@ async fn reverse(
     Json(body): Json<ReverseBody>,
 ) -> Result<Json<Checkpoint>, Error> {
     use crate::ledger::reverse::{self, ReverseError, ReverseRequest};
-    let request = ReverseRequest { seq, reason: body.reason, beneficiary: body.beneficiary };
-    reverse::reverse(state.store.as_ref(), &user.user, request).await.map(Json).map_err(|e| match e {
-        ReverseError::Forbidden(f) => f.into(),
-        ReverseError::NotFound(_) => Error::NotFound,
-        ReverseError::Refused(message) => Error::Conflict(message),
-        ReverseError::Store(e) => e.into(),
-    })
+    let request = ReverseRequest {
+        seq,
+        reason: body.reason,
+        beneficiary: body.beneficiary,
+    };
+    reverse::reverse(state.store.as_ref(), &user.user, request)
+        .await
+        .map(Json)
+        .map_err(|e| match e {
+            ReverseError::Forbidden(f) => f.into(),
+            ReverseError::NotFound(_) => Error::NotFound,
+            ReverseError::Refused(message) => Error::Conflict(message),
+            ReverseError::Store(e) => e.into(),
+        })
 }

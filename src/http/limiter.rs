@@ -17,7 +17,9 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn allow(&self, username: &str) -> bool {
-        let Ok(mut map) = self.failures.lock() else { return false };
+        let Ok(mut map) = self.failures.lock() else {
+            return false;
+        };
         match map.get(username) {
             Some((count, since)) if since.elapsed() < WINDOW => *count < FAILURES_MAX,
             Some(_) => {
@@ -29,11 +31,15 @@ impl LoginLimiter {
     }
 
     pub fn failed(&self, username: &str) {
-        let Ok(mut map) = self.failures.lock() else { return };
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
         if map.len() >= TRACKED_MAX {
             map.retain(|_, (_, since)| since.elapsed() < WINDOW);
         }
-        let entry = map.entry(username.to_string()).or_insert((0, Instant::now()));
+        let entry = map
+            .entry(username.to_string())
+            .or_insert((0, Instant::now()));
         entry.0 += 1;
     }
 

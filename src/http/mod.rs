@@ -1,9 +1,9 @@
 //! The HTTP API under /api/v1 (JSON), one `router()` per module.
 
 mod error;
-mod limiter;
 mod imports;
 mod journal;
+mod limiter;
 mod openapi;
 mod reports;
 pub mod session;
@@ -27,7 +27,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store, login_limiter: Arc::default() }
+        AppState {
+            store,
+            login_limiter: Arc::default(),
+        }
     }
 }
 
@@ -45,12 +48,19 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Result<Json<serde_json::Value>, Error> {
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Json<serde_json::Value>, Error> {
     let head = state.store.head().await?;
-    Ok(Json(json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) })))
+    Ok(Json(
+        json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) }),
+    ))
 }
 
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let started = std::time::Instant::now();

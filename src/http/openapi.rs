@@ -38,7 +38,8 @@ pub fn document() -> Value {
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
         "paths": {
-            "/api/v1/health": { "get": op("Liveness and journal head", "system") },
+            "/api/v1/health": { "get": { "summary": "Liveness and journal head", "tags": ["system"], "security": [],
+                                         "responses": { "200": { "description": "OK" } } } },
             "/api/v1/session": {
                 "post": { "summary": "Log in", "tags": ["session"], "security": [],
                           "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Login" } } } },
@@ -55,7 +56,8 @@ pub fn document() -> Value {
             "/api/v1/reports/summary": { "get": op("Totals as of a date (query: as_of, at_seq, by, format=json|csv|text|footnote)", "reports") },
             "/api/v1/journal/{seq}": { "get": op("One journal entry", "journal") },
             "/api/v1/journal/{seq}/reverse": { "post": op("Reverse an entry or one beneficiary's part of it", "journal") },
-            "/api/v1/verify": { "get": op("Verify the chain and balances (query: checkpoint=SEQ:HASH)", "journal") }
+            "/api/v1/verify": { "get": op("Verify the chain and balances (query: checkpoint=SEQ:HASH)", "journal") },
+            "/api/v1/audit": { "get": op("The audit trail, auditors and administrators only (query: limit, at most 1000)", "journal") }
         }
     })
 }

@@ -26,7 +26,10 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> Result<Response, Error> {
+async fn login(
+    State(state): State<AppState>,
+    Json(request): Json<LoginRequest>,
+) -> Result<Response, Error> {
     if !state.login_limiter.allow(&request.username) {
         state
             .store
@@ -40,7 +43,14 @@ async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>)
             .await?;
         return Err(Error::TooManyRequests);
     }
-    let user = match auth::login(state.store.as_ref(), &request.username, &request.password, "http").await {
+    let user = match auth::login(
+        state.store.as_ref(),
+        &request.username,
+        &request.password,
+        "http",
+    )
+    .await
+    {
         Ok(user) => user,
         Err(LoginError::BadCredentials) => {
             state.login_limiter.failed(&request.username);
@@ -51,10 +61,19 @@ async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>)
     state.login_limiter.succeeded(&request.username);
     let (token, hash) = new_token();
     let now = now_us();
-    state.store.add_session(&hash, user.id, now, now + SESSION_LIFETIME_US).await?;
     state
         .store
-        .audit(AuditEvent { at_us: now, actor: user.username.clone(), action: "login".into(), outcome: "ok".into(), detail: "session opened".into() })
+        .add_session(&hash, user.id, now, now + SESSION_LIFETIME_US)
+        .await?;
+    state
+        .store
+        .audit(AuditEvent {
+            at_us: now,
+            actor: user.username.clone(),
+            action: "login".into(),
+            outcome: "ok".into(),
+            detail: "session opened".into(),
+        })
         .await?;
     let cookie = format!(
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -68,7 +87,13 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
     state.store.end_session(&token_hash(&user.token)).await?;
     state
         .store
-        .audit(AuditEvent { at_us: now_us(), actor: user.user.username.clone(), action: "logout".into(), outcome: "ok".into(), detail: String::new() })
+        .audit(AuditEvent {
+            at_us: now_us(),
+            actor: user.user.username.clone(),
+            action: "logout".into(),
+            outcome: "ok".into(),
+            detail: String::new(),
+        })
         .await?;
     let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
@@ -94,9 +119,14 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<CurrentUser, Error> {
         let (token, from_cookie) = token_from(&parts.headers).ok_or(Error::Unauthorized)?;
         if from_cookie && !matches!(parts.method, Method::GET | Method::HEAD) {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             if sent != Some(csrf_token(&token).as_str()) {
-                return Err(Error::Forbidden("missing or wrong X-CSRF-Token / thiếu mã CSRF".into()));
+                return Err(Error::Forbidden(
+                    "missing or wrong X-CSRF-Token / thiếu mã CSRF".into(),
+                ));
             }
         }
         let user = state

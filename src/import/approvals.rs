@@ -4,7 +4,9 @@
 
 use super::parse::{self, ApprovalRow, ControlTotals, Record, RollKind};
 use super::pipeline::{ImportError, RollUpload, Source, Validated};
-use super::report::{ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode};
+use super::report::{
+    ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
+};
 use super::validate::{problem_at, ColumnNames, RowRules};
 use crate::domain::program::Category;
 use crate::domain::{AccountPath, Money, Program};
@@ -19,7 +21,13 @@ struct Accepted<'a> {
     category: &'a Category,
 }
 
-pub(crate) fn empty_report(kind: RollKind, program: &Program, district: &str, source: &Source, size: usize) -> ImportReport {
+pub(crate) fn empty_report(
+    kind: RollKind,
+    program: &Program,
+    district: &str,
+    source: &Source,
+    size: usize,
+) -> ImportReport {
     ImportReport {
         import_id: None,
         kind,
@@ -54,7 +62,13 @@ pub async fn validate(
     source: &Source,
 ) -> Result<Validated, ImportError> {
     let roll = parse::read_approvals(&upload.bytes)?;
-    let mut report = empty_report(RollKind::Approvals, program, district, source, upload.bytes.len());
+    let mut report = empty_report(
+        RollKind::Approvals,
+        program,
+        district,
+        source,
+        upload.bytes.len(),
+    );
     report.delimiter = roll.header.delimiter.to_string();
     report.had_bom = roll.header.had_bom;
     report.columns = roll.header.columns.clone();
@@ -68,7 +82,9 @@ pub async fn validate(
         match record? {
             Record::Row(parsed) => {
                 report.rows_read += 1;
-                report.warnings.extend(parsed.warnings.into_iter().map(Issue::from));
+                report
+                    .warnings
+                    .extend(parsed.warnings.into_iter().map(Issue::from));
                 let row = parsed.row;
                 match rules.check_approval(&row, &columns) {
                     Err(problems) => reject(&mut report, &row, RejectionCode::Invalid, problems),
@@ -84,10 +100,19 @@ pub async fn validate(
                     },
                 }
             }
-            Record::Rejected { line, problems, warnings, .. } => {
+            Record::Rejected {
+                line,
+                problems,
+                warnings,
+                ..
+            } => {
                 report.rows_read += 1;
-                report.warnings.extend(warnings.into_iter().map(Issue::from));
-                report.rejected.push(super::report::invalid_row(line, problems));
+                report
+                    .warnings
+                    .extend(warnings.into_iter().map(Issue::from));
+                report
+                    .rejected
+                    .push(super::report::invalid_row(line, problems));
             }
             Record::Totals(totals) if !totals.subtotal => totals_row = Some(totals),
             Record::Totals(_) => {}
@@ -95,7 +120,10 @@ pub async fn validate(
         }
     }
     let accepted = drop_ledger_duplicates(store, program, &mut report, accepted, &columns).await?;
-    finish(store, program, district, upload, source, report, accepted, totals_row).await
+    finish(
+        store, program, district, upload, source, report, accepted, totals_row,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -120,8 +148,15 @@ async fn finish(
     check_controls(&mut report, totals_row, upload);
     check_budget(store, program, district, &mut report, total).await?;
     let entries = plan(program, district, source, &accepted, &mut report);
-    let beneficiaries = accepted.iter().map(|a| beneficiary_record(&a.row)).collect();
-    Ok(Validated { report, entries, beneficiaries })
+    let beneficiaries = accepted
+        .iter()
+        .map(|a| beneficiary_record(&a.row))
+        .collect();
+    Ok(Validated {
+        report,
+        entries,
+        beneficiaries,
+    })
 }
 
 fn reject(report: &mut ImportReport, row: &ApprovalRow, code: RejectionCode, problems: Vec<Issue>) {
@@ -157,14 +192,21 @@ async fn drop_ledger_duplicates<'a>(
     columns: &ColumnNames,
 ) -> Result<Vec<Accepted<'a>>, ImportError> {
     let code = program.code.as_str();
-    let ids: Vec<String> = accepted.iter().map(|a| a.row.national_id.as_str().to_string()).collect();
+    let ids: Vec<String> = accepted
+        .iter()
+        .map(|a| a.row.national_id.as_str().to_string())
+        .collect();
     let prefixes = [format!("payable:{code}:")];
     let balances = store.beneficiary_balances(&prefixes, Some(&ids)).await?;
     let mut approved: HashMap<String, i64> = HashMap::new();
     for balance in balances {
         *approved.entry(balance.beneficiary.clone()).or_default() += balance.approved_dong();
     }
-    let holders: Vec<String> = approved.into_iter().filter(|(_, amount)| *amount > 0).map(|(id, _)| id).collect();
+    let holders: Vec<String> = approved
+        .into_iter()
+        .filter(|(_, amount)| *amount > 0)
+        .map(|(id, _)| id)
+        .collect();
     if holders.is_empty() {
         return Ok(accepted);
     }
@@ -182,9 +224,15 @@ async fn drop_ledger_duplicates<'a>(
         }
         let (en, vi) = match sources.get(id) {
             Some(source) => {
-                let district = AccountPath::parse(&source.account).ok().and_then(|a| a.segment(2).map(str::to_string)).unwrap_or_default();
+                let district = AccountPath::parse(&source.account)
+                    .ok()
+                    .and_then(|a| a.segment(2).map(str::to_string))
+                    .unwrap_or_default();
                 let file = source.file_name.clone().unwrap_or_else(|| "-".into());
-                let line = source.source_line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+                let line = source
+                    .source_line
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "-".into());
                 (
                     format!(
                         "duplicate: already approved in program {code}, district {district}, file {file} line {line} (entry {}, decision {})",
@@ -193,26 +241,49 @@ async fn drop_ledger_duplicates<'a>(
                     format!("trùng: đã được phê duyệt trong chương trình {code}, huyện {district}, tệp {file} dòng {line} (quyết định {})", source.reference),
                 )
             }
-            None => (format!("duplicate: already approved in program {code}"), format!("trùng: đã được phê duyệt trong chương trình {code}")),
+            None => (
+                format!("duplicate: already approved in program {code}"),
+                format!("trùng: đã được phê duyệt trong chương trình {code}"),
+            ),
         };
-        let problem = problem_at(item.row.line, columns.get("national_id"), id, "duplicate_approval", en, vi);
+        let problem = problem_at(
+            item.row.line,
+            columns.get("national_id"),
+            id,
+            "duplicate_approval",
+            en,
+            vi,
+        );
         reject(report, &item.row, RejectionCode::Duplicate, vec![problem]);
     }
     Ok(kept)
 }
 
-fn check_controls(report: &mut ImportReport, totals_row: Option<ControlTotals>, upload: &RollUpload) {
+fn check_controls(
+    report: &mut ImportReport,
+    totals_row: Option<ControlTotals>,
+    upload: &RollUpload,
+) {
     let computed_rows = report.rows_accepted;
     let computed_total = report.accepted_total_dong;
     let mut checks = Vec::new();
     if let Some(totals) = totals_row {
-        checks.push((format!("totals row '{}', line {}", totals.label, totals.line), totals.rows, totals.amount.map(Money::dong)));
+        checks.push((
+            format!("totals row '{}', line {}", totals.label, totals.line),
+            totals.rows,
+            totals.amount.map(Money::dong),
+        ));
     }
     if upload.expect_rows.is_some() || upload.expect_total.is_some() {
-        checks.push((COMMAND_LINE_SOURCE.to_string(), upload.expect_rows, upload.expect_total.map(Money::dong)));
+        checks.push((
+            COMMAND_LINE_SOURCE.to_string(),
+            upload.expect_rows,
+            upload.expect_total.map(Money::dong),
+        ));
     }
     for (source, rows, total) in checks {
-        let matches = rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
+        let matches =
+            rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
         if !matches {
             report.blocking.push(format!(
                 "control totals differ ({source}): declared {} rows / {} đồng, accepted {computed_rows} rows / {} đồng / tổng kiểm soát không khớp",
@@ -232,7 +303,13 @@ fn check_controls(report: &mut ImportReport, totals_row: Option<ControlTotals>, 
     }
 }
 
-async fn check_budget(store: &dyn Store, program: &Program, district: &str, report: &mut ImportReport, total: Money) -> Result<(), ImportError> {
+async fn check_budget(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    report: &mut ImportReport,
+    total: Money,
+) -> Result<(), ImportError> {
     let account = AccountPath::budget(program.code.as_str(), district);
     let available = store.account_balance(account.as_str()).await?;
     if total.dong() > available {
@@ -248,7 +325,13 @@ async fn check_budget(store: &dyn Store, program: &Program, district: &str, repo
 }
 
 /// One entry per (decision number, decision date), in the order decisions first appear.
-fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted], report: &mut ImportReport) -> Vec<NewEntry> {
+fn plan(
+    program: &Program,
+    district: &str,
+    source: &Source,
+    accepted: &[Accepted],
+    report: &mut ImportReport,
+) -> Vec<NewEntry> {
     let code = program.code.as_str();
     let mut order: Vec<(String, chrono::NaiveDate)> = Vec::new();
     let mut groups: HashMap<(String, chrono::NaiveDate), Vec<&Accepted>> = HashMap::new();
@@ -258,7 +341,8 @@ fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted
             order.push(key);
             Vec::new()
         });
-        if let Some(group) = groups.get_mut(&(item.row.decision_no.clone(), item.row.decision_date)) {
+        if let Some(group) = groups.get_mut(&(item.row.decision_no.clone(), item.row.decision_date))
+        {
             group.push(item);
         }
     }
@@ -294,7 +378,10 @@ fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted
             effective_date: key.1,
             kind: EntryKind::Approval,
             reference: key.0,
-            memo: format!("approval roll {} (sha256 {})", source.file_name, source.sha256),
+            memo: format!(
+                "approval roll {} (sha256 {})",
+                source.file_name, source.sha256
+            ),
             corrects_seq: None,
             postings,
         });

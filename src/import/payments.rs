@@ -37,7 +37,13 @@ pub async fn validate(
     source: &Source,
 ) -> Result<Validated, ImportError> {
     let roll = parse::read_payments(&upload.bytes)?;
-    let mut report = empty_report(RollKind::Payments, program, district, source, upload.bytes.len());
+    let mut report = empty_report(
+        RollKind::Payments,
+        program,
+        district,
+        source,
+        upload.bytes.len(),
+    );
     report.delimiter = roll.header.delimiter.to_string();
     report.had_bom = roll.header.had_bom;
     report.columns = roll.header.columns.clone();
@@ -47,11 +53,20 @@ pub async fn validate(
     for record in roll {
         match record? {
             Record::Row(parsed) => {
-                report.warnings.extend(parsed.warnings.into_iter().map(Issue::from));
+                report
+                    .warnings
+                    .extend(parsed.warnings.into_iter().map(Issue::from));
                 rows.push(parsed.row);
             }
-            Record::Rejected { line, problems, warnings, .. } => {
-                report.warnings.extend(warnings.into_iter().map(Issue::from));
+            Record::Rejected {
+                line,
+                problems,
+                warnings,
+                ..
+            } => {
+                report
+                    .warnings
+                    .extend(warnings.into_iter().map(Issue::from));
                 report.rejected.push(invalid_row(line, problems));
             }
             Record::Totals(_) => {}
@@ -61,24 +76,45 @@ pub async fn validate(
     report.rows_read = (rows.len() + report.rejected.len()) as u64;
     let mut holdings = load_holdings(store, program, &rows).await?;
     let seen = load_seen_references(store, program, &rows).await?;
-    let accepted = match_rows(program, district, rows, &mut holdings, &seen, &columns, &mut report);
+    let accepted = match_rows(
+        program,
+        district,
+        rows,
+        &mut holdings,
+        &seen,
+        &columns,
+        &mut report,
+    );
     report.rows_accepted = accepted.len() as u64;
     report.rows_rejected = report.rejected.len() as u64;
     report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
     report.rejected.sort_by_key(|r| r.line);
     let entries = plan(program, district, source, &accepted, &mut report);
-    Ok(Validated { report, entries, beneficiaries: Vec::new() })
+    Ok(Validated {
+        report,
+        entries,
+        beneficiaries: Vec::new(),
+    })
 }
 
-async fn load_holdings(store: &dyn Store, program: &Program, rows: &[PaymentRow]) -> Result<HashMap<String, Holding>, ImportError> {
+async fn load_holdings(
+    store: &dyn Store,
+    program: &Program,
+    rows: &[PaymentRow],
+) -> Result<HashMap<String, Holding>, ImportError> {
     let code = program.code.as_str();
-    let mut ids: Vec<String> = rows.iter().map(|r| r.national_id.as_str().to_string()).collect();
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.national_id.as_str().to_string())
+        .collect();
     ids.sort();
     ids.dedup();
     let prefixes = [format!("payable:{code}:")];
     let mut holdings: HashMap<String, Holding> = HashMap::new();
     for balance in store.beneficiary_balances(&prefixes, Some(&ids)).await? {
-        let Ok(account) = AccountPath::parse(&balance.account) else { continue };
+        let Ok(account) = AccountPath::parse(&balance.account) else {
+            continue;
+        };
         let district = account.segment(2).unwrap_or_default().to_string();
         let category = account.segment(3).unwrap_or_default().to_string();
         let holding = holdings.entry(balance.beneficiary.clone()).or_default();
@@ -95,16 +131,28 @@ async fn load_holdings(store: &dyn Store, program: &Program, rows: &[PaymentRow]
         .collect();
     if !with_decisions.is_empty() {
         for source in store.approval_sources(code, &with_decisions).await? {
-            holdings.entry(source.beneficiary).or_default().decisions.insert(source.reference);
+            holdings
+                .entry(source.beneficiary)
+                .or_default()
+                .decisions
+                .insert(source.reference);
         }
     }
     Ok(holdings)
 }
 
-async fn load_seen_references(store: &dyn Store, program: &Program, rows: &[PaymentRow]) -> Result<HashSet<String>, ImportError> {
+async fn load_seen_references(
+    store: &dyn Store,
+    program: &Program,
+    rows: &[PaymentRow],
+) -> Result<HashSet<String>, ImportError> {
     let references: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
     let prefix = format!("payable:{}:", program.code);
-    Ok(store.references_seen(&prefix, &references).await?.into_iter().collect())
+    Ok(store
+        .references_seen(&prefix, &references)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 fn match_rows(
@@ -119,20 +167,31 @@ fn match_rows(
     let mut accepted = Vec::with_capacity(rows.len());
     let mut references_in_file: HashMap<String, u64> = HashMap::new();
     for row in rows {
-        match match_row(program, district, &row, holdings, seen, &references_in_file, columns) {
+        match match_row(
+            program,
+            district,
+            &row,
+            holdings,
+            seen,
+            &references_in_file,
+            columns,
+        ) {
             Ok(category) => {
                 references_in_file.insert(row.reference.clone(), row.line);
                 accepted.push(Accepted { row, category });
             }
-            Err((code, problem)) => report.rejected.push(RejectedRow {
-                line: row.line,
-                code,
-                national_id: Some(row.national_id.as_str().to_string()),
-                full_name: row.full_name.clone(),
-                amount_dong: Some(row.amount.dong()),
-                reference: Some(row.reference.clone()),
-                problems: vec![problem],
-            }),
+            Err(refusal) => {
+                let (code, problem) = *refusal;
+                report.rejected.push(RejectedRow {
+                    line: row.line,
+                    code,
+                    national_id: Some(row.national_id.as_str().to_string()),
+                    full_name: row.full_name.clone(),
+                    amount_dong: Some(row.amount.dong()),
+                    reference: Some(row.reference.clone()),
+                    problems: vec![problem],
+                });
+            }
         }
     }
     accepted
@@ -146,28 +205,46 @@ fn match_row(
     seen: &HashSet<String>,
     references_in_file: &HashMap<String, u64>,
     columns: &ColumnNames,
-) -> Result<String, (RejectionCode, Issue)> {
+) -> Result<String, Box<(RejectionCode, Issue)>> {
     let code = program.code.as_str();
     let at = |column: &str, value: &str, en: String, vi: String| {
         let code = en.split(':').next().unwrap_or("payment").replace(' ', "_");
         problem_at(row.line, columns.get(column), value, &code, en, vi)
     };
     if seen.contains(&row.reference) {
-        return Err((RejectionCode::DuplicatePayment, at("reference", &row.reference,
-            "duplicate payment: this voucher reference was already posted in this program".into(),
-            "chi trùng: số chứng từ này đã được ghi sổ".into())));
+        return Err(Box::new((
+            RejectionCode::DuplicatePayment,
+            at(
+                "reference",
+                &row.reference,
+                "duplicate payment: this voucher reference was already posted in this program"
+                    .into(),
+                "chi trùng: số chứng từ này đã được ghi sổ".into(),
+            ),
+        )));
     }
     if let Some(first) = references_in_file.get(&row.reference) {
-        return Err((RejectionCode::DuplicatePayment, at("reference", &row.reference,
-            format!("duplicate payment: the same voucher reference is on line {first} of this file"),
-            format!("chi trùng: số chứng từ đã có ở dòng {first}"))));
+        return Err(Box::new((
+            RejectionCode::DuplicatePayment,
+            at(
+                "reference",
+                &row.reference,
+                format!(
+                    "duplicate payment: the same voucher reference is on line {first} of this file"
+                ),
+                format!("chi trùng: số chứng từ đã có ở dòng {first}"),
+            ),
+        )));
     }
     let id = row.national_id.as_str();
     let holding = holdings.get_mut(id);
     let Some(holding) = holding.filter(|h| h.approved.get(district).is_some_and(|a| *a > 0)) else {
-        let elsewhere = holdings
-            .get(id)
-            .and_then(|h| h.approved.iter().find(|(_, a)| **a > 0).map(|(d, _)| d.clone()));
+        let elsewhere = holdings.get(id).and_then(|h| {
+            h.approved
+                .iter()
+                .find(|(_, a)| **a > 0)
+                .map(|(d, _)| d.clone())
+        });
         let (en, vi) = match elsewhere {
             Some(other) => (
                 format!("paid without approval: approved in district {other}, not in district {district}"),
@@ -178,24 +255,49 @@ fn match_row(
                 format!("chi không có phê duyệt: không có quyết định phê duyệt trong chương trình {code}"),
             ),
         };
-        return Err((RejectionCode::PaidWithoutApproval, at("national_id", id, en, vi)));
+        return Err(Box::new((
+            RejectionCode::PaidWithoutApproval,
+            at("national_id", id, en, vi),
+        )));
     };
     if let Some(decision) = &row.decision_no {
         if !holding.decisions.contains(decision) {
-            return Err((RejectionCode::PaidWithoutApproval, at("decision_no", decision,
+            return Err(Box::new((RejectionCode::PaidWithoutApproval, at("decision_no", decision,
                 format!("paid without approval: no approval under decision {decision} for this person"),
-                format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}"))));
+                format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}")))));
         }
     }
     let approved = holding.approved.get(district).copied().unwrap_or(0);
     let Some((category, outstanding)) = holding.outstanding.get_mut(district) else {
-        return Err((RejectionCode::PaidWithoutApproval, at("national_id", id, "paid without approval".into(), "chi không có phê duyệt".into())));
+        return Err(Box::new((
+            RejectionCode::PaidWithoutApproval,
+            at(
+                "national_id",
+                id,
+                "paid without approval".into(),
+                "chi không có phê duyệt".into(),
+            ),
+        )));
     };
     if row.amount.dong() > *outstanding {
-        return Err((RejectionCode::Overpaid, at("amount", &row.amount.format_vi(),
-            format!("overpaid: pays {} but only {} of {} approved is outstanding",
-                row.amount.format_vi(), Money::from_dong(*outstanding).format_vi(), Money::from_dong(approved).format_vi()),
-            format!("chi vượt: chi {} nhưng chỉ còn {} chưa chi", row.amount.format_vi(), Money::from_dong(*outstanding).format_vi()))));
+        return Err(Box::new((
+            RejectionCode::Overpaid,
+            at(
+                "amount",
+                &row.amount.format_vi(),
+                format!(
+                    "overpaid: pays {} but only {} of {} approved is outstanding",
+                    row.amount.format_vi(),
+                    Money::from_dong(*outstanding).format_vi(),
+                    Money::from_dong(approved).format_vi()
+                ),
+                format!(
+                    "chi vượt: chi {} nhưng chỉ còn {} chưa chi",
+                    row.amount.format_vi(),
+                    Money::from_dong(*outstanding).format_vi()
+                ),
+            ),
+        )));
     }
     *outstanding -= row.amount.dong();
     Ok(category.clone())
@@ -203,7 +305,13 @@ fn match_row(
 
 /// One entry per payment date, in date order: a `payable` posting per line
 /// (beneficiary, line and voucher) and a `disbursed` posting per category.
-fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted], report: &mut ImportReport) -> Vec<NewEntry> {
+fn plan(
+    program: &Program,
+    district: &str,
+    source: &Source,
+    accepted: &[Accepted],
+    report: &mut ImportReport,
+) -> Vec<NewEntry> {
     let code = program.code.as_str();
     let mut by_date: BTreeMap<NaiveDate, Vec<&Accepted>> = BTreeMap::new();
     for item in accepted {
@@ -246,7 +354,10 @@ fn plan(program: &Program, district: &str, source: &Source, accepted: &[Accepted
                 effective_date: date,
                 kind: EntryKind::Payment,
                 reference,
-                memo: format!("payment roll {} (sha256 {})", source.file_name, source.sha256),
+                memo: format!(
+                    "payment roll {} (sha256 {})",
+                    source.file_name, source.sha256
+                ),
                 corrects_seq: None,
                 postings,
             }

@@ -8,7 +8,9 @@ use super::report::{ImportReport, ImportStatus};
 use crate::auth::{authorize, Action, Forbidden};
 use crate::domain::{DistrictCode, Money, Program};
 use crate::ledger::NewEntry;
-use crate::store::{now_us, AuditEvent, Batch, BeneficiaryRecord, ImportCommit, NewImport, Store, StoreError, User};
+use crate::store::{
+    now_us, AuditEvent, Batch, BeneficiaryRecord, ImportCommit, NewImport, Store, StoreError, User,
+};
 use sha2::{Digest, Sha256};
 
 /// A file name longer than this is cut: it is a label, the digest is the identity.
@@ -61,27 +63,50 @@ pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, Impo
     let (_, text) = definitions
         .into_iter()
         .find(|(c, _)| c == code)
-        .ok_or_else(|| ImportError::Refused(format!("program '{code}' does not exist / chương trình không tồn tại")))?;
-    Program::from_toml(&text).map_err(|e| StoreError::Corrupt(format!("stored program {code}: {e}")).into())
+        .ok_or_else(|| {
+            ImportError::Refused(format!(
+                "program '{code}' does not exist / chương trình không tồn tại"
+            ))
+        })?;
+    Program::from_toml(&text)
+        .map_err(|e| StoreError::Corrupt(format!("stored program {code}: {e}")).into())
 }
 
 /// Parses and validates; stores and posts nothing.
-pub async fn validate(store: &dyn Store, user: &User, upload: &RollUpload) -> Result<Validated, ImportError> {
+pub async fn validate(
+    store: &dyn Store,
+    user: &User,
+    upload: &RollUpload,
+) -> Result<Validated, ImportError> {
     let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
-    authorize(user, Action::ImportRoll { district: district.as_str() })?;
+    authorize(
+        user,
+        Action::ImportRoll {
+            district: district.as_str(),
+        },
+    )?;
     let program = load_program(store, &upload.program).await?;
     let source = Source {
         sha256: hex::encode(Sha256::digest(&upload.bytes)),
         file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
     };
     let mut validated = match upload.kind {
-        RollKind::Approvals => approvals::validate(store, &program, district.as_str(), upload, &source).await?,
-        RollKind::Payments => payments::validate(store, &program, district.as_str(), upload, &source).await?,
+        RollKind::Approvals => {
+            approvals::validate(store, &program, district.as_str(), upload, &source).await?
+        }
+        RollKind::Payments => {
+            payments::validate(store, &program, district.as_str(), upload, &source).await?
+        }
     };
     let report = &mut validated.report;
     let kind = kind_name(upload.kind);
     if let Some(existing) = store
-        .committed_import_with_digest(kind, program.code.as_str(), district.as_str(), &report.sha256)
+        .committed_import_with_digest(
+            kind,
+            program.code.as_str(),
+            district.as_str(),
+            &report.sha256,
+        )
         .await?
     {
         report.blocking.push(format!(
@@ -90,9 +115,15 @@ pub async fn validate(store: &dyn Store, user: &User, upload: &RollUpload) -> Re
         ));
     }
     if report.rows_accepted == 0 {
-        report.blocking.push("no row was accepted / không có dòng hợp lệ".into());
+        report
+            .blocking
+            .push("no row was accepted / không có dòng hợp lệ".into());
     }
-    report.status = if report.can_commit() { ImportStatus::Validated } else { ImportStatus::Refused };
+    report.status = if report.can_commit() {
+        ImportStatus::Validated
+    } else {
+        ImportStatus::Refused
+    };
     Ok(validated)
 }
 
@@ -104,7 +135,11 @@ pub fn kind_name(kind: RollKind) -> &'static str {
 }
 
 /// Validates and keeps the upload (bytes, digest, report) as evidence; posts nothing.
-pub async fn stage(store: &dyn Store, user: &User, upload: &RollUpload) -> Result<Validated, ImportError> {
+pub async fn stage(
+    store: &dyn Store,
+    user: &User,
+    upload: &RollUpload,
+) -> Result<Validated, ImportError> {
     let mut validated = validate(store, user, upload).await?;
     let id = store
         .save_import(NewImport {
@@ -124,9 +159,15 @@ pub async fn stage(store: &dyn Store, user: &User, upload: &RollUpload) -> Resul
 }
 
 /// Commits a validated import: all accepted rows in one transaction, or nothing.
-pub async fn commit(store: &dyn Store, user: &User, mut validated: Validated) -> Result<ImportReport, ImportError> {
+pub async fn commit(
+    store: &dyn Store,
+    user: &User,
+    mut validated: Validated,
+) -> Result<ImportReport, ImportError> {
     let report = &mut validated.report;
-    let import_id = report.import_id.ok_or_else(|| ImportError::Refused("stage the import before committing".into()))?;
+    let import_id = report
+        .import_id
+        .ok_or_else(|| ImportError::Refused("stage the import before committing".into()))?;
     if !report.can_commit() {
         audit_refusal(store, user, report).await?;
         return Err(ImportError::Blocked(Box::new(validated.report)));
@@ -165,7 +206,9 @@ pub async fn commit(store: &dyn Store, user: &User, mut validated: Validated) ->
             Ok(validated.report)
         }
         Err(StoreError::BalanceRule(broken)) => {
-            report.blocking.push(format!("budget exceeded / vượt dự toán: {broken}"));
+            report
+                .blocking
+                .push(format!("budget exceeded / vượt dự toán: {broken}"));
             report.status = ImportStatus::Refused;
             audit_refusal(store, user, report).await?;
             Err(ImportError::Blocked(Box::new(validated.report)))
@@ -179,35 +222,66 @@ pub async fn commit(store: &dyn Store, user: &User, mut validated: Validated) ->
     }
 }
 
-async fn audit_refusal(store: &dyn Store, user: &User, report: &ImportReport) -> Result<(), StoreError> {
+async fn audit_refusal(
+    store: &dyn Store,
+    user: &User,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
     store
         .audit(AuditEvent {
             at_us: now_us(),
             actor: user.username.clone(),
             action: format!("import.commit.{}", kind_name(report.kind)),
             outcome: "refused".into(),
-            detail: format!("import {}: {}", report.import_id.unwrap_or(0), report.blocking.join("; ")),
+            detail: format!(
+                "import {}: {}",
+                report.import_id.unwrap_or(0),
+                report.blocking.join("; ")
+            ),
         })
         .await
 }
 
 /// Re-validates a staged import from its stored bytes (the ledger may have
 /// moved since it was uploaded) and commits it.
-pub async fn commit_staged(store: &dyn Store, user: &User, import_id: i64) -> Result<ImportReport, ImportError> {
-    let record = store.import_record(import_id).await?.ok_or(ImportError::NotFound(import_id))?;
-    authorize(user, Action::ImportRoll { district: &record.district })?;
+pub async fn commit_staged(
+    store: &dyn Store,
+    user: &User,
+    import_id: i64,
+) -> Result<ImportReport, ImportError> {
+    let record = store
+        .import_record(import_id)
+        .await?
+        .ok_or(ImportError::NotFound(import_id))?;
+    authorize(
+        user,
+        Action::ImportRoll {
+            district: &record.district,
+        },
+    )?;
     if record.committed_by.is_some() {
-        return Err(ImportError::Refused(format!("import {import_id} is already committed / đã ghi sổ")));
+        return Err(ImportError::Refused(format!(
+            "import {import_id} is already committed / đã ghi sổ"
+        )));
     }
-    let bytes = store.import_content(import_id).await?.ok_or(ImportError::NotFound(import_id))?;
+    let bytes = store
+        .import_content(import_id)
+        .await?
+        .ok_or(ImportError::NotFound(import_id))?;
     let staged: Option<ImportReport> = serde_json::from_str(&record.report_json).ok();
     let upload = RollUpload {
-        kind: if record.kind == "payments" { RollKind::Payments } else { RollKind::Approvals },
+        kind: if record.kind == "payments" {
+            RollKind::Payments
+        } else {
+            RollKind::Approvals
+        },
         program: record.program.clone(),
         district: record.district.clone(),
         file_name: record.file_name.clone(),
         bytes,
-        expect_rows: staged.as_ref().and_then(|r| declared(r, |c| c.declared_rows)),
+        expect_rows: staged
+            .as_ref()
+            .and_then(|r| declared(r, |c| c.declared_rows)),
         expect_total: staged
             .as_ref()
             .and_then(|r| declared(r, |c| c.declared_total_dong))
@@ -218,6 +292,13 @@ pub async fn commit_staged(store: &dyn Store, user: &User, import_id: i64) -> Re
     commit(store, user, validated).await
 }
 
-fn declared<T>(report: &ImportReport, field: impl Fn(&super::report::ControlCheck) -> Option<T>) -> Option<T> {
-    report.controls.iter().filter(|c| c.source == super::approvals::COMMAND_LINE_SOURCE).find_map(field)
+fn declared<T>(
+    report: &ImportReport,
+    field: impl Fn(&super::report::ControlCheck) -> Option<T>,
+) -> Option<T> {
+    report
+        .controls
+        .iter()
+        .filter(|c| c.source == super::approvals::COMMAND_LINE_SOURCE)
+        .find_map(field)
 }

@@ -130,29 +130,71 @@ impl ImportReport {
             RollKind::Approvals => "approval roll / danh sách phê duyệt",
             RollKind::Payments => "payment roll / danh sách chi trả",
         };
-        let _ = writeln!(text, "Import {} — {kind}", self.import_id.map(|i| i.to_string()).unwrap_or_else(|| "(dry run)".into()));
-        let _ = writeln!(text, "  file      {} ({} bytes, sha256 {})", self.file_name, self.size_bytes, self.sha256);
-        let _ = writeln!(text, "  program   {}   district {}", self.program, self.district);
-        let _ = writeln!(text, "  format    delimiter '{}'{}", self.delimiter, if self.had_bom { ", UTF-8 BOM" } else { "" });
+        let _ = writeln!(
+            text,
+            "Import {} — {kind}",
+            self.import_id
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "(dry run)".into())
+        );
+        let _ = writeln!(
+            text,
+            "  file      {} ({} bytes, sha256 {})",
+            self.file_name, self.size_bytes, self.sha256
+        );
+        let _ = writeln!(
+            text,
+            "  program   {}   district {}",
+            self.program, self.district
+        );
+        let _ = writeln!(
+            text,
+            "  format    delimiter '{}'{}",
+            self.delimiter,
+            if self.had_bom { ", UTF-8 BOM" } else { "" }
+        );
         if !self.ignored_columns.is_empty() {
-            let _ = writeln!(text, "  ignored columns / cột bỏ qua: {}", self.ignored_columns.join(", "));
+            let _ = writeln!(
+                text,
+                "  ignored columns / cột bỏ qua: {}",
+                self.ignored_columns.join(", ")
+            );
         }
         let _ = writeln!(
             text,
             "  rows      {} read, {} accepted, {} rejected / {} dòng, {} hợp lệ, {} bị từ chối",
-            self.rows_read, self.rows_accepted, self.rows_rejected, self.rows_read, self.rows_accepted, self.rows_rejected
+            self.rows_read,
+            self.rows_accepted,
+            self.rows_rejected,
+            self.rows_read,
+            self.rows_accepted,
+            self.rows_rejected
         );
-        let _ = writeln!(text, "  accepted total / tổng tiền hợp lệ: {} đồng", Money::from_dong(self.accepted_total_dong).format_vi());
+        let _ = writeln!(
+            text,
+            "  accepted total / tổng tiền hợp lệ: {} đồng",
+            Money::from_dong(self.accepted_total_dong).format_vi()
+        );
         for control in &self.controls {
             let _ = writeln!(
                 text,
                 "  control ({}): declared {} rows / {} đồng, computed {} rows / {} đồng — {}",
                 control.source,
-                control.declared_rows.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
-                control.declared_total_dong.map(|t| Money::from_dong(t).format_vi()).unwrap_or_else(|| "-".into()),
+                control
+                    .declared_rows
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                control
+                    .declared_total_dong
+                    .map(|t| Money::from_dong(t).format_vi())
+                    .unwrap_or_else(|| "-".into()),
                 control.computed_rows,
                 Money::from_dong(control.computed_total_dong).format_vi(),
-                if control.matches { "OK" } else { "MISMATCH / KHÔNG KHỚP" }
+                if control.matches {
+                    "OK"
+                } else {
+                    "MISMATCH / KHÔNG KHỚP"
+                }
             );
         }
         for entry in &self.entries {
@@ -187,7 +229,12 @@ impl ImportReport {
     fn write_rejected(&self, text: &mut String) {
         for row in &self.rejected {
             for problem in &row.problems {
-                let _ = writeln!(text, "  rejected  [{}] {}", code_name(row.code), describe(problem));
+                let _ = writeln!(
+                    text,
+                    "  rejected  [{}] {}",
+                    code_name(row.code),
+                    describe(problem)
+                );
             }
         }
     }

@@ -18,12 +18,25 @@ pub struct RowRules<'a> {
 
 impl<'a> RowRules<'a> {
     pub fn new(program: &'a Program, district: &'a str) -> RowRules<'a> {
-        let communes = units().communes_of(district).into_iter().map(|c| c.code.as_str()).collect();
-        RowRules { program, district, communes, categories: HashMap::new() }
+        let communes = units()
+            .communes_of(district)
+            .into_iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        RowRules {
+            program,
+            district,
+            communes,
+            categories: HashMap::new(),
+        }
     }
 
     /// Checks one approval row; returns its category or every problem found.
-    pub fn check_approval(&mut self, row: &ApprovalRow, columns: &ColumnNames) -> Result<&'a Category, Vec<Issue>> {
+    pub fn check_approval(
+        &mut self,
+        row: &ApprovalRow,
+        columns: &ColumnNames,
+    ) -> Result<&'a Category, Vec<Issue>> {
         let mut problems = Vec::new();
         if let Some(problem) = self.check_commune(row, columns) {
             problems.push(problem);
@@ -40,7 +53,11 @@ impl<'a> RowRules<'a> {
                     self.program.code,
                     self.category_list()
                 ),
-                format!("nhóm đối tượng không thuộc chương trình {}: {}", self.program.code, self.category_list()),
+                format!(
+                    "nhóm đối tượng không thuộc chương trình {}: {}",
+                    self.program.code,
+                    self.category_list()
+                ),
             )),
             Some(category) => {
                 if let Err(reason) = category.rule.check(row.amount) {
@@ -67,13 +84,19 @@ impl<'a> RowRules<'a> {
         }
         let (en, vi) = match units().commune(&row.commune_code) {
             Some(commune) => {
-                let district = units().district(&commune.district_code).map(|d| d.name.as_str()).unwrap_or("?");
+                let district = units()
+                    .district(&commune.district_code)
+                    .map(|d| d.name.as_str())
+                    .unwrap_or("?");
                 (
                     format!(
                         "commune {} ({}) belongs to district {} ({district}), not to district {}",
                         commune.code, commune.name, commune.district_code, self.district
                     ),
-                    format!("xã {} thuộc huyện {} ({district}), không thuộc huyện {}", commune.name, commune.district_code, self.district),
+                    format!(
+                        "xã {} thuộc huyện {} ({district}), không thuộc huyện {}",
+                        commune.name, commune.district_code, self.district
+                    ),
                 )
             }
             None => (
@@ -81,20 +104,33 @@ impl<'a> RowRules<'a> {
                 "mã xã không có trong danh mục của Tổng cục Thống kê".to_string(),
             ),
         };
-        Some(problem_at(row.line, columns.get("commune_code"), &row.commune_code, "commune_outside_district", en, vi))
+        Some(problem_at(
+            row.line,
+            columns.get("commune_code"),
+            &row.commune_code,
+            "commune_outside_district",
+            en,
+            vi,
+        ))
     }
 
     fn category(&mut self, text: &str) -> Option<&'a Category> {
         let program = self.program;
-        let index = *self
-            .categories
-            .entry(text.to_string())
-            .or_insert_with(|| program.category(text).and_then(|c| program.categories.iter().position(|x| x.code == c.code)));
+        let index = *self.categories.entry(text.to_string()).or_insert_with(|| {
+            program
+                .category(text)
+                .and_then(|c| program.categories.iter().position(|x| x.code == c.code))
+        });
         index.map(|i| &program.categories[i])
     }
 
     fn category_list(&self) -> String {
-        self.program.categories.iter().map(|c| format!("{} ({})", c.code, c.name)).collect::<Vec<_>>().join(", ")
+        self.program
+            .categories
+            .iter()
+            .map(|c| format!("{} ({})", c.code, c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -108,7 +144,9 @@ impl ColumnNames {
             columns
                 .iter()
                 .enumerate()
-                .map(|(index, (in_file, canonical))| (canonical.clone(), (in_file.clone(), index + 1)))
+                .map(|(index, (in_file, canonical))| {
+                    (canonical.clone(), (in_file.clone(), index + 1))
+                })
                 .collect(),
         )
     }
@@ -121,7 +159,14 @@ impl ColumnNames {
     }
 }
 
-pub fn problem_at(line: u64, column: (Option<String>, Option<usize>), value: &str, code: &str, reason_en: String, reason_vi: String) -> Issue {
+pub fn problem_at(
+    line: u64,
+    column: (Option<String>, Option<usize>),
+    value: &str,
+    code: &str,
+    reason_en: String,
+    reason_vi: String,
+) -> Issue {
     Issue {
         line,
         column: column.0,

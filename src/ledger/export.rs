@@ -16,14 +16,34 @@ pub enum Format {
 }
 
 /// Writes the journal (entries effective on or before `as_of`, if given).
-pub async fn export(store: &dyn Store, format: Format, as_of: Option<NaiveDate>, out: &mut (dyn Write + Send)) -> StoreResult<()> {
+pub async fn export(
+    store: &dyn Store,
+    format: Format,
+    as_of: Option<NaiveDate>,
+    out: &mut (dyn Write + Send),
+) -> StoreResult<()> {
     let head = store.head().await?;
     let as_of_text = as_of.map(|d| d.format("%Y-%m-%d").to_string());
-    let mut writer = ExportWriter { format, as_of: as_of_text, out, headers: Vec::new(), next: 0, current: Vec::new(), error: None };
-    writer.preamble(head.map(|h| h.to_string()).unwrap_or_default(), &store.account_sums(None, None).await?)?;
+    let mut writer = ExportWriter {
+        format,
+        as_of: as_of_text,
+        out,
+        headers: Vec::new(),
+        next: 0,
+        current: Vec::new(),
+        error: None,
+    };
+    writer.preamble(
+        head.map(|h| h.to_string()).unwrap_or_default(),
+        &store.account_sums(None, None).await?,
+    )?;
     store.scan(&mut writer).await?;
     writer.flush_current();
-    writer.error.map_or(Ok(()), |e| Err(crate::store::StoreError::Corrupt(format!("writing the export: {e}"))))
+    writer.error.map_or(Ok(()), |e| {
+        Err(crate::store::StoreError::Corrupt(format!(
+            "writing the export: {e}"
+        )))
+    })
 }
 
 struct ExportWriter<'a> {
@@ -37,15 +57,28 @@ struct ExportWriter<'a> {
 }
 
 impl ExportWriter<'_> {
-    fn preamble(&mut self, checkpoint: String, accounts: &[crate::store::AccountSum]) -> StoreResult<()> {
+    fn preamble(
+        &mut self,
+        checkpoint: String,
+        accounts: &[crate::store::AccountSum],
+    ) -> StoreResult<()> {
         let result = match self.format {
             Format::Ledger => writeln!(self.out, "; ansinh journal export — checkpoint {checkpoint}\n; amounts in whole đồng (VND)\n"),
             Format::Beancount => {
                 let mut text = format!(
                     ";; ansinh journal export — checkpoint {checkpoint}\noption \"title\" \"ansinh\"\noption \"operating_currency\" \"VND\"\n\n"
                 );
+                // Two accounts under one Beancount name would silently add up there.
+                let mut names = std::collections::BTreeMap::new();
                 for account in accounts {
-                    text.push_str(&format!("1970-01-01 open {} VND\n", beancount_account(&account.account)));
+                    let name = beancount_account(&account.account);
+                    if let Some(other) = names.insert(name.clone(), account.account.as_str()) {
+                        return Err(crate::store::StoreError::Conflict(format!(
+                            "accounts '{other}' and '{}' would both be '{name}' in Beancount, which would add them up: export --format ledger instead",
+                            account.account
+                        )));
+                    }
+                    text.push_str(&format!("1970-01-01 open {name} VND\n"));
                 }
                 writeln!(self.out, "{text}")
             }
@@ -56,12 +89,25 @@ impl ExportWriter<'_> {
 
     fn flush_current(&mut self) {
         let postings = std::mem::take(&mut self.current);
-        let Some(seq) = postings.first().map(|p| p.entry_seq) else { return };
+        let Some(seq) = postings.first().map(|p| p.entry_seq) else {
+            return;
+        };
         while self.next < self.headers.len() && self.headers[self.next].seq < seq {
             self.next += 1;
         }
-        let Some(header) = self.headers.get(self.next).filter(|h| h.seq == seq).cloned() else { return };
-        if self.as_of.as_deref().is_some_and(|d| header.effective_date.as_str() > d) {
+        let Some(header) = self
+            .headers
+            .get(self.next)
+            .filter(|h| h.seq == seq)
+            .cloned()
+        else {
+            return;
+        };
+        if self
+            .as_of
+            .as_deref()
+            .is_some_and(|d| header.effective_date.as_str() > d)
+        {
             return;
         }
         let result = match self.format {
@@ -83,7 +129,11 @@ impl JournalSink for ExportWriter<'_> {
     fn total(&mut self, _entry_seq: i64, _account: String, _total: AccountTotal) {}
 
     fn posting(&mut self, posting: StoredPosting) {
-        if self.current.first().is_some_and(|p| p.entry_seq != posting.entry_seq) {
+        if self
+            .current
+            .first()
+            .is_some_and(|p| p.entry_seq != posting.entry_seq)
+        {
             self.flush_current();
         }
         self.current.push(posting);
@@ -94,8 +144,20 @@ fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
-fn write_ledger(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
-    writeln!(out, "{} ({}) {}  ; kind:{}, hash:{}", header.effective_date, header.seq, one_line(&header.reference).replace(';', ","), header.kind, header.hash)?;
+fn write_ledger(
+    out: &mut (dyn Write + Send),
+    header: &StoredHeader,
+    postings: &[StoredPosting],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} ({}) {}  ; kind:{}, hash:{}",
+        header.effective_date,
+        header.seq,
+        one_line(&header.reference).replace(';', ","),
+        header.kind,
+        header.hash
+    )?;
     for posting in postings {
         write!(out, "    {}  {} VND", posting.account, posting.amount_dong)?;
         if let Some(beneficiary) = &posting.beneficiary {
@@ -106,7 +168,10 @@ fn write_ledger(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &
     writeln!(out)
 }
 
-/// Beancount accounts need a capitalised root type and capitalised components.
+/// Beancount accounts need a capitalised root type and components that start
+/// with a capital letter or a digit and hold only letters, digits and `-`.
+/// Not injective (`tu-do`, `tu_do` and `Tu-do` meet): the export refuses a
+/// chart where two accounts meet.
 pub fn beancount_account(path: &str) -> String {
     let mut segments = path.split(':');
     let root = match segments.next().unwrap_or_default() {
@@ -123,9 +188,16 @@ pub fn beancount_account(path: &str) -> String {
         account.push(':');
         let cleaned = segment.replace('_', "-");
         let mut chars = cleaned.chars();
-        if let Some(first) = chars.next() {
-            account.extend(first.to_uppercase());
-            account.push_str(chars.as_str());
+        match chars.next() {
+            Some(first) if first.is_ascii_alphanumeric() => {
+                account.push(first.to_ascii_uppercase());
+                account.push_str(chars.as_str());
+            }
+            // `-x` is not a Beancount component; `X-x` is.
+            _ => {
+                account.push('X');
+                account.push_str(&cleaned);
+            }
         }
     }
     account
@@ -135,11 +207,30 @@ fn quoted(text: &str) -> String {
     one_line(text).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-fn write_beancount(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
-    writeln!(out, "{} * \"{}\" \"{}\"", header.effective_date, quoted(&header.kind), quoted(&header.reference))?;
-    writeln!(out, "  seq: \"{}\"\n  hash: \"{}\"", header.seq, header.hash)?;
+fn write_beancount(
+    out: &mut (dyn Write + Send),
+    header: &StoredHeader,
+    postings: &[StoredPosting],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} * \"{}\" \"{}\"",
+        header.effective_date,
+        quoted(&header.kind),
+        quoted(&header.reference)
+    )?;
+    writeln!(
+        out,
+        "  seq: \"{}\"\n  hash: \"{}\"",
+        header.seq, header.hash
+    )?;
     for posting in postings {
-        writeln!(out, "  {}  {} VND", beancount_account(&posting.account), posting.amount_dong)?;
+        writeln!(
+            out,
+            "  {}  {} VND",
+            beancount_account(&posting.account),
+            posting.amount_dong
+        )?;
         if let Some(beneficiary) = &posting.beneficiary {
             writeln!(out, "    beneficiary: \"{beneficiary}\"")?;
         }
@@ -147,8 +238,14 @@ fn write_beancount(out: &mut (dyn Write + Send), header: &StoredHeader, postings
     writeln!(out)
 }
 
-fn write_csv(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[StoredPosting]) -> std::io::Result<()> {
-    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+fn write_csv(
+    out: &mut (dyn Write + Send),
+    header: &StoredHeader,
+    postings: &[StoredPosting],
+) -> std::io::Result<()> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     for posting in postings {
         writer.write_record([
             header.seq.to_string(),
@@ -158,11 +255,16 @@ fn write_csv(out: &mut (dyn Write + Send), header: &StoredHeader, postings: &[St
             crate::reconcile::csv_safe(&posting.account),
             posting.amount_dong.to_string(),
             posting.beneficiary.clone().unwrap_or_default(),
-            posting.source_line.map(|l| l.to_string()).unwrap_or_default(),
+            posting
+                .source_line
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
             crate::reconcile::csv_safe(posting.reference.as_deref().unwrap_or_default()),
         ])?;
     }
-    let bytes = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     out.write_all(&bytes)
 }
 
@@ -172,7 +274,22 @@ mod tests {
 
     #[test]
     fn beancount_names() {
-        assert_eq!(beancount_account("payable:NQ68:842:tu-do"), "Liabilities:Payable:NQ68:842:Tu-do");
+        assert_eq!(
+            beancount_account("payable:NQ68:842:tu-do"),
+            "Liabilities:Payable:NQ68:842:Tu-do"
+        );
         assert_eq!(beancount_account("fund:covid19"), "Assets:Fund:Covid19");
+        assert_eq!(
+            beancount_account("budget:_P1:842"),
+            "Assets:Budget:X-P1:842"
+        );
+        assert_eq!(
+            beancount_account("payable:P:842:-khac"),
+            "Liabilities:Payable:P:842:X-khac"
+        );
+        assert_eq!(
+            beancount_account("payable:P:842:tu_do"),
+            beancount_account("payable:P:842:Tu-do")
+        );
     }
 }

@@ -14,7 +14,11 @@ pub enum AddError {
 }
 
 /// Stores the program and posts its budget allocation, atomically.
-pub async fn add(store: &dyn crate::store::Store, actor: &str, text: &str) -> Result<Program, AddError> {
+pub async fn add(
+    store: &dyn crate::store::Store,
+    actor: &str,
+    text: &str,
+) -> Result<Program, AddError> {
     let program = Program::from_toml(text).map_err(AddError::Invalid)?;
     let today = chrono::Utc::now().date_naive();
     let entries = rules::allocation(&program, program.allocated_on.unwrap_or(today))

@@ -68,7 +68,12 @@ pub struct Summary {
 }
 
 /// Computes the summary from the store, at a consistent journal position.
-pub async fn summary(store: &dyn Store, as_of: NaiveDate, at_seq: Option<i64>, by: GroupBy) -> StoreResult<Summary> {
+pub async fn summary(
+    store: &dyn Store,
+    as_of: NaiveDate,
+    at_seq: Option<i64>,
+    by: GroupBy,
+) -> StoreResult<Summary> {
     let head = store.head().await?;
     let seq = match (at_seq, &head) {
         (Some(asked), Some(head)) => Some(asked.min(head.seq)),
@@ -76,10 +81,15 @@ pub async fn summary(store: &dyn Store, as_of: NaiveDate, at_seq: Option<i64>, b
         (_, None) => None,
     };
     let checkpoint = match seq {
-        Some(seq) if Some(seq) != head.as_ref().map(|h| h.seq) => store.entry(seq).await?.map(|e| Checkpoint { seq, hash: e.hash }),
+        Some(seq) if Some(seq) != head.as_ref().map(|h| h.seq) => store
+            .entry(seq)
+            .await?
+            .map(|e| Checkpoint { seq, hash: e.hash }),
         _ => head,
     };
-    let sums = store.account_sums(Some(as_of), Some(seq.unwrap_or(0))).await?;
+    let sums = store
+        .account_sums(Some(as_of), Some(seq.unwrap_or(0)))
+        .await?;
     let programs = load_programs(store).await?;
     Ok(compute(as_of, at_seq, checkpoint, by, &sums, &programs))
 }
@@ -89,25 +99,50 @@ async fn load_programs(store: &dyn Store) -> StoreResult<Vec<Program>> {
         .program_definitions()
         .await?
         .into_iter()
-        .map(|(code, text)| Program::from_toml(&text).map_err(|e| crate::store::StoreError::Corrupt(format!("program {code}: {e}"))))
+        .map(|(code, text)| {
+            Program::from_toml(&text)
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("program {code}: {e}")))
+        })
         .collect()
 }
 
 /// Pure: account sums → the summary.
-pub fn compute(as_of: NaiveDate, at_seq: Option<i64>, checkpoint: Option<Checkpoint>, by: GroupBy, sums: &[AccountSum], programs: &[Program]) -> Summary {
+pub fn compute(
+    as_of: NaiveDate,
+    at_seq: Option<i64>,
+    checkpoint: Option<Checkpoint>,
+    by: GroupBy,
+    sums: &[AccountSum],
+    programs: &[Program],
+) -> Summary {
     let mut rows: BTreeMap<String, Figures> = BTreeMap::new();
     let mut funds = BTreeMap::new();
     let mut support = Figures::default();
     let mut food_support = Figures::default();
     for sum in sums {
-        let Ok(account) = AccountPath::parse(&sum.account) else { continue };
+        let Ok(account) = AccountPath::parse(&sum.account) else {
+            continue;
+        };
         if account.kind() == "fund" {
-            funds.insert(account.segment(1).unwrap_or_default().to_string(), sum.amount_dong);
+            funds.insert(
+                account.segment(1).unwrap_or_default().to_string(),
+                sum.amount_dong,
+            );
             continue;
         }
         let figures = match account.kind() {
-            "payable" => Figures { beneficiaries: sum.approvals, approved_dong: sum.amount_dong, paid_dong: 0, outstanding_dong: sum.amount_dong },
-            "disbursed" => Figures { beneficiaries: 0, approved_dong: sum.amount_dong, paid_dong: sum.amount_dong, outstanding_dong: 0 },
+            "payable" => Figures {
+                beneficiaries: sum.approvals,
+                approved_dong: sum.amount_dong,
+                paid_dong: 0,
+                outstanding_dong: sum.amount_dong,
+            },
+            "disbursed" => Figures {
+                beneficiaries: 0,
+                approved_dong: sum.amount_dong,
+                paid_dong: sum.amount_dong,
+                outstanding_dong: 0,
+            },
             _ => continue,
         };
         let program = account.segment(1).unwrap_or_default();
@@ -117,7 +152,11 @@ pub fn compute(as_of: NaiveDate, at_seq: Option<i64>, checkpoint: Option<Checkpo
             GroupBy::Category => format!("{program}:{}", account.segment(3).unwrap_or_default()),
         };
         rows.entry(key).or_default().add(&figures);
-        match programs.iter().find(|p| p.code.as_str() == program).map(|p| p.footnote) {
+        match programs
+            .iter()
+            .find(|p| p.code.as_str() == program)
+            .map(|p| p.footnote)
+        {
             Some(FootnoteGroup::FoodSupport) => food_support.add(&figures),
             _ => support.add(&figures),
         }
@@ -127,16 +166,37 @@ pub fn compute(as_of: NaiveDate, at_seq: Option<i64>, checkpoint: Option<Checkpo
         .into_iter()
         .map(|(key, figures)| {
             total.add(&figures);
-            Row { label: label(by, &key, programs), key, figures }
+            Row {
+                label: label(by, &key, programs),
+                key,
+                figures,
+            }
         })
         .collect();
-    Summary { as_of, at_seq, checkpoint, by, rows, total, funds, support, food_support }
+    Summary {
+        as_of,
+        at_seq,
+        checkpoint,
+        by,
+        rows,
+        total,
+        funds,
+        support,
+        food_support,
+    }
 }
 
 fn label(by: GroupBy, key: &str, programs: &[Program]) -> String {
     match by {
-        GroupBy::Program => programs.iter().find(|p| p.code.as_str() == key).map(|p| p.name.clone()).unwrap_or_default(),
-        GroupBy::District => crate::domain::admin_units::units().district(key).map(|d| d.name.clone()).unwrap_or_default(),
+        GroupBy::Program => programs
+            .iter()
+            .find(|p| p.code.as_str() == key)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        GroupBy::District => crate::domain::admin_units::units()
+            .district(key)
+            .map(|d| d.name.clone())
+            .unwrap_or_default(),
         GroupBy::Category => {
             let (program, category) = key.split_once(':').unwrap_or((key, ""));
             programs
@@ -151,7 +211,10 @@ fn label(by: GroupBy, key: &str, programs: &[Program]) -> String {
 
 impl Summary {
     fn checkpoint_text(&self) -> String {
-        self.checkpoint.as_ref().map(ToString::to_string).unwrap_or_else(|| "0:(empty ledger)".into())
+        self.checkpoint
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "0:(empty ledger)".into())
     }
 
     pub fn to_json(&self) -> String {
@@ -160,23 +223,54 @@ impl Summary {
 
     pub fn to_text(&self) -> String {
         let mut text = String::new();
-        let _ = writeln!(text, "Report as of {} / Báo cáo đến ngày {}", self.as_of, self.as_of.format("%d/%m/%Y"));
+        let _ = writeln!(
+            text,
+            "Report as of {} / Báo cáo đến ngày {}",
+            self.as_of,
+            self.as_of.format("%d/%m/%Y")
+        );
         let _ = writeln!(text, "checkpoint {}", self.checkpoint_text());
-        let _ = writeln!(text, "{:<22} {:>12} {:>22} {:>22} {:>22}  name", "key", "beneficiaries", "approved", "paid", "outstanding");
+        let _ = writeln!(
+            text,
+            "{:<22} {:>12} {:>22} {:>22} {:>22}  name",
+            "key", "beneficiaries", "approved", "paid", "outstanding"
+        );
         for row in &self.rows {
-            let _ = writeln!(text, "{}  {}", figures_line(&row.key, &row.figures), row.label);
+            let _ = writeln!(
+                text,
+                "{}  {}",
+                figures_line(&row.key, &row.figures),
+                row.label
+            );
         }
         let _ = writeln!(text, "{}", figures_line("total / tổng cộng", &self.total));
         for (fund, amount) in &self.funds {
-            let _ = writeln!(text, "fund {fund}: {} đồng received", Money::from_dong(*amount).format_vi());
+            let _ = writeln!(
+                text,
+                "fund {fund}: {} đồng received",
+                Money::from_dong(*amount).format_vi()
+            );
         }
         text
     }
 
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let _ = writer.write_record(["as_of", "checkpoint", "key", "label", "beneficiaries", "approved", "paid", "outstanding"]);
-        let total = Row { key: "total".into(), label: String::new(), figures: self.total.clone() };
+        let _ = writer.write_record([
+            "as_of",
+            "checkpoint",
+            "key",
+            "label",
+            "beneficiaries",
+            "approved",
+            "paid",
+            "outstanding",
+        ]);
+        let total = Row {
+            key: "total".into(),
+            label: String::new(),
+            figures: self.total.clone(),
+        };
         for row in self.rows.iter().chain(std::iter::once(&total)) {
             let _ = writer.write_record([
                 self.as_of.to_string(),
@@ -214,7 +308,11 @@ impl Summary {
                 Money::from_dong(fund).format_vi()
             );
         }
-        let _ = write!(text, "\n(Số liệu từ sổ cái tại điểm kiểm tra {}.)\n", self.checkpoint_text());
+        let _ = write!(
+            text,
+            "\n(Số liệu từ sổ cái tại điểm kiểm tra {}.)\n",
+            self.checkpoint_text()
+        );
         text
     }
 }
@@ -223,7 +321,10 @@ impl Summary {
 fn approximately(amount_dong: i64) -> String {
     const TY: i64 = 1_000_000_000;
     if amount_dong > TY && amount_dong % TY != 0 {
-        format!("hơn {}", crate::domain::money::group_digits(amount_dong / TY, '.'))
+        format!(
+            "hơn {}",
+            crate::domain::money::group_digits(amount_dong / TY, '.')
+        )
     } else {
         format_scaled(amount_dong, TY, 2)
     }
@@ -254,14 +355,30 @@ mod tests {
             rows: Vec::new(),
             total: Figures::default(),
             funds: BTreeMap::from([("covid19".to_string(), 70_482_350_000)]),
-            support: Figures { beneficiaries: 292_983, approved_dong: 455_549_800_000, paid_dong: 0, outstanding_dong: 0 },
-            food_support: Figures { beneficiaries: 1, approved_dong: 8_600_000_000, paid_dong: 0, outstanding_dong: 0 },
+            support: Figures {
+                beneficiaries: 292_983,
+                approved_dong: 455_549_800_000,
+                paid_dong: 0,
+                outstanding_dong: 0,
+            },
+            food_support: Figures {
+                beneficiaries: 1,
+                approved_dong: 8_600_000_000,
+                paid_dong: 0,
+                outstanding_dong: 0,
+            },
         };
         let text = summary.to_footnote();
         assert!(text.contains("Đến ngày 25/11/2021"), "{text}");
         assert!(text.contains("292.983 đối tượng"), "{text}");
-        assert!(text.contains("455,55 tỷ đồng (455.549.800.000 đồng)"), "{text}");
+        assert!(
+            text.contains("455,55 tỷ đồng (455.549.800.000 đồng)"),
+            "{text}"
+        );
         assert!(text.contains("8,6 tỷ đồng (8.600.000.000 đồng)"), "{text}");
-        assert!(text.contains("hơn 70 tỷ đồng (70.482.350.000 đồng)"), "{text}");
+        assert!(
+            text.contains("hơn 70 tỷ đồng (70.482.350.000 đồng)"),
+            "{text}"
+        );
     }
 }

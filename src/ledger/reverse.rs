@@ -26,13 +26,22 @@ pub struct ReverseRequest {
     pub beneficiary: Option<String>,
 }
 
-pub async fn reverse(store: &dyn Store, user: &User, request: ReverseRequest) -> Result<Checkpoint, ReverseError> {
+pub async fn reverse(
+    store: &dyn Store,
+    user: &User,
+    request: ReverseRequest,
+) -> Result<Checkpoint, ReverseError> {
     authorize(user, Action::Reverse)?;
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > TEXT_FIELD_LEN_MAX {
-        return Err(ReverseError::Refused(format!("give a reason of 1 to {TEXT_FIELD_LEN_MAX} characters / cần nêu lý do")));
+        return Err(ReverseError::Refused(format!(
+            "give a reason of 1 to {TEXT_FIELD_LEN_MAX} characters / cần nêu lý do"
+        )));
     }
-    let original = store.entry(request.seq).await?.ok_or(ReverseError::NotFound(request.seq))?;
+    let original = store
+        .entry(request.seq)
+        .await?
+        .ok_or(ReverseError::NotFound(request.seq))?;
     if original.kind == EntryKind::Reversal {
         return Err(ReverseError::Refused(format!(
             "entry {} is itself a reversal; post a new entry instead / không đảo một bút toán đảo",
@@ -59,17 +68,27 @@ pub async fn reverse(store: &dyn Store, user: &User, request: ReverseRequest) ->
             detail: format!(
                 "reversed entry {}{}: {reason}",
                 original.seq,
-                request.beneficiary.as_deref().map(|b| format!(" for beneficiary {b}")).unwrap_or_default()
+                request
+                    .beneficiary
+                    .as_deref()
+                    .map(|b| format!(" for beneficiary {b}"))
+                    .unwrap_or_default()
             ),
         },
     };
     let checkpoints = store.commit(batch).await?;
-    checkpoints.into_iter().next().ok_or_else(|| ReverseError::Refused("nothing was posted".into()))
+    checkpoints
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReverseError::Refused("nothing was posted".into()))
 }
 
 /// Beneficiaries already reversed out of this entry; `None` inside means the
 /// whole of an entry without beneficiaries was reversed.
-async fn already_reversed(store: &dyn Store, original: &Entry) -> Result<HashSet<Option<String>>, ReverseError> {
+async fn already_reversed(
+    store: &dyn Store,
+    original: &Entry,
+) -> Result<HashSet<Option<String>>, ReverseError> {
     let mut done = HashSet::new();
     for correction in store.corrections_of(original.seq).await? {
         for posting in correction.postings {
@@ -79,14 +98,24 @@ async fn already_reversed(store: &dyn Store, original: &Entry) -> Result<HashSet
     Ok(done)
 }
 
-fn select<'a>(original: &'a Entry, beneficiary: Option<&str>, done: &HashSet<Option<String>>) -> Result<Vec<&'a Posting>, ReverseError> {
+fn select<'a>(
+    original: &'a Entry,
+    beneficiary: Option<&str>,
+    done: &HashSet<Option<String>>,
+) -> Result<Vec<&'a Posting>, ReverseError> {
     let has_beneficiaries = original.postings.iter().any(|p| p.beneficiary.is_some());
     if !has_beneficiaries {
         if beneficiary.is_some() {
-            return Err(ReverseError::Refused(format!("entry {} has no beneficiaries", original.seq)));
+            return Err(ReverseError::Refused(format!(
+                "entry {} has no beneficiaries",
+                original.seq
+            )));
         }
         if !done.is_empty() {
-            return Err(ReverseError::Refused(format!("entry {} was already reversed / đã được đảo", original.seq)));
+            return Err(ReverseError::Refused(format!(
+                "entry {} was already reversed / đã được đảo",
+                original.seq
+            )));
         }
         return Ok(original.postings.iter().collect());
     }
@@ -109,7 +138,10 @@ fn select<'a>(original: &'a Entry, beneficiary: Option<&str>, done: &HashSet<Opt
         .collect();
     if selected.is_empty() {
         let message = match beneficiary {
-            Some(id) => format!("entry {} has no postings for beneficiary {id}", original.seq),
+            Some(id) => format!(
+                "entry {} has no postings for beneficiary {id}",
+                original.seq
+            ),
             None => format!("entry {} was already reversed / đã được đảo", original.seq),
         };
         return Err(ReverseError::Refused(message));
@@ -118,16 +150,29 @@ fn select<'a>(original: &'a Entry, beneficiary: Option<&str>, done: &HashSet<Opt
 }
 
 /// An approval can only be reversed while its money is unpaid: reverse the payments first.
-async fn check_unpaid_approvals(store: &dyn Store, original: &Entry, selected: &[&Posting]) -> Result<(), ReverseError> {
+async fn check_unpaid_approvals(
+    store: &dyn Store,
+    original: &Entry,
+    selected: &[&Posting],
+) -> Result<(), ReverseError> {
     if original.kind != EntryKind::Approval {
         return Ok(());
     }
     for posting in selected {
-        let Some(id) = &posting.beneficiary else { continue };
+        let Some(id) = &posting.beneficiary else {
+            continue;
+        };
         let balances = store
-            .beneficiary_balances(&[posting.account.as_str().to_string()], Some(std::slice::from_ref(id)))
+            .beneficiary_balances(
+                &[posting.account.as_str().to_string()],
+                Some(std::slice::from_ref(id)),
+            )
             .await?;
-        let outstanding: i64 = balances.iter().filter(|b| b.account == posting.account.as_str()).map(|b| b.amount_dong).sum();
+        let outstanding: i64 = balances
+            .iter()
+            .filter(|b| b.account == posting.account.as_str())
+            .map(|b| b.amount_dong)
+            .sum();
         if outstanding < posting.amount.dong() {
             return Err(ReverseError::Refused(format!(
                 "beneficiary {id} has been paid {} đồng of this approval: reverse the payment first / đã chi, cần đảo bút toán chi trước",
@@ -140,14 +185,24 @@ async fn check_unpaid_approvals(store: &dyn Store, original: &Entry, selected: &
 
 /// The posting without a beneficiary whose account shares the longest path
 /// (after the kind) with `account`.
-fn closest_aggregate<'a>(original: &'a Entry, account: &crate::domain::AccountPath) -> Option<&'a Posting> {
+fn closest_aggregate<'a>(
+    original: &'a Entry,
+    account: &crate::domain::AccountPath,
+) -> Option<&'a Posting> {
     let own: Vec<&str> = account.as_str().split(':').skip(1).collect();
     original
         .postings
         .iter()
         .filter(|p| p.beneficiary.is_none())
         .map(|p| {
-            let shared = p.account.as_str().split(':').skip(1).zip(&own).take_while(|(a, b)| a == *b).count();
+            let shared = p
+                .account
+                .as_str()
+                .split(':')
+                .skip(1)
+                .zip(&own)
+                .take_while(|(a, b)| a == *b)
+                .count();
             (shared, p)
         })
         .filter(|(shared, _)| *shared > 0)
@@ -155,10 +210,18 @@ fn closest_aggregate<'a>(original: &'a Entry, account: &crate::domain::AccountPa
         .map(|(_, p)| p)
 }
 
-fn reversing_entry(original: &Entry, selected: Vec<&Posting>, reason: &str, beneficiary: Option<&str>) -> Result<NewEntry, ReverseError> {
+fn reversing_entry(
+    original: &Entry,
+    selected: Vec<&Posting>,
+    reason: &str,
+    beneficiary: Option<&str>,
+) -> Result<NewEntry, ReverseError> {
     let mut postings: Vec<Posting> = selected
         .iter()
-        .map(|p| Posting { amount: p.amount.neg(), ..(*p).clone() })
+        .map(|p| Posting {
+            amount: p.amount.neg(),
+            ..(*p).clone()
+        })
         .collect();
     // A beneficiary's share is balanced on the entry's account without
     // beneficiaries that is closest to its own (the district budget of an
@@ -167,13 +230,24 @@ fn reversing_entry(original: &Entry, selected: Vec<&Posting>, reason: &str, bene
     for posting in &selected {
         let Some(target) = closest_aggregate(original, &posting.account) else {
             if posting.beneficiary.is_some() {
-                return Err(ReverseError::Refused(format!("entry {} cannot be reversed in part", original.seq)));
+                return Err(ReverseError::Refused(format!(
+                    "entry {} cannot be reversed in part",
+                    original.seq
+                )));
             }
             continue;
         };
         match balancing.iter_mut().find(|b| b.account == target.account) {
-            Some(existing) => existing.amount = Money::from_dong(existing.amount.dong() + posting.amount.dong()),
-            None => balancing.push(Posting { amount: posting.amount, beneficiary: None, source_line: None, reference: None, ..target.clone() }),
+            Some(existing) => {
+                existing.amount = Money::from_dong(existing.amount.dong() + posting.amount.dong())
+            }
+            None => balancing.push(Posting {
+                amount: posting.amount,
+                beneficiary: None,
+                source_line: None,
+                reference: None,
+                ..target.clone()
+            }),
         }
     }
     if selected.iter().any(|p| p.beneficiary.is_some()) {
@@ -183,7 +257,10 @@ fn reversing_entry(original: &Entry, selected: Vec<&Posting>, reason: &str, bene
     Ok(NewEntry {
         effective_date: today.max(original.effective_date),
         kind: EntryKind::Reversal,
-        reference: format!("reversal of entry {} ({})", original.seq, original.reference),
+        reference: format!(
+            "reversal of entry {} ({})",
+            original.seq, original.reference
+        ),
         memo: match beneficiary {
             Some(id) => format!("{reason} [beneficiary {id}]"),
             None => reason.to_string(),

@@ -20,7 +20,10 @@ pub fn allocation(program: &Program, date: NaiveDate) -> Option<NewEntry> {
     let mut postings = Vec::with_capacity(program.budgets.len() * 2);
     for (district, amount) in &program.budgets {
         postings.push(posting(AccountPath::appropriation(code), amount.neg()));
-        postings.push(posting(AccountPath::budget(code, district.as_str()), *amount));
+        postings.push(posting(
+            AccountPath::budget(code, district.as_str()),
+            *amount,
+        ));
     }
     if postings.is_empty() {
         return None;
@@ -36,7 +39,13 @@ pub fn allocation(program: &Program, date: NaiveDate) -> Option<NewEntry> {
 }
 
 /// A donation received by a fund: `donations:F` → `fund:F`.
-pub fn donation(fund: &str, amount: Money, date: NaiveDate, donor: &str, reference: &str) -> NewEntry {
+pub fn donation(
+    fund: &str,
+    amount: Money,
+    date: NaiveDate,
+    donor: &str,
+    reference: &str,
+) -> NewEntry {
     NewEntry {
         effective_date: date,
         kind: EntryKind::Donation,

@@ -354,6 +354,16 @@ fn hash_of(
     Ok(hasher.finish())
 }
 
+/// Streams the whole journal from the store through a [`Verifier`].
+pub async fn run(
+    store: &dyn crate::store::Store,
+    checkpoint: Option<Checkpoint>,
+) -> crate::store::StoreResult<VerifyReport> {
+    let mut verifier = Verifier::new(checkpoint);
+    store.scan(&mut verifier).await?;
+    Ok(verifier.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,14 +377,4 @@ mod tests {
         assert!(Checkpoint::parse("12").is_err());
         assert!(Checkpoint::parse("x:ab").is_err());
     }
-}
-
-/// Streams the whole journal from the store through a [`Verifier`].
-pub async fn run(
-    store: &dyn crate::store::Store,
-    checkpoint: Option<Checkpoint>,
-) -> crate::store::StoreResult<VerifyReport> {
-    let mut verifier = Verifier::new(checkpoint);
-    store.scan(&mut verifier).await?;
-    Ok(verifier.finish())
 }

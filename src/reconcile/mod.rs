@@ -75,7 +75,10 @@ impl Totals {
         self.approved_dong += line.approved_dong;
         self.paid_dong += line.paid_dong;
         self.outstanding_dong += line.outstanding_dong;
-        *self.by_status.entry(line.status.as_str().to_string()).or_default() += 1;
+        *self
+            .by_status
+            .entry(line.status.as_str().to_string())
+            .or_default() += 1;
     }
 }
 
@@ -98,7 +101,11 @@ struct Person {
 }
 
 /// Builds the reconciliation of a program, for one district or all of them.
-pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>) -> StoreResult<Reconciliation> {
+pub async fn reconcile(
+    store: &dyn Store,
+    program: &str,
+    district: Option<&str>,
+) -> StoreResult<Reconciliation> {
     let checkpoint = store.head().await?;
     let scope = match district {
         Some(d) => format!("{program}:{d}:"),
@@ -107,8 +114,13 @@ pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>)
     let prefixes = [format!("payable:{scope}")];
     let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
     for balance in store.beneficiary_balances(&prefixes, None).await? {
-        let Ok(account) = AccountPath::parse(&balance.account) else { continue };
-        let key = (account.segment(2).unwrap_or_default().to_string(), balance.beneficiary);
+        let Ok(account) = AccountPath::parse(&balance.account) else {
+            continue;
+        };
+        let key = (
+            account.segment(2).unwrap_or_default().to_string(),
+            balance.beneficiary,
+        );
         let person = people.entry(key).or_default();
         person.category = account.segment(3).unwrap_or_default().to_string();
         person.outstanding += balance.amount_dong;
@@ -116,7 +128,8 @@ pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>)
     }
     add_refused_lines(store, program, district, &mut people).await?;
     let ids: Vec<String> = people.keys().map(|(_, id)| id.clone()).collect();
-    let names: BTreeMap<String, String> = store.beneficiary_names(&ids).await?.into_iter().collect();
+    let names: BTreeMap<String, String> =
+        store.beneficiary_names(&ids).await?.into_iter().collect();
     let mut result = Reconciliation {
         program: program.to_string(),
         district: district.map(str::to_string),
@@ -131,7 +144,11 @@ pub async fn reconcile(store: &dyn Store, program: &str, district: Option<&str>)
             continue;
         }
         let line = line_of(district, national_id, person, &names);
-        result.districts.entry(line.district.clone()).or_default().add(&line);
+        result
+            .districts
+            .entry(line.district.clone())
+            .or_default()
+            .add(&line);
         result.total.add(&line);
         result.lines.push(line);
     }
@@ -148,13 +165,19 @@ async fn add_refused_lines(
         if district.is_some_and(|d| d != import.district) {
             continue;
         }
-        let Ok(report) = serde_json::from_str::<ImportReport>(&import.report_json) else { continue };
+        let Ok(report) = serde_json::from_str::<ImportReport>(&import.report_json) else {
+            continue;
+        };
         for row in report.rejected {
-            let (Some(national_id), Some(amount)) = (row.national_id, row.amount_dong) else { continue };
+            let (Some(national_id), Some(amount)) = (row.national_id, row.amount_dong) else {
+                continue;
+            };
             if row.code == RejectionCode::Invalid {
                 continue;
             }
-            let person = people.entry((import.district.clone(), national_id)).or_default();
+            let person = people
+                .entry((import.district.clone(), national_id))
+                .or_default();
             person.refused.push(RefusedLine {
                 import_id: import.id,
                 file_name: import.file_name.clone(),
@@ -168,7 +191,12 @@ async fn add_refused_lines(
     Ok(())
 }
 
-fn line_of(district: String, national_id: String, person: Person, names: &BTreeMap<String, String>) -> Line {
+fn line_of(
+    district: String,
+    national_id: String,
+    person: Person,
+    names: &BTreeMap<String, String>,
+) -> Line {
     let approved = person.outstanding + person.paid;
     let status = status_of(approved, person.paid, &person.refused);
     Line {
@@ -218,13 +246,30 @@ impl Reconciliation {
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let _ = writer.write_record([
-            "program", "district", "national_id", "full_name", "category", "approved", "paid", "outstanding", "status", "refused_lines",
+            "program",
+            "district",
+            "national_id",
+            "full_name",
+            "category",
+            "approved",
+            "paid",
+            "outstanding",
+            "status",
+            "refused_lines",
         ]);
         for line in &self.lines {
             let refused = line
                 .refused
                 .iter()
-                .map(|r| format!("{}:{}:{} {}", r.file_name, r.line, crate::import::report::code_name(r.code), r.amount_dong))
+                .map(|r| {
+                    format!(
+                        "{}:{}:{} {}",
+                        r.file_name,
+                        r.line,
+                        crate::import::report::code_name(r.code),
+                        r.amount_dong
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             let _ = writer.write_record([
@@ -245,12 +290,24 @@ impl Reconciliation {
 
     pub fn to_text(&self) -> String {
         let mut text = String::new();
-        let scope = self.district.as_deref().map(|d| format!("district {d}")).unwrap_or_else(|| "all districts".into());
-        let _ = writeln!(text, "Reconciliation / Đối chiếu — program {}, {scope}", self.program);
+        let scope = self
+            .district
+            .as_deref()
+            .map(|d| format!("district {d}"))
+            .unwrap_or_else(|| "all districts".into());
+        let _ = writeln!(
+            text,
+            "Reconciliation / Đối chiếu — program {}, {scope}",
+            self.program
+        );
         if let Some(checkpoint) = &self.checkpoint {
             let _ = writeln!(text, "checkpoint {checkpoint}");
         }
-        let _ = writeln!(text, "{:<9} {:<13} {:<28} {:>12} {:>12} {:>12}  status", "district", "national_id", "name", "approved", "paid", "outstanding");
+        let _ = writeln!(
+            text,
+            "{:<9} {:<13} {:<28} {:>12} {:>12} {:>12}  status",
+            "district", "national_id", "name", "approved", "paid", "outstanding"
+        );
         for line in &self.lines {
             let _ = writeln!(
                 text,
@@ -283,7 +340,12 @@ impl Reconciliation {
 }
 
 fn write_totals(text: &mut String, label: &str, totals: &Totals) {
-    let statuses = totals.by_status.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+    let statuses = totals
+        .by_status
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = writeln!(
         text,
         "{label}: {} beneficiaries, approved {}, paid {}, outstanding {} ({statuses})",
@@ -317,7 +379,14 @@ mod tests {
     }
 
     fn refused(code: RejectionCode) -> RefusedLine {
-        RefusedLine { import_id: 1, file_name: "f".into(), line: 2, amount_dong: 5, reference: None, code }
+        RefusedLine {
+            import_id: 1,
+            file_name: "f".into(),
+            line: 2,
+            amount_dong: 5,
+            reference: None,
+            code,
+        }
     }
 
     #[test]
@@ -325,8 +394,17 @@ mod tests {
         assert_eq!(status_of(10, 0, &[]), Status::Unpaid);
         assert_eq!(status_of(10, 10, &[]), Status::Paid);
         assert_eq!(status_of(10, 4, &[]), Status::PartiallyPaid);
-        assert_eq!(status_of(10, 10, &[refused(RejectionCode::Overpaid)]), Status::Overpaid);
-        assert_eq!(status_of(0, 0, &[refused(RejectionCode::PaidWithoutApproval)]), Status::PaidWithoutApproval);
-        assert_eq!(status_of(10, 10, &[refused(RejectionCode::DuplicatePayment)]), Status::DuplicatePayment);
+        assert_eq!(
+            status_of(10, 10, &[refused(RejectionCode::Overpaid)]),
+            Status::Overpaid
+        );
+        assert_eq!(
+            status_of(0, 0, &[refused(RejectionCode::PaidWithoutApproval)]),
+            Status::PaidWithoutApproval
+        );
+        assert_eq!(
+            status_of(10, 10, &[refused(RejectionCode::DuplicatePayment)]),
+            Status::DuplicatePayment
+        );
     }
 }

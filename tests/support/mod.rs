@@ -142,14 +142,22 @@ pub mod province {
             district: district.map(str::to_string),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0000000000000000000000000000000000000000000".into(),
         };
-        let audit = AuditEvent { at_us: now_us(), actor: "test".into(), action: "user.add".into(), outcome: "ok".into(), detail: String::new() };
+        let audit = AuditEvent {
+            at_us: now_us(),
+            actor: "test".into(),
+            action: "user.add".into(),
+            outcome: "ok".into(),
+            detail: String::new(),
+        };
         db.store.add_user(user, audit).await.expect("add user")
     }
 
     /// The example program (budgets of 50 tỷ per district) and users.
     pub async fn setup(db: &TestDb) -> Users {
         let provincial = add(db, "tinh", Role::Provincial, None).await;
-        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", EXAMPLE_PROGRAM).await.expect("program");
+        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", EXAMPLE_PROGRAM)
+            .await
+            .expect("program");
         Users {
             provincial,
             officer842: add(db, "huyen842", Role::District, Some("842")).await,
