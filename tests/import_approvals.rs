@@ -289,3 +289,73 @@ async fn a_non_utf8_file_is_refused_and_nothing_is_stored() {
         "nothing stored"
     );
 }
+
+#[tokio::test]
+async fn files_past_the_limits_are_refused_and_nothing_is_stored() {
+    use ansinh::import::parse::{FIELD_CHARS_MAX, FILE_BYTES_MAX, ROWS_MAX};
+    let db = TestDb::sqlite().await;
+    let users = province::setup(&db).await;
+    let head = db.store.head().await.expect("head");
+
+    let mut too_big = roll(&[A1]);
+    too_big.resize(FILE_BYTES_MAX + 1, b'\n');
+    let Err(ImportError::File(error)) = pipeline::stage(
+        db.store.as_ref(),
+        &users.officer842,
+        &upload("842", "big.csv", too_big),
+    )
+    .await
+    else {
+        panic!("a file over the size limit must be refused")
+    };
+    assert!(
+        error.to_string().contains("MiB") || error.to_string().contains("bytes"),
+        "{error}"
+    );
+
+    let mut rows: Vec<String> = Vec::with_capacity(ROWS_MAX + 1);
+    for n in 0..=ROWS_MAX {
+        rows.push(format!(
+            "{};Lê Văn An;1970;Nam;0841{n:08};29239;tu-do;1.500.000;1/QĐ-UBND;16/08/2021",
+            n + 1
+        ));
+    }
+    let row_refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let Err(ImportError::File(error)) = pipeline::stage(
+        db.store.as_ref(),
+        &users.officer842,
+        &upload("842", "many.csv", roll(&row_refs)),
+    )
+    .await
+    else {
+        panic!("a file over the row limit must be refused")
+    };
+    assert!(error.to_string().contains("500"), "{error}");
+
+    let long_name = "A".repeat(FIELD_CHARS_MAX + 1);
+    let long_row =
+        format!("2;{long_name};1970;Nam;084070000001;29239;tu-do;1.500.000;1/QĐ-UBND;16/08/2021");
+    let Err(ImportError::Refused(message)) = pipeline::stage(
+        db.store.as_ref(),
+        &users.officer842,
+        &upload("842", "long.csv", roll(&[A1, &long_row])),
+    )
+    .await
+    else {
+        panic!("a field over the length limit must refuse the file")
+    };
+    assert!(
+        message.contains("line 3") && message.contains(&FIELD_CHARS_MAX.to_string()),
+        "{message}"
+    );
+
+    assert!(
+        db.store.import_record(1).await.expect("read").is_none(),
+        "no upload was stored"
+    );
+    assert_eq!(
+        db.store.head().await.expect("head"),
+        head,
+        "nothing was posted"
+    );
+}

@@ -51,14 +51,25 @@ fn masked(text: &str) -> String {
                     hex_run.push(c);
                     continue;
                 }
-                out.push_str(if hex_run.len() == 64 { "<hash>" } else { &hex_run });
+                out.push_str(if hex_run.len() == 64 {
+                    "<hash>"
+                } else {
+                    &hex_run
+                });
                 hex_run.clear();
                 out.push(c);
             }
-            out.push_str(if hex_run.len() == 64 { "<hash>" } else { &hex_run });
+            out.push_str(if hex_run.len() == 64 {
+                "<hash>"
+            } else {
+                &hex_run
+            });
             match out.find("verified in ") {
                 Some(start) => {
-                    let end = out[start..].find(" ms").map(|e| start + e).unwrap_or(out.len());
+                    let end = out[start..]
+                        .find(" ms")
+                        .map(|e| start + e)
+                        .unwrap_or(out.len());
                     format!("{}verified in N{}", &out[..start], &out[end..])
                 }
                 None => out,
@@ -74,15 +85,22 @@ struct Step {
 }
 
 fn example_steps() -> Vec<Step> {
-    let start = README.find("<!-- example:start -->").expect("example start marker");
-    let end = README.find("<!-- example:end -->").expect("example end marker");
+    let start = README
+        .find("<!-- example:start -->")
+        .expect("example start marker");
+    let end = README
+        .find("<!-- example:end -->")
+        .expect("example end marker");
     let mut steps: Vec<Step> = Vec::new();
     for line in README[start..end].lines() {
         if line.starts_with("```") || line.starts_with("<!--") {
             continue;
         }
         match line.strip_prefix("$ ") {
-            Some(command) => steps.push(Step { command: command.to_string(), expected: Vec::new() }),
+            Some(command) => steps.push(Step {
+                command: command.to_string(),
+                expected: Vec::new(),
+            }),
             None => {
                 if let Some(step) = steps.last_mut() {
                     step.expected.push(line.to_string());
@@ -104,8 +122,14 @@ fn run(dir: &Path, env: &HashMap<String, String>, args: &[String]) -> String {
         .envs(env)
         .output()
         .expect("run ansinh");
-    assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim_end().to_string()
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_string()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -124,7 +148,10 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn the_worked_example_prints_what_the_readme_shows() {
     let dir = tempfile::tempdir().expect("dir");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("imports"), &dir.path().join("imports"));
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("imports"),
+        &dir.path().join("imports"),
+    );
     let mut env = HashMap::new();
     let steps = example_steps();
     assert!(steps.len() > 10, "the example has its steps");
@@ -140,7 +167,12 @@ fn the_worked_example_prints_what_the_readme_shows() {
             }
             Some("ansinh") => {
                 let printed = run(dir.path(), &env, &words[1..]);
-                assert_eq!(masked(&printed), masked(&step.expected.join("\n")), "output of `{}`", step.command);
+                assert_eq!(
+                    masked(&printed),
+                    masked(&step.expected.join("\n")),
+                    "output of `{}`",
+                    step.command
+                );
             }
             other => panic!("unexpected command {other:?}"),
         }

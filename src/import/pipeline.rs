@@ -99,6 +99,7 @@ pub async fn validate(
         }
     };
     let report = &mut validated.report;
+    refuse_over_long_fields(report)?;
     let kind = kind_name(upload.kind);
     if let Some(existing) = store
         .committed_import_with_digest(
@@ -125,6 +126,24 @@ pub async fn validate(
         ImportStatus::Refused
     };
     Ok(validated)
+}
+
+/// A field past the documented length limit refuses the whole file, like
+/// the size and row limits: such a value is almost always a broken quote
+/// that swallowed other rows, so nothing of the file can be trusted.
+fn refuse_over_long_fields(report: &ImportReport) -> Result<(), ImportError> {
+    let too_long = report
+        .rejected
+        .iter()
+        .flat_map(|r| &r.problems)
+        .find(|p| p.code == "too_long");
+    match too_long {
+        Some(problem) => Err(ImportError::Refused(format!(
+            "the file is refused, nothing was stored: {} / tệp bị từ chối, không lưu gì",
+            super::report::describe(problem)
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub fn kind_name(kind: RollKind) -> &'static str {
