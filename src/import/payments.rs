@@ -118,25 +118,10 @@ async fn load_holdings(
         let district = account.segment(2).unwrap_or_default().to_string();
         let category = account.segment(3).unwrap_or_default().to_string();
         let holding = holdings.entry(balance.beneficiary.clone()).or_default();
+        holding.decisions.extend(balance.decisions.iter().flatten().cloned());
         *holding.approved.entry(district.clone()).or_default() += balance.approved_dong();
         let slot = holding.outstanding.entry(district).or_insert((category, 0));
         slot.1 += balance.amount_dong;
-    }
-    let with_decisions: Vec<String> = rows
-        .iter()
-        .filter(|r| r.decision_no.is_some())
-        .map(|r| r.national_id.as_str().to_string())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    if !with_decisions.is_empty() {
-        for source in store.approval_sources(code, &with_decisions).await? {
-            holdings
-                .entry(source.beneficiary)
-                .or_default()
-                .decisions
-                .insert(source.reference);
-        }
     }
     Ok(holdings)
 }

@@ -355,12 +355,17 @@ macro_rules! impl_store {
                 use sqlx::Row;
                 let mut balances = Vec::new();
                 for prefix in account_prefixes {
-                    let filter = if national_ids.is_some() { format!("AND beneficiary {}", $in_list(3)) } else { String::new() };
+                    let filter = if national_ids.is_some() { format!("AND p.beneficiary {}", $in_list(3)) } else { String::new() };
+                    // The approving decision comes along (lowest and highest, should a
+                    // person have been approved again after a reversal).
                     let sql = format!(
-                        "SELECT beneficiary, account, CAST(SUM(amount) AS BIGINT) AS amount, \
-                         CAST(SUM(CASE WHEN reference IS NULL THEN 0 ELSE -amount END) AS BIGINT) AS paid FROM postings \
-                         WHERE beneficiary IS NOT NULL AND substr(account, 1, $1) = $2 {filter} \
-                         GROUP BY beneficiary, account"
+                        "SELECT p.beneficiary, p.account, CAST(SUM(p.amount) AS BIGINT) AS amount, \
+                         CAST(SUM(CASE WHEN p.reference IS NULL THEN 0 ELSE -p.amount END) AS BIGINT) AS paid, \
+                         MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
+                         MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
+                         FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
+                         WHERE p.beneficiary IS NOT NULL AND substr(p.account, 1, $1) = $2 {filter} \
+                         GROUP BY p.beneficiary, p.account"
                     );
                     let mut query = sqlx::query(&sql).bind(prefix.len() as i32).bind(prefix);
                     if let Some(ids) = national_ids {
@@ -372,6 +377,7 @@ macro_rules! impl_store {
                             account: row.try_get("account")?,
                             amount_dong: row.try_get("amount")?,
                             paid_dong: row.try_get("paid")?,
+                            decisions: [row.try_get("first_decision")?, row.try_get("last_decision")?],
                         });
                     }
                 }

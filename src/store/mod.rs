@@ -123,6 +123,8 @@ pub struct BeneficiaryBalance {
     pub account: String,
     pub amount_dong: i64,
     pub paid_dong: i64,
+    /// Reference (decision number) of the lowest and highest approving entry.
+    pub decisions: [Option<String>; 2],
 }
 
 impl BeneficiaryBalance {

@@ -6,13 +6,13 @@ use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::{BeneficiaryRecord, StoreResult};
 use crate::ledger::NewEntry;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
 /// Postings per insert statement (bounds the JSON text built for one statement).
 const POSTING_ROWS_PER_INSERT: usize = 50_000;
-const BENEFICIARY_ROWS_PER_INSERT: usize = 5_000;
+const BENEFICIARY_ROWS_PER_INSERT: usize = 50_000;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -104,25 +104,21 @@ impl_ledger_tx!(SqliteTx, {
         Ok(())
     }
 
-    async fn insert_beneficiaries(
-        &mut self,
-        records: &[BeneficiaryRecord],
-        import_id: Option<i64>,
-    ) -> StoreResult<()> {
+    async fn insert_beneficiaries(&mut self, records: &[BeneficiaryRecord], import_id: Option<i64>) -> StoreResult<()> {
         for chunk in records.chunks(BENEFICIARY_ROWS_PER_INSERT) {
-            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, first_import) ",
-            );
-            builder.push_values(chunk, |mut row, record| {
-                row.push_bind(record.national_id.as_str())
-                    .push_bind(record.full_name.as_str())
-                    .push_bind(record.date_of_birth.as_deref())
-                    .push_bind(record.sex.as_deref())
-                    .push_bind(record.commune_code.as_deref())
-                    .push_bind(import_id);
-            });
-            builder.push(" ON CONFLICT (national_id) DO NOTHING");
-            builder.build().execute(&mut *self.tx).await?;
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|r| serde_json::json!([r.national_id, r.full_name, r.date_of_birth, r.sex, r.commune_code]))
+                .collect();
+            sqlx::query(
+                "INSERT INTO beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, first_import) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $1 FROM json_each($2) WHERE true \
+                 ON CONFLICT (national_id) DO NOTHING",
+            )
+            .bind(import_id)
+            .bind(serde_json::Value::Array(rows).to_string())
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(())
     }
