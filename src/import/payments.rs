@@ -118,7 +118,9 @@ async fn load_holdings(
         let district = account.segment(2).unwrap_or_default().to_string();
         let category = account.segment(3).unwrap_or_default().to_string();
         let holding = holdings.entry(balance.beneficiary.clone()).or_default();
-        holding.decisions.extend(balance.decisions.iter().flatten().cloned());
+        holding
+            .decisions
+            .extend(balance.decisions.iter().flatten().cloned());
         *holding.approved.entry(district.clone()).or_default() += balance.approved_dong();
         let slot = holding.outstanding.entry(district).or_insert((category, 0));
         slot.1 += balance.amount_dong;

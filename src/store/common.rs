@@ -97,11 +97,42 @@ pub(crate) const IMPORT_SELECT: &str =
      i.uploaded_at_us, i.uploaded_by, i.report, c.committed_by, c.committed_at_us \
      FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id";
 
+/// Postings of entry `seq` from `[[idx, account, amount, beneficiary, line, reference], …]`, in idx order.
+pub(crate) fn postings_from_json(seq: i64, json: Option<&str>) -> StoreResult<Vec<StoredPosting>> {
+    type Row = (
+        i64,
+        String,
+        i64,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let mut rows: Vec<Row> = serde_json::from_str(json)
+        .map_err(|e| super::StoreError::Corrupt(format!("postings of entry {seq}: {e}")))?;
+    rows.sort_by_key(|row| row.0);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(_, account, amount_dong, beneficiary, source_line, reference)| StoredPosting {
+                entry_seq: seq,
+                account,
+                amount_dong,
+                beneficiary,
+                source_line,
+                reference,
+            },
+        )
+        .collect())
+}
+
 /// Expands the `Store` methods whose SQL is the same on both backends.
 /// `$list` turns a `&[String]` into the backend's list parameter and
 /// `$in_list` is the SQL that tests membership in it (`IN (…)` / `= ANY(…)`).
 macro_rules! impl_store {
-    ($store:ty, $name:expr, $list:path, $in_list:expr, { $($specific:tt)* }) => {
+    ($store:ty, $name:expr, $list:path, $in_list:expr, $snapshot:expr, $json_rows:path, { $($specific:tt)* }) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend_name(&self) -> &'static str {
@@ -352,14 +383,13 @@ macro_rules! impl_store {
             }
 
             async fn beneficiary_balances(&self, account_prefixes: &[String], national_ids: Option<&[String]>) -> $crate::store::StoreResult<Vec<$crate::store::BeneficiaryBalance>> {
-                use sqlx::Row;
                 let mut balances = Vec::new();
                 for prefix in account_prefixes {
                     let filter = if national_ids.is_some() { format!("AND p.beneficiary {}", $in_list(3)) } else { String::new() };
                     // The approving decision comes along (lowest and highest, should a
                     // person have been approved again after a reversal).
                     let sql = format!(
-                        "SELECT p.beneficiary, p.account, CAST(SUM(p.amount) AS BIGINT) AS amount, \
+                        "SELECT p.beneficiary AS beneficiary, p.account AS account, CAST(SUM(p.amount) AS BIGINT) AS amount, \
                          CAST(SUM(CASE WHEN p.reference IS NULL THEN 0 ELSE -p.amount END) AS BIGINT) AS paid, \
                          MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
                          MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
@@ -367,19 +397,19 @@ macro_rules! impl_store {
                          WHERE p.beneficiary IS NOT NULL AND substr(p.account, 1, $1) = $2 {filter} \
                          GROUP BY p.beneficiary, p.account"
                     );
-                    let mut query = sqlx::query(&sql).bind(prefix.len() as i32).bind(prefix);
+                    // Many rows travel as one JSON text: one message instead of one per row.
+                    let sql = $json_rows("beneficiary, account, amount, paid, first_decision, last_decision", &sql);
+                    let mut query = sqlx::query_scalar(&sql).bind(prefix.len() as i32).bind(prefix);
                     if let Some(ids) = national_ids {
                         query = query.bind($list(ids));
                     }
-                    for row in query.fetch_all(&self.pool).await? {
-                        balances.push($crate::store::BeneficiaryBalance {
-                            beneficiary: row.try_get("beneficiary")?,
-                            account: row.try_get("account")?,
-                            amount_dong: row.try_get("amount")?,
-                            paid_dong: row.try_get("paid")?,
-                            decisions: [row.try_get("first_decision")?, row.try_get("last_decision")?],
-                        });
-                    }
+                    let json: Option<String> = query.fetch_one(&self.pool).await?;
+                    type Row = (String, String, i64, i64, Option<String>, Option<String>);
+                    let rows: Vec<Row> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+                        .map_err(|e| $crate::store::StoreError::Corrupt(format!("beneficiary balances: {e}")))?;
+                    balances.extend(rows.into_iter().map(|(beneficiary, account, amount_dong, paid_dong, first, last)| {
+                        $crate::store::BeneficiaryBalance { beneficiary, account, amount_dong, paid_dong, decisions: [first, last] }
+                    }));
                 }
                 Ok(balances)
             }
@@ -436,27 +466,51 @@ macro_rules! impl_store {
             async fn scan(&self, sink: &mut dyn $crate::store::JournalSink) -> $crate::store::StoreResult<()> {
                 use futures_util::TryStreamExt;
                 use sqlx::Row;
+                // One snapshot for the whole scan, so that entries appended
+                // meanwhile are simply not seen.
+                let mut tx = self.pool.begin_with($snapshot).await?;
                 let sql = format!("SELECT {} FROM journal_entries ORDER BY seq", $crate::store::common::ENTRY_COLUMNS);
-                let mut rows = sqlx::query(&sql).fetch(&self.pool);
-                while let Some(row) = rows.try_next().await? {
-                    sink.header($crate::store::common::header_from_row(&row)?.0);
+                let mut seqs = Vec::new();
+                {
+                    let mut rows = sqlx::query(&sql).fetch(&mut *tx);
+                    while let Some(row) = rows.try_next().await? {
+                        let header = $crate::store::common::header_from_row(&row)?.0;
+                        seqs.push(header.seq);
+                        sink.header(header);
+                    }
                 }
-                drop(rows);
-                let mut rows = sqlx::query("SELECT entry_seq, account, amount, approvals_delta FROM account_totals ORDER BY entry_seq, account")
-                    .fetch(&self.pool);
-                while let Some(row) = rows.try_next().await? {
-                    let total = $crate::ledger::totals::AccountTotal {
-                        amount_dong: row.try_get("amount")?,
-                        approvals_delta: row.try_get("approvals_delta")?,
-                    };
-                    sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+                {
+                    let mut rows = sqlx::query("SELECT entry_seq, account, amount, approvals_delta FROM account_totals ORDER BY entry_seq, account")
+                        .fetch(&mut *tx);
+                    while let Some(row) = rows.try_next().await? {
+                        let total = $crate::ledger::totals::AccountTotal {
+                            amount_dong: row.try_get("amount")?,
+                            approvals_delta: row.try_get("approvals_delta")?,
+                        };
+                        sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+                    }
                 }
-                drop(rows);
-                let sql = format!("SELECT {} FROM postings ORDER BY entry_seq, idx", $crate::store::common::POSTING_COLUMNS);
-                let mut rows = sqlx::query(&sql).fetch(&self.pool);
-                while let Some(row) = rows.try_next().await? {
-                    sink.posting($crate::store::common::posting_from_row(&row)?);
+                // Postings of entries that are not in the journal: the verifier must see them.
+                let mut orphans: Vec<i64> = sqlx::query_scalar(
+                    "SELECT DISTINCT entry_seq FROM postings WHERE entry_seq NOT IN (SELECT seq FROM journal_entries)",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                seqs.append(&mut orphans);
+                seqs.sort_unstable();
+                // An entry's postings travel as one JSON array: one row per
+                // entry instead of one per posting.
+                for seq in seqs {
+                    let sql = $json_rows(
+                        "idx, account, amount, beneficiary, source_line, reference",
+                        "SELECT idx, account, amount, beneficiary, source_line, reference FROM postings WHERE entry_seq = $1",
+                    );
+                    let json: Option<String> = sqlx::query_scalar(&sql).bind(seq).fetch_one(&mut *tx).await?;
+                    for posting in $crate::store::common::postings_from_json(seq, json.as_deref())? {
+                        sink.posting(posting);
+                    }
                 }
+                tx.commit().await?;
                 Ok(())
             }
 

@@ -54,7 +54,20 @@ fn any_of(index: usize) -> String {
     format!("= ANY(${index})")
 }
 
-impl_store!(PgStore, "postgres", text_array, any_of, {});
+/// Many rows as one JSON array text: one message instead of one per row.
+fn json_rows(columns: &str, inner: &str) -> String {
+    format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
+}
+
+impl_store!(
+    PgStore,
+    "postgres",
+    text_array,
+    any_of,
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    json_rows,
+    {}
+);
 
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,

@@ -78,7 +78,21 @@ fn in_json_list(index: usize) -> String {
     format!("IN (SELECT value FROM json_each(${index}))")
 }
 
-impl_store!(SqliteStore, "sqlite", json_list, in_json_list, {});
+/// Many rows as one JSON array text: one message from the database thread
+/// instead of one per row.
+fn json_rows(columns: &str, inner: &str) -> String {
+    format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
+}
+
+impl_store!(
+    SqliteStore,
+    "sqlite",
+    json_list,
+    in_json_list,
+    "BEGIN",
+    json_rows,
+    {}
+);
 
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
@@ -104,11 +118,23 @@ impl_ledger_tx!(SqliteTx, {
         Ok(())
     }
 
-    async fn insert_beneficiaries(&mut self, records: &[BeneficiaryRecord], import_id: Option<i64>) -> StoreResult<()> {
+    async fn insert_beneficiaries(
+        &mut self,
+        records: &[BeneficiaryRecord],
+        import_id: Option<i64>,
+    ) -> StoreResult<()> {
         for chunk in records.chunks(BENEFICIARY_ROWS_PER_INSERT) {
             let rows: Vec<serde_json::Value> = chunk
                 .iter()
-                .map(|r| serde_json::json!([r.national_id, r.full_name, r.date_of_birth, r.sex, r.commune_code]))
+                .map(|r| {
+                    serde_json::json!([
+                        r.national_id,
+                        r.full_name,
+                        r.date_of_birth,
+                        r.sex,
+                        r.commune_code
+                    ])
+                })
                 .collect();
             sqlx::query(
                 "INSERT INTO beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, first_import) \
