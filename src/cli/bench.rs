@@ -30,6 +30,18 @@ pub enum BenchCommand {
         #[arg(long, value_enum, default_value_t)]
         scale: super::demo::ScaleArg,
     },
+    /// p50/p99 of the report and reconciliation endpoints under concurrent clients
+    /// (serves the current database on a loopback port; logs in as --user).
+    Http {
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        requests_per_client: usize,
+        #[arg(long, default_value = "NQ68")]
+        program: String,
+        #[arg(long, default_value = "842")]
+        district: String,
+    },
     /// Time `report` on the current database.
     Report {
         #[arg(long, default_value_t = 50)]
@@ -50,6 +62,18 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
         } => import(scale, postgres_url).await,
         BenchCommand::ImportRun { scale } => import_run(context, scale).await,
         BenchCommand::Report { runs } => bench_report(context, runs).await,
+        BenchCommand::Http {
+            clients,
+            requests_per_client,
+            program,
+            district,
+        } => {
+            let paths = [
+                format!("/api/v1/reports/summary?as_of={}", crate::demo::AS_OF),
+                format!("/api/v1/reconciliation?program={program}&district={district}"),
+            ];
+            super::bench_http::run(context, clients, requests_per_client, &paths).await
+        }
         BenchCommand::Verify { runs } => bench_verify(context, runs).await,
     }
 }
@@ -149,7 +173,7 @@ fn print_figures(backend: &str, figures: &RunFigures, baseline_seconds: Option<f
     );
 }
 
-async fn import(scale: super::demo::ScaleArg, postgres_url: Option<String>) -> CliResult {
+pub async fn import(scale: super::demo::ScaleArg, postgres_url: Option<String>) -> CliResult {
     let dir = std::env::temp_dir().join(format!("ansinh-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = import_in(&dir, scale, postgres_url).await;

@@ -2,6 +2,7 @@
 //! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
 
 mod bench;
+mod bench_http;
 pub mod demo;
 mod export;
 mod import;
@@ -155,10 +156,19 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn execute(cli: Cli) -> CliResult {
-    // Generation needs no database: do not create one.
-    if let Command::GenerateDemo { scale, out } = &cli.command {
-        std::fs::create_dir_all(out)?;
-        return demo::generate_to(scale.into(), out);
+    // These need no database of their own: do not open or create one.
+    match cli.command {
+        Command::GenerateDemo { scale, out } => {
+            std::fs::create_dir_all(&out)?;
+            return demo::generate_to((&scale).into(), &out);
+        }
+        Command::Bench(bench::BenchCommand::Import {
+            scale,
+            postgres_url,
+        }) => {
+            return bench::import(scale, postgres_url).await;
+        }
+        _ => {}
     }
     let database_url = config::database_url(cli.database_url.as_deref());
     let store = store::open(&database_url).await?;

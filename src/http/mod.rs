@@ -23,6 +23,7 @@ pub const BODY_BYTES_MAX: usize = crate::import::parse::FILE_BYTES_MAX + 64 * 10
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub login_limiter: Arc<limiter::LoginLimiter>,
+    pub answers: Arc<reports::AnswerCache>,
 }
 
 impl AppState {
@@ -30,6 +31,7 @@ impl AppState {
         AppState {
             store,
             login_limiter: Arc::default(),
+            answers: Arc::default(),
         }
     }
 }

@@ -1,21 +1,82 @@
 //! Reconciliation and report endpoints (read-only).
+//!
+//! History is append-only, so an answer computed at a journal position never
+//! changes: answers are cached by (request, position) and a burst of equal
+//! requests computes once (the others wait for it).
 
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
 use crate::ledger::report::{self, GroupBy};
 use crate::reconcile;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/reconciliation", get(reconciliation))
         .route("/api/v1/reports/summary", get(summary))
+}
+
+/// Past this many cached answers the cache starts over.
+const CACHED_ANSWERS_MAX: usize = 256;
+
+/// A computed answer: content type and body.
+pub type Answer = Arc<(&'static str, Bytes)>;
+
+#[derive(Default)]
+pub struct AnswerCache {
+    answers: Mutex<HashMap<String, Answer>>,
+    /// Held while an answer is computed, so a burst computes it once.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl AnswerCache {
+    fn get(&self, key: &str) -> Option<Answer> {
+        self.answers.lock().ok()?.get(key).cloned()
+    }
+
+    async fn get_or_compute<F>(&self, key: String, compute: F) -> Result<Answer, Error>
+    where
+        F: Future<Output = Result<(&'static str, Bytes), Error>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let answer: Answer = Arc::new(compute.await?);
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= CACHED_ANSWERS_MAX {
+                answers.clear();
+            }
+            answers.insert(key, answer.clone());
+        }
+        Ok(answer)
+    }
+}
+
+fn respond(answer: Answer) -> Response {
+    ([(header::CONTENT_TYPE, answer.0)], answer.1.clone()).into_response()
+}
+
+fn json_bytes(value: &impl serde::Serialize) -> Result<(&'static str, Bytes), Error> {
+    let body = serde_json::to_vec(value).map_err(Error::internal)?;
+    Ok(("application/json", Bytes::from(body)))
+}
+
+async fn head_seq(state: &AppState) -> Result<i64, Error> {
+    Ok(state.store.head().await?.map(|h| h.seq).unwrap_or(0))
 }
 
 #[derive(Deserialize)]
@@ -32,18 +93,30 @@ async fn reconciliation(
 ) -> Result<Response, Error> {
     let district = query.district.as_deref();
     authorize(&user.user, Action::ReadDistrict { district })?;
-    let mut result = reconcile::reconcile(state.store.as_ref(), &query.program, district).await?;
-    if authorize(&user.user, Action::SeeNationalIds { district }).is_err() {
-        result.mask_ids();
-    }
-    Ok(match query.format.as_deref() {
-        Some("csv") => (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            result.to_csv(),
-        )
-            .into_response(),
-        _ => Json(result).into_response(),
-    })
+    let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
+    let csv = query.format.as_deref() == Some("csv");
+    let key = format!(
+        "reconcile|{}|{:?}|{mask}|{csv}|{}",
+        query.program,
+        district,
+        head_seq(&state).await?
+    );
+    let answer = state
+        .answers
+        .get_or_compute(key, async {
+            let mut result =
+                reconcile::reconcile(state.store.as_ref(), &query.program, district).await?;
+            if mask {
+                result.mask_ids();
+            }
+            if csv {
+                Ok(("text/csv; charset=utf-8", Bytes::from(result.to_csv())))
+            } else {
+                json_bytes(&result)
+            }
+        })
+        .await?;
+    Ok(respond(answer))
 }
 
 #[derive(Deserialize)]
@@ -71,13 +144,33 @@ async fn summary(
             )))
         }
     };
-    let summary = report::summary(state.store.as_ref(), as_of, query.at_seq, by).await?;
-    let text =
-        |body: String, kind: &'static str| ([(header::CONTENT_TYPE, kind)], body).into_response();
-    Ok(match query.format.as_deref() {
-        Some("csv") => text(summary.to_csv(), "text/csv; charset=utf-8"),
-        Some("text") => text(summary.to_text(), "text/plain; charset=utf-8"),
-        Some("footnote") => text(summary.to_footnote(), "text/plain; charset=utf-8"),
-        _ => Json(summary).into_response(),
-    })
+    let format = match query.format.as_deref() {
+        None | Some("json") => "json",
+        Some("csv") => "csv",
+        Some("text") => "text",
+        Some("footnote") => "footnote",
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "format '{other}' must be json, csv, text or footnote"
+            )))
+        }
+    };
+    let head = head_seq(&state).await?;
+    let key = format!("summary|{as_of}|{:?}|{by:?}|{format}|{head}", query.at_seq);
+    let answer = state
+        .answers
+        .get_or_compute(key, async {
+            let summary = report::summary(state.store.as_ref(), as_of, query.at_seq, by).await?;
+            Ok(match format {
+                "csv" => ("text/csv; charset=utf-8", Bytes::from(summary.to_csv())),
+                "text" => ("text/plain; charset=utf-8", Bytes::from(summary.to_text())),
+                "footnote" => (
+                    "text/plain; charset=utf-8",
+                    Bytes::from(summary.to_footnote()),
+                ),
+                _ => json_bytes(&summary)?,
+            })
+        })
+        .await?;
+    Ok(respond(answer))
 }

@@ -386,14 +386,24 @@ macro_rules! impl_store {
                 let mut balances = Vec::new();
                 for prefix in account_prefixes {
                     let filter = if national_ids.is_some() { format!("AND p.beneficiary {}", $in_list(3)) } else { String::new() };
+                    // Decisions are wanted for named people (payment matching), not
+                    // for whole-district listings, which then skip the join.
+                    let (decisions, join) = if national_ids.is_some() {
+                        (
+                            "MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
+                             MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision",
+                            "JOIN journal_entries e ON e.seq = p.entry_seq",
+                        )
+                    } else {
+                        ("NULL AS first_decision, NULL AS last_decision", "")
+                    };
                     // The approving decision comes along (lowest and highest, should a
                     // person have been approved again after a reversal).
                     let sql = format!(
                         "SELECT p.beneficiary AS beneficiary, p.account AS account, CAST(SUM(p.amount) AS BIGINT) AS amount, \
                          CAST(SUM(CASE WHEN p.reference IS NULL THEN 0 ELSE -p.amount END) AS BIGINT) AS paid, \
-                         MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
-                         MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
-                         FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
+                         {decisions} \
+                         FROM postings p {join} \
                          WHERE p.beneficiary IS NOT NULL AND substr(p.account, 1, $1) = $2 {filter} \
                          GROUP BY p.beneficiary, p.account"
                     );
