@@ -2,7 +2,7 @@
 //! district budget checked before anything is posted. One journal entry per
 //! approval decision (number and date) in the file.
 
-use super::parse::{self, ApprovalRow, ControlTotals, Record, RollKind};
+use super::parse::{self, ApprovalRow, ControlTotals, Record};
 use super::pipeline::{ImportError, RollUpload, Source, Validated};
 use super::report::{
     ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
@@ -21,8 +21,9 @@ struct Accepted<'a> {
     category: &'a Category,
 }
 
+/// A report with nothing read yet, describing the file's header.
 pub(crate) fn empty_report(
-    kind: RollKind,
+    header: &parse::HeaderReport,
     program: &Program,
     district: &str,
     source: &Source,
@@ -30,17 +31,17 @@ pub(crate) fn empty_report(
 ) -> ImportReport {
     ImportReport {
         import_id: None,
-        kind,
+        kind: header.kind,
         program: program.code.as_str().to_string(),
         district: district.to_string(),
         file_name: source.file_name.clone(),
         sha256: source.sha256.clone(),
         size_bytes: size as u64,
         status: ImportStatus::Validated,
-        delimiter: String::new(),
-        had_bom: false,
-        columns: Vec::new(),
-        ignored_columns: Vec::new(),
+        delimiter: header.delimiter.to_string(),
+        had_bom: header.had_bom,
+        columns: header.columns.clone(),
+        ignored_columns: header.ignored_columns.clone(),
         rows_read: 0,
         rows_accepted: 0,
         rows_rejected: 0,
@@ -62,17 +63,7 @@ pub async fn validate(
     source: &Source,
 ) -> Result<Validated, ImportError> {
     let roll = parse::read_approvals(&upload.bytes)?;
-    let mut report = empty_report(
-        RollKind::Approvals,
-        program,
-        district,
-        source,
-        upload.bytes.len(),
-    );
-    report.delimiter = roll.header.delimiter.to_string();
-    report.had_bom = roll.header.had_bom;
-    report.columns = roll.header.columns.clone();
-    report.ignored_columns = roll.header.ignored_columns.clone();
+    let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rules = RowRules::new(program, district);
     let mut accepted: Vec<Accepted> = Vec::new();

@@ -4,7 +4,7 @@
 //! reference are not posted; each is listed with its reason.
 
 use super::approvals::empty_report;
-use super::parse::{self, PaymentRow, Record, RollKind};
+use super::parse::{self, PaymentRow, Record};
 use super::pipeline::{ImportError, RollUpload, Source, Validated};
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
 use super::validate::{problem_at, ColumnNames};
@@ -37,17 +37,7 @@ pub async fn validate(
     source: &Source,
 ) -> Result<Validated, ImportError> {
     let roll = parse::read_payments(&upload.bytes)?;
-    let mut report = empty_report(
-        RollKind::Payments,
-        program,
-        district,
-        source,
-        upload.bytes.len(),
-    );
-    report.delimiter = roll.header.delimiter.to_string();
-    report.had_bom = roll.header.had_bom;
-    report.columns = roll.header.columns.clone();
-    report.ignored_columns = roll.header.ignored_columns.clone();
+    let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rows = Vec::new();
     for record in roll {
