@@ -1214,7 +1214,6 @@ async fn errors_are_clean_json_and_leak_no_internals() {
 }
 
 #[tokio::test]
-#[ignore = "axum's extractor rejections (bad JSON, bad path or query, wrong content type) and unknown /api routes answer text/plain or an empty body, not the documented Error JSON"]
 async fn every_api_refusal_is_the_documented_error_json() {
     let db = TestDb::sqlite().await;
     province(&db).await;

@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::router())
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(json_refusals))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -57,6 +58,46 @@ async fn health(
     Ok(Json(
         json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) }),
     ))
+}
+
+/// Refusals made by axum itself (a malformed body, a bad path or query, a
+/// wrong content type, an unknown route) become the same `{error, message}`
+/// JSON as the API's own errors.
+async fn json_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_api || !status.is_client_error() || is_json {
+        return response;
+    }
+    const REFUSAL_BYTES_MAX: usize = 4 * 1024;
+    let text = axum::body::to_bytes(response.into_body(), REFUSAL_BYTES_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        422 => "refused",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        text
+    };
+    (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
 async fn log_request(
