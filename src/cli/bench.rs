@@ -305,7 +305,7 @@ async fn bench_report(context: &Context, runs: usize) -> CliResult {
         last = Some(report::summary(context.store.as_ref(), as_of, None, GroupBy::District).await?);
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.total_cmp(b));
     let total = last.map(|s| s.total).unwrap_or_default();
     println!(
         "report --as-of {as_of} on {}: {} runs, median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} beneficiaries, {} đồng approved)",
@@ -335,7 +335,7 @@ async fn bench_verify(context: &Context, runs: usize) -> CliResult {
         }
         postings = result.postings;
     }
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.total_cmp(b));
     println!(
         "verify on {}: {} runs over {postings} postings, median {:.0} ms, max {:.0} ms, peak RSS {:.0} MiB",
         context.store.backend_name(),

@@ -45,7 +45,7 @@ pub async fn run(
             body_bytes = bytes;
         }
         let wall = started.elapsed().as_secs_f64();
-        latencies_ms.sort_by(f64::total_cmp);
+        latencies_ms.sort_by(|a, b| a.total_cmp(b));
         let at = |p: f64| latencies_ms[((latencies_ms.len() as f64 - 1.0) * p).round() as usize];
         println!(
             "GET {path}: {} requests in {wall:.2} s ({:.0} req/s), p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, body {} KiB",
