@@ -7,7 +7,6 @@ mod support;
 use ansinh::auth::{password, Role};
 use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, RollUpload};
-use ansinh::store::{now_us, AuditEvent, NewUser};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -32,20 +31,7 @@ fn password_hash() -> String {
 }
 
 async fn add_user(db: &TestDb, username: &str, role: Role, district: Option<&str>) {
-    let audit = AuditEvent {
-        at_us: now_us(),
-        actor: "test".into(),
-        action: "user.add".into(),
-        outcome: "ok".into(),
-        detail: String::new(),
-    };
-    let user = NewUser {
-        username: username.into(),
-        role,
-        district: district.map(str::to_string),
-        password_hash: password_hash(),
-    };
-    db.store.add_user(user, audit).await.expect("add user");
+    support::add_user(db, username, role, district, &password_hash()).await;
 }
 
 /// The example program NQ68 (budget 50 tỷ per district) and one login per role.

@@ -3,26 +3,12 @@
 mod support;
 
 use ansinh::auth::{password, Role};
-use ansinh::store::{now_us, AuditEvent, NewUser};
 use serde_json::{json, Value};
 use support::TestDb;
 
 pub async fn add_user(db: &TestDb, username: &str, role: Role, district: Option<&str>) {
     let hash = password::hash("mật khẩu đủ dài").expect("hash");
-    let audit = AuditEvent {
-        at_us: now_us(),
-        actor: "test".into(),
-        action: "user.add".into(),
-        outcome: "ok".into(),
-        detail: String::new(),
-    };
-    let user = NewUser {
-        username: username.into(),
-        role,
-        district: district.map(str::to_string),
-        password_hash: hash,
-    };
-    db.store.add_user(user, audit).await.expect("add user");
+    support::add_user(db, username, role, district, &hash).await;
 }
 
 async fn spawn(db: &TestDb) -> String {

@@ -119,11 +119,36 @@ fn rand_suffix() -> String {
     format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
+/// Adds a user with a given password hash (tests hash once: argon2 is slow in debug).
+pub async fn add_user(
+    db: &TestDb,
+    username: &str,
+    role: ansinh::auth::Role,
+    district: Option<&str>,
+    password_hash: &str,
+) -> ansinh::store::User {
+    use ansinh::store::{now_us, AuditEvent, NewUser};
+    let audit = AuditEvent {
+        at_us: now_us(),
+        actor: "test".into(),
+        action: "user.add".into(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
+    let user = NewUser {
+        username: username.into(),
+        role,
+        district: district.map(str::to_string),
+        password_hash: password_hash.into(),
+    };
+    db.store.add_user(user, audit).await.expect("add user")
+}
+
 pub mod province {
     //! A small province for import tests: the example program and one user per role.
     use super::TestDb;
     use ansinh::auth::Role;
-    use ansinh::store::{now_us, AuditEvent, NewUser, User};
+    use ansinh::store::User;
 
     pub struct Users {
         pub provincial: User,
@@ -134,22 +159,12 @@ pub mod province {
 
     pub const EXAMPLE_PROGRAM: &str = include_str!("../../imports/programs/nq68-example.toml");
 
+    /// A fixed hash nobody logs in with: these users act through the library.
+    const UNUSED_HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0000000000000000000000000000000000000000000";
+
     async fn add(db: &TestDb, username: &str, role: Role, district: Option<&str>) -> User {
-        // A cheap fixed hash: these users never log in over HTTP here.
-        let user = NewUser {
-            username: username.into(),
-            role,
-            district: district.map(str::to_string),
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0000000000000000000000000000000000000000000".into(),
-        };
-        let audit = AuditEvent {
-            at_us: now_us(),
-            actor: "test".into(),
-            action: "user.add".into(),
-            outcome: "ok".into(),
-            detail: String::new(),
-        };
-        db.store.add_user(user, audit).await.expect("add user")
+        super::add_user(db, username, role, district, UNUSED_HASH).await
     }
 
     /// The example program (budgets of 50 tỷ per district) and users.
