@@ -359,3 +359,42 @@ async fn files_past_the_limits_are_refused_and_nothing_is_stored() {
         "nothing was posted"
     );
 }
+
+#[tokio::test]
+async fn a_roll_validated_before_a_competing_commit_is_refused_at_commit() {
+    for db in TestDb::all().await {
+        let users = province::setup(&db).await;
+        // Validated (staged) in district 842 but not yet committed…
+        let waiting = pipeline::stage(
+            db.store.as_ref(),
+            &users.officer842,
+            &upload("842", "waiting.csv", roll(&[A1, A2])),
+        )
+        .await
+        .expect("stage");
+        assert!(waiting.report.can_commit());
+        // …while district 844 commits the same person.
+        let other = upload("844", "other.csv", roll(&["1;Thạch Sa Rây;12/03/1978;Nam;084078918650;29278;tu-do;1.500.000;9/QĐ-UBND;20/08/2021"]));
+        let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &other)
+            .await
+            .expect("stage");
+        pipeline::commit(db.store.as_ref(), &users.officer844, staged)
+            .await
+            .expect("commit");
+        let head = db.store.head().await.expect("head");
+        let Err(ImportError::Blocked(report)) =
+            pipeline::commit(db.store.as_ref(), &users.officer842, waiting).await
+        else {
+            panic!(
+                "{}: the stale validation must not post a second approval",
+                db.backend
+            )
+        };
+        assert!(
+            report.blocking.iter().any(|b| b.contains("084078918650")),
+            "{:?}",
+            report.blocking
+        );
+        assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+    }
+}

@@ -51,6 +51,12 @@ pub struct EntryRow<'a> {
 /// the rules live in [`run`].
 #[async_trait]
 pub trait LedgerTx: Send {
+    /// Which of these people already hold an approval in force in the program.
+    async fn approval_holders(
+        &mut self,
+        program: &str,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<String>>;
     async fn head(&mut self) -> StoreResult<Option<(i64, String)>>;
     async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
     async fn import_already_committed(&mut self, commit: &ImportCommit)
@@ -97,6 +103,7 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
             )));
         }
     }
+    check_one_approval_per_person(tx.as_mut(), &batch.entries).await?;
     let mut balances = HashMap::new();
     for account in ruled_accounts(&batch.entries) {
         let balance = tx.account_balance(&account).await?;
@@ -147,6 +154,40 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
     tx.insert_audit(&batch.audit).await?;
     tx.commit().await?;
     Ok(checkpoints)
+}
+
+/// A person holds at most one approval in force per program. Imports check
+/// it when they validate; this check, under the append lock, closes the race
+/// between two imports validated at the same time.
+async fn check_one_approval_per_person(
+    tx: &mut dyn LedgerTx,
+    entries: &[NewEntry],
+) -> StoreResult<()> {
+    let mut by_program: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for entry in entries
+        .iter()
+        .filter(|e| e.kind == crate::ledger::EntryKind::Approval)
+    {
+        for posting in entry
+            .postings
+            .iter()
+            .filter(|p| p.account.kind() == "payable")
+        {
+            if let (Some(program), Some(id)) = (posting.account.segment(1), &posting.beneficiary) {
+                by_program.entry(program).or_default().push(id.clone());
+            }
+        }
+    }
+    for (program, ids) in by_program {
+        let holders = tx.approval_holders(program, &ids).await?;
+        if let Some(first) = holders.first() {
+            return Err(StoreError::Conflict(format!(
+                "{} people on this roll (first {first}) were approved in program {program} by another import since it was validated; nothing was posted: validate it again / có người đã được phê duyệt trong lúc chờ, hãy kiểm tra lại",
+                holders.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn chain_row<'a>(

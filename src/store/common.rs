@@ -547,9 +547,26 @@ macro_rules! impl_store {
 /// Expands the `LedgerTx` methods whose SQL is the same on both backends;
 /// the backend passes its bulk inserts in `$specific`.
 macro_rules! impl_ledger_tx {
-    ($tx:ty, { $($specific:tt)* }) => {
+    ($tx:ty, $list:path, $in_list:expr, { $($specific:tt)* }) => {
         #[async_trait::async_trait]
         impl $crate::store::commit::LedgerTx for $tx {
+            async fn approval_holders(&mut self, program: &str, national_ids: &[String]) -> $crate::store::StoreResult<Vec<String>> {
+                let prefix = format!("payable:{program}:");
+                // Approved = the postings without a voucher reference (approvals
+                // and their reversals); payments carry one.
+                let sql = format!(
+                    "SELECT beneficiary FROM postings WHERE beneficiary {} AND substr(account, 1, $2) = $3 \
+                     GROUP BY beneficiary HAVING SUM(CASE WHEN reference IS NULL THEN amount ELSE 0 END) > 0",
+                    $in_list(1)
+                );
+                Ok(sqlx::query_scalar(&sql)
+                    .bind($list(national_ids))
+                    .bind(prefix.len() as i32)
+                    .bind(&prefix)
+                    .fetch_all(&mut *self.tx)
+                    .await?)
+            }
+
             async fn head(&mut self) -> $crate::store::StoreResult<Option<(i64, String)>> {
                 use sqlx::Row;
                 let row = sqlx::query("SELECT seq, hash FROM journal_entries ORDER BY seq DESC LIMIT 1")

@@ -73,7 +73,7 @@ pub struct PgTx {
     tx: Transaction<'static, Postgres>,
 }
 
-impl_ledger_tx!(PgTx, {
+impl_ledger_tx!(PgTx, text_array, any_of, {
     async fn insert_postings(&mut self, seq: i64, entry: &NewEntry) -> StoreResult<()> {
         let mut start = 0usize;
         for chunk in entry.postings.chunks(ROWS_PER_INSERT) {

@@ -101,7 +101,7 @@ pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
 }
 
-impl_ledger_tx!(SqliteTx, {
+impl_ledger_tx!(SqliteTx, json_list, in_json_list, {
     async fn insert_postings(&mut self, seq: i64, entry: &NewEntry) -> StoreResult<()> {
         // One statement per chunk whose rows travel as a single JSON array:
         // SQLite unpacks it in C, like PostgreSQL's UNNEST, and the statement
