@@ -111,12 +111,17 @@ pub fn database_url(server: &str, name: &str) -> String {
 }
 
 fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
+    // Tests of one binary run in parallel: a counter keeps their names apart,
+    // the process id and time keep apart binaries and earlier runs.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+    format!("{}_{n}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
 /// Adds a user with a given password hash (tests hash once: argon2 is slow in debug).
