@@ -159,3 +159,22 @@ async fn repeated_failures_are_rate_limited() {
         .expect("login");
     assert_eq!(right.status(), 429, "still locked out within the window");
 }
+
+#[tokio::test]
+async fn the_web_page_is_served_in_vietnamese_first() {
+    let db = TestDb::sqlite().await;
+    let base = spawn(&db).await;
+    let page = reqwest::get(format!("{base}/")).await.expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().expect("type").starts_with("text/html"));
+    let html = page.text().await.expect("text");
+    assert!(html.contains("lang=\"vi\""));
+    for form in ["login-form", "upload-form", "reconcile-form", "report-form", "journal-form"] {
+        assert!(html.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    // Every API path the page calls exists in the OpenAPI document.
+    let document = ansinh::http::openapi_document().to_string();
+    for path in ["/api/v1/session", "/api/v1/imports", "/api/v1/reconciliation", "/api/v1/reports/summary", "/api/v1/verify"] {
+        assert!(html.contains(path) && document.contains(path), "{path}");
+    }
+}

@@ -5,6 +5,7 @@ mod imports;
 mod journal;
 mod limiter;
 mod openapi;
+pub use openapi::document as openapi_document;
 mod reports;
 pub mod session;
 
