@@ -166,15 +166,30 @@ async fn the_web_page_is_served_in_vietnamese_first() {
     let base = spawn(&db).await;
     let page = reqwest::get(format!("{base}/")).await.expect("get");
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().expect("type").starts_with("text/html"));
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/html"));
     let html = page.text().await.expect("text");
     assert!(html.contains("lang=\"vi\""));
-    for form in ["login-form", "upload-form", "reconcile-form", "report-form", "journal-form"] {
+    for form in [
+        "login-form",
+        "upload-form",
+        "reconcile-form",
+        "report-form",
+        "journal-form",
+    ] {
         assert!(html.contains(&format!("id=\"{form}\"")), "{form}");
     }
     // Every API path the page calls exists in the OpenAPI document.
     let document = ansinh::http::openapi_document().to_string();
-    for path in ["/api/v1/session", "/api/v1/imports", "/api/v1/reconciliation", "/api/v1/reports/summary", "/api/v1/verify"] {
+    for path in [
+        "/api/v1/session",
+        "/api/v1/imports",
+        "/api/v1/reconciliation",
+        "/api/v1/reports/summary",
+        "/api/v1/verify",
+    ] {
         assert!(html.contains(path) && document.contains(path), "{path}");
     }
 }
