@@ -11,3 +11,31 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// Times the steps of one operation and logs each at debug level under the
+/// `ansinh::timing` target (`RUST_LOG=ansinh::timing=debug`), so a slow
+/// import can be taken apart without a profiler.
+pub struct Laps {
+    operation: &'static str,
+    last: std::time::Instant,
+}
+
+impl Laps {
+    pub fn start(operation: &'static str) -> Laps {
+        Laps {
+            operation,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    pub fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            target: "ansinh::timing",
+            operation = self.operation,
+            step,
+            ms = (now - self.last).as_secs_f64() * 1000.0
+        );
+        self.last = now;
+    }
+}

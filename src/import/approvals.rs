@@ -62,6 +62,7 @@ pub async fn validate(
     upload: &RollUpload,
     source: &Source,
 ) -> Result<Validated, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("validate approvals");
     let roll = parse::read_approvals(&upload.bytes)?;
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
@@ -110,7 +111,9 @@ pub async fn validate(
             Record::Ignored(problem) => report.warnings.push(problem.into()),
         }
     }
+    laps.lap("parse and row rules");
     let accepted = drop_ledger_duplicates(store, program, &mut report, accepted, &columns).await?;
+    laps.lap("ledger duplicates");
     finish(
         store, program, district, upload, source, report, accepted, totals_row,
     )
@@ -137,14 +140,18 @@ async fn finish(
     report.accepted_total_dong = total.dong();
     report.rejected.sort_by_key(|r| r.line);
     check_controls(&mut report, totals_row, upload);
+    let mut laps = crate::telemetry::Laps::start("validate approvals");
     check_budget(store, program, district, &mut report, total).await?;
+    laps.lap("budget");
     let entries = plan(program, district, source, &accepted, &mut report);
     let beneficiaries = accepted
         .iter()
         .map(|a| beneficiary_record(&a.row))
         .collect();
+    laps.lap("plan");
     Ok(Validated {
         report,
+        validated_at_seq: 0,
         entries,
         beneficiaries,
     })
@@ -324,28 +331,30 @@ fn plan(
     report: &mut ImportReport,
 ) -> Vec<NewEntry> {
     let code = program.code.as_str();
-    let mut order: Vec<(String, chrono::NaiveDate)> = Vec::new();
-    let mut groups: HashMap<(String, chrono::NaiveDate), Vec<&Accepted>> = HashMap::new();
+    let mut groups: Vec<((&str, chrono::NaiveDate), Vec<&Accepted>)> = Vec::new();
+    let mut group_of: HashMap<(&str, chrono::NaiveDate), usize> = HashMap::new();
     for item in accepted {
-        let key = (item.row.decision_no.clone(), item.row.decision_date);
-        groups.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            Vec::new()
+        let key = (item.row.decision_no.as_str(), item.row.decision_date);
+        let index = *group_of.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
         });
-        if let Some(group) = groups.get_mut(&(item.row.decision_no.clone(), item.row.decision_date))
-        {
-            group.push(item);
-        }
+        groups[index].1.push(item);
     }
-    let mut entries = Vec::with_capacity(order.len());
-    for key in order {
-        let items = groups.remove(&key).unwrap_or_default();
+    let mut payable_accounts: HashMap<&str, AccountPath> = HashMap::new();
+    let mut entries = Vec::with_capacity(groups.len());
+    for ((decision, date), items) in groups {
+        let key = (decision.to_string(), date);
         let mut postings = Vec::with_capacity(items.len() + 1);
         let mut total = 0i64;
         for item in &items {
             total += item.row.amount.dong();
+            let category = item.category.code.as_str();
+            let account = payable_accounts
+                .entry(category)
+                .or_insert_with(|| AccountPath::payable(code, district, category));
             postings.push(Posting {
-                account: AccountPath::payable(code, district, item.category.code.as_str()),
+                account: account.clone(),
                 amount: item.row.amount,
                 beneficiary: Some(item.row.national_id.as_str().to_string()),
                 source_line: Some(item.row.line),

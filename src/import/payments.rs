@@ -14,14 +14,35 @@ use crate::store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// What the ledger says about one person in this program.
+/// What the ledger says about one person in this program: usually one
+/// place (district), so a short list rather than maps.
 #[derive(Debug, Default)]
 struct Holding {
-    /// district → (category, outstanding đồng)
-    outstanding: HashMap<String, (String, i64)>,
-    /// district → approved đồng (outstanding + paid)
-    approved: HashMap<String, i64>,
-    decisions: HashSet<String>,
+    places: Vec<Place>,
+    decisions: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Place {
+    district: String,
+    category: String,
+    /// Approved đồng (outstanding + paid).
+    approved: i64,
+    outstanding: i64,
+}
+
+impl Holding {
+    fn place(&self, district: &str) -> Option<&Place> {
+        self.places.iter().find(|p| p.district == district)
+    }
+
+    fn place_mut(&mut self, district: &str) -> Option<&mut Place> {
+        self.places.iter_mut().find(|p| p.district == district)
+    }
+
+    fn approved_in(&self, district: &str) -> i64 {
+        self.place(district).map_or(0, |p| p.approved)
+    }
 }
 
 struct Accepted {
@@ -36,6 +57,7 @@ pub async fn validate(
     upload: &RollUpload,
     source: &Source,
 ) -> Result<Validated, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("validate payments");
     let roll = parse::read_payments(&upload.bytes)?;
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
@@ -64,8 +86,11 @@ pub async fn validate(
         }
     }
     report.rows_read = (rows.len() + report.rejected.len()) as u64;
-    let mut holdings = load_holdings(store, program, &rows).await?;
+    laps.lap("parse");
+    let mut holdings = load_holdings(store, program, district, &rows).await?;
+    laps.lap("holdings");
     let seen = load_seen_references(store, program, &rows).await?;
+    laps.lap("seen references");
     let accepted = match_rows(
         program,
         district,
@@ -80,8 +105,10 @@ pub async fn validate(
     report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
     report.rejected.sort_by_key(|r| r.line);
     let entries = plan(program, district, source, &accepted, &mut report);
+    laps.lap("match and plan");
     Ok(Validated {
         report,
+        validated_at_seq: 0,
         entries,
         beneficiaries: Vec::new(),
     })
@@ -90,30 +117,59 @@ pub async fn validate(
 async fn load_holdings(
     store: &dyn Store,
     program: &Program,
+    district: &str,
     rows: &[PaymentRow],
 ) -> Result<HashMap<String, Holding>, ImportError> {
     let code = program.code.as_str();
-    let mut ids: Vec<String> = rows
+    // The district's own approvals are read in one pass over its entries;
+    // only the people not approved here are looked up across the program,
+    // to say where they are approved, if anywhere.
+    let mut balances = store
+        .beneficiary_balances(&[format!("payable:{code}:{district}:")], None)
+        .await?;
+    let approved_here: HashSet<&str> = balances
         .iter()
-        .map(|r| r.national_id.as_str().to_string())
+        .filter(|b| b.approved_dong() > 0)
+        .map(|b| b.beneficiary.as_str())
         .collect();
-    ids.sort();
-    ids.dedup();
-    let prefixes = [format!("payable:{code}:")];
+    let mut others: Vec<String> = rows
+        .iter()
+        .map(|r| r.national_id.as_str())
+        .filter(|id| !approved_here.contains(id))
+        .map(str::to_string)
+        .collect();
+    others.sort();
+    others.dedup();
+    if !others.is_empty() {
+        let wanted: HashSet<&str> = others.iter().map(String::as_str).collect();
+        balances.retain(|b| !wanted.contains(b.beneficiary.as_str()));
+        let prefixes = [format!("payable:{code}:")];
+        balances.extend(store.beneficiary_balances(&prefixes, Some(&others)).await?);
+    }
     let mut holdings: HashMap<String, Holding> = HashMap::new();
-    for balance in store.beneficiary_balances(&prefixes, Some(&ids)).await? {
+    for balance in balances {
         let Ok(account) = AccountPath::parse(&balance.account) else {
             continue;
         };
-        let district = account.segment(2).unwrap_or_default().to_string();
-        let category = account.segment(3).unwrap_or_default().to_string();
+        let district = account.segment(2).unwrap_or_default();
         let holding = holdings.entry(balance.beneficiary.clone()).or_default();
-        holding
-            .decisions
-            .extend(balance.decisions.iter().flatten().cloned());
-        *holding.approved.entry(district.clone()).or_default() += balance.approved_dong();
-        let slot = holding.outstanding.entry(district).or_insert((category, 0));
-        slot.1 += balance.amount_dong;
+        for decision in balance.decisions.iter().flatten() {
+            if !holding.decisions.contains(decision) {
+                holding.decisions.push(decision.clone());
+            }
+        }
+        match holding.place_mut(district) {
+            Some(place) => {
+                place.approved += balance.approved_dong();
+                place.outstanding += balance.amount_dong;
+            }
+            None => holding.places.push(Place {
+                district: district.to_string(),
+                category: account.segment(3).unwrap_or_default().to_string(),
+                approved: balance.approved_dong(),
+                outstanding: balance.amount_dong,
+            }),
+        }
     }
     Ok(holdings)
 }
@@ -215,12 +271,12 @@ fn match_row(
     }
     let id = row.national_id.as_str();
     let holding = holdings.get_mut(id);
-    let Some(holding) = holding.filter(|h| h.approved.get(district).is_some_and(|a| *a > 0)) else {
+    let Some(holding) = holding.filter(|h| h.approved_in(district) > 0) else {
         let elsewhere = holdings.get(id).and_then(|h| {
-            h.approved
+            h.places
                 .iter()
-                .find(|(_, a)| **a > 0)
-                .map(|(d, _)| d.clone())
+                .find(|p| p.approved > 0)
+                .map(|p| p.district.clone())
         });
         let (en, vi) = match elsewhere {
             Some(other) => (
@@ -244,8 +300,13 @@ fn match_row(
                 format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}")))));
         }
     }
-    let approved = holding.approved.get(district).copied().unwrap_or(0);
-    let Some((category, outstanding)) = holding.outstanding.get_mut(district) else {
+    let Some(Place {
+        category,
+        approved,
+        outstanding,
+        ..
+    }) = holding.place_mut(district)
+    else {
         return Err(Box::new((
             RejectionCode::PaidWithoutApproval,
             at(
@@ -266,7 +327,7 @@ fn match_row(
                     "overpaid: pays {} but only {} of {} approved is outstanding",
                     row.amount.format_vi(),
                     Money::from_dong(*outstanding).format_vi(),
-                    Money::from_dong(approved).format_vi()
+                    Money::from_dong(*approved).format_vi()
                 ),
                 format!(
                     "chi vượt: chi {} nhưng chỉ còn {} chưa chi",

@@ -54,6 +54,8 @@ pub struct Source {
 /// What validation produced: the report, and the entries a commit would post.
 pub struct Validated {
     pub report: ImportReport,
+    /// The journal's head before validation read the ledger (0 when empty).
+    pub validated_at_seq: i64,
     pub entries: Vec<NewEntry>,
     pub beneficiaries: Vec<BeneficiaryRecord>,
 }
@@ -86,10 +88,13 @@ pub async fn validate(
         },
     )?;
     let program = load_program(store, &upload.program).await?;
+    let mut laps = crate::telemetry::Laps::start("validate");
     let source = Source {
         sha256: hex::encode(Sha256::digest(&upload.bytes)),
         file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
     };
+    laps.lap("sha256");
+    let validated_at_seq = store.head().await?.map_or(0, |head| head.seq);
     let mut validated = match upload.kind {
         RollKind::Approvals => {
             approvals::validate(store, &program, district.as_str(), upload, &source).await?
@@ -98,6 +103,8 @@ pub async fn validate(
             payments::validate(store, &program, district.as_str(), upload, &source).await?
         }
     };
+    laps.lap("digest and rows");
+    validated.validated_at_seq = validated_at_seq;
     let report = &mut validated.report;
     refuse_over_long_fields(report)?;
     let kind = kind_name(upload.kind);
@@ -115,6 +122,7 @@ pub async fn validate(
             program.code, district
         ));
     }
+    laps.lap("committed digest");
     if report.rows_accepted == 0 {
         report
             .blocking
@@ -159,7 +167,9 @@ pub async fn stage(
     user: &User,
     upload: &RollUpload,
 ) -> Result<Validated, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("stage");
     let mut validated = validate(store, user, upload).await?;
+    laps.lap("validate");
     let id = store
         .save_import(NewImport {
             kind: kind_name(upload.kind).into(),
@@ -173,6 +183,7 @@ pub async fn stage(
             uploaded_by: user.username.clone(),
         })
         .await?;
+    laps.lap("save import");
     validated.report.import_id = Some(id);
     Ok(validated)
 }
@@ -199,6 +210,7 @@ pub async fn commit(
         program: None,
         import_commit: Some(ImportCommit {
             import_id,
+            validated_at_seq: validated.validated_at_seq,
             kind: kind_name(report.kind).into(),
             program: report.program.clone(),
             district: report.district.clone(),

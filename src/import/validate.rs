@@ -116,11 +116,16 @@ impl<'a> RowRules<'a> {
 
     fn category(&mut self, text: &str) -> Option<&'a Category> {
         let program = self.program;
-        let index = *self.categories.entry(text.to_string()).or_insert_with(|| {
-            program
-                .category(text)
-                .and_then(|c| program.categories.iter().position(|x| x.code == c.code))
-        });
+        let index = match self.categories.get(text) {
+            Some(index) => *index,
+            None => {
+                let index = program
+                    .category(text)
+                    .and_then(|c| program.categories.iter().position(|x| x.code == c.code));
+                self.categories.insert(text.to_string(), index);
+                index
+            }
+        };
         index.map(|i| &program.categories[i])
     }
 

@@ -7,6 +7,12 @@ use super::StoreResult;
 use crate::auth::Role;
 use crate::ledger::verify::{StoredHeader, StoredPosting};
 
+/// Postings that approve (or reverse an approval): those of a person without
+/// a voucher reference. Written as the partial index `postings_approved` is,
+/// so that both backends use it.
+pub(crate) const APPROVED_POSTINGS: &str = "beneficiary IS NOT NULL AND reference IS NULL";
+pub(crate) const APPROVED_POSTINGS_OF_P: &str = "p.beneficiary IS NOT NULL AND p.reference IS NULL";
+
 pub(crate) const ENTRY_COLUMNS: &str = "seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, prev_hash, hash, import_id";
 pub(crate) const POSTING_COLUMNS: &str =
     "entry_seq, account, amount, beneficiary, source_line, reference";
@@ -127,6 +133,42 @@ pub(crate) fn postings_from_json(seq: i64, json: Option<&str>) -> StoreResult<Ve
         )
         .collect())
 }
+
+/// Balances of the people in list parameter `$3` on the accounts under
+/// prefix `$2` (of length `$1`): their approvals through the index of approved
+/// postings, then each one's payments through the index by (account, person).
+/// The approving decision comes along (lowest and highest, should a person
+/// have been approved again after a reversal).
+pub(crate) fn balances_of_people_sql(in_list: &str) -> String {
+    format!(
+        "SELECT g.beneficiary AS beneficiary, g.account AS account, CAST(g.approved AS BIGINT) AS approved, \
+         CAST(COALESCE((SELECT SUM(-q.amount) FROM postings q \
+             WHERE q.account = g.account AND q.beneficiary = g.beneficiary \
+             AND q.beneficiary IS NOT NULL AND q.reference IS NOT NULL), 0) AS BIGINT) AS paid, \
+         g.first_decision AS first_decision, g.last_decision AS last_decision \
+         FROM (SELECT p.beneficiary AS beneficiary, p.account AS account, SUM(p.amount) AS approved, \
+                       MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
+                       MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
+                     FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
+                     WHERE p.beneficiary {in_list} AND {APPROVED_POSTINGS_OF_P} AND substr(p.account, 1, $1) = $2 \
+                     GROUP BY p.beneficiary, p.account) AS g"
+    )
+}
+
+/// Balances of everyone on the accounts under prefix `$2` (of length `$1`),
+/// read through the entries that touch those accounts (found in the small
+/// `account_totals` table): a district's listing reads its own entries, not
+/// every posting of the ledger.
+pub(crate) const BALANCES_UNDER_PREFIX_SQL: &str =
+    "SELECT p.beneficiary AS beneficiary, p.account AS account, \
+     CAST(SUM(CASE WHEN p.reference IS NULL THEN p.amount ELSE 0 END) AS BIGINT) AS approved, \
+     CAST(SUM(CASE WHEN p.reference IS NULL THEN 0 ELSE -p.amount END) AS BIGINT) AS paid, \
+     MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
+     MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
+     FROM journal_entries e JOIN postings p ON p.entry_seq = e.seq \
+     WHERE e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2) \
+     AND p.beneficiary IS NOT NULL AND substr(p.account, 1, $1) = $2 \
+     GROUP BY p.beneficiary, p.account";
 
 /// Expands the `Store` methods whose SQL is the same on both backends.
 /// `$list` turns a `&[String]` into the backend's list parameter and
@@ -385,30 +427,12 @@ macro_rules! impl_store {
             async fn beneficiary_balances(&self, account_prefixes: &[String], national_ids: Option<&[String]>) -> $crate::store::StoreResult<Vec<$crate::store::BeneficiaryBalance>> {
                 let mut balances = Vec::new();
                 for prefix in account_prefixes {
-                    let filter = if national_ids.is_some() { format!("AND p.beneficiary {}", $in_list(3)) } else { String::new() };
-                    // Decisions are wanted for named people (payment matching), not
-                    // for whole-district listings, which then skip the join.
-                    let (decisions, join) = if national_ids.is_some() {
-                        (
-                            "MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
-                             MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision",
-                            "JOIN journal_entries e ON e.seq = p.entry_seq",
-                        )
-                    } else {
-                        ("NULL AS first_decision, NULL AS last_decision", "")
+                    let sql = match national_ids {
+                        Some(_) => $crate::store::common::balances_of_people_sql(&$in_list(3)),
+                        None => $crate::store::common::BALANCES_UNDER_PREFIX_SQL.to_string(),
                     };
-                    // The approving decision comes along (lowest and highest, should a
-                    // person have been approved again after a reversal).
-                    let sql = format!(
-                        "SELECT p.beneficiary AS beneficiary, p.account AS account, CAST(SUM(p.amount) AS BIGINT) AS amount, \
-                         CAST(SUM(CASE WHEN p.reference IS NULL THEN 0 ELSE -p.amount END) AS BIGINT) AS paid, \
-                         {decisions} \
-                         FROM postings p {join} \
-                         WHERE p.beneficiary IS NOT NULL AND substr(p.account, 1, $1) = $2 {filter} \
-                         GROUP BY p.beneficiary, p.account"
-                    );
                     // Many rows travel as one JSON text: one message instead of one per row.
-                    let sql = $json_rows("beneficiary, account, amount, paid, first_decision, last_decision", &sql);
+                    let sql = $json_rows("beneficiary, account, approved, paid, first_decision, last_decision", &sql);
                     let mut query = sqlx::query_scalar(&sql).bind(prefix.len() as i32).bind(prefix);
                     if let Some(ids) = national_ids {
                         query = query.bind($list(ids));
@@ -417,8 +441,8 @@ macro_rules! impl_store {
                     type Row = (String, String, i64, i64, Option<String>, Option<String>);
                     let rows: Vec<Row> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
                         .map_err(|e| $crate::store::StoreError::Corrupt(format!("beneficiary balances: {e}")))?;
-                    balances.extend(rows.into_iter().map(|(beneficiary, account, amount_dong, paid_dong, first, last)| {
-                        $crate::store::BeneficiaryBalance { beneficiary, account, amount_dong, paid_dong, decisions: [first, last] }
+                    balances.extend(rows.into_iter().map(|(beneficiary, account, approved_dong, paid_dong, first, last)| {
+                        $crate::store::BeneficiaryBalance { beneficiary, account, amount_dong: approved_dong - paid_dong, paid_dong, decisions: [first, last] }
                     }));
                 }
                 Ok(balances)
@@ -443,7 +467,7 @@ macro_rules! impl_store {
                 let sql = format!(
                     "SELECT p.beneficiary, p.account, p.entry_seq, e.reference, p.source_line, e.import_id, i.file_name \
                      FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq LEFT JOIN imports i ON i.id = e.import_id \
-                     WHERE p.beneficiary {} AND e.kind = 'approval' AND substr(p.account, 1, $2) = $3 \
+                     WHERE p.beneficiary {} AND p.beneficiary IS NOT NULL AND p.reference IS NULL AND e.kind = 'approval' AND substr(p.account, 1, $2) = $3 \
                      ORDER BY p.entry_seq",
                     $in_list(1)
                 );
@@ -468,7 +492,16 @@ macro_rules! impl_store {
 
             async fn beneficiary_names(&self, national_ids: &[String]) -> $crate::store::StoreResult<Vec<(String, String)>> {
                 use sqlx::Row;
-                let sql = format!("SELECT national_id, full_name FROM beneficiaries WHERE national_id {}", $in_list(1));
+                // The name as written on the roll of the person's approval (the
+                // lowest, should several rolls have approved them).
+                let sql = format!(
+                    "SELECT p.beneficiary AS national_id, MIN(r.full_name) AS full_name FROM postings p \
+                     JOIN journal_entries e ON e.seq = p.entry_seq \
+                     JOIN roll_beneficiaries r ON r.import_id = e.import_id AND r.national_id = p.beneficiary \
+                     WHERE p.beneficiary {} AND {} GROUP BY p.beneficiary",
+                    $in_list(1),
+                    $crate::store::common::APPROVED_POSTINGS_OF_P
+                );
                 let rows = sqlx::query(&sql).bind($list(national_ids)).fetch_all(&self.pool).await?;
                 rows.iter().map(|row| Ok((row.try_get("national_id")?, row.try_get("full_name")?))).collect()
             }
@@ -550,19 +583,21 @@ macro_rules! impl_ledger_tx {
     ($tx:ty, $list:path, $in_list:expr, { $($specific:tt)* }) => {
         #[async_trait::async_trait]
         impl $crate::store::commit::LedgerTx for $tx {
-            async fn approval_holders(&mut self, program: &str, national_ids: &[String]) -> $crate::store::StoreResult<Vec<String>> {
+            async fn approval_holders(&mut self, program: &str, national_ids: &[String], after_seq: i64) -> $crate::store::StoreResult<Vec<String>> {
                 let prefix = format!("payable:{program}:");
                 // Approved = the postings without a voucher reference (approvals
                 // and their reversals); payments carry one.
+                use $crate::store::common::APPROVED_POSTINGS;
                 let sql = format!(
-                    "SELECT beneficiary FROM postings WHERE beneficiary {} AND substr(account, 1, $2) = $3 \
-                     GROUP BY beneficiary HAVING SUM(CASE WHEN reference IS NULL THEN amount ELSE 0 END) > 0",
+                    "SELECT beneficiary FROM postings WHERE beneficiary {} AND {APPROVED_POSTINGS} AND substr(account, 1, $2) = $3 \
+                     GROUP BY beneficiary HAVING SUM(amount) > 0 AND SUM(CASE WHEN entry_seq > $4 AND amount > 0 THEN 1 ELSE 0 END) > 0",
                     $in_list(1)
                 );
                 Ok(sqlx::query_scalar(&sql)
                     .bind($list(national_ids))
                     .bind(prefix.len() as i32)
                     .bind(&prefix)
+                    .bind(after_seq)
                     .fetch_all(&mut *self.tx)
                     .await?)
             }
@@ -594,41 +629,6 @@ macro_rules! impl_ledger_tx {
                 .bind(commit.import_id)
                 .fetch_optional(&mut *self.tx)
                 .await?)
-            }
-
-            async fn insert_entry(&mut self, row: &$crate::store::commit::EntryRow<'_>) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(row.seq)
-                .bind(&row.effective_date)
-                .bind(row.recorded_at_us)
-                .bind(row.actor)
-                .bind(row.entry.kind.as_str())
-                .bind(&row.entry.reference)
-                .bind(&row.entry.memo)
-                .bind(row.entry.corrects_seq)
-                .bind(row.import_id)
-                .bind(&row.prev_hash)
-                .bind(&row.hash)
-                .bind(row.encoding)
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(())
-            }
-
-            async fn insert_totals(&mut self, seq: i64, totals: &std::collections::BTreeMap<String, $crate::ledger::totals::AccountTotal>) -> $crate::store::StoreResult<()> {
-                for (account, total) in totals {
-                    sqlx::query("INSERT INTO account_totals (entry_seq, account, amount, approvals_delta) VALUES ($1, $2, $3, $4)")
-                        .bind(seq)
-                        .bind(account)
-                        .bind(total.amount_dong)
-                        .bind(total.approvals_delta)
-                        .execute(&mut *self.tx)
-                        .await?;
-                }
-                Ok(())
             }
 
             async fn insert_program(&mut self, code: &str, definition: &str, at_us: i64, actor: &str) -> $crate::store::StoreResult<()> {

@@ -2,9 +2,10 @@
 //! serialized by a transaction-scoped advisory lock; bulk rows go in through
 //! `UNNEST` of arrays, one statement per chunk, never row by row.
 
+use super::commit::{EntryRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::{BeneficiaryRecord, StoreResult};
-use crate::ledger::NewEntry;
+use crate::ledger::{NewEntry, Posting};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -74,32 +75,79 @@ pub struct PgTx {
 }
 
 impl_ledger_tx!(PgTx, text_array, any_of, {
-    async fn insert_postings(&mut self, seq: i64, entry: &NewEntry) -> StoreResult<()> {
-        let mut start = 0usize;
-        for chunk in entry.postings.chunks(ROWS_PER_INSERT) {
-            let indexes: Vec<i64> = (start..start + chunk.len()).map(|i| i as i64).collect();
-            start += chunk.len();
-            let accounts: Vec<&str> = chunk.iter().map(|p| p.account.as_str()).collect();
-            let amounts: Vec<i64> = chunk.iter().map(|p| p.amount.dong()).collect();
-            let beneficiaries: Vec<Option<&str>> =
-                chunk.iter().map(|p| p.beneficiary.as_deref()).collect();
-            let lines: Vec<Option<i64>> = chunk
-                .iter()
-                .map(|p| p.source_line.map(|l| l as i64))
-                .collect();
-            let references: Vec<Option<&str>> =
-                chunk.iter().map(|p| p.reference.as_deref()).collect();
+    async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            sqlx::query(
+                "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[])",
+            )
+            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.effective_date.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.recorded_at_us).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.actor).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.kind.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.reference.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.memo.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.corrects_seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.import_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.encoding).collect::<Vec<_>>())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_postings(&mut self, entries: &[(i64, &NewEntry)]) -> StoreResult<()> {
+        let rows: Vec<(i64, i64, &Posting)> = entries
+            .iter()
+            .flat_map(|(seq, entry)| {
+                entry
+                    .postings
+                    .iter()
+                    .enumerate()
+                    .map(move |(idx, posting)| (*seq, idx as i64, posting))
+            })
+            .collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
             sqlx::query(
                 "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) \
-                 SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])",
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])",
             )
-            .bind(seq)
-            .bind(indexes)
-            .bind(accounts)
-            .bind(amounts)
-            .bind(beneficiaries)
-            .bind(lines)
-            .bind(references)
+            .bind(chunk.iter().map(|r| r.0).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.1).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.2.account.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.2.amount.dong()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.2.beneficiary.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.2.source_line.map(|l| l as i64)).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.2.reference.as_deref()).collect::<Vec<_>>())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            sqlx::query(
+                "INSERT INTO account_totals (entry_seq, account, amount, approvals_delta) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])",
+            )
+            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.account.as_str()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.total.amount_dong)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.total.approvals_delta)
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut *self.tx)
             .await?;
         }
@@ -108,8 +156,8 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
 
     async fn insert_beneficiaries(
         &mut self,
-        records: &[BeneficiaryRecord],
-        import_id: Option<i64>,
+        records: &[&BeneficiaryRecord],
+        import_id: i64,
     ) -> StoreResult<()> {
         for chunk in records.chunks(ROWS_PER_INSERT) {
             let ids: Vec<&str> = chunk.iter().map(|r| r.national_id.as_str()).collect();
@@ -120,9 +168,8 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
             let communes: Vec<Option<&str>> =
                 chunk.iter().map(|r| r.commune_code.as_deref()).collect();
             sqlx::query(
-                "INSERT INTO beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, first_import) \
-                 SELECT *, $6 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-                 ON CONFLICT (national_id) DO NOTHING",
+                "INSERT INTO roll_beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, import_id) \
+                 SELECT *, $6 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
             )
             .bind(ids)
             .bind(names)

@@ -2,17 +2,20 @@
 //! lock up front (`BEGIN IMMEDIATE`), so the chain stays one line even when
 //! several processes import at once.
 
+use super::commit::{EntryRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::{BeneficiaryRecord, StoreResult};
-use crate::ledger::NewEntry;
+use crate::ledger::{NewEntry, Posting};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Postings per insert statement (bounds the JSON text built for one statement).
-const POSTING_ROWS_PER_INSERT: usize = 50_000;
-const BENEFICIARY_ROWS_PER_INSERT: usize = 50_000;
+/// Rows per multi-row `INSERT … VALUES` statement. SQLite binds at most
+/// 32,766 parameters; 500 rows of up to 12 columns stay well inside, and one
+/// prepared statement serves every full chunk.
+const ROWS_PER_INSERT: usize = 500;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -34,6 +37,7 @@ impl SqliteStore {
             // import in memory instead of spilling and re-reading them.
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
+            .pragma("mmap_size", "1073741824")
             // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
             // instead of every 4 MiB: a roll commits tens of MiB at once.
             .pragma("wal_autocheckpoint", "16384");
@@ -54,23 +58,6 @@ impl SqliteStore {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(SqliteTx { tx })
     }
-}
-
-/// `[[account, amount, beneficiary, line, reference], …]` for `insert_postings`.
-fn postings_json(postings: &[crate::ledger::Posting]) -> String {
-    let rows: Vec<serde_json::Value> = postings
-        .iter()
-        .map(|p| {
-            serde_json::json!([
-                p.account.as_str(),
-                p.amount.dong(),
-                p.beneficiary.as_deref(),
-                p.source_line,
-                p.reference.as_deref()
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
 }
 
 fn json_list(values: &[String]) -> String {
@@ -101,54 +88,131 @@ pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
 }
 
-impl_ledger_tx!(SqliteTx, json_list, in_json_list, {
-    async fn insert_postings(&mut self, seq: i64, entry: &NewEntry) -> StoreResult<()> {
-        // One statement per chunk whose rows travel as a single JSON array:
-        // SQLite unpacks it in C, like PostgreSQL's UNNEST, and the statement
-        // text never changes, so one prepared statement serves every chunk.
-        for (chunk_index, chunk) in entry.postings.chunks(POSTING_ROWS_PER_INSERT).enumerate() {
-            let first_idx = (chunk_index * POSTING_ROWS_PER_INSERT) as i64;
-            sqlx::query(
-                "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) \
-                 SELECT $1, $2 + key, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each($3)",
-            )
-            .bind(seq)
-            .bind(first_idx)
-            .bind(postings_json(chunk))
-            .execute(&mut *self.tx)
-            .await?;
+type Args<'q> = sqlx::sqlite::SqliteArguments<'q>;
+type BindResult = Result<(), sqlx::error::BoxDynError>;
+
+/// Inserts `rows` with multi-row `VALUES` statements: far fewer statements
+/// than rows, and no text format to encode and decode in between.
+/// `bind` adds one row's values, in column order.
+async fn insert_values<'q, T>(
+    tx: &mut Transaction<'static, Sqlite>,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &'q [T],
+    bind: impl Fn(&mut Args<'q>, &'q T) -> BindResult,
+) -> StoreResult<()> {
+    let tuple = format!("({})", vec!["?"; columns].join(","));
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values = vec![tuple.as_str(); chunk.len()].join(",");
+        let sql = format!("{head} VALUES {values} {tail}");
+        let mut args = Args::default();
+        args.reserve(chunk.len() * columns, 0);
+        for row in chunk {
+            bind(&mut args, row).map_err(sqlx::Error::Encode)?;
         }
-        Ok(())
+        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl_ledger_tx!(SqliteTx, json_list, in_json_list, {
+    async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
+        insert_values(
+            &mut self.tx,
+            "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding)",
+            "",
+            12,
+            rows,
+            |args, row| {
+                Arguments::add(args, row.seq)?;
+                Arguments::add(args, row.effective_date.as_str())?;
+                Arguments::add(args, row.recorded_at_us)?;
+                Arguments::add(args, row.actor)?;
+                Arguments::add(args, row.entry.kind.as_str())?;
+                Arguments::add(args, row.entry.reference.as_str())?;
+                Arguments::add(args, row.entry.memo.as_str())?;
+                Arguments::add(args, row.entry.corrects_seq)?;
+                Arguments::add(args, row.import_id)?;
+                Arguments::add(args, row.prev_hash.as_str())?;
+                Arguments::add(args, row.hash.as_str())?;
+                Arguments::add(args, row.encoding)?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn insert_postings(&mut self, entries: &[(i64, &NewEntry)]) -> StoreResult<()> {
+        let rows: Vec<(i64, i64, &Posting)> = entries
+            .iter()
+            .flat_map(|(seq, entry)| {
+                entry
+                    .postings
+                    .iter()
+                    .enumerate()
+                    .map(move |(idx, posting)| (*seq, idx as i64, posting))
+            })
+            .collect();
+        insert_values(
+            &mut self.tx,
+            "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference)",
+            "",
+            7,
+            &rows,
+            |args, (seq, idx, posting)| {
+                Arguments::add(args, *seq)?;
+                Arguments::add(args, *idx)?;
+                Arguments::add(args, posting.account.as_str())?;
+                Arguments::add(args, posting.amount.dong())?;
+                Arguments::add(args, posting.beneficiary.as_deref())?;
+                Arguments::add(args, posting.source_line.map(|l| l as i64))?;
+                Arguments::add(args, posting.reference.as_deref())?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()> {
+        insert_values(
+            &mut self.tx,
+            "INSERT INTO account_totals (entry_seq, account, amount, approvals_delta)",
+            "",
+            4,
+            rows,
+            |args, row| {
+                Arguments::add(args, row.seq)?;
+                Arguments::add(args, row.account.as_str())?;
+                Arguments::add(args, row.total.amount_dong)?;
+                Arguments::add(args, row.total.approvals_delta)?;
+                Ok(())
+            },
+        )
+        .await
     }
 
     async fn insert_beneficiaries(
         &mut self,
-        records: &[BeneficiaryRecord],
-        import_id: Option<i64>,
+        records: &[&BeneficiaryRecord],
+        import_id: i64,
     ) -> StoreResult<()> {
-        for chunk in records.chunks(BENEFICIARY_ROWS_PER_INSERT) {
-            let rows: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|r| {
-                    serde_json::json!([
-                        r.national_id,
-                        r.full_name,
-                        r.date_of_birth,
-                        r.sex,
-                        r.commune_code
-                    ])
-                })
-                .collect();
-            sqlx::query(
-                "INSERT INTO beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, first_import) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $1 FROM json_each($2) WHERE true \
-                 ON CONFLICT (national_id) DO NOTHING",
-            )
-            .bind(import_id)
-            .bind(serde_json::Value::Array(rows).to_string())
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        Ok(())
+        insert_values(
+            &mut self.tx,
+            "INSERT INTO roll_beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, import_id)",
+            "",
+            6,
+            records,
+            |args, record| {
+                Arguments::add(args, record.national_id.as_str())?;
+                Arguments::add(args, record.full_name.as_str())?;
+                Arguments::add(args, record.date_of_birth.as_deref())?;
+                Arguments::add(args, record.sex.as_deref())?;
+                Arguments::add(args, record.commune_code.as_deref())?;
+                Arguments::add(args, import_id)?;
+                Ok(())
+            },
+        )
+        .await
     }
 });
