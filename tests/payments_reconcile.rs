@@ -165,6 +165,27 @@ async fn reconciliation_covers_every_status_and_ties_to_the_ledger() {
         assert_eq!(status["084070000044"], Status::PaidWithoutApproval);
         assert_eq!(status["084070000005"], Status::Overpaid);
         assert_eq!(status["084070000004"], Status::Unpaid);
+        // Names come from the district's own roll, or, for a person refused
+        // here, from the roll that approved them elsewhere.
+        let name_of = |id: &str| {
+            result
+                .lines
+                .iter()
+                .find(|l| l.national_id == id)
+                .map(|l| l.full_name.as_str())
+        };
+        assert_eq!(
+            name_of("084078918650"),
+            Some("Thạch Sa Rây"),
+            "{}",
+            db.backend
+        );
+        assert_eq!(
+            name_of("084070000044"),
+            Some("Lê Văn Khác"),
+            "{}",
+            db.backend
+        );
         let partial = result
             .lines
             .iter()

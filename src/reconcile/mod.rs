@@ -106,6 +106,7 @@ pub async fn reconcile(
     program: &str,
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
+    let mut laps = crate::telemetry::Laps::start("reconcile");
     let checkpoint = store.head().await?;
     let scope = match district {
         Some(d) => format!("{program}:{d}:"),
@@ -126,10 +127,26 @@ pub async fn reconcile(
         person.outstanding += balance.amount_dong;
         person.paid += balance.paid_dong;
     }
+    laps.lap("balances");
     add_refused_lines(store, program, district, &mut people).await?;
-    let ids: Vec<String> = people.keys().map(|(_, id)| id.clone()).collect();
-    let names: BTreeMap<String, String> =
-        store.beneficiary_names(&ids).await?.into_iter().collect();
+    laps.lap("refused lines");
+    // The names on this scope's own rolls first; people found only on
+    // refused payment lines may be on another district's roll.
+    let mut names: BTreeMap<String, String> = store
+        .beneficiary_names_under(&prefixes[0])
+        .await?
+        .into_iter()
+        .collect();
+    let missing: Vec<String> = people
+        .keys()
+        .map(|(_, id)| id)
+        .filter(|id| !names.contains_key(*id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        names.extend(store.beneficiary_names(&missing).await?);
+    }
+    laps.lap("names");
     let mut result = Reconciliation {
         program: program.to_string(),
         district: district.map(str::to_string),

@@ -490,6 +490,21 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn beneficiary_names_under(&self, account_prefix: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT r.national_id AS national_id, MIN(r.full_name) AS full_name FROM roll_beneficiaries r \
+                     WHERE r.import_id IN (SELECT e.import_id FROM journal_entries e WHERE e.kind = 'approval' \
+                       AND e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2)) \
+                     GROUP BY r.national_id",
+                )
+                .bind(account_prefix.len() as i32)
+                .bind(account_prefix)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|row| Ok((row.try_get("national_id")?, row.try_get("full_name")?))).collect()
+            }
+
             async fn beneficiary_names(&self, national_ids: &[String]) -> $crate::store::StoreResult<Vec<(String, String)>> {
                 use sqlx::Row;
                 // The name as written on the roll of the person's approval (the

@@ -241,6 +241,12 @@ pub trait Store: Send + Sync {
         &self,
         national_ids: &[String],
     ) -> StoreResult<Vec<(String, String)>>;
+    /// Names of everyone on the approval rolls whose entries touch accounts
+    /// under `account_prefix`: the rolls' own rows, read in key order.
+    async fn beneficiary_names_under(
+        &self,
+        account_prefix: &str,
+    ) -> StoreResult<Vec<(String, String)>>;
     async fn scan(&self, sink: &mut dyn JournalSink) -> StoreResult<()>;
 }
 
