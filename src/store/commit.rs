@@ -8,7 +8,7 @@ use crate::ledger::canonical::{
 };
 use crate::ledger::totals::{check_balance_rules, entry_totals, ruled_accounts, AccountTotal};
 use crate::ledger::verify::Checkpoint;
-use crate::ledger::NewEntry;
+use crate::ledger::{NewEntry, Posting};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,6 +50,13 @@ pub struct EntryRow<'a> {
     pub encoding: i64,
 }
 
+/// One row of `postings`: entry, position in it, and the posting.
+pub struct PostingRow<'a> {
+    pub seq: i64,
+    pub idx: i64,
+    pub posting: &'a Posting,
+}
+
 /// One row of `account_totals`.
 pub struct TotalRow {
     pub seq: i64,
@@ -76,7 +83,7 @@ pub trait LedgerTx: Send {
     /// Every entry of the batch, in seq order, in as few statements as the backend allows.
     async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()>;
     /// The postings of every entry of the batch, chunked by rows, not by entry.
-    async fn insert_postings(&mut self, entries: &[(i64, &NewEntry)]) -> StoreResult<()>;
+    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()>;
     async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()>;
     async fn insert_program(
         &mut self,
@@ -159,7 +166,20 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
     }
     laps.lap("hash");
     tx.insert_entries(&rows).await?;
-    let postings: Vec<(i64, &NewEntry)> = rows.iter().map(|r| (r.seq, r.entry)).collect();
+    let postings: Vec<PostingRow> = rows
+        .iter()
+        .flat_map(|row| {
+            row.entry
+                .postings
+                .iter()
+                .enumerate()
+                .map(move |(idx, posting)| PostingRow {
+                    seq: row.seq,
+                    idx: idx as i64,
+                    posting,
+                })
+        })
+        .collect();
     tx.insert_postings(&postings).await?;
     laps.lap("insert entries and postings");
     tx.insert_totals(&totals).await?;

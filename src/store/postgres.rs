@@ -2,10 +2,9 @@
 //! serialized by a transaction-scoped advisory lock; bulk rows go in through
 //! `UNNEST` of arrays, one statement per chunk, never row by row.
 
-use super::commit::{EntryRow, TotalRow};
+use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::{BeneficiaryRecord, StoreResult};
-use crate::ledger::{NewEntry, Posting};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -99,29 +98,19 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
         Ok(())
     }
 
-    async fn insert_postings(&mut self, entries: &[(i64, &NewEntry)]) -> StoreResult<()> {
-        let rows: Vec<(i64, i64, &Posting)> = entries
-            .iter()
-            .flat_map(|(seq, entry)| {
-                entry
-                    .postings
-                    .iter()
-                    .enumerate()
-                    .map(move |(idx, posting)| (*seq, idx as i64, posting))
-            })
-            .collect();
+    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             sqlx::query(
                 "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) \
                  SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])",
             )
-            .bind(chunk.iter().map(|r| r.0).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.1).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.2.account.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.2.amount.dong()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.2.beneficiary.as_deref()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.2.source_line.map(|l| l as i64)).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.2.reference.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.idx).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.posting.account.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.posting.amount.dong()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.posting.beneficiary.as_deref()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.posting.source_line.map(|l| l as i64)).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.posting.reference.as_deref()).collect::<Vec<_>>())
             .execute(&mut *self.tx)
             .await?;
         }

@@ -2,10 +2,9 @@
 //! lock up front (`BEGIN IMMEDIATE`), so the chain stays one line even when
 //! several processes import at once.
 
-use super::commit::{EntryRow, TotalRow};
+use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::{BeneficiaryRecord, StoreResult};
-use crate::ledger::{NewEntry, Posting};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -143,31 +142,21 @@ impl_ledger_tx!(SqliteTx, json_list, in_json_list, {
         .await
     }
 
-    async fn insert_postings(&mut self, entries: &[(i64, &NewEntry)]) -> StoreResult<()> {
-        let rows: Vec<(i64, i64, &Posting)> = entries
-            .iter()
-            .flat_map(|(seq, entry)| {
-                entry
-                    .postings
-                    .iter()
-                    .enumerate()
-                    .map(move |(idx, posting)| (*seq, idx as i64, posting))
-            })
-            .collect();
+    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
         insert_values(
             &mut self.tx,
             "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference)",
             "",
             7,
-            &rows,
-            |args, (seq, idx, posting)| {
-                Arguments::add(args, *seq)?;
-                Arguments::add(args, *idx)?;
-                Arguments::add(args, posting.account.as_str())?;
-                Arguments::add(args, posting.amount.dong())?;
-                Arguments::add(args, posting.beneficiary.as_deref())?;
-                Arguments::add(args, posting.source_line.map(|l| l as i64))?;
-                Arguments::add(args, posting.reference.as_deref())?;
+            rows,
+            |args, row| {
+                Arguments::add(args, row.seq)?;
+                Arguments::add(args, row.idx)?;
+                Arguments::add(args, row.posting.account.as_str())?;
+                Arguments::add(args, row.posting.amount.dong())?;
+                Arguments::add(args, row.posting.beneficiary.as_deref())?;
+                Arguments::add(args, row.posting.source_line.map(|l| l as i64))?;
+                Arguments::add(args, row.posting.reference.as_deref())?;
                 Ok(())
             },
         )
