@@ -341,3 +341,42 @@ async fn verify_accepts_a_checkpoint_the_ledger_extends() {
         assert_eq!(report.problem.expect("rewritten").seq, 2);
     }
 }
+
+#[tokio::test]
+async fn text_that_bulk_formats_must_escape_reads_back_unchanged() {
+    // PostgreSQL receives postings through COPY's text format, where a tab
+    // ends a value, a newline ends a row and a backslash starts an escape.
+    let awkward = [
+        "PC\\2021\\001",
+        "tab\there",
+        "line\nbreak\r\n",
+        "Lê Thị Ánh\\",
+        "\\N",
+    ];
+    for db in TestDb::all().await {
+        let postings: Vec<Posting> = awkward
+            .iter()
+            .enumerate()
+            .flat_map(|(n, text)| {
+                let mut paid = posting(AccountPath::fund("covid"), 10 + n as i64, Some(text));
+                paid.reference = Some(text.to_string());
+                paid.source_line = Some(n as u64 + 2);
+                [
+                    paid,
+                    posting(AccountPath::donations("covid"), -(10 + n as i64), None),
+                ]
+            })
+            .collect();
+        let mut awkward_entry = entry(EntryKind::Donation, "UNC\\\t1", postings.clone());
+        awkward_entry.memo = "memo\twith\nbreaks\\".into();
+        db.store
+            .commit(batch(vec![awkward_entry]))
+            .await
+            .expect("append");
+        let stored = db.store.entry(1).await.expect("read").expect("entry 1");
+        assert_eq!(stored.postings, postings, "{}", db.backend);
+        assert_eq!(stored.memo, "memo\twith\nbreaks\\", "{}", db.backend);
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+    }
+}

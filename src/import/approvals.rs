@@ -194,11 +194,12 @@ async fn drop_ledger_duplicates<'a>(
         .iter()
         .map(|a| a.row.national_id.as_str().to_string())
         .collect();
-    let prefixes = [format!("payable:{code}:")];
-    let balances = store.beneficiary_balances(&prefixes, Some(&ids)).await?;
+    let holdings = store
+        .approvals_of(&format!("payable:{code}:"), &ids)
+        .await?;
     let mut approved: HashMap<String, i64> = HashMap::new();
-    for balance in balances {
-        *approved.entry(balance.beneficiary.clone()).or_default() += balance.approved_dong();
+    for holding in holdings {
+        *approved.entry(holding.beneficiary).or_default() += holding.approved_dong;
     }
     let holders: Vec<String> = approved
         .into_iter()

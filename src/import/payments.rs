@@ -14,17 +14,17 @@ use crate::store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// What the ledger says about one person in this program: usually one
-/// place (district), so a short list rather than maps.
+/// What the ledger says about one person in this program: their approval in
+/// this district, if any, else the district where they are approved.
 #[derive(Debug, Default)]
 struct Holding {
-    places: Vec<Place>,
+    here: Option<Place>,
+    approved_elsewhere: Option<String>,
     decisions: Vec<String>,
 }
 
 #[derive(Debug)]
 struct Place {
-    district: String,
     category: String,
     /// Approved đồng (outstanding + paid).
     approved: i64,
@@ -32,16 +32,9 @@ struct Place {
 }
 
 impl Holding {
-    fn place(&self, district: &str) -> Option<&Place> {
-        self.places.iter().find(|p| p.district == district)
-    }
-
-    fn place_mut(&mut self, district: &str) -> Option<&mut Place> {
-        self.places.iter_mut().find(|p| p.district == district)
-    }
-
-    fn approved_in(&self, district: &str) -> i64 {
-        self.place(district).map_or(0, |p| p.approved)
+    /// The approval in this district, while it is in force.
+    fn in_force_here(&mut self) -> Option<&mut Place> {
+        self.here.as_mut().filter(|p| p.approved > 0)
     }
 }
 
@@ -121,54 +114,65 @@ async fn load_holdings(
     rows: &[PaymentRow],
 ) -> Result<HashMap<String, Holding>, ImportError> {
     let code = program.code.as_str();
-    // The district's own approvals are read in one pass over its entries;
-    // only the people not approved here are looked up across the program,
-    // to say where they are approved, if anywhere.
-    let mut balances = store
-        .beneficiary_balances(&[format!("payable:{code}:{district}:")], None)
+    // The district's own approvals and payments are read in one pass over its
+    // entries; only the people not approved here are looked up across the
+    // program, to say where they are approved, if anywhere.
+    let balances = store
+        .beneficiary_balances(&format!("payable:{code}:{district}:"))
         .await?;
-    let approved_here: HashSet<&str> = balances
-        .iter()
-        .filter(|b| b.approved_dong() > 0)
-        .map(|b| b.beneficiary.as_str())
-        .collect();
+    let mut holdings: HashMap<String, Holding> = HashMap::with_capacity(balances.len());
+    for balance in balances {
+        let category = AccountPath::parse(&balance.account)
+            .ok()
+            .and_then(|a| a.segment(3).map(str::to_string))
+            .unwrap_or_default();
+        let approved = balance.approved_dong();
+        let holding = holdings.entry(balance.beneficiary).or_default();
+        for decision in balance.decisions.into_iter().flatten() {
+            if !holding.decisions.contains(&decision) {
+                holding.decisions.push(decision);
+            }
+        }
+        match &mut holding.here {
+            Some(place) => {
+                place.approved += approved;
+                place.outstanding += balance.amount_dong;
+            }
+            None => {
+                holding.here = Some(Place {
+                    category,
+                    approved,
+                    outstanding: balance.amount_dong,
+                })
+            }
+        }
+    }
     let mut others: Vec<String> = rows
         .iter()
         .map(|r| r.national_id.as_str())
-        .filter(|id| !approved_here.contains(id))
+        .filter(|id| {
+            holdings
+                .get(*id)
+                .and_then(|h| h.here.as_ref())
+                .is_none_or(|p| p.approved <= 0)
+        })
         .map(str::to_string)
         .collect();
-    others.sort();
+    others.sort_unstable();
     others.dedup();
     if !others.is_empty() {
-        let wanted: HashSet<&str> = others.iter().map(String::as_str).collect();
-        balances.retain(|b| !wanted.contains(b.beneficiary.as_str()));
-        let prefixes = [format!("payable:{code}:")];
-        balances.extend(store.beneficiary_balances(&prefixes, Some(&others)).await?);
-    }
-    let mut holdings: HashMap<String, Holding> = HashMap::new();
-    for balance in balances {
-        let Ok(account) = AccountPath::parse(&balance.account) else {
-            continue;
-        };
-        let district = account.segment(2).unwrap_or_default();
-        let holding = holdings.entry(balance.beneficiary.clone()).or_default();
-        for decision in balance.decisions.iter().flatten() {
-            if !holding.decisions.contains(decision) {
-                holding.decisions.push(decision.clone());
+        for approval in store
+            .approvals_of(&format!("payable:{code}:"), &others)
+            .await?
+        {
+            let elsewhere = AccountPath::parse(&approval.account)
+                .ok()
+                .and_then(|a| a.segment(2).map(str::to_string))
+                .filter(|d| d != district);
+            if let (Some(elsewhere), true) = (elsewhere, approval.approved_dong > 0) {
+                let holding = holdings.entry(approval.beneficiary).or_default();
+                holding.approved_elsewhere.get_or_insert(elsewhere);
             }
-        }
-        match holding.place_mut(district) {
-            Some(place) => {
-                place.approved += balance.approved_dong();
-                place.outstanding += balance.amount_dong;
-            }
-            None => holding.places.push(Place {
-                district: district.to_string(),
-                category: account.segment(3).unwrap_or_default().to_string(),
-                approved: balance.approved_dong(),
-                outstanding: balance.amount_dong,
-            }),
         }
     }
     Ok(holdings)
@@ -270,14 +274,11 @@ fn match_row(
         )));
     }
     let id = row.national_id.as_str();
-    let holding = holdings.get_mut(id);
-    let Some(holding) = holding.filter(|h| h.approved_in(district) > 0) else {
-        let elsewhere = holdings.get(id).and_then(|h| {
-            h.places
-                .iter()
-                .find(|p| p.approved > 0)
-                .map(|p| p.district.clone())
-        });
+    let Some(holding) = holdings
+        .get_mut(id)
+        .filter(|h| h.here.as_ref().is_some_and(|p| p.approved > 0))
+    else {
+        let elsewhere = holdings.get(id).and_then(|h| h.approved_elsewhere.clone());
         let (en, vi) = match elsewhere {
             Some(other) => (
                 format!("paid without approval: approved in district {other}, not in district {district}"),
@@ -304,8 +305,7 @@ fn match_row(
         category,
         approved,
         outstanding,
-        ..
-    }) = holding.place_mut(district)
+    }) = holding.in_force_here()
     else {
         return Err(Box::new((
             RejectionCode::PaidWithoutApproval,

@@ -6,7 +6,7 @@ use super::Checkpoint;
 use crate::auth::{authorize, Action, Forbidden};
 use crate::domain::Money;
 use crate::store::{now_us, AuditEvent, Batch, Store, StoreError, User};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReverseError {
@@ -158,25 +158,30 @@ async fn check_unpaid_approvals(
     if original.kind != EntryKind::Approval {
         return Ok(());
     }
+    // Each account's own entries are read once: payments are not indexed by person.
+    let mut outstanding: HashMap<(String, String), i64> = HashMap::new();
+    let accounts: BTreeSet<&str> = selected.iter().map(|p| p.account.as_str()).collect();
+    for account in accounts {
+        for balance in store.beneficiary_balances(account).await? {
+            if balance.account == account {
+                *outstanding
+                    .entry((balance.account, balance.beneficiary))
+                    .or_default() += balance.amount_dong;
+            }
+        }
+    }
     for posting in selected {
         let Some(id) = &posting.beneficiary else {
             continue;
         };
-        let balances = store
-            .beneficiary_balances(
-                &[posting.account.as_str().to_string()],
-                Some(std::slice::from_ref(id)),
-            )
-            .await?;
-        let outstanding: i64 = balances
-            .iter()
-            .filter(|b| b.account == posting.account.as_str())
-            .map(|b| b.amount_dong)
-            .sum();
-        if outstanding < posting.amount.dong() {
+        let left = outstanding
+            .get(&(posting.account.as_str().to_string(), id.clone()))
+            .copied()
+            .unwrap_or(0);
+        if left < posting.amount.dong() {
             return Err(ReverseError::Refused(format!(
                 "beneficiary {id} has been paid {} đồng of this approval: reverse the payment first / đã chi, cần đảo bút toán chi trước",
-                Money::from_dong(posting.amount.dong() - outstanding).format_vi()
+                Money::from_dong(posting.amount.dong() - left).format_vi()
             )));
         }
     }

@@ -112,9 +112,9 @@ pub async fn reconcile(
         Some(d) => format!("{program}:{d}:"),
         None => format!("{program}:"),
     };
-    let prefixes = [format!("payable:{scope}")];
+    let prefix = format!("payable:{scope}");
     let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
-    for balance in store.beneficiary_balances(&prefixes, None).await? {
+    for balance in store.beneficiary_balances(&prefix).await? {
         let Ok(account) = AccountPath::parse(&balance.account) else {
             continue;
         };
@@ -133,7 +133,7 @@ pub async fn reconcile(
     // The names on this scope's own rolls first; people found only on
     // refused payment lines may be on another district's roll.
     let mut names: BTreeMap<String, String> = store
-        .beneficiary_names_under(&prefixes[0])
+        .beneficiary_names_under(&prefix)
         .await?
         .into_iter()
         .collect();

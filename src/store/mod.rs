@@ -133,6 +133,17 @@ impl BeneficiaryBalance {
     }
 }
 
+/// One person's approving postings on one account, summed: positive while
+/// the approval is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovedHolding {
+    pub beneficiary: String,
+    pub account: String,
+    pub approved_dong: i64,
+    /// Reference (decision number) of the lowest and highest approving entry.
+    pub decisions: [Option<String>; 2],
+}
+
 /// Where a beneficiary's approval came from: entry, file and line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalSource {
@@ -219,13 +230,20 @@ pub trait Store: Send + Sync {
         as_of: Option<NaiveDate>,
         at_seq: Option<i64>,
     ) -> StoreResult<Vec<AccountSum>>;
-    /// Per beneficiary and account, over accounts starting with one of the prefixes;
-    /// restricted to `national_ids` when given.
+    /// Per beneficiary and account under `account_prefix`: what was approved
+    /// and paid, read through the entries that touch those accounts.
     async fn beneficiary_balances(
         &self,
-        account_prefixes: &[String],
-        national_ids: Option<&[String]>,
+        account_prefix: &str,
     ) -> StoreResult<Vec<BeneficiaryBalance>>;
+    /// What these people hold approved on accounts under `account_prefix`
+    /// (approvals and their reversals, summed per account), found through the
+    /// index of approving postings; people with no such posting are absent.
+    async fn approvals_of(
+        &self,
+        account_prefix: &str,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<ApprovedHolding>>;
     /// Which of `references` already appear on postings of accounts starting with `account_prefix`.
     async fn references_seen(
         &self,

@@ -4,6 +4,7 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
+use super::common::{person_postings_sql, PersonPosting};
 use super::{BeneficiaryRecord, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -12,6 +13,9 @@ use std::str::FromStr;
 /// Key of the advisory lock that serializes appends to the journal.
 const APPEND_LOCK_KEY: i64 = 0x616e_7369_6e68; // "ansinh"
 const ROWS_PER_INSERT: usize = 50_000;
+/// `COPY` data is sent in messages of about this size: the server stores one
+/// while the next is encoded.
+const COPY_CHUNK_BYTES: usize = 1 << 20;
 
 pub struct PgStore {
     pool: PgPool,
@@ -59,6 +63,46 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
 }
 
+/// Every posting of a person in `entry_seqs` on the accounts under the
+/// prefix, as one row of arrays: one message instead of one per row, and no
+/// text format in between.
+async fn person_postings(
+    conn: &mut sqlx::PgConnection,
+    entry_seqs: &[i64],
+    account_prefix: &str,
+) -> StoreResult<Vec<PersonPosting>> {
+    let sql = format!(
+        "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
+         array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
+        person_postings_sql(&any_of(3))
+    );
+    type Columns = (
+        Option<Vec<String>>,
+        Option<Vec<String>>,
+        Option<Vec<i64>>,
+        Option<Vec<i64>>,
+        Option<Vec<i64>>,
+    );
+    let (people, accounts, amounts, vouchers, seqs): Columns = sqlx::query_as(&sql)
+        .bind(account_prefix.len() as i32)
+        .bind(account_prefix)
+        .bind(entry_seqs)
+        .fetch_one(conn)
+        .await?;
+    let rows = people
+        .unwrap_or_default()
+        .into_iter()
+        .zip(accounts.unwrap_or_default())
+        .zip(amounts.unwrap_or_default())
+        .zip(vouchers.unwrap_or_default())
+        .zip(seqs.unwrap_or_default())
+        .map(|((((person, account), amount), voucher), seq)| {
+            (person, account, amount, voucher, seq)
+        })
+        .collect();
+    Ok(rows)
+}
+
 impl_store!(
     PgStore,
     "postgres",
@@ -68,6 +112,90 @@ impl_store!(
     json_rows,
     {}
 );
+
+/// One row of `COPY … FROM STDIN` in text format: tab-separated values,
+/// `\N` for NULL, and backslash escapes for the characters that would end a
+/// value or a row.
+struct CopyLine {
+    buffer: String,
+    first_value: bool,
+}
+
+impl CopyLine {
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first_value) {
+            self.buffer.push('\t');
+        }
+    }
+
+    fn int(&mut self, value: Option<i64>) {
+        use std::fmt::Write;
+        self.separate();
+        match value {
+            // Writing into a String cannot fail.
+            Some(value) => {
+                let _ = write!(self.buffer, "{value}");
+            }
+            None => self.buffer.push_str("\\N"),
+        }
+    }
+
+    fn text(&mut self, value: Option<&str>) {
+        self.separate();
+        let Some(value) = value else {
+            self.buffer.push_str("\\N");
+            return;
+        };
+        for part in value.split_inclusive(['\\', '\t', '\n', '\r']) {
+            let escape = match part.as_bytes().last() {
+                Some(b'\\') => "\\\\",
+                Some(b'\t') => "\\t",
+                Some(b'\n') => "\\n",
+                Some(b'\r') => "\\r",
+                _ => {
+                    self.buffer.push_str(part);
+                    continue;
+                }
+            };
+            // The escaped characters are one byte each.
+            self.buffer.push_str(&part[..part.len() - 1]);
+            self.buffer.push_str(escape);
+        }
+    }
+
+    fn end_row(&mut self) {
+        self.buffer.push('\n');
+        self.first_value = true;
+    }
+}
+
+/// Streams `rows` into `statement` (a `COPY … FROM STDIN`), a chunk at a
+/// time; `encode` writes one row's values in column order.
+async fn copy_rows<T>(
+    tx: &mut Transaction<'static, Postgres>,
+    statement: &str,
+    rows: &[T],
+    encode: impl Fn(&mut CopyLine, &T),
+) -> StoreResult<()> {
+    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut line = CopyLine {
+        buffer: String::with_capacity(COPY_CHUNK_BYTES + 4096),
+        first_value: true,
+    };
+    for row in rows {
+        encode(&mut line, row);
+        line.end_row();
+        if line.buffer.len() >= COPY_CHUNK_BYTES {
+            copy.send(line.buffer.as_bytes()).await?;
+            line.buffer.clear();
+        }
+    }
+    if !line.buffer.is_empty() {
+        copy.send(line.buffer.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
 
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
@@ -99,22 +227,21 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
     }
 
     async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            sqlx::query(
-                "INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) \
-                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])",
-            )
-            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.idx).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.posting.account.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.posting.amount.dong()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.posting.beneficiary.as_deref()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.posting.source_line.map(|l| l as i64)).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|r| r.posting.reference.as_deref()).collect::<Vec<_>>())
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        Ok(())
+        copy_rows(
+            &mut self.tx,
+            "COPY postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) FROM STDIN",
+            rows,
+            |line, row| {
+                line.int(Some(row.seq));
+                line.int(Some(row.idx));
+                line.text(Some(row.posting.account.as_str()));
+                line.int(Some(row.posting.amount.dong()));
+                line.text(row.posting.beneficiary.as_deref());
+                line.int(row.posting.source_line.map(|l| l as i64));
+                line.text(row.posting.reference.as_deref());
+            },
+        )
+        .await
     }
 
     async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()> {
@@ -148,27 +275,19 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
         records: &[&BeneficiaryRecord],
         import_id: i64,
     ) -> StoreResult<()> {
-        for chunk in records.chunks(ROWS_PER_INSERT) {
-            let ids: Vec<&str> = chunk.iter().map(|r| r.national_id.as_str()).collect();
-            let names: Vec<&str> = chunk.iter().map(|r| r.full_name.as_str()).collect();
-            let births: Vec<Option<&str>> =
-                chunk.iter().map(|r| r.date_of_birth.as_deref()).collect();
-            let sexes: Vec<Option<&str>> = chunk.iter().map(|r| r.sex.as_deref()).collect();
-            let communes: Vec<Option<&str>> =
-                chunk.iter().map(|r| r.commune_code.as_deref()).collect();
-            sqlx::query(
-                "INSERT INTO roll_beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, import_id) \
-                 SELECT *, $6 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
-            )
-            .bind(ids)
-            .bind(names)
-            .bind(births)
-            .bind(sexes)
-            .bind(communes)
-            .bind(import_id)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        Ok(())
+        copy_rows(
+            &mut self.tx,
+            "COPY roll_beneficiaries (import_id, national_id, full_name, date_of_birth, sex, commune_code) FROM STDIN",
+            records,
+            |line, record| {
+                line.int(Some(import_id));
+                line.text(Some(record.national_id.as_str()));
+                line.text(Some(record.full_name.as_str()));
+                line.text(record.date_of_birth.as_deref());
+                line.text(record.sex.as_deref());
+                line.text(record.commune_code.as_deref());
+            },
+        )
+        .await
     }
 });

@@ -4,7 +4,8 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::{BeneficiaryRecord, StoreResult};
+use super::common::{person_postings_sql, PersonPosting};
+use super::{BeneficiaryRecord, StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -71,6 +72,28 @@ fn in_json_list(index: usize) -> String {
 /// instead of one per row.
 fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
+}
+
+/// Every posting of a person in `entry_seqs` on the accounts under the
+/// prefix, as one JSON text: one message from the database thread instead of
+/// one per row.
+async fn person_postings(
+    conn: &mut sqlx::SqliteConnection,
+    entry_seqs: &[i64],
+    account_prefix: &str,
+) -> StoreResult<Vec<PersonPosting>> {
+    let sql = json_rows(
+        "beneficiary, account, amount, voucher, entry_seq",
+        &person_postings_sql(&in_json_list(3)),
+    );
+    let json: Option<String> = sqlx::query_scalar(&sql)
+        .bind(account_prefix.len() as i32)
+        .bind(account_prefix)
+        .bind(serde_json::to_string(entry_seqs).unwrap_or_else(|_| "[]".into()))
+        .fetch_one(conn)
+        .await?;
+    serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))
 }
 
 impl_store!(
