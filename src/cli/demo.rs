@@ -203,8 +203,19 @@ pub async fn build(
     }
     let import_started = Instant::now();
     let (mut rows, mut bytes) = (0usize, 0usize);
-    for roll in &plan.rolls {
-        let (roll_rows, roll_bytes) = import_roll(store, &users, roll).await?;
+    // Each roll is read (parsed, row rules) on another core while the one
+    // before it is checked against the ledger and committed: reading needs
+    // no database, and SQLite or PostgreSQL does most of the rest.
+    let mut ahead = None;
+    for (index, roll) in plan.rolls.iter().enumerate() {
+        let prepared = match ahead.take() {
+            Some(reading) => reading,
+            None => read_ahead(store, roll).await?,
+        };
+        if let Some(next) = plan.rolls.get(index + 1) {
+            ahead = Some(read_ahead(store, next).await?);
+        }
+        let (roll_rows, roll_bytes) = import_roll(store, &users, roll, prepared).await?;
         rows += roll_rows;
         bytes += roll_bytes;
     }
@@ -276,11 +287,44 @@ async fn add_users(store: &dyn Store) -> CliResult<Vec<User>> {
     Ok(users)
 }
 
+type Reading = tokio::task::JoinHandle<Result<pipeline::Prepared, ImportError>>;
+
+/// Starts reading a roll on a blocking thread: the file, its digest, the
+/// parse and the row rules.
+async fn read_ahead(store: &dyn Store, roll: &demo::RollFile) -> CliResult<Reading> {
+    let program = pipeline::load_program(store, &roll.program)
+        .await
+        .map_err(super::import::map_error)?;
+    let roll = roll.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&roll.path)
+            .map_err(|e| ImportError::Refused(format!("{}: {e}", roll.path.display())))?;
+        let upload = RollUpload {
+            kind: match roll.kind {
+                demo::RollKind::Approvals => RollKind::Approvals,
+                demo::RollKind::Payments => RollKind::Payments,
+            },
+            program: roll.program.clone(),
+            district: roll.district.clone(),
+            file_name: roll
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes,
+            expect_rows: None,
+            expect_total: None,
+        };
+        pipeline::prepare(program, upload)
+    }))
+}
+
 /// Imports one roll as its district's officer; returns (rows read, bytes).
 async fn import_roll(
     store: &dyn Store,
     users: &[User],
     roll: &demo::RollFile,
+    reading: Reading,
 ) -> CliResult<(usize, usize)> {
     let started = Instant::now();
     let officer = users
@@ -289,24 +333,12 @@ async fn import_roll(
         .ok_or_else(|| {
             CliError::Other(format!("no demo officer for district {}", roll.district))
         })?;
-    let upload = RollUpload {
-        kind: match roll.kind {
-            demo::RollKind::Approvals => RollKind::Approvals,
-            demo::RollKind::Payments => RollKind::Payments,
-        },
-        program: roll.program.clone(),
-        district: roll.district.clone(),
-        file_name: roll
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        bytes: std::fs::read(&roll.path)?,
-        expect_rows: None,
-        expect_total: None,
-    };
-    let size = upload.bytes.len();
-    let staged = pipeline::stage(store, officer, &upload)
+    let prepared = reading
+        .await
+        .map_err(|e| CliError::Other(format!("reading {}: {e}", roll.path.display())))?
+        .map_err(super::import::map_error)?;
+    let size = prepared.upload().bytes.len();
+    let staged = pipeline::stage_prepared(store, officer, prepared)
         .await
         .map_err(super::import::map_error)?;
     let validated_seconds = started.elapsed().as_secs_f64();

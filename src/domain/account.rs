@@ -10,12 +10,20 @@
 
 use super::program::Code;
 use serde::Serialize;
+use std::sync::Arc;
 
 pub const ACCOUNT_PATH_LEN_MAX: usize = 128;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct AccountPath(String);
+/// Shared text: a roll's postings name a handful of accounts hundreds of
+/// thousands of times, and a clone is a reference count, not a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountPath(Arc<str>);
+
+impl Serialize for AccountPath {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl AccountPath {
     pub fn parse(text: &str) -> Result<AccountPath, String> {
@@ -27,12 +35,12 @@ impl AccountPath {
         for segment in text.split(':') {
             Code::parse(segment).map_err(|e| format!("account '{text}': {e}"))?;
         }
-        Ok(AccountPath(text.to_string()))
+        Ok(AccountPath(Arc::from(text)))
     }
 
     fn join(parts: &[&str]) -> AccountPath {
         // Callers pass parsed codes only, so the result is a valid path.
-        AccountPath(parts.join(":"))
+        AccountPath(Arc::from(parts.join(":")))
     }
 
     pub fn appropriation(program: &str) -> AccountPath {

@@ -154,6 +154,10 @@ impl NationalId {
         NationalId(value)
     }
 
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -2,13 +2,12 @@
 //! district budget checked before anything is posted. One journal entry per
 //! approval decision (number and date) in the file.
 
-use super::parse::{self, ApprovalRow, ControlTotals, Record};
+use super::parse::{self, ApprovalRow, ControlTotals, Record, Sex};
 use super::pipeline::{ImportError, RollUpload, Source, Validated};
 use super::report::{
     ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
 };
 use super::validate::{problem_at, ColumnNames, RowRules};
-use crate::domain::program::Category;
 use crate::domain::{AccountPath, Money, Program};
 use crate::ledger::{EntryKind, NewEntry, Posting};
 use crate::store::{BeneficiaryRecord, Store};
@@ -16,9 +15,19 @@ use std::collections::{HashMap, HashSet};
 
 pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
 
-struct Accepted<'a> {
+/// A row that passed the row rules, with the index of its category in the program.
+pub(crate) struct Accepted {
     row: ApprovalRow,
-    category: &'a Category,
+    category: usize,
+}
+
+/// An approval roll read and checked by the rules that need no ledger:
+/// syntax, commune, category and amount, duplicates within the file.
+pub struct ReadApprovals {
+    report: ImportReport,
+    accepted: Vec<Accepted>,
+    totals_row: Option<ControlTotals>,
+    columns: ColumnNames,
 }
 
 /// A report with nothing read yet, describing the file's header.
@@ -55,14 +64,14 @@ pub(crate) fn empty_report(
     }
 }
 
-pub async fn validate(
-    store: &dyn Store,
+/// Reads the roll and applies the row rules; touches no database.
+pub fn read(
     program: &Program,
     district: &str,
     upload: &RollUpload,
     source: &Source,
-) -> Result<Validated, ImportError> {
-    let mut laps = crate::telemetry::Laps::start("validate approvals");
+) -> Result<ReadApprovals, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("read approvals");
     let roll = parse::read_approvals(&upload.bytes)?;
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
@@ -112,6 +121,31 @@ pub async fn validate(
         }
     }
     laps.lap("parse and row rules");
+    Ok(ReadApprovals {
+        report,
+        accepted,
+        totals_row,
+        columns,
+    })
+}
+
+/// Checks a read roll against the ledger (people already approved, the
+/// district budget) and plans its entries.
+pub async fn check(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    upload: &RollUpload,
+    source: &Source,
+    read: ReadApprovals,
+) -> Result<Validated, ImportError> {
+    let ReadApprovals {
+        mut report,
+        accepted,
+        totals_row,
+        columns,
+    } = read;
+    let mut laps = crate::telemetry::Laps::start("validate approvals");
     let accepted = drop_ledger_duplicates(store, program, &mut report, accepted, &columns).await?;
     laps.lap("ledger duplicates");
     finish(
@@ -128,7 +162,7 @@ async fn finish(
     upload: &RollUpload,
     source: &Source,
     mut report: ImportReport,
-    accepted: Vec<Accepted<'_>>,
+    accepted: Vec<Accepted>,
     totals_row: Option<ControlTotals>,
 ) -> Result<Validated, ImportError> {
     let total = accepted
@@ -143,11 +177,7 @@ async fn finish(
     let mut laps = crate::telemetry::Laps::start("validate approvals");
     check_budget(store, program, district, &mut report, total).await?;
     laps.lap("budget");
-    let entries = plan(program, district, source, &accepted, &mut report);
-    let beneficiaries = accepted
-        .iter()
-        .map(|a| beneficiary_record(&a.row))
-        .collect();
+    let (entries, beneficiaries) = plan(program, district, source, accepted, &mut report);
     laps.lap("plan");
     Ok(Validated {
         report,
@@ -182,13 +212,13 @@ fn duplicate_in_file(row: &ApprovalRow, first: u64, columns: &ColumnNames) -> Is
 
 /// Rejects rows whose person already holds an approval in this program, in
 /// any district, saying where that approval is.
-async fn drop_ledger_duplicates<'a>(
+async fn drop_ledger_duplicates(
     store: &dyn Store,
     program: &Program,
     report: &mut ImportReport,
-    accepted: Vec<Accepted<'a>>,
+    accepted: Vec<Accepted>,
     columns: &ColumnNames,
-) -> Result<Vec<Accepted<'a>>, ImportError> {
+) -> Result<Vec<Accepted>, ImportError> {
     let code = program.code.as_str();
     let ids: Vec<String> = accepted
         .iter()
@@ -323,44 +353,51 @@ async fn check_budget(
     Ok(())
 }
 
-/// One entry per (decision number, decision date), in the order decisions first appear.
+/// One entry per (decision number, decision date), in the order decisions
+/// first appear; and each person as written on the roll.
 fn plan(
     program: &Program,
     district: &str,
     source: &Source,
-    accepted: &[Accepted],
+    accepted: Vec<Accepted>,
     report: &mut ImportReport,
-) -> Vec<NewEntry> {
+) -> (Vec<NewEntry>, Vec<BeneficiaryRecord>) {
     let code = program.code.as_str();
-    let mut groups: Vec<((&str, chrono::NaiveDate), Vec<&Accepted>)> = Vec::new();
-    let mut group_of: HashMap<(&str, chrono::NaiveDate), usize> = HashMap::new();
+    let mut groups: Vec<((String, chrono::NaiveDate), Vec<Accepted>)> = Vec::new();
+    let mut group_of: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
     for item in accepted {
-        let key = (item.row.decision_no.as_str(), item.row.decision_date);
-        let index = *group_of.entry(key).or_insert_with(|| {
-            groups.push((key, Vec::new()));
-            groups.len() - 1
-        });
+        let key = (item.row.decision_no.clone(), item.row.decision_date);
+        let index = match group_of.get(&key) {
+            Some(index) => *index,
+            None => {
+                group_of.insert(key.clone(), groups.len());
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            }
+        };
         groups[index].1.push(item);
     }
-    let mut payable_accounts: HashMap<&str, AccountPath> = HashMap::new();
+    let payable_accounts: Vec<AccountPath> = program
+        .categories
+        .iter()
+        .map(|c| AccountPath::payable(code, district, c.code.as_str()))
+        .collect();
+    let mut people = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
     let mut entries = Vec::with_capacity(groups.len());
     for ((decision, date), items) in groups {
-        let key = (decision.to_string(), date);
         let mut postings = Vec::with_capacity(items.len() + 1);
         let mut total = 0i64;
-        for item in &items {
-            total += item.row.amount.dong();
-            let category = item.category.code.as_str();
-            let account = payable_accounts
-                .entry(category)
-                .or_insert_with(|| AccountPath::payable(code, district, category));
+        let rows = items.len() as u64;
+        for Accepted { row, category } in items {
+            total += row.amount.dong();
             postings.push(Posting {
-                account: account.clone(),
-                amount: item.row.amount,
-                beneficiary: Some(item.row.national_id.as_str().to_string()),
-                source_line: Some(item.row.line),
+                account: payable_accounts[category].clone(),
+                amount: row.amount,
+                beneficiary: Some(row.national_id.as_str().to_string()),
+                source_line: Some(row.line),
                 reference: None,
             });
+            people.push(beneficiary_record(row));
         }
         postings.push(Posting {
             account: AccountPath::budget(code, district),
@@ -370,15 +407,15 @@ fn plan(
             reference: None,
         });
         report.entries.push(PlannedEntry {
-            reference: key.0.clone(),
-            effective_date: key.1.format("%Y-%m-%d").to_string(),
-            rows: items.len() as u64,
+            reference: decision.clone(),
+            effective_date: date.format("%Y-%m-%d").to_string(),
+            rows,
             total_dong: total,
         });
         entries.push(NewEntry {
-            effective_date: key.1,
+            effective_date: date,
             kind: EntryKind::Approval,
-            reference: key.0,
+            reference: decision,
             memo: format!(
                 "approval roll {} (sha256 {})",
                 source.file_name, source.sha256
@@ -387,15 +424,15 @@ fn plan(
             postings,
         });
     }
-    entries
+    (entries, people)
 }
 
-fn beneficiary_record(row: &ApprovalRow) -> BeneficiaryRecord {
+fn beneficiary_record(row: ApprovalRow) -> BeneficiaryRecord {
     BeneficiaryRecord {
-        national_id: row.national_id.as_str().to_string(),
-        full_name: row.full_name.clone(),
-        date_of_birth: row.date_of_birth.as_ref().map(|d| d.to_string()),
-        sex: row.sex.map(|s| format!("{s:?}").to_lowercase()),
-        commune_code: Some(row.commune_code.clone()),
+        national_id: row.national_id.into_string(),
+        full_name: row.full_name,
+        date_of_birth: row.date_of_birth.map(|d| d.to_string()),
+        sex: row.sex.map(Sex::as_str),
+        commune_code: Some(row.commune_code),
     }
 }

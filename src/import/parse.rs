@@ -723,6 +723,14 @@ pub enum Sex {
 }
 
 impl Sex {
+    /// `male` or `female`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Sex> {
         match text.trim() {
             "Nam" | "nam" | "NAM" | "M" | "m" | "Male" | "male" | "MALE" => return Some(Sex::Male),

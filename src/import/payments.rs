@@ -43,14 +43,21 @@ struct Accepted {
     category: String,
 }
 
-pub async fn validate(
-    store: &dyn Store,
+/// A payment roll read and checked for syntax; the ledger is not consulted yet.
+pub struct ReadPayments {
+    report: ImportReport,
+    rows: Vec<PaymentRow>,
+    columns: ColumnNames,
+}
+
+/// Reads the roll; touches no database.
+pub fn read(
     program: &Program,
     district: &str,
     upload: &RollUpload,
     source: &Source,
-) -> Result<Validated, ImportError> {
-    let mut laps = crate::telemetry::Laps::start("validate payments");
+) -> Result<ReadPayments, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("read payments");
     let roll = parse::read_payments(&upload.bytes)?;
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
@@ -80,6 +87,27 @@ pub async fn validate(
     }
     report.rows_read = (rows.len() + report.rejected.len()) as u64;
     laps.lap("parse");
+    Ok(ReadPayments {
+        report,
+        rows,
+        columns,
+    })
+}
+
+/// Matches a read roll's lines to the approvals in the ledger and plans its entries.
+pub async fn check(
+    store: &dyn Store,
+    program: &Program,
+    district: &str,
+    source: &Source,
+    read: ReadPayments,
+) -> Result<Validated, ImportError> {
+    let ReadPayments {
+        mut report,
+        rows,
+        columns,
+    } = read;
+    let mut laps = crate::telemetry::Laps::start("validate payments");
     let mut holdings = load_holdings(store, program, district, &rows).await?;
     laps.lap("holdings");
     let seen = load_seen_references(store, program, &rows).await?;
@@ -97,7 +125,7 @@ pub async fn validate(
     report.rows_rejected = report.rejected.len() as u64;
     report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
     report.rejected.sort_by_key(|r| r.line);
-    let entries = plan(program, district, source, &accepted, &mut report);
+    let entries = plan(program, district, source, accepted, &mut report);
     laps.lap("match and plan");
     Ok(Validated {
         report,
@@ -347,28 +375,38 @@ fn plan(
     program: &Program,
     district: &str,
     source: &Source,
-    accepted: &[Accepted],
+    accepted: Vec<Accepted>,
     report: &mut ImportReport,
 ) -> Vec<NewEntry> {
     let code = program.code.as_str();
-    let mut by_date: BTreeMap<NaiveDate, Vec<&Accepted>> = BTreeMap::new();
+    let mut by_date: BTreeMap<NaiveDate, Vec<Accepted>> = BTreeMap::new();
     for item in accepted {
         by_date.entry(item.row.paid_date).or_default().push(item);
     }
+    let mut payable_accounts: HashMap<String, AccountPath> = HashMap::new();
     let short_digest: String = source.sha256.chars().take(16).collect();
     by_date
         .into_iter()
         .map(|(date, items)| {
             let mut postings = Vec::with_capacity(items.len() + 4);
-            let mut by_category: BTreeMap<&str, i64> = BTreeMap::new();
-            for item in &items {
-                *by_category.entry(item.category.as_str()).or_default() += item.row.amount.dong();
+            let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
+            let rows = items.len() as u64;
+            for Accepted { row, category } in items {
+                let account = match payable_accounts.get(&category) {
+                    Some(account) => account.clone(),
+                    None => {
+                        let account = AccountPath::payable(code, district, &category);
+                        payable_accounts.insert(category.clone(), account.clone());
+                        account
+                    }
+                };
+                *by_category.entry(category).or_default() += row.amount.dong();
                 postings.push(Posting {
-                    account: AccountPath::payable(code, district, &item.category),
-                    amount: item.row.amount.neg(),
-                    beneficiary: Some(item.row.national_id.as_str().to_string()),
-                    source_line: Some(item.row.line),
-                    reference: Some(item.row.reference.clone()),
+                    account,
+                    amount: row.amount.neg(),
+                    source_line: Some(row.line),
+                    beneficiary: Some(row.national_id.into_string()),
+                    reference: Some(row.reference),
                 });
             }
             for (category, amount) in &by_category {
@@ -385,7 +423,7 @@ fn plan(
             report.entries.push(PlannedEntry {
                 reference: reference.clone(),
                 effective_date: date.format("%Y-%m-%d").to_string(),
-                rows: items.len() as u64,
+                rows,
                 total_dong: total,
             });
             NewEntry {

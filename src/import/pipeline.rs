@@ -74,6 +74,70 @@ pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, Impo
         .map_err(|e| StoreError::Corrupt(format!("stored program {code}: {e}")).into())
 }
 
+/// A roll read and checked by every rule that needs no database: the half of
+/// validation that is pure CPU work, so that a batch can read the next roll
+/// while the ledger takes the one before it.
+pub struct Prepared {
+    upload: RollUpload,
+    program: Program,
+    district: DistrictCode,
+    source: Source,
+    read: ReadRoll,
+}
+
+enum ReadRoll {
+    Approvals(approvals::ReadApprovals),
+    Payments(payments::ReadPayments),
+}
+
+impl Prepared {
+    pub fn upload(&self) -> &RollUpload {
+        &self.upload
+    }
+}
+
+/// Digests and reads the upload and applies the row rules; touches no database.
+pub fn prepare(program: Program, upload: RollUpload) -> Result<Prepared, ImportError> {
+    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
+    let mut laps = crate::telemetry::Laps::start("prepare");
+    let source = Source {
+        sha256: hex::encode(Sha256::digest(&upload.bytes)),
+        file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
+    };
+    laps.lap("sha256");
+    let read = match upload.kind {
+        RollKind::Approvals => ReadRoll::Approvals(approvals::read(
+            &program,
+            district.as_str(),
+            &upload,
+            &source,
+        )?),
+        RollKind::Payments => ReadRoll::Payments(payments::read(
+            &program,
+            district.as_str(),
+            &upload,
+            &source,
+        )?),
+    };
+    Ok(Prepared {
+        upload,
+        program,
+        district,
+        source,
+        read,
+    })
+}
+
+/// [`prepare`] on a blocking thread, off the async runtime.
+pub async fn prepare_in_background(
+    program: Program,
+    upload: RollUpload,
+) -> Result<Prepared, ImportError> {
+    tokio::task::spawn_blocking(move || prepare(program, upload))
+        .await
+        .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))?
+}
+
 /// Parses and validates; stores and posts nothing.
 pub async fn validate(
     store: &dyn Store,
@@ -88,22 +152,40 @@ pub async fn validate(
         },
     )?;
     let program = load_program(store, &upload.program).await?;
+    let prepared = prepare_in_background(program, upload.clone()).await?;
+    validate_prepared(store, user, prepared).await
+}
+
+/// Checks a prepared roll against the ledger; stores and posts nothing.
+pub async fn validate_prepared(
+    store: &dyn Store,
+    user: &User,
+    prepared: Prepared,
+) -> Result<Validated, ImportError> {
+    let Prepared {
+        upload,
+        program,
+        district,
+        source,
+        read,
+    } = prepared;
+    authorize(
+        user,
+        Action::ImportRoll {
+            district: district.as_str(),
+        },
+    )?;
     let mut laps = crate::telemetry::Laps::start("validate");
-    let source = Source {
-        sha256: hex::encode(Sha256::digest(&upload.bytes)),
-        file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
-    };
-    laps.lap("sha256");
     let validated_at_seq = store.head().await?.map_or(0, |head| head.seq);
-    let mut validated = match upload.kind {
-        RollKind::Approvals => {
-            approvals::validate(store, &program, district.as_str(), upload, &source).await?
+    let mut validated = match read {
+        ReadRoll::Approvals(read) => {
+            approvals::check(store, &program, district.as_str(), &upload, &source, read).await?
         }
-        RollKind::Payments => {
-            payments::validate(store, &program, district.as_str(), upload, &source).await?
+        ReadRoll::Payments(read) => {
+            payments::check(store, &program, district.as_str(), &source, read).await?
         }
     };
-    laps.lap("digest and rows");
+    laps.lap("ledger checks");
     validated.validated_at_seq = validated_at_seq;
     let report = &mut validated.report;
     refuse_over_long_fields(report)?;
@@ -167,17 +249,38 @@ pub async fn stage(
     user: &User,
     upload: &RollUpload,
 ) -> Result<Validated, ImportError> {
+    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
+    authorize(
+        user,
+        Action::ImportRoll {
+            district: district.as_str(),
+        },
+    )?;
+    let program = load_program(store, &upload.program).await?;
+    let prepared = prepare_in_background(program, upload.clone()).await?;
+    stage_prepared(store, user, prepared).await
+}
+
+/// [`stage`] for a roll already prepared.
+pub async fn stage_prepared(
+    store: &dyn Store,
+    user: &User,
+    mut prepared: Prepared,
+) -> Result<Validated, ImportError> {
     let mut laps = crate::telemetry::Laps::start("stage");
-    let mut validated = validate(store, user, upload).await?;
+    let content = std::mem::take(&mut prepared.upload.bytes);
+    let kind = kind_name(prepared.upload.kind);
+    let program = prepared.upload.program.clone();
+    let mut validated = validate_prepared(store, user, prepared).await?;
     laps.lap("validate");
     let id = store
         .save_import(NewImport {
-            kind: kind_name(upload.kind).into(),
-            program: upload.program.clone(),
+            kind: kind.into(),
+            program,
             district: validated.report.district.clone(),
             file_name: validated.report.file_name.clone(),
             sha256: validated.report.sha256.clone(),
-            content: upload.bytes.clone(),
+            content,
             report_json: validated.report.to_json(),
             uploaded_at_us: now_us(),
             uploaded_by: user.username.clone(),

@@ -4,7 +4,6 @@
 use super::parse::ApprovalRow;
 use super::report::Issue;
 use crate::domain::admin_units::units;
-use crate::domain::program::Category;
 use crate::domain::Program;
 use std::collections::{HashMap, HashSet};
 
@@ -31,17 +30,19 @@ impl<'a> RowRules<'a> {
         }
     }
 
-    /// Checks one approval row; returns its category or every problem found.
+    /// Checks one approval row; returns the index of its category in the
+    /// program, or every problem found.
     pub fn check_approval(
         &mut self,
         row: &ApprovalRow,
         columns: &ColumnNames,
-    ) -> Result<&'a Category, Vec<Issue>> {
+    ) -> Result<usize, Vec<Issue>> {
         let mut problems = Vec::new();
         if let Some(problem) = self.check_commune(row, columns) {
             problems.push(problem);
         }
-        let category = self.category(&row.category);
+        let index = self.category_index(&row.category);
+        let category = index.map(|i| &self.program.categories[i]);
         match category {
             None => problems.push(problem_at(
                 row.line,
@@ -72,8 +73,8 @@ impl<'a> RowRules<'a> {
                 }
             }
         }
-        match (category, problems.is_empty()) {
-            (Some(category), true) => Ok(category),
+        match (index, problems.is_empty()) {
+            (Some(index), true) => Ok(index),
             _ => Err(problems),
         }
     }
@@ -114,9 +115,9 @@ impl<'a> RowRules<'a> {
         ))
     }
 
-    fn category(&mut self, text: &str) -> Option<&'a Category> {
+    fn category_index(&mut self, text: &str) -> Option<usize> {
         let program = self.program;
-        let index = match self.categories.get(text) {
+        match self.categories.get(text) {
             Some(index) => *index,
             None => {
                 let index = program
@@ -125,8 +126,7 @@ impl<'a> RowRules<'a> {
                 self.categories.insert(text.to_string(), index);
                 index
             }
-        };
-        index.map(|i| &program.categories[i])
+        }
     }
 
     fn category_list(&self) -> String {

@@ -15,15 +15,16 @@ pub struct AccountTotal {
 
 /// Totals of one entry by account, in account order.
 pub fn entry_totals(kind: EntryKind, postings: &[Posting]) -> BTreeMap<String, AccountTotal> {
-    let mut totals: BTreeMap<String, AccountTotal> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, AccountTotal> = BTreeMap::new();
     for posting in postings {
-        let total = totals
-            .entry(posting.account.as_str().to_string())
-            .or_default();
+        let total = totals.entry(posting.account.as_str()).or_default();
         total.amount_dong = total.amount_dong.saturating_add(posting.amount.dong());
         total.approvals_delta += approvals_delta(kind, posting);
     }
     totals
+        .into_iter()
+        .map(|(account, total)| (account.to_string(), total))
+        .collect()
 }
 
 fn approvals_delta(kind: EntryKind, posting: &Posting) -> i64 {

@@ -99,11 +99,8 @@ pub trait LedgerTx: Send {
         actor: &str,
         seqs: Option<(i64, i64)>,
     ) -> StoreResult<()>;
-    async fn insert_beneficiaries(
-        &mut self,
-        records: &[&BeneficiaryRecord],
-        import_id: i64,
-    ) -> StoreResult<()>;
+    /// The people of an import's roll, as one JSON document.
+    async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()>;
     async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -208,16 +205,42 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
         let import_id = import_id.ok_or_else(|| {
             StoreError::Corrupt("beneficiary details without the import they came from".into())
         })?;
-        // In key order, each row lands next to the one before it.
-        let mut people: Vec<&BeneficiaryRecord> = batch.beneficiaries.iter().collect();
-        people.sort_unstable_by(|a, b| a.national_id.cmp(&b.national_id));
-        tx.insert_beneficiaries(&people, import_id).await?;
-        laps.lap("insert beneficiaries");
+        tx.insert_roll_people(import_id, &people_document(&batch.beneficiaries))
+            .await?;
+        laps.lap("insert roll people");
     }
     tx.insert_audit(&batch.audit).await?;
     tx.commit().await?;
     laps.lap("commit");
     Ok(checkpoints)
+}
+
+/// The roll's people as stored in `roll_people`: a JSON array of
+/// `[national_id, full_name, date_of_birth, sex, commune_code]`, in national
+/// ID order.
+fn people_document(people: &[BeneficiaryRecord]) -> String {
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let mut rows: Vec<Row> = people
+        .iter()
+        .map(|p| {
+            (
+                p.national_id.as_str(),
+                p.full_name.as_str(),
+                p.date_of_birth.as_deref(),
+                p.sex,
+                p.commune_code.as_deref(),
+            )
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // Strings and options always serialize.
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
 }
 
 /// A person holds at most one approval in force per program. Imports check

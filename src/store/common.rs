@@ -216,6 +216,42 @@ pub(crate) fn sum_balances(
     balances
 }
 
+/// The names in `roll_people` documents, of `wanted` people or of everyone;
+/// the lowest name where rolls disagree. In national ID order.
+pub(crate) fn names_in(
+    documents: &[String],
+    wanted: Option<&std::collections::HashSet<&str>>,
+) -> StoreResult<Vec<(String, String)>> {
+    type Person = (
+        String,
+        String,
+        serde::de::IgnoredAny,
+        serde::de::IgnoredAny,
+        serde::de::IgnoredAny,
+    );
+    let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for document in documents {
+        let people: Vec<Person> = serde_json::from_str(document)
+            .map_err(|e| super::StoreError::Corrupt(format!("roll people: {e}")))?;
+        for (national_id, name, ..) in people {
+            if wanted.is_some_and(|w| !w.contains(national_id.as_str())) {
+                continue;
+            }
+            match names.entry(national_id) {
+                std::collections::btree_map::Entry::Vacant(vacant) => {
+                    vacant.insert(name);
+                }
+                std::collections::btree_map::Entry::Occupied(mut known) => {
+                    if name < *known.get() {
+                        known.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
 /// Expands the `Store` methods whose SQL is the same on both backends.
 /// `$list` turns a `&[String]` into the backend's list parameter and
 /// `$in_list` is the SQL that tests membership in it (`IN (…)` / `= ANY(…)`).
@@ -556,34 +592,32 @@ macro_rules! impl_store {
             }
 
             async fn beneficiary_names_under(&self, account_prefix: &str) -> $crate::store::StoreResult<Vec<(String, String)>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT r.national_id AS national_id, MIN(r.full_name) AS full_name FROM roll_beneficiaries r \
-                     WHERE r.import_id IN (SELECT e.import_id FROM journal_entries e WHERE e.kind = 'approval' \
-                       AND e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2)) \
-                     GROUP BY r.national_id",
+                let documents: Vec<String> = sqlx::query_scalar(
+                    "SELECT people FROM roll_people WHERE import_id IN (SELECT e.import_id FROM journal_entries e \
+                     WHERE e.kind = 'approval' AND e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2))",
                 )
                 .bind(account_prefix.len() as i32)
                 .bind(account_prefix)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter().map(|row| Ok((row.try_get("national_id")?, row.try_get("full_name")?))).collect()
+                $crate::store::common::names_in(&documents, None)
             }
 
             async fn beneficiary_names(&self, national_ids: &[String]) -> $crate::store::StoreResult<Vec<(String, String)>> {
-                use sqlx::Row;
                 // The name as written on the roll of the person's approval (the
                 // lowest, should several rolls have approved them).
                 let sql = format!(
-                    "SELECT p.beneficiary AS national_id, MIN(r.full_name) AS full_name FROM postings p \
-                     JOIN journal_entries e ON e.seq = p.entry_seq \
-                     JOIN roll_beneficiaries r ON r.import_id = e.import_id AND r.national_id = p.beneficiary \
-                     WHERE p.beneficiary {} AND {} GROUP BY p.beneficiary",
+                    "SELECT people FROM roll_people WHERE import_id IN (SELECT e.import_id FROM postings p \
+                     JOIN journal_entries e ON e.seq = p.entry_seq WHERE p.beneficiary {} AND {})",
                     $in_list(1),
                     $crate::store::common::APPROVED_POSTINGS_OF_P
                 );
-                let rows = sqlx::query(&sql).bind($list(national_ids)).fetch_all(&self.pool).await?;
-                rows.iter().map(|row| Ok((row.try_get("national_id")?, row.try_get("full_name")?))).collect()
+                let documents: Vec<String> = sqlx::query_scalar(&sql)
+                    .bind($list(national_ids))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let wanted: std::collections::HashSet<&str> = national_ids.iter().map(String::as_str).collect();
+                $crate::store::common::names_in(&documents, Some(&wanted))
             }
 
             async fn scan(&self, sink: &mut dyn $crate::store::JournalSink) -> $crate::store::StoreResult<()> {
@@ -744,6 +778,15 @@ macro_rules! impl_ledger_tx {
                 .bind(seqs.map(|s| s.1))
                 .execute(&mut *self.tx)
                 .await?;
+                Ok(())
+            }
+
+            async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO roll_people (import_id, people) VALUES ($1, $2)")
+                    .bind(import_id)
+                    .bind(people)
+                    .execute(&mut *self.tx)
+                    .await?;
                 Ok(())
             }
 

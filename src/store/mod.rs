@@ -109,7 +109,8 @@ pub struct BeneficiaryRecord {
     pub national_id: String,
     pub full_name: String,
     pub date_of_birth: Option<String>,
-    pub sex: Option<String>,
+    /// `male` or `female`.
+    pub sex: Option<&'static str>,
     pub commune_code: Option<String>,
 }
 

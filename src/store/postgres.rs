@@ -5,7 +5,7 @@
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::common::{person_postings_sql, PersonPosting};
-use super::{BeneficiaryRecord, StoreResult};
+use super::StoreResult;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -268,26 +268,5 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
             .await?;
         }
         Ok(())
-    }
-
-    async fn insert_beneficiaries(
-        &mut self,
-        records: &[&BeneficiaryRecord],
-        import_id: i64,
-    ) -> StoreResult<()> {
-        copy_rows(
-            &mut self.tx,
-            "COPY roll_beneficiaries (import_id, national_id, full_name, date_of_birth, sex, commune_code) FROM STDIN",
-            records,
-            |line, record| {
-                line.int(Some(import_id));
-                line.text(Some(record.national_id.as_str()));
-                line.text(Some(record.full_name.as_str()));
-                line.text(record.date_of_birth.as_deref());
-                line.text(record.sex.as_deref());
-                line.text(record.commune_code.as_deref());
-            },
-        )
-        .await
     }
 });

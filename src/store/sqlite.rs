@@ -5,7 +5,7 @@
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::common::{person_postings_sql, PersonPosting};
-use super::{BeneficiaryRecord, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -127,7 +127,8 @@ type BindResult = Result<(), sqlx::error::BoxDynError>;
 
 /// Inserts `rows` with multi-row `VALUES` statements: far fewer statements
 /// than rows, and no text format to encode and decode in between.
-/// `bind` adds one row's values, in column order.
+/// `bind` adds one row's values, in column order. Each chunk's values are
+/// bound while SQLite inserts the chunk before it.
 async fn insert_values<'q, T>(
     tx: &mut Transaction<'static, Sqlite>,
     head: &str,
@@ -137,15 +138,25 @@ async fn insert_values<'q, T>(
     bind: impl Fn(&mut Args<'q>, &'q T) -> BindResult,
 ) -> StoreResult<()> {
     let tuple = format!("({})", vec!["?"; columns].join(","));
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    let statement = |chunk: &'q [T]| -> StoreResult<(String, Args<'q>)> {
         let values = vec![tuple.as_str(); chunk.len()].join(",");
-        let sql = format!("{head} VALUES {values} {tail}");
         let mut args = Args::default();
         args.reserve(chunk.len() * columns, 0);
         for row in chunk {
             bind(&mut args, row).map_err(sqlx::Error::Encode)?;
         }
-        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
+        Ok((format!("{head} VALUES {values} {tail}"), args))
+    };
+    let mut chunks = rows.chunks(ROWS_PER_INSERT);
+    let mut next = chunks.next().map(&statement).transpose()?;
+    while let Some((sql, args)) = next.take() {
+        let insert = sqlx::query_with(&sql, args).execute(&mut **tx);
+        // The insert is sent to the database thread when first polled; the
+        // next chunk is bound meanwhile.
+        let following = async { chunks.next().map(&statement).transpose() };
+        let (inserted, following) = futures_util::future::join(insert, following).await;
+        inserted?;
+        next = following?;
     }
     Ok(())
 }
@@ -210,30 +221,6 @@ impl_ledger_tx!(SqliteTx, json_list, in_json_list, {
                 Arguments::add(args, row.account.as_str())?;
                 Arguments::add(args, row.total.amount_dong)?;
                 Arguments::add(args, row.total.approvals_delta)?;
-                Ok(())
-            },
-        )
-        .await
-    }
-
-    async fn insert_beneficiaries(
-        &mut self,
-        records: &[&BeneficiaryRecord],
-        import_id: i64,
-    ) -> StoreResult<()> {
-        insert_values(
-            &mut self.tx,
-            "INSERT INTO roll_beneficiaries (national_id, full_name, date_of_birth, sex, commune_code, import_id)",
-            "",
-            6,
-            records,
-            |args, record| {
-                Arguments::add(args, record.national_id.as_str())?;
-                Arguments::add(args, record.full_name.as_str())?;
-                Arguments::add(args, record.date_of_birth.as_deref())?;
-                Arguments::add(args, record.sex.as_deref())?;
-                Arguments::add(args, record.commune_code.as_deref())?;
-                Arguments::add(args, import_id)?;
                 Ok(())
             },
         )

@@ -186,3 +186,110 @@ pub mod province {
         }
     }
 }
+
+/// A database migrated only up to a given migration, with no store open:
+/// for tests that upgrade data written under an earlier schema.
+pub struct EarlierSchema {
+    pub url: String,
+    pub backend: &'static str,
+    dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl EarlierSchema {
+    /// SQLite always, PostgreSQL if configured; migrations up to `version` applied.
+    pub async fn all(version: i64) -> Vec<EarlierSchema> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
+        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+            .expect("url")
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("create sqlite");
+        migrations_up_to("sqlite", version)
+            .await
+            .run_direct(&mut conn)
+            .await
+            .expect("early migrations");
+        let mut found = vec![EarlierSchema {
+            url,
+            backend: "sqlite",
+            dir: Some(dir),
+            pg_admin: None,
+        }];
+        if let Ok(server) = std::env::var("ANSINH_TEST_POSTGRES_URL") {
+            let name = format!("ansinh_test_{}", rand_suffix());
+            let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create database");
+            let url = database_url(&server, &name);
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            migrations_up_to("postgres", version)
+                .await
+                .run_direct(&mut conn)
+                .await
+                .expect("early migrations");
+            found.push(EarlierSchema {
+                url,
+                backend: "postgres",
+                dir: None,
+                pg_admin: Some((server, name)),
+            });
+        } else {
+            eprintln!("notice: ANSINH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of this test");
+        }
+        found
+    }
+
+    pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        if self.backend == "postgres" {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await?;
+            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
+            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+        }
+    }
+
+    /// Opens the store, which applies the remaining migrations.
+    pub async fn open(mut self) -> TestDb {
+        let store = store::open(&self.url).await.expect("open and upgrade");
+        TestDb {
+            url: self.url.clone(),
+            store,
+            backend: self.backend,
+            _dir: self.dir.take(),
+            pg_admin: self.pg_admin.take(),
+        }
+    }
+}
+
+/// The backend's migrations numbered up to `version`, read from a copy of the
+/// directory that holds only those files.
+async fn migrations_up_to(backend: &str, version: i64) -> sqlx::migrate::Migrator {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let copy = tempfile::tempdir().expect("temp dir");
+    for file in std::fs::read_dir(&source).expect("migrations") {
+        let path = file.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let number: i64 = name
+            .split('_')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(i64::MAX);
+        if number <= version {
+            std::fs::copy(&path, copy.path().join(name)).expect("copy migration");
+        }
+    }
+    sqlx::migrate::Migrator::new(copy.path())
+        .await
+        .expect("read migrations")
+}

@@ -1,0 +1,79 @@
+//! Databases written under an earlier schema open under the current one with
+//! their data: every migration that moves data is tested with data in it.
+
+mod support;
+
+use support::EarlierSchema;
+
+/// Under migration 0002: one approval roll of two people in district 842, one
+/// of them paid (a payment posting indexed by `postings_paid`).
+const ROLL_UNDER_0002: &str = "
+    INSERT INTO imports (id, kind, program, district, file_name, sha256, size_bytes, content, report, uploaded_at_us, uploaded_by)
+        VALUES (1, 'approvals', 'NQ68', '842', 'roll.csv', 'abc', 3, 'x', '{}', 1, 'huyen842');
+    INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding)
+        VALUES (1, '2021-08-16', 1, 'huyen842', 'approval', '2315/QĐ-UBND', '', NULL, 1, 'p1', 'h1', 1),
+               (2, '2021-08-28', 2, 'huyen842', 'payment', 'payment roll', '', NULL, NULL, 'h1', 'h2', 1);
+    INSERT INTO postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) VALUES
+        (1, 0, 'payable:NQ68:842:tu-do', 1500000, '084069106889', 2, NULL),
+        (1, 1, 'payable:NQ68:842:tu-do', 1500000, '084078918650', 3, NULL),
+        (1, 2, 'budget:NQ68:842', -3000000, NULL, NULL, NULL),
+        (2, 0, 'payable:NQ68:842:tu-do', -1500000, '084078918650', 2, 'CT-1'),
+        (2, 1, 'disbursed:NQ68:842:tu-do', 1500000, NULL, NULL, NULL);
+    INSERT INTO account_totals (entry_seq, account, amount, approvals_delta) VALUES
+        (1, 'budget:NQ68:842', -3000000, 0), (1, 'payable:NQ68:842:tu-do', 3000000, 2),
+        (2, 'disbursed:NQ68:842:tu-do', 1500000, 0), (2, 'payable:NQ68:842:tu-do', -1500000, 0);
+    INSERT INTO roll_beneficiaries (import_id, national_id, full_name, date_of_birth, sex, commune_code) VALUES
+        (1, '084078918650', 'Thạch Sa Rây', '1978', 'male', '29254'),
+        (1, '084069106889', 'Kim Ngọc Hên', NULL, NULL, '29254');
+";
+
+#[tokio::test]
+async fn roll_people_and_balances_survive_migration_0003() {
+    for early in EarlierSchema::all(2).await {
+        early.raw(ROLL_UNDER_0002).await.expect("data under 0002");
+        let db = early.open().await;
+        let names = db
+            .store
+            .beneficiary_names_under("payable:NQ68:842:")
+            .await
+            .expect("names");
+        assert_eq!(
+            names,
+            vec![
+                ("084069106889".to_string(), "Kim Ngọc Hên".to_string()),
+                ("084078918650".to_string(), "Thạch Sa Rây".to_string()),
+            ],
+            "{}",
+            db.backend
+        );
+        let named = db
+            .store
+            .beneficiary_names(&["084078918650".to_string()])
+            .await
+            .expect("names of people");
+        assert_eq!(named.len(), 1, "{}", db.backend);
+        let mut balances = db
+            .store
+            .beneficiary_balances("payable:NQ68:842:")
+            .await
+            .expect("balances");
+        balances.sort_by(|a, b| a.beneficiary.cmp(&b.beneficiary));
+        let paid: Vec<(i64, i64)> = balances
+            .iter()
+            .map(|b| (b.approved_dong(), b.paid_dong))
+            .collect();
+        assert_eq!(
+            paid,
+            vec![(1_500_000, 0), (1_500_000, 1_500_000)],
+            "{}",
+            db.backend
+        );
+        assert!(
+            db.raw("UPDATE roll_people SET people = '[]'")
+                .await
+                .is_err(),
+            "{}: roll_people must be append-only",
+            db.backend
+        );
+    }
+}
