@@ -77,7 +77,7 @@ fn batch(entries: Vec<NewEntry>) -> Batch {
         entries,
         program: None,
         import_commit: None,
-        beneficiaries: Vec::new(),
+        roll_people: None,
         audit: AuditEvent {
             at_us: FIXED_TIME_US,
             actor: "tester".into(),

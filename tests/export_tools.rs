@@ -54,7 +54,7 @@ async fn commit_donation(store: &dyn Store, date: NaiveDate, amount: i64, refere
             entries: vec![entry],
             program: None,
             import_commit: None,
-            beneficiaries: Vec::new(),
+            roll_people: None,
             audit: AuditEvent {
                 at_us: now,
                 actor: "tinh".into(),

@@ -6,6 +6,11 @@
 -- `account_totals`), as a payment roll and a reconciliation already do.
 DROP INDEX postings_paid;
 
+-- Voucher references are checked against the paying district's own payments,
+-- which a payment roll reads anyway: a district's payment office numbers its
+-- vouchers. The index over every voucher of the ledger has no reader left.
+DROP INDEX postings_reference;
+
 -- A roll's people as written on it: one JSON document per roll instead of a
 -- row per person. They are written once, with the roll's commit, and read
 -- together (a district's names for its reconciliation). Each element is

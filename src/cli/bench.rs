@@ -95,7 +95,7 @@ async fn import_run(context: &Context, scale: super::demo::ScaleArg) -> CliResul
         super::demo::ScaleArg::Small => Scale::Small,
     };
     let stats = super::demo::build(
-        context.store.as_ref(),
+        &context.store,
         scale,
         super::demo::Generation::ChildProcess,
     )

@@ -7,10 +7,12 @@ use super::{CliError, CliResult, Context};
 use crate::auth::{password, Role};
 use crate::demo::{self, DemoPlan, Scale};
 use crate::import::parse::RollKind;
-use crate::import::pipeline::{self, ImportError, RollUpload};
+use crate::import::batch;
+use crate::import::pipeline::ImportError;
 use crate::ledger::report::{self, GroupBy};
 use crate::ledger::rules;
 use crate::store::{now_us, AuditEvent, Batch, NewUser, Store, User};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -82,7 +84,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let store = context.store.as_ref();
     let scale = Scale::from(&args.scale);
     if store.program_definitions().await?.is_empty() {
-        build(store, scale, Generation::ChildProcess).await?;
+        build(&context.store, scale, Generation::ChildProcess).await?;
     } else {
         println!(
             "the demo province is already in {}; serving it as it is",
@@ -178,10 +180,11 @@ fn generate_plan(
 /// Builds the whole province: users and programs, then every roll through
 /// the real pipeline (timed), then the fund's donations.
 pub async fn build(
-    store: &dyn Store,
+    shared_store: &Arc<dyn Store>,
     scale: Scale,
     generation: Generation,
 ) -> CliResult<BuildStats> {
+    let store = shared_store.as_ref();
     let started = Instant::now();
     let users = add_users(store).await?;
     let directory = tempfile_dir()?;
@@ -202,23 +205,36 @@ pub async fn build(
             .map_err(|e| CliError::Other(format!("demo program {}: {e}", program.code)))?;
     }
     let import_started = Instant::now();
+    let jobs = plan
+        .rolls
+        .iter()
+        .map(|roll| roll_job(&users, roll))
+        .collect::<CliResult<Vec<_>>>()?;
     let (mut rows, mut bytes) = (0usize, 0usize);
-    // Each roll is read (parsed, row rules) on another core while the one
-    // before it is checked against the ledger and committed: reading needs
-    // no database, and SQLite or PostgreSQL does most of the rest.
-    let mut ahead = None;
-    for (index, roll) in plan.rolls.iter().enumerate() {
-        let prepared = match ahead.take() {
-            Some(reading) => reading,
-            None => read_ahead(store, roll).await?,
-        };
-        if let Some(next) = plan.rolls.get(index + 1) {
-            ahead = Some(read_ahead(store, next).await?);
-        }
-        let (roll_rows, roll_bytes) = import_roll(store, &users, roll, prepared).await?;
-        rows += roll_rows;
-        bytes += roll_bytes;
-    }
+    batch::import_all(shared_store.clone(), jobs, |done| {
+        let report = &done.report;
+        rows += report.rows_read as usize;
+        bytes += report.size_bytes as usize;
+        println!(
+            "  {:<44} {:>7} rows: {:>7} accepted, {:>3} rejected  ({:.2} s read and validate, {:.2} s commit) rss {:.0}",
+            report.file_name,
+            report.rows_read,
+            report.rows_accepted,
+            report.rows_rejected,
+            done.validate_seconds,
+            done.commit_seconds,
+            super::bench::peak_rss_mib()
+        );
+    })
+    .await
+    .map_err(|e| match e {
+        ImportError::Blocked(report) | ImportError::Stale(report) => CliError::Other(format!(
+            "demo roll {} refused: {}",
+            report.file_name,
+            report.blocking.join("; ")
+        )),
+        other => super::import::map_error(other),
+    })?;
     let import_seconds = import_started.elapsed().as_secs_f64();
     post_donations(store, &plan).await?;
     println!(
@@ -287,83 +303,24 @@ async fn add_users(store: &dyn Store) -> CliResult<Vec<User>> {
     Ok(users)
 }
 
-type Reading = tokio::task::JoinHandle<Result<pipeline::Prepared, ImportError>>;
-
-/// Starts reading a roll on a blocking thread: the file, its digest, the
-/// parse and the row rules.
-async fn read_ahead(store: &dyn Store, roll: &demo::RollFile) -> CliResult<Reading> {
-    let program = pipeline::load_program(store, &roll.program)
-        .await
-        .map_err(super::import::map_error)?;
-    let roll = roll.clone();
-    Ok(tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(&roll.path)
-            .map_err(|e| ImportError::Refused(format!("{}: {e}", roll.path.display())))?;
-        let upload = RollUpload {
-            kind: match roll.kind {
-                demo::RollKind::Approvals => RollKind::Approvals,
-                demo::RollKind::Payments => RollKind::Payments,
-            },
-            program: roll.program.clone(),
-            district: roll.district.clone(),
-            file_name: roll
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            bytes,
-            expect_rows: None,
-            expect_total: None,
-        };
-        pipeline::prepare(program, upload)
-    }))
-}
-
-/// Imports one roll as its district's officer; returns (rows read, bytes).
-async fn import_roll(
-    store: &dyn Store,
-    users: &[User],
-    roll: &demo::RollFile,
-    reading: Reading,
-) -> CliResult<(usize, usize)> {
-    let started = Instant::now();
+/// A roll of the plan, imported by its district's officer.
+fn roll_job(users: &[User], roll: &demo::RollFile) -> CliResult<batch::Job> {
     let officer = users
         .iter()
         .find(|u| u.district.as_deref() == Some(roll.district.as_str()))
         .ok_or_else(|| {
             CliError::Other(format!("no demo officer for district {}", roll.district))
         })?;
-    let prepared = reading
-        .await
-        .map_err(|e| CliError::Other(format!("reading {}: {e}", roll.path.display())))?
-        .map_err(super::import::map_error)?;
-    let size = prepared.upload().bytes.len();
-    let staged = pipeline::stage_prepared(store, officer, prepared)
-        .await
-        .map_err(super::import::map_error)?;
-    let validated_seconds = started.elapsed().as_secs_f64();
-    let report = match pipeline::commit(store, officer, staged).await {
-        Ok(report) => report,
-        Err(ImportError::Blocked(report)) => {
-            return Err(CliError::Other(format!(
-                "demo roll {} refused: {}",
-                report.file_name,
-                report.blocking.join("; ")
-            )))
-        }
-        Err(other) => return Err(super::import::map_error(other)),
-    };
-    println!(
-        "  {:<44} {:>7} rows: {:>7} accepted, {:>3} rejected  ({:.2} s validate, {:.2} s commit) rss {:.0}",
-        report.file_name,
-        report.rows_read,
-        report.rows_accepted,
-        report.rows_rejected,
-        validated_seconds,
-        started.elapsed().as_secs_f64() - validated_seconds,
-        super::bench::peak_rss_mib()
-    );
-    Ok((report.rows_read as usize, size))
+    Ok(batch::Job {
+        user: officer.clone(),
+        kind: match roll.kind {
+            demo::RollKind::Approvals => RollKind::Approvals,
+            demo::RollKind::Payments => RollKind::Payments,
+        },
+        program: roll.program.clone(),
+        district: roll.district.clone(),
+        path: roll.path.clone(),
+    })
 }
 
 async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
@@ -380,7 +337,7 @@ async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
             entries,
             program: None,
             import_commit: None,
-            beneficiaries: Vec::new(),
+            roll_people: None,
             audit: AuditEvent {
                 at_us: now,
                 actor: "tinh".into(),

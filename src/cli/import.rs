@@ -70,7 +70,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
             print(&report);
             Ok(())
         }
-        Err(ImportError::Blocked(report)) => {
+        Err(ImportError::Blocked(report) | ImportError::Stale(report)) => {
             print(&report);
             Err(CliError::Refused(format!(
                 "commit refused, nothing posted: {}",

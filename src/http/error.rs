@@ -39,7 +39,7 @@ impl From<crate::store::StoreError> for Error {
     fn from(error: crate::store::StoreError) -> Error {
         use crate::store::StoreError;
         match error {
-            StoreError::Conflict(message) => Error::Conflict(message),
+            StoreError::Conflict(message) | StoreError::Stale(message) => Error::Conflict(message),
             StoreError::BalanceRule(broken) => Error::Unprocessable {
                 message: broken.to_string(),
                 details: json!({ "account": broken.account, "shortfall_dong": broken.shortfall_dong }),

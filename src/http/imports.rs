@@ -27,7 +27,7 @@ impl From<ImportError> for Error {
         match error {
             ImportError::Forbidden(f) => f.into(),
             ImportError::NotFound(_) => Error::NotFound,
-            ImportError::Blocked(report) => Error::Unprocessable {
+            ImportError::Blocked(report) | ImportError::Stale(report) => Error::Unprocessable {
                 message: format!(
                     "commit refused, nothing posted / không ghi sổ: {}",
                     report.blocking.join("; ")

@@ -10,15 +10,45 @@ use super::report::{
 use super::validate::{problem_at, ColumnNames, RowRules};
 use crate::domain::{AccountPath, Money, Program};
 use crate::ledger::{EntryKind, NewEntry, Posting};
-use crate::store::{BeneficiaryRecord, Store};
+use crate::store::{BeneficiaryRecord, RollPeople, Store};
 use std::collections::{HashMap, HashSet};
 
 pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
 
-/// A row that passed the row rules, with the index of its category in the program.
+/// A row that passed the row rules: what the ledger needs of it, with the
+/// index of its category in the program. The rest of the row (address, bank
+/// account, notes) stays in the stored file and is not kept in memory.
 pub(crate) struct Accepted {
-    row: ApprovalRow,
+    row: KeptRow,
     category: usize,
+}
+
+struct KeptRow {
+    line: u64,
+    national_id: crate::domain::NationalId,
+    full_name: String,
+    date_of_birth: Option<parse::BirthDate>,
+    sex: Option<Sex>,
+    commune_code: String,
+    amount: Money,
+    decision_no: String,
+    decision_date: chrono::NaiveDate,
+}
+
+impl From<ApprovalRow> for KeptRow {
+    fn from(row: ApprovalRow) -> KeptRow {
+        KeptRow {
+            line: row.line,
+            national_id: row.national_id,
+            full_name: row.full_name,
+            date_of_birth: row.date_of_birth,
+            sex: row.sex,
+            commune_code: row.commune_code,
+            amount: row.amount,
+            decision_no: row.decision_no,
+            decision_date: row.decision_date,
+        }
+    }
 }
 
 /// An approval roll read and checked by the rules that need no ledger:
@@ -96,7 +126,10 @@ pub fn read(
                         }
                         None => {
                             first_line.insert(row.national_id.as_str().to_string(), row.line);
-                            accepted.push(Accepted { row, category });
+                            accepted.push(Accepted {
+                                row: row.into(),
+                                category,
+                            });
                         }
                     },
                 }
@@ -177,13 +210,13 @@ async fn finish(
     let mut laps = crate::telemetry::Laps::start("validate approvals");
     check_budget(store, program, district, &mut report, total).await?;
     laps.lap("budget");
-    let (entries, beneficiaries) = plan(program, district, source, accepted, &mut report);
+    let (entries, people) = plan(program, district, source, accepted, &mut report);
     laps.lap("plan");
     Ok(Validated {
         report,
         validated_at_seq: 0,
         entries,
-        beneficiaries,
+        roll_people: Some(people),
     })
 }
 
@@ -195,6 +228,18 @@ fn reject(report: &mut ImportReport, row: &ApprovalRow, code: RejectionCode, pro
         full_name: Some(row.full_name.clone()),
         amount_dong: Some(row.amount.dong()),
         reference: Some(row.decision_no.clone()),
+        problems,
+    });
+}
+
+fn reject_accepted(report: &mut ImportReport, row: KeptRow, problems: Vec<Issue>) {
+    report.rejected.push(RejectedRow {
+        line: row.line,
+        code: RejectionCode::Duplicate,
+        national_id: Some(row.national_id.into_string()),
+        full_name: Some(row.full_name),
+        amount_dong: Some(row.amount.dong()),
+        reference: Some(row.decision_no),
         problems,
     });
 }
@@ -283,7 +328,7 @@ async fn drop_ledger_duplicates(
             en,
             vi,
         );
-        reject(report, &item.row, RejectionCode::Duplicate, vec![problem]);
+        reject_accepted(report, item.row, vec![problem]);
     }
     Ok(kept)
 }
@@ -361,7 +406,7 @@ fn plan(
     source: &Source,
     accepted: Vec<Accepted>,
     report: &mut ImportReport,
-) -> (Vec<NewEntry>, Vec<BeneficiaryRecord>) {
+) -> (Vec<NewEntry>, RollPeople) {
     let code = program.code.as_str();
     let mut groups: Vec<((String, chrono::NaiveDate), Vec<Accepted>)> = Vec::new();
     let mut group_of: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
@@ -424,10 +469,10 @@ fn plan(
             postings,
         });
     }
-    (entries, people)
+    (entries, RollPeople::new(people))
 }
 
-fn beneficiary_record(row: ApprovalRow) -> BeneficiaryRecord {
+fn beneficiary_record(row: KeptRow) -> BeneficiaryRecord {
     BeneficiaryRecord {
         national_id: row.national_id.into_string(),
         full_name: row.full_name,

@@ -6,6 +6,7 @@
 //! entries; `pipeline` stages and commits atomically.
 
 pub mod approvals;
+pub mod batch;
 pub mod parse;
 pub mod payments;
 pub mod pipeline;

@@ -110,7 +110,7 @@ pub async fn check(
     let mut laps = crate::telemetry::Laps::start("validate payments");
     let mut holdings = load_holdings(store, program, district, &rows).await?;
     laps.lap("holdings");
-    let seen = load_seen_references(store, program, &rows).await?;
+    let seen = load_seen_references(store, district).await?;
     laps.lap("seen references");
     let accepted = match_rows(
         program,
@@ -131,7 +131,7 @@ pub async fn check(
         report,
         validated_at_seq: 0,
         entries,
-        beneficiaries: Vec::new(),
+        roll_people: None,
     })
 }
 
@@ -206,18 +206,12 @@ async fn load_holdings(
     Ok(holdings)
 }
 
+/// Voucher references the district has already posted, in any program.
 async fn load_seen_references(
     store: &dyn Store,
-    program: &Program,
-    rows: &[PaymentRow],
+    district: &str,
 ) -> Result<HashSet<String>, ImportError> {
-    let references: Vec<String> = rows.iter().map(|r| r.reference.clone()).collect();
-    let prefix = format!("payable:{}:", program.code);
-    Ok(store
-        .references_seen(&prefix, &references)
-        .await?
-        .into_iter()
-        .collect())
+    Ok(store.district_vouchers(district).await?.into_iter().collect())
 }
 
 fn match_rows(
@@ -282,9 +276,8 @@ fn match_row(
             at(
                 "reference",
                 &row.reference,
-                "duplicate payment: this voucher reference was already posted in this program"
-                    .into(),
-                "chi trùng: số chứng từ này đã được ghi sổ".into(),
+                format!("duplicate payment: this voucher reference was already posted in district {district}"),
+                format!("chi trùng: số chứng từ này đã được ghi sổ ở huyện {district}"),
             ),
         )));
     }

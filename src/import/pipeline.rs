@@ -9,7 +9,7 @@ use crate::auth::{authorize, Action, Forbidden};
 use crate::domain::{DistrictCode, Money, Program};
 use crate::ledger::NewEntry;
 use crate::store::{
-    now_us, AuditEvent, Batch, BeneficiaryRecord, ImportCommit, NewImport, Store, StoreError, User,
+    now_us, AuditEvent, Batch, ImportCommit, NewImport, RollPeople, Store, StoreError, User,
 };
 use sha2::{Digest, Sha256};
 
@@ -41,6 +41,10 @@ pub enum ImportError {
     /// Validated, but the commit is refused; the report says why.
     #[error("commit refused / không ghi sổ: {}", .0.blocking.join("; "))]
     Blocked(Box<ImportReport>),
+    /// Validated, but the ledger changed what validation read before the
+    /// commit: nothing was posted; validating again may succeed.
+    #[error("commit refused / không ghi sổ: {}", .0.blocking.join("; "))]
+    Stale(Box<ImportReport>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -57,7 +61,7 @@ pub struct Validated {
     /// The journal's head before validation read the ledger (0 when empty).
     pub validated_at_seq: i64,
     pub entries: Vec<NewEntry>,
-    pub beneficiaries: Vec<BeneficiaryRecord>,
+    pub roll_people: Option<RollPeople>,
 }
 
 pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, ImportError> {
@@ -82,7 +86,8 @@ pub struct Prepared {
     program: Program,
     district: DistrictCode,
     source: Source,
-    read: ReadRoll,
+    /// Taken by validation.
+    read: Option<ReadRoll>,
 }
 
 enum ReadRoll {
@@ -124,7 +129,7 @@ pub fn prepare(program: Program, upload: RollUpload) -> Result<Prepared, ImportE
         program,
         district,
         source,
-        read,
+        read: Some(read),
     })
 }
 
@@ -152,22 +157,26 @@ pub async fn validate(
         },
     )?;
     let program = load_program(store, &upload.program).await?;
-    let prepared = prepare_in_background(program, upload.clone()).await?;
-    validate_prepared(store, user, prepared).await
+    let mut prepared = prepare_in_background(program, upload.clone()).await?;
+    validate_prepared(store, user, &mut prepared).await
 }
 
-/// Checks a prepared roll against the ledger; stores and posts nothing.
+/// Checks a prepared roll against the ledger; stores and posts nothing. The
+/// roll's rows are used up: a prepared roll is validated once.
 pub async fn validate_prepared(
     store: &dyn Store,
     user: &User,
-    prepared: Prepared,
+    prepared: &mut Prepared,
 ) -> Result<Validated, ImportError> {
+    let read = prepared.read.take().ok_or_else(|| {
+        ImportError::Refused("this roll was already validated; read it again".into())
+    })?;
     let Prepared {
         upload,
         program,
         district,
         source,
-        read,
+        ..
     } = prepared;
     authorize(
         user,
@@ -179,10 +188,10 @@ pub async fn validate_prepared(
     let validated_at_seq = store.head().await?.map_or(0, |head| head.seq);
     let mut validated = match read {
         ReadRoll::Approvals(read) => {
-            approvals::check(store, &program, district.as_str(), &upload, &source, read).await?
+            approvals::check(store, program, district.as_str(), upload, source, read).await?
         }
         ReadRoll::Payments(read) => {
-            payments::check(store, &program, district.as_str(), &source, read).await?
+            payments::check(store, program, district.as_str(), source, read).await?
         }
     };
     laps.lap("ledger checks");
@@ -268,27 +277,36 @@ pub async fn stage_prepared(
     mut prepared: Prepared,
 ) -> Result<Validated, ImportError> {
     let mut laps = crate::telemetry::Laps::start("stage");
-    let content = std::mem::take(&mut prepared.upload.bytes);
-    let kind = kind_name(prepared.upload.kind);
-    let program = prepared.upload.program.clone();
-    let mut validated = validate_prepared(store, user, prepared).await?;
+    let mut validated = validate_prepared(store, user, &mut prepared).await?;
     laps.lap("validate");
+    save_prepared(store, user, prepared, &mut validated).await?;
+    laps.lap("save import");
+    Ok(validated)
+}
+
+/// Keeps a validated roll's bytes, digest and report as evidence, and names
+/// the stored import in the report; posts nothing.
+pub async fn save_prepared(
+    store: &dyn Store,
+    user: &User,
+    prepared: Prepared,
+    validated: &mut Validated,
+) -> Result<(), ImportError> {
     let id = store
         .save_import(NewImport {
-            kind: kind.into(),
-            program,
+            kind: kind_name(prepared.upload.kind).into(),
+            program: prepared.upload.program,
             district: validated.report.district.clone(),
             file_name: validated.report.file_name.clone(),
             sha256: validated.report.sha256.clone(),
-            content,
+            content: prepared.upload.bytes,
             report_json: validated.report.to_json(),
             uploaded_at_us: now_us(),
             uploaded_by: user.username.clone(),
         })
         .await?;
-    laps.lap("save import");
     validated.report.import_id = Some(id);
-    Ok(validated)
+    Ok(())
 }
 
 /// Commits a validated import: all accepted rows in one transaction, or nothing.
@@ -319,7 +337,7 @@ pub async fn commit(
             district: report.district.clone(),
             sha256: report.sha256.clone(),
         }),
-        beneficiaries: std::mem::take(&mut validated.beneficiaries),
+        roll_people: validated.roll_people.take(),
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),
@@ -351,6 +369,11 @@ pub async fn commit(
             report.blocking.push(message);
             report.status = ImportStatus::Refused;
             Err(ImportError::Blocked(Box::new(validated.report)))
+        }
+        Err(StoreError::Stale(message)) => {
+            report.blocking.push(message);
+            report.status = ImportStatus::Refused;
+            Err(ImportError::Stale(Box::new(validated.report)))
         }
         Err(other) => Err(other.into()),
     }

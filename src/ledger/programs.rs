@@ -31,7 +31,7 @@ pub async fn add(
         entries,
         program: Some((program.code.as_str().to_string(), text.to_string())),
         import_commit: None,
-        beneficiaries: Vec::new(),
+        roll_people: None,
         audit: AuditEvent {
             at_us: now,
             actor: actor.to_string(),

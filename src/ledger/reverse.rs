@@ -59,7 +59,7 @@ pub async fn reverse(
         entries: vec![entry],
         program: None,
         import_commit: None,
-        beneficiaries: Vec::new(),
+        roll_people: None,
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),

@@ -2,7 +2,8 @@
 //! transaction that holds the append lock, read the head, check balance
 //! rules, chain and insert every entry, then commit — all or nothing.
 
-use super::{AuditEvent, BeneficiaryRecord, StoreError, StoreResult};
+use super::common::district_accounts_pattern;
+use super::{AuditEvent, RollPeople, StoreError, StoreResult};
 use crate::ledger::canonical::{
     entry_hash, parse_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH,
 };
@@ -21,7 +22,8 @@ pub struct Batch {
     /// A program definition to store with the entries (code, TOML text).
     pub program: Option<(String, String)>,
     pub import_commit: Option<ImportCommit>,
-    pub beneficiaries: Vec<BeneficiaryRecord>,
+    /// The people of the roll being committed, as written on it.
+    pub roll_people: Option<RollPeople>,
     pub audit: AuditEvent,
 }
 
@@ -76,6 +78,14 @@ pub trait LedgerTx: Send {
         national_ids: &[String],
         after_seq: i64,
     ) -> StoreResult<Vec<String>>;
+    /// Whether entries after `after_seq` touch an account matching the `LIKE`
+    /// pattern (only to approve someone, when `approvals_only`).
+    async fn accounts_changed_since(
+        &mut self,
+        pattern: &str,
+        after_seq: i64,
+        approvals_only: bool,
+    ) -> StoreResult<bool>;
     async fn head(&mut self) -> StoreResult<Option<(i64, String)>>;
     async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
     async fn import_already_committed(&mut self, commit: &ImportCommit)
@@ -120,14 +130,10 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
     }
     let head = tx.head().await?;
     let head_seq = head.as_ref().map_or(0, |(seq, _)| *seq);
-    let read_at_seq = batch
-        .import_commit
-        .as_ref()
-        .map_or(0, |c| c.validated_at_seq);
-    if read_at_seq < head_seq {
-        check_one_approval_per_person(tx.as_mut(), &batch.entries, read_at_seq).await?;
+    if let Some(commit) = &batch.import_commit {
+        check_since_validation(tx.as_mut(), &batch.entries, commit, head_seq).await?;
     }
-    laps.lap("one approval per person");
+    laps.lap("changes since validation");
     let mut balances = HashMap::new();
     for account in ruled_accounts(&batch.entries) {
         let balance = tx.account_balance(&account).await?;
@@ -200,13 +206,12 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
         tx.insert_import_commit(commit, batch.recorded_at_us, &batch.actor, seqs)
             .await?;
     }
-    if !batch.beneficiaries.is_empty() {
+    if let Some(people) = &batch.roll_people {
         // People are recorded as written on their roll: only imports bring them.
         let import_id = import_id.ok_or_else(|| {
-            StoreError::Corrupt("beneficiary details without the import they came from".into())
+            StoreError::Corrupt("a roll's people without the import they came from".into())
         })?;
-        tx.insert_roll_people(import_id, &people_document(&batch.beneficiaries))
-            .await?;
+        tx.insert_roll_people(import_id, people.as_str()).await?;
         laps.lap("insert roll people");
     }
     tx.insert_audit(&batch.audit).await?;
@@ -215,32 +220,36 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
     Ok(checkpoints)
 }
 
-/// The roll's people as stored in `roll_people`: a JSON array of
-/// `[national_id, full_name, date_of_birth, sex, commune_code]`, in national
-/// ID order.
-fn people_document(people: &[BeneficiaryRecord]) -> String {
-    type Row<'a> = (
-        &'a str,
-        &'a str,
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-    );
-    let mut rows: Vec<Row> = people
-        .iter()
-        .map(|p| {
-            (
-                p.national_id.as_str(),
-                p.full_name.as_str(),
-                p.date_of_birth.as_deref(),
-                p.sex,
-                p.commune_code.as_deref(),
-            )
-        })
-        .collect();
-    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    // Strings and options always serialize.
-    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+/// What an import's validation read must not have changed before its commit,
+/// which holds the append lock: validation reads without it, so that a roll
+/// can be checked while another commits.
+async fn check_since_validation(
+    tx: &mut dyn LedgerTx,
+    entries: &[NewEntry],
+    commit: &ImportCommit,
+    head_seq: i64,
+) -> StoreResult<()> {
+    let after_seq = commit.validated_at_seq;
+    if after_seq >= head_seq {
+        return Ok(());
+    }
+    if commit.kind == "payments" {
+        // A payment roll read its district's approvals, payments and
+        // vouchers: every one of them lives on the district's payable accounts.
+        let district = district_accounts_pattern(&commit.district);
+        if tx.accounts_changed_since(&district, after_seq, false).await? {
+            return Err(StoreError::Stale(format!(
+                "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
+                commit.district
+            )));
+        }
+        return Ok(());
+    }
+    let program = format!("payable:{}:%", commit.program);
+    if tx.accounts_changed_since(&program, after_seq, true).await? {
+        check_one_approval_per_person(tx, entries, after_seq).await?;
+    }
+    Ok(())
 }
 
 /// A person holds at most one approval in force per program. Imports check
@@ -270,7 +279,7 @@ async fn check_one_approval_per_person(
     for (program, ids) in by_program {
         let holders = tx.approval_holders(program, &ids, after_seq).await?;
         if let Some(first) = holders.first() {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::Stale(format!(
                 "{} people on this roll (first {first}) were approved in program {program} by another import since it was validated; nothing was posted: validate it again / có người đã được phê duyệt trong lúc chờ, hãy kiểm tra lại",
                 holders.len()
             )));

@@ -168,6 +168,19 @@ pub(crate) fn person_postings_sql(in_list: &str) -> String {
     )
 }
 
+/// The voucher references on postings of the payment entries (and their
+/// reversals) that touch an account matching the `LIKE` pattern `$1`.
+pub(crate) const VOUCHERS_SQL: &str =
+    "SELECT reference FROM postings WHERE reference IS NOT NULL AND entry_seq IN \
+     (SELECT t.entry_seq FROM account_totals t JOIN journal_entries e ON e.seq = t.entry_seq \
+      WHERE t.account LIKE $1 AND e.kind IN ('payment', 'reversal'))";
+
+/// `LIKE` pattern of the `payable` accounts of a district in any program
+/// (`payable:P:D:C`; codes hold no `:`, district codes are digits).
+pub(crate) fn district_accounts_pattern(district: &str) -> String {
+    format!("payable:%:{district}:%")
+}
+
 /// One posting row of [`person_postings_sql`]: beneficiary, account,
 /// amount, 1 when it carries a voucher reference (a payment), entry.
 pub(crate) type PersonPosting = (String, String, i64, i64, i64);
@@ -549,17 +562,9 @@ macro_rules! impl_store {
                     .collect())
             }
 
-            async fn references_seen(&self, account_prefix: &str, references: &[String]) -> $crate::store::StoreResult<Vec<String>> {
-                let sql = format!(
-                    "SELECT DISTINCT reference FROM postings WHERE reference {} AND substr(account, 1, $2) = $3",
-                    $in_list(1)
-                );
-                Ok(sqlx::query_scalar(&sql)
-                    .bind($list(references))
-                    .bind(account_prefix.len() as i32)
-                    .bind(account_prefix)
-                    .fetch_all(&self.pool)
-                    .await?)
+            async fn district_vouchers(&self, district: &str) -> $crate::store::StoreResult<Vec<String>> {
+                let mut conn = self.pool.acquire().await?;
+                vouchers_of(&mut *conn, &$crate::store::common::district_accounts_pattern(district)).await
             }
 
             async fn approval_sources(&self, program: &str, national_ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::ApprovalSource>> {
@@ -714,6 +719,19 @@ macro_rules! impl_ledger_tx {
                     .bind(after_seq)
                     .fetch_all(&mut *self.tx)
                     .await?)
+            }
+
+            async fn accounts_changed_since(&mut self, pattern: &str, after_seq: i64, approvals_only: bool) -> $crate::store::StoreResult<bool> {
+                let found: Option<i64> = sqlx::query_scalar(
+                    "SELECT entry_seq FROM account_totals WHERE entry_seq > $1 AND account LIKE $2 \
+                     AND (approvals_delta > 0 OR NOT $3) LIMIT 1",
+                )
+                .bind(after_seq)
+                .bind(pattern)
+                .bind(approvals_only)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                Ok(found.is_some())
             }
 
             async fn head(&mut self) -> $crate::store::StoreResult<Option<(i64, String)>> {

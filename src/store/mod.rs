@@ -26,6 +26,9 @@ pub enum StoreError {
     Entry(#[from] crate::ledger::entry::EntryError),
     #[error("{0}")]
     Conflict(String),
+    /// What a validation read has changed since: validate again.
+    #[error("{0}")]
+    Stale(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -112,6 +115,37 @@ pub struct BeneficiaryRecord {
     /// `male` or `female`.
     pub sex: Option<&'static str>,
     pub commune_code: Option<String>,
+}
+
+/// The people of one roll as stored in `roll_people`: a JSON array of
+/// `[national_id, full_name, date_of_birth, sex, commune_code]` in national ID
+/// order, made once when the roll is validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollPeople(String);
+
+impl RollPeople {
+    pub fn new(mut people: Vec<BeneficiaryRecord>) -> RollPeople {
+        people.sort_unstable_by(|a, b| a.national_id.cmp(&b.national_id));
+        type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        let rows: Vec<Row> = people
+            .iter()
+            .map(|p| {
+                (
+                    p.national_id.as_str(),
+                    p.full_name.as_str(),
+                    p.date_of_birth.as_deref(),
+                    p.sex,
+                    p.commune_code.as_deref(),
+                )
+            })
+            .collect();
+        // Strings and options always serialize.
+        RollPeople(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// One beneficiary's postings on one account, summed. On a `payable`
@@ -245,12 +279,10 @@ pub trait Store: Send + Sync {
         account_prefix: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovedHolding>>;
-    /// Which of `references` already appear on postings of accounts starting with `account_prefix`.
-    async fn references_seen(
-        &self,
-        account_prefix: &str,
-        references: &[String],
-    ) -> StoreResult<Vec<String>>;
+    /// Voucher references already posted on the `payable` accounts of a
+    /// district, in any program: a district's payment office numbers its
+    /// vouchers, so a number seen twice there is one payment paid twice.
+    async fn district_vouchers(&self, district: &str) -> StoreResult<Vec<String>>;
     async fn approval_sources(
         &self,
         program: &str,

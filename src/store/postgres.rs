@@ -4,7 +4,7 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, PersonPosting};
+use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
 use super::StoreResult;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -101,6 +101,14 @@ async fn person_postings(
         })
         .collect();
     Ok(rows)
+}
+
+/// The voucher references of [`VOUCHERS_SQL`], as one array.
+async fn vouchers_of(conn: &mut sqlx::PgConnection, pattern: &str) -> StoreResult<Vec<String>> {
+    let sql = format!("SELECT array_agg(reference) FROM ({VOUCHERS_SQL}) AS rows");
+    let references: Option<Vec<String>> =
+        sqlx::query_scalar(&sql).bind(pattern).fetch_one(conn).await?;
+    Ok(references.unwrap_or_default())
 }
 
 impl_store!(

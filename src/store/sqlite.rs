@@ -4,7 +4,7 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, PersonPosting};
+use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
 use super::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
@@ -42,9 +42,9 @@ impl SqliteStore {
             // thousands of rows at a time: 32 KiB pages mean a fraction of
             // the page splits, WAL frames and write calls of 4 KiB ones.
             .page_size(PAGE_BYTES)
-            // A 64 MiB page cache per connection keeps index pages of a large
-            // import in memory instead of spilling and re-reading them.
-            .pragma("cache_size", "-65536")
+            // A 32 MiB page cache per connection holds a large roll's dirty
+            // pages until its commit; reads go through the memory map.
+            .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory")
             .pragma("mmap_size", "1073741824")
             // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
@@ -106,6 +106,14 @@ async fn person_postings(
         .await?;
     serde_json::from_str(json.as_deref().unwrap_or("[]"))
         .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))
+}
+
+/// The voucher references of [`VOUCHERS_SQL`], as one JSON text.
+async fn vouchers_of(conn: &mut sqlx::SqliteConnection, pattern: &str) -> StoreResult<Vec<String>> {
+    let sql = format!("SELECT json_group_array(reference) FROM ({VOUCHERS_SQL})");
+    let json: Option<String> = sqlx::query_scalar(&sql).bind(pattern).fetch_one(conn).await?;
+    serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
 }
 
 impl_store!(

@@ -1,0 +1,209 @@
+//! Many rolls in one go (the demo province, a backlog of district files),
+//! using both cores: each roll is read (digest, parse, row rules) on a
+//! blocking thread ahead of its turn, and checked against the ledger while the
+//! roll before it commits, unless it reads what that roll writes. Every
+//! commit checks again, under the append lock, that nothing its validation
+//! read has changed since (`store::commit`); a roll that lost that race is
+//! validated again from its stored bytes and committed.
+
+use super::parse::RollKind;
+use super::pipeline::{self, ImportError, Prepared, RollUpload, Validated};
+use super::report::ImportReport;
+use crate::store::{Store, User};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::task::JoinHandle;
+
+/// At most this many rolls in one batch.
+pub const JOBS_MAX: usize = 10_000;
+
+/// One roll to import, as `user`.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub user: User,
+    pub kind: RollKind,
+    pub program: String,
+    pub district: String,
+    pub path: PathBuf,
+}
+
+/// A committed roll, in the order they were committed.
+pub struct Done<'a> {
+    pub job: &'a Job,
+    pub report: ImportReport,
+    /// Reading and validation (overlapped with the commit before).
+    pub validate_seconds: f64,
+    /// Storing the upload and committing.
+    pub commit_seconds: f64,
+}
+
+/// Whether validating `next` reads accounts that committing `current` writes.
+/// A payment roll reads its district's `payable` accounts in every program;
+/// an approval roll reads who holds an approval in its program, which only
+/// approval rolls of that program change (budgets are checked again at commit).
+fn reads_what_it_writes(next: &Job, current: &Job) -> bool {
+    match next.kind {
+        RollKind::Payments => current.district == next.district,
+        RollKind::Approvals => {
+            current.kind == RollKind::Approvals && current.program == next.program
+        }
+    }
+}
+
+/// The order to import in. A payment roll waits for the approval rolls of its
+/// program and district; among the rolls ready, the first that does not read
+/// what the previous one writes goes next, so that it can be validated while
+/// that one commits.
+pub fn schedule(jobs: Vec<Job>) -> Vec<Job> {
+    let mut pending = jobs;
+    let mut order: Vec<Job> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = |job: &Job| {
+            job.kind == RollKind::Approvals
+                || !pending.iter().any(|other| {
+                    other.kind == RollKind::Approvals
+                        && other.program == job.program
+                        && other.district == job.district
+                })
+        };
+        let independent = |job: &Job| order.last().is_none_or(|last| !reads_what_it_writes(job, last));
+        let pick = pending
+            .iter()
+            .position(|job| ready(job) && independent(job))
+            .or_else(|| pending.iter().position(ready))
+            .unwrap_or(0);
+        order.push(pending.remove(pick));
+    }
+    order
+}
+
+type Reading = JoinHandle<Result<Prepared, ImportError>>;
+type Validation = JoinHandle<Result<(Prepared, Validated, f64), ImportError>>;
+
+/// Reads one roll (file, digest, parse, row rules) on a blocking thread.
+fn read_in_background(store: Arc<dyn Store>, job: Job) -> Reading {
+    tokio::spawn(async move {
+        let program = pipeline::load_program(store.as_ref(), &job.program).await?;
+        tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(&job.path)
+                .map_err(|e| ImportError::Refused(format!("{}: {e}", job.path.display())))?;
+            let upload = RollUpload {
+                kind: job.kind,
+                program: job.program,
+                district: job.district,
+                file_name: job
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                bytes,
+                expect_rows: None,
+                expect_total: None,
+            };
+            pipeline::prepare(program, upload)
+        })
+        .await
+        .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))?
+    })
+}
+
+/// Checks a roll being read against the ledger, on the runtime's other threads.
+fn validate_in_background(store: Arc<dyn Store>, user: User, reading: Reading) -> Validation {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let mut prepared = reading
+            .await
+            .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
+        let validated = pipeline::validate_prepared(store.as_ref(), &user, &mut prepared).await?;
+        Ok((prepared, validated, started.elapsed().as_secs_f64()))
+    })
+}
+
+async fn finished(validation: Validation) -> Result<(Prepared, Validated, f64), ImportError> {
+    validation
+        .await
+        .map_err(|e| ImportError::Refused(format!("validating the roll failed: {e}")))?
+}
+
+/// Imports every job in [`schedule`] order; `on_done` hears of each roll as
+/// it commits. Stops at the first roll that cannot be committed.
+///
+/// Three rolls are in flight: one committing, the next being validated
+/// (unless it reads what the committing one writes: then it waits), and the
+/// one after being read.
+pub async fn import_all(
+    store: Arc<dyn Store>,
+    jobs: Vec<Job>,
+    mut on_done: impl FnMut(Done<'_>),
+) -> Result<(), ImportError> {
+    if jobs.len() > JOBS_MAX {
+        return Err(ImportError::Refused(format!(
+            "at most {JOBS_MAX} rolls in one batch / tối đa {JOBS_MAX} tệp một lần"
+        )));
+    }
+    let jobs = schedule(jobs);
+    let read = |index: usize| {
+        jobs.get(index)
+            .map(|job| read_in_background(store.clone(), job.clone()))
+    };
+    let mut current = match (jobs.first(), read(0)) {
+        (Some(job), Some(reading)) => Some(validate_in_background(
+            store.clone(),
+            job.user.clone(),
+            reading,
+        )),
+        _ => None,
+    };
+    let mut next_reading = read(1);
+    for (index, job) in jobs.iter().enumerate() {
+        let Some(validation) = current.take() else {
+            break;
+        };
+        let (prepared, validated, validate_seconds) = finished(validation).await?;
+        let next = jobs.get(index + 1);
+        let mut waiting = None;
+        if let (Some(next), Some(reading)) = (next, next_reading.take()) {
+            if reads_what_it_writes(next, job) {
+                waiting = Some((next, reading));
+            } else {
+                current = Some(validate_in_background(store.clone(), next.user.clone(), reading));
+            }
+        }
+        next_reading = read(index + 2);
+        let started = Instant::now();
+        let report = commit(store.as_ref(), &job.user, prepared, validated).await?;
+        let commit_seconds = started.elapsed().as_secs_f64();
+        if let Some((next, reading)) = waiting {
+            current = Some(validate_in_background(store.clone(), next.user.clone(), reading));
+        }
+        on_done(Done {
+            job,
+            report,
+            validate_seconds,
+            commit_seconds,
+        });
+    }
+    Ok(())
+}
+
+/// Stores and commits one validated roll; validates it again (from the stored
+/// bytes) if the ledger changed what its validation read.
+async fn commit(
+    store: &dyn Store,
+    user: &User,
+    prepared: Prepared,
+    mut validated: Validated,
+) -> Result<ImportReport, ImportError> {
+    pipeline::save_prepared(store, user, prepared, &mut validated).await?;
+    let import_id = validated.report.import_id;
+    match pipeline::commit(store, user, validated).await {
+        Err(ImportError::Stale(_)) => {
+            let import_id = import_id.ok_or_else(|| {
+                ImportError::Refused("a saved import has no id".into())
+            })?;
+            pipeline::commit_staged(store, user, import_id).await
+        }
+        other => other,
+    }
+}
