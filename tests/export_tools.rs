@@ -80,7 +80,7 @@ fn demo_snapshot() -> &'static [u8] {
                 .expect("runtime");
             runtime.block_on(async {
                 let db = TestDb::sqlite().await;
-                demo::build(db.store.as_ref(), Scale::Small, demo::Generation::InProcess)
+                demo::build(&db.store, Scale::Small, demo::Generation::InProcess)
                     .await
                     .expect("build the small demo");
                 for (index, reference) in HOSTILE_REFERENCES.iter().enumerate() {
@@ -597,7 +597,7 @@ async fn demo_report_agrees_with_generator_and_at_seq_reproduces() {
     for db in TestDb::all().await {
         let backend = db.backend;
         let store = db.store.as_ref();
-        let stats = demo::build(store, Scale::Small, demo::Generation::InProcess)
+        let stats = demo::build(&db.store, Scale::Small, demo::Generation::InProcess)
             .await
             .expect("build the small demo");
         let expected: ExpectedFigures = stats.plan.expected.clone();

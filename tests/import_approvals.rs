@@ -382,7 +382,7 @@ async fn a_roll_validated_before_a_competing_commit_is_refused_at_commit() {
             .await
             .expect("commit");
         let head = db.store.head().await.expect("head");
-        let Err(ImportError::Blocked(report)) =
+        let Err(ImportError::Stale(report)) =
             pipeline::commit(db.store.as_ref(), &users.officer842, waiting).await
         else {
             panic!(

@@ -362,3 +362,121 @@ async fn reversals_correct_once_and_show_in_reconciliation() {
         assert!(report.is_ok(), "{:?}", report.problem);
     }
 }
+
+#[tokio::test]
+async fn vouchers_are_one_district_s_numbers_in_every_program() {
+    for db in TestDb::all().await {
+        let users = province::setup(&db).await;
+        approve_and_pay(&db, &users).await;
+        // District 844 numbers its own vouchers: its CT-001 is not 842's.
+        let mut in_844 = upload(
+            RollKind::Payments,
+            "844-payments.csv",
+            "national_id,amount,paid_date,reference\n084070000044,1500000,2021-09-01,CT-001\n",
+        );
+        in_844.district = "844".into();
+        let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &in_844)
+            .await
+            .expect("stage");
+        assert!(
+            staged.report.rejected.is_empty(),
+            "{}: {:?}",
+            db.backend,
+            staged.report.rejected
+        );
+        // In district 842, CT-001 is taken in every program.
+        let second = province::EXAMPLE_PROGRAM.replacen("code = \"NQ68\"", "code = \"NQ68B\"", 1);
+        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", &second)
+            .await
+            .expect("second program");
+        let mut approval = upload(RollKind::Approvals, "b.csv", APPROVALS);
+        approval.program = "NQ68B".into();
+        let staged = pipeline::stage(db.store.as_ref(), &users.officer842, &approval)
+            .await
+            .expect("stage");
+        pipeline::commit(db.store.as_ref(), &users.officer842, staged)
+            .await
+            .expect("commit");
+        let mut paid_again = upload(
+            RollKind::Payments,
+            "b-payments.csv",
+            "national_id,amount,paid_date,reference\n084070000004,1500000,2021-09-01,CT-001\n",
+        );
+        paid_again.program = "NQ68B".into();
+        let report = pipeline::validate(db.store.as_ref(), &users.officer842, &paid_again)
+            .await
+            .expect("validate")
+            .report;
+        assert_eq!(report.rejected.len(), 1, "{}", db.backend);
+        assert_eq!(report.rejected[0].code, RejectionCode::DuplicatePayment);
+        assert!(
+            report.rejected[0].problems[0]
+                .reason_en
+                .contains("district 842"),
+            "{}",
+            report.rejected[0].problems[0].reason_en
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_payment_roll_validated_before_its_district_changed_is_validated_again() {
+    for db in TestDb::all().await {
+        let users = province::setup(&db).await;
+        import(
+            &db,
+            &users.officer842,
+            RollKind::Approvals,
+            "approvals.csv",
+            APPROVALS,
+        )
+        .await;
+        let pays_in_full = |reference: &str| {
+            format!("national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,{reference}\n")
+        };
+        // Validated (staged) while another roll pays the same person in full.
+        let waiting = pipeline::stage(
+            db.store.as_ref(),
+            &users.officer842,
+            &upload(RollKind::Payments, "waiting.csv", &pays_in_full("CT-101")),
+        )
+        .await
+        .expect("stage");
+        assert!(waiting.report.can_commit(), "{}", db.backend);
+        let waiting_id = waiting.report.import_id.expect("stored");
+        import(
+            &db,
+            &users.officer842,
+            RollKind::Payments,
+            "first.csv",
+            &pays_in_full("CT-100"),
+        )
+        .await;
+        let head = db.store.head().await.expect("head");
+        match pipeline::commit(db.store.as_ref(), &users.officer842, waiting).await {
+            Err(pipeline::ImportError::Stale(report)) => assert!(
+                report
+                    .blocking
+                    .iter()
+                    .any(|b| b.contains("validate it again")),
+                "{:?}",
+                report.blocking
+            ),
+            _ => panic!("{}: a stale validation must not pay twice", db.backend),
+        }
+        assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+        // Validated again from the stored file, the line is now an overpayment.
+        let Err(pipeline::ImportError::Blocked(report)) =
+            pipeline::commit_staged(db.store.as_ref(), &users.officer842, waiting_id).await
+        else {
+            panic!("{}: validated again, nothing is left to commit", db.backend)
+        };
+        assert_eq!(
+            report.rejected[0].code,
+            RejectionCode::Overpaid,
+            "{}",
+            db.backend
+        );
+        assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+    }
+}

@@ -94,12 +94,8 @@ async fn import_run(context: &Context, scale: super::demo::ScaleArg) -> CliResul
         super::demo::ScaleArg::Full => Scale::Full,
         super::demo::ScaleArg::Small => Scale::Small,
     };
-    let stats = super::demo::build(
-        &context.store,
-        scale,
-        super::demo::Generation::ChildProcess,
-    )
-    .await?;
+    let stats =
+        super::demo::build(&context.store, scale, super::demo::Generation::ChildProcess).await?;
     println!(
         "BENCH rows={} bytes={} seconds={:.3} peak_rss_mib={:.1}",
         stats.rows,

@@ -6,8 +6,8 @@
 use super::{CliError, CliResult, Context};
 use crate::auth::{password, Role};
 use crate::demo::{self, DemoPlan, Scale};
-use crate::import::parse::RollKind;
 use crate::import::batch;
+use crate::import::parse::RollKind;
 use crate::import::pipeline::ImportError;
 use crate::ledger::report::{self, GroupBy};
 use crate::ledger::rules;

@@ -68,7 +68,12 @@ pub fn read(
                 report
                     .warnings
                     .extend(parsed.warnings.into_iter().map(Issue::from));
-                rows.push(parsed.row);
+                let mut row = parsed.row;
+                // Kept in the stored file, not needed to match or plan.
+                row.stt = None;
+                row.bank_account = None;
+                row.note = None;
+                rows.push(row);
             }
             Record::Rejected {
                 line,
@@ -211,7 +216,11 @@ async fn load_seen_references(
     store: &dyn Store,
     district: &str,
 ) -> Result<HashSet<String>, ImportError> {
-    Ok(store.district_vouchers(district).await?.into_iter().collect())
+    Ok(store
+        .district_vouchers(district)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 fn match_rows(

@@ -237,7 +237,10 @@ async fn check_since_validation(
         // A payment roll read its district's approvals, payments and
         // vouchers: every one of them lives on the district's payable accounts.
         let district = district_accounts_pattern(&commit.district);
-        if tx.accounts_changed_since(&district, after_seq, false).await? {
+        if tx
+            .accounts_changed_since(&district, after_seq, false)
+            .await?
+        {
             return Err(StoreError::Stale(format!(
                 "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
                 commit.district

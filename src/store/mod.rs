@@ -126,7 +126,13 @@ pub struct RollPeople(String);
 impl RollPeople {
     pub fn new(mut people: Vec<BeneficiaryRecord>) -> RollPeople {
         people.sort_unstable_by(|a, b| a.national_id.cmp(&b.national_id));
-        type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
         let rows: Vec<Row> = people
             .iter()
             .map(|p| {

@@ -106,8 +106,10 @@ async fn person_postings(
 /// The voucher references of [`VOUCHERS_SQL`], as one array.
 async fn vouchers_of(conn: &mut sqlx::PgConnection, pattern: &str) -> StoreResult<Vec<String>> {
     let sql = format!("SELECT array_agg(reference) FROM ({VOUCHERS_SQL}) AS rows");
-    let references: Option<Vec<String>> =
-        sqlx::query_scalar(&sql).bind(pattern).fetch_one(conn).await?;
+    let references: Option<Vec<String>> = sqlx::query_scalar(&sql)
+        .bind(pattern)
+        .fetch_one(conn)
+        .await?;
     Ok(references.unwrap_or_default())
 }
 

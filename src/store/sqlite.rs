@@ -111,7 +111,10 @@ async fn person_postings(
 /// The voucher references of [`VOUCHERS_SQL`], as one JSON text.
 async fn vouchers_of(conn: &mut sqlx::SqliteConnection, pattern: &str) -> StoreResult<Vec<String>> {
     let sql = format!("SELECT json_group_array(reference) FROM ({VOUCHERS_SQL})");
-    let json: Option<String> = sqlx::query_scalar(&sql).bind(pattern).fetch_one(conn).await?;
+    let json: Option<String> = sqlx::query_scalar(&sql)
+        .bind(pattern)
+        .fetch_one(conn)
+        .await?;
     serde_json::from_str(json.as_deref().unwrap_or("[]"))
         .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
 }
