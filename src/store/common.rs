@@ -660,18 +660,7 @@ macro_rules! impl_store {
                 .await?;
                 seqs.append(&mut orphans);
                 seqs.sort_unstable();
-                // An entry's postings travel as one JSON array: one row per
-                // entry instead of one per posting.
-                for seq in seqs {
-                    let sql = $json_rows(
-                        "idx, account, amount, beneficiary, source_line, reference",
-                        "SELECT idx, account, amount, beneficiary, source_line, reference FROM postings WHERE entry_seq = $1",
-                    );
-                    let json: Option<String> = sqlx::query_scalar(&sql).bind(seq).fetch_one(&mut *tx).await?;
-                    for posting in $crate::store::common::postings_from_json(seq, json.as_deref())? {
-                        sink.posting(posting);
-                    }
-                }
+                scan_postings(&mut *tx, &seqs, sink).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -113,6 +113,26 @@ async fn vouchers_of(conn: &mut sqlx::PgConnection, pattern: &str) -> StoreResul
     Ok(references.unwrap_or_default())
 }
 
+/// Every posting, in entry and position order, to the verifier: one
+/// streamed query (rows arrive in batches over the wire), which also brings
+/// the postings of any entry missing from the journal.
+async fn scan_postings(
+    conn: &mut sqlx::PgConnection,
+    _seqs: &[i64],
+    sink: &mut dyn super::JournalSink,
+) -> StoreResult<()> {
+    use futures_util::TryStreamExt;
+    let sql = format!(
+        "SELECT {} FROM postings ORDER BY entry_seq, idx",
+        super::common::POSTING_COLUMNS
+    );
+    let mut rows = sqlx::query(&sql).fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        sink.posting(super::common::posting_from_row(&row)?);
+    }
+    Ok(())
+}
+
 impl_store!(
     PgStore,
     "postgres",

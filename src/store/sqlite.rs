@@ -119,6 +119,30 @@ async fn vouchers_of(conn: &mut sqlx::SqliteConnection, pattern: &str) -> StoreR
         .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
 }
 
+/// The postings of `seqs`, entry by entry, to the verifier. An entry's
+/// postings travel as one JSON array: one message per entry instead of one
+/// per posting.
+async fn scan_postings(
+    conn: &mut sqlx::SqliteConnection,
+    seqs: &[i64],
+    sink: &mut dyn super::JournalSink,
+) -> StoreResult<()> {
+    let sql = json_rows(
+        "idx, account, amount, beneficiary, source_line, reference",
+        "SELECT idx, account, amount, beneficiary, source_line, reference FROM postings WHERE entry_seq = $1",
+    );
+    for &seq in seqs {
+        let json: Option<String> = sqlx::query_scalar(&sql)
+            .bind(seq)
+            .fetch_one(&mut *conn)
+            .await?;
+        for posting in super::common::postings_from_json(seq, json.as_deref())? {
+            sink.posting(posting);
+        }
+    }
+    Ok(())
+}
+
 impl_store!(
     SqliteStore,
     "sqlite",
