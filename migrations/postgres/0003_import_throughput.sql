@@ -44,3 +44,7 @@ EXCEPTION WHEN OTHERS THEN
     ALTER TABLE imports ALTER COLUMN content SET STORAGE EXTERNAL;
     ALTER TABLE roll_people ALTER COLUMN people SET STORAGE EXTERNAL;
 END $$;
+
+-- Balance rules read an account's balance at every commit, and budget checks
+-- at every validation: an index by account instead of a scan of every total.
+CREATE INDEX account_totals_account ON account_totals(account);

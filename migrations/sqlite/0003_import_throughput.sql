@@ -31,3 +31,7 @@ BEGIN SELECT RAISE(ABORT, 'roll_people is append-only'); END;
 -- which a payment roll reads anyway: a district's payment office numbers its
 -- vouchers. The index over every voucher of the ledger has no reader left.
 DROP INDEX postings_reference;
+
+-- Balance rules read an account's balance at every commit, and budget checks
+-- at every validation: an index by account instead of a scan of every total.
+CREATE INDEX account_totals_account ON account_totals(account);
