@@ -344,8 +344,9 @@ async fn verify_accepts_a_checkpoint_the_ledger_extends() {
 
 #[tokio::test]
 async fn text_that_bulk_formats_must_escape_reads_back_unchanged() {
-    // PostgreSQL receives postings through COPY's text format, where a tab
-    // ends a value, a newline ends a row and a backslash starts an escape.
+    // Bulk inserts carry values in formats where a tab, a newline or a
+    // backslash could mean something else (COPY's text format, SQL literals):
+    // such text must come back byte for byte, and the chain must verify.
     let awkward = [
         "PC\\2021\\001",
         "tab\there",

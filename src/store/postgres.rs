@@ -5,7 +5,7 @@
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
 use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -143,86 +143,80 @@ impl_store!(
     {}
 );
 
-/// One row of `COPY … FROM STDIN` in text format: tab-separated values,
-/// `\N` for NULL, and backslash escapes for the characters that would end a
-/// value or a row.
-struct CopyLine {
-    buffer: String,
-    first_value: bool,
+/// Rows for `COPY … FROM STDIN (FORMAT binary)`: each value as its length
+/// and its bytes in PostgreSQL's binary form, so that the server parses no
+/// text and no value needs escaping.
+struct CopyRows {
+    buffer: Vec<u8>,
 }
 
-impl CopyLine {
-    fn separate(&mut self) {
-        if !std::mem::take(&mut self.first_value) {
-            self.buffer.push('\t');
-        }
+impl CopyRows {
+    /// The binary format's signature, flags and header extension length.
+    const HEADER: &'static [u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+    /// A field count of -1 ends the data.
+    const TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+
+    fn row(&mut self, fields: i16) {
+        self.buffer.extend_from_slice(&fields.to_be_bytes());
     }
 
-    fn int(&mut self, value: Option<i64>) {
-        use std::fmt::Write;
-        self.separate();
+    fn null(&mut self) {
+        self.buffer.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    /// An `integer` column.
+    fn int4(&mut self, value: i32) {
+        self.buffer.extend_from_slice(&4i32.to_be_bytes());
+        self.buffer.extend_from_slice(&value.to_be_bytes());
+    }
+
+    /// A `bigint` column.
+    fn int8(&mut self, value: Option<i64>) {
         match value {
-            // Writing into a String cannot fail.
             Some(value) => {
-                let _ = write!(self.buffer, "{value}");
+                self.buffer.extend_from_slice(&8i32.to_be_bytes());
+                self.buffer.extend_from_slice(&value.to_be_bytes());
             }
-            None => self.buffer.push_str("\\N"),
+            None => self.null(),
         }
     }
 
-    fn text(&mut self, value: Option<&str>) {
-        self.separate();
+    /// A `text` column: UTF-8 bytes as they are.
+    fn text(&mut self, value: Option<&str>) -> StoreResult<()> {
         let Some(value) = value else {
-            self.buffer.push_str("\\N");
-            return;
+            self.null();
+            return Ok(());
         };
-        for part in value.split_inclusive(['\\', '\t', '\n', '\r']) {
-            let escape = match part.as_bytes().last() {
-                Some(b'\\') => "\\\\",
-                Some(b'\t') => "\\t",
-                Some(b'\n') => "\\n",
-                Some(b'\r') => "\\r",
-                _ => {
-                    self.buffer.push_str(part);
-                    continue;
-                }
-            };
-            // The escaped characters are one byte each.
-            self.buffer.push_str(&part[..part.len() - 1]);
-            self.buffer.push_str(escape);
-        }
-    }
-
-    fn end_row(&mut self) {
-        self.buffer.push('\n');
-        self.first_value = true;
+        let length = i32::try_from(value.len())
+            .map_err(|_| StoreError::Corrupt("a text value over 2 GiB".into()))?;
+        self.buffer.extend_from_slice(&length.to_be_bytes());
+        self.buffer.extend_from_slice(value.as_bytes());
+        Ok(())
     }
 }
 
-/// Streams `rows` into `statement` (a `COPY … FROM STDIN`), a chunk at a
-/// time; `encode` writes one row's values in column order.
+/// Streams `rows` into `statement` (a binary `COPY … FROM STDIN`), a chunk
+/// at a time; `encode` writes one row.
 async fn copy_rows<T>(
     tx: &mut Transaction<'static, Postgres>,
     statement: &str,
     rows: &[T],
-    encode: impl Fn(&mut CopyLine, &T),
+    encode: impl Fn(&mut CopyRows, &T) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let mut copy = tx.copy_in_raw(statement).await?;
-    let mut line = CopyLine {
-        buffer: String::with_capacity(COPY_CHUNK_BYTES + 4096),
-        first_value: true,
+    let mut data = CopyRows {
+        buffer: Vec::with_capacity(COPY_CHUNK_BYTES + 4096),
     };
+    data.buffer.extend_from_slice(CopyRows::HEADER);
     for row in rows {
-        encode(&mut line, row);
-        line.end_row();
-        if line.buffer.len() >= COPY_CHUNK_BYTES {
-            copy.send(line.buffer.as_bytes()).await?;
-            line.buffer.clear();
+        encode(&mut data, row)?;
+        if data.buffer.len() >= COPY_CHUNK_BYTES {
+            copy.send(data.buffer.as_slice()).await?;
+            data.buffer.clear();
         }
     }
-    if !line.buffer.is_empty() {
-        copy.send(line.buffer.as_bytes()).await?;
-    }
+    data.buffer.extend_from_slice(&CopyRows::TRAILER);
+    copy.send(data.buffer.as_slice()).await?;
     copy.finish().await?;
     Ok(())
 }
@@ -259,16 +253,19 @@ impl_ledger_tx!(PgTx, text_array, any_of, {
     async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
         copy_rows(
             &mut self.tx,
-            "COPY postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) FROM STDIN",
+            "COPY postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) FROM STDIN (FORMAT binary)",
             rows,
-            |line, row| {
-                line.int(Some(row.seq));
-                line.int(Some(row.idx));
-                line.text(Some(row.posting.account.as_str()));
-                line.int(Some(row.posting.amount.dong()));
-                line.text(row.posting.beneficiary.as_deref());
-                line.int(row.posting.source_line.map(|l| l as i64));
-                line.text(row.posting.reference.as_deref());
+            |data, row| {
+                let idx = i32::try_from(row.idx)
+                    .map_err(|_| StoreError::Corrupt(format!("posting index {}", row.idx)))?;
+                data.row(7);
+                data.int8(Some(row.seq));
+                data.int4(idx);
+                data.text(Some(row.posting.account.as_str()))?;
+                data.int8(Some(row.posting.amount.dong()));
+                data.text(row.posting.beneficiary.as_deref())?;
+                data.int8(row.posting.source_line.map(|l| l as i64));
+                data.text(row.posting.reference.as_deref())
             },
         )
         .await
