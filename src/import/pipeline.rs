@@ -149,6 +149,16 @@ pub async fn validate(
     user: &User,
     upload: &RollUpload,
 ) -> Result<Validated, ImportError> {
+    let mut prepared = prepare_upload(store, user, upload).await?;
+    validate_prepared(store, user, &mut prepared).await
+}
+
+/// Checks that the user may import for the upload's district, then reads it.
+async fn prepare_upload(
+    store: &dyn Store,
+    user: &User,
+    upload: &RollUpload,
+) -> Result<Prepared, ImportError> {
     let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
     authorize(
         user,
@@ -157,8 +167,7 @@ pub async fn validate(
         },
     )?;
     let program = load_program(store, &upload.program).await?;
-    let mut prepared = prepare_in_background(program, upload.clone()).await?;
-    validate_prepared(store, user, &mut prepared).await
+    prepare_in_background(program, upload.clone()).await
 }
 
 /// Checks a prepared roll against the ledger; stores and posts nothing. The
@@ -258,15 +267,7 @@ pub async fn stage(
     user: &User,
     upload: &RollUpload,
 ) -> Result<Validated, ImportError> {
-    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
-    authorize(
-        user,
-        Action::ImportRoll {
-            district: district.as_str(),
-        },
-    )?;
-    let program = load_program(store, &upload.program).await?;
-    let prepared = prepare_in_background(program, upload.clone()).await?;
+    let prepared = prepare_upload(store, user, upload).await?;
     stage_prepared(store, user, prepared).await
 }
 

@@ -66,13 +66,7 @@ impl TestDb {
 
     /// Runs raw SQL behind the store's back (tampering tests).
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
-        if self.backend == "postgres" {
-            let mut conn = sqlx::PgConnection::connect(&self.url).await?;
-            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-        } else {
-            let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
-            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-        }
+        raw_sql(self.backend, &self.url, sql).await
     }
 }
 
@@ -95,6 +89,16 @@ impl Drop for TestDb {
             })
             .join();
         }
+    }
+}
+
+async fn raw_sql(backend: &str, url: &str, sql: &str) -> Result<u64, sqlx::Error> {
+    if backend == "postgres" {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
     }
 }
 
@@ -245,13 +249,7 @@ impl EarlierSchema {
     }
 
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
-        if self.backend == "postgres" {
-            let mut conn = sqlx::PgConnection::connect(&self.url).await?;
-            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-        } else {
-            let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
-            Ok(sqlx::raw_sql(sql).execute(&mut conn).await?.rows_affected())
-        }
+        raw_sql(self.backend, &self.url, sql).await
     }
 
     /// Opens the store, which applies the remaining migrations.
