@@ -95,12 +95,6 @@ enum ReadRoll {
     Payments(payments::ReadPayments),
 }
 
-impl Prepared {
-    pub fn upload(&self) -> &RollUpload {
-        &self.upload
-    }
-}
-
 /// Digests and reads the upload and applies the row rules; touches no database.
 pub fn prepare(program: Program, upload: RollUpload) -> Result<Prepared, ImportError> {
     let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
@@ -134,7 +128,7 @@ pub fn prepare(program: Program, upload: RollUpload) -> Result<Prepared, ImportE
 }
 
 /// [`prepare`] on a blocking thread, off the async runtime.
-pub async fn prepare_in_background(
+async fn prepare_in_background(
     program: Program,
     upload: RollUpload,
 ) -> Result<Prepared, ImportError> {
