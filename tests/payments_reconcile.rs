@@ -45,7 +45,11 @@ fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
 }
 
 async fn import(db: &TestDb, user: &User, kind: RollKind, name: &str, text: &str) -> ImportReport {
-    let staged = pipeline::stage(db.store.as_ref(), user, &upload(kind, name, text))
+    import_upload(db, user, &upload(kind, name, text)).await
+}
+
+async fn import_upload(db: &TestDb, user: &User, upload: &RollUpload) -> ImportReport {
+    let staged = pipeline::stage(db.store.as_ref(), user, upload)
         .await
         .expect("stage");
     pipeline::commit(db.store.as_ref(), user, staged)
@@ -68,12 +72,7 @@ async fn approve_and_pay(db: &TestDb, users: &province::Users) -> ImportReport {
                  1;Lê Văn Khác;084070000044;29278;tu-do;1.500.000;77/QĐ-UBND;18/08/2021\n";
     let mut other_upload = upload(RollKind::Approvals, "844.csv", other);
     other_upload.district = "844".into();
-    let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &other_upload)
-        .await
-        .expect("stage");
-    pipeline::commit(db.store.as_ref(), &users.officer844, staged)
-        .await
-        .expect("commit");
+    import_upload(db, &users.officer844, &other_upload).await;
     import(
         db,
         &users.officer842,
@@ -391,12 +390,7 @@ async fn vouchers_are_one_district_s_numbers_in_every_program() {
             .expect("second program");
         let mut approval = upload(RollKind::Approvals, "b.csv", APPROVALS);
         approval.program = "NQ68B".into();
-        let staged = pipeline::stage(db.store.as_ref(), &users.officer842, &approval)
-            .await
-            .expect("stage");
-        pipeline::commit(db.store.as_ref(), &users.officer842, staged)
-            .await
-            .expect("commit");
+        import_upload(&db, &users.officer842, &approval).await;
         let mut paid_again = upload(
             RollKind::Payments,
             "b-payments.csv",
