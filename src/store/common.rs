@@ -183,27 +183,28 @@ pub(crate) fn district_accounts_pattern(district: &str) -> String {
 
 /// One posting row of [`person_postings_sql`]: beneficiary, account,
 /// amount, 1 when it carries a voucher reference (a payment), entry.
-pub(crate) type PersonPosting = (String, String, i64, i64, i64);
+pub(crate) type PersonPosting<'a> = (&'a str, &'a str, i64, i64, i64);
+
+/// Approval entries' decision numbers, by entry.
+pub(crate) type Decisions = std::collections::HashMap<i64, String>;
 
 /// Sums postings per (beneficiary, account). On `payable` accounts, postings
 /// without a voucher reference approve (or reverse an approval) and postings
 /// with one pay; the decisions are those of the approval entries involved.
-pub(crate) fn sum_balances(
-    postings: Vec<PersonPosting>,
-    decisions: &std::collections::HashMap<i64, String>,
+pub(crate) fn sum_balances<'a>(
+    postings: impl IntoIterator<Item = PersonPosting<'a>>,
+    decisions: &Decisions,
 ) -> Vec<super::BeneficiaryBalance> {
     use std::collections::hash_map::Entry;
-    let mut index: std::collections::HashMap<(String, String), usize> =
-        std::collections::HashMap::with_capacity(postings.len());
+    let mut index: crate::fast_hash::FastMap<(&str, &str), usize> = Default::default();
     let mut balances: Vec<super::BeneficiaryBalance> = Vec::new();
     for (beneficiary, account, amount_dong, voucher, entry_seq) in postings {
         let at = match index.entry((beneficiary, account)) {
             Entry::Occupied(found) => *found.get(),
             Entry::Vacant(vacant) => {
-                let (beneficiary, account) = vacant.key().clone();
                 balances.push(super::BeneficiaryBalance {
-                    beneficiary,
-                    account,
+                    beneficiary: beneficiary.to_string(),
+                    account: account.to_string(),
                     amount_dong: 0,
                     paid_dong: 0,
                     decisions: [None, None],
@@ -529,14 +530,14 @@ macro_rules! impl_store {
                     .fetch_all(&mut *tx)
                     .await?;
                 let seqs: Vec<i64> = entries.iter().map(|(seq, _, _)| *seq).collect();
-                let postings = person_postings(&mut *tx, &seqs, account_prefix).await?;
-                tx.commit().await?;
-                let decisions: std::collections::HashMap<i64, String> = entries
+                let decisions: $crate::store::common::Decisions = entries
                     .into_iter()
                     .filter(|(_, kind, _)| kind == "approval")
                     .map(|(seq, _, reference)| (seq, reference))
                     .collect();
-                Ok($crate::store::common::sum_balances(postings, &decisions))
+                let balances = person_balances(&mut *tx, &seqs, account_prefix, &decisions).await?;
+                tx.commit().await?;
+                Ok(balances)
             }
 
             async fn approvals_of(&self, account_prefix: &str, national_ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::ApprovedHolding>> {

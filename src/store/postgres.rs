@@ -4,7 +4,8 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
+use super::common::{person_postings_sql, sum_balances, Decisions, VOUCHERS_SQL};
+use super::BeneficiaryBalance;
 use super::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -63,14 +64,15 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
 }
 
-/// Every posting of a person in `entry_seqs` on the accounts under the
-/// prefix, as one row of arrays: one message instead of one per row, and no
-/// text format in between.
-async fn person_postings(
+/// What each person holds on the accounts under the prefix, summed from
+/// their postings in `entry_seqs`, which come as one array per column: one
+/// message instead of one per row.
+async fn person_balances(
     conn: &mut sqlx::PgConnection,
     entry_seqs: &[i64],
     account_prefix: &str,
-) -> StoreResult<Vec<PersonPosting>> {
+    decisions: &Decisions,
+) -> StoreResult<Vec<BeneficiaryBalance>> {
     let sql = format!(
         "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
          array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
@@ -89,18 +91,17 @@ async fn person_postings(
         .bind(entry_seqs)
         .fetch_one(conn)
         .await?;
-    let rows = people
-        .unwrap_or_default()
-        .into_iter()
-        .zip(accounts.unwrap_or_default())
+    let (people, accounts) = (people.unwrap_or_default(), accounts.unwrap_or_default());
+    let postings = people
+        .iter()
+        .zip(&accounts)
         .zip(amounts.unwrap_or_default())
         .zip(vouchers.unwrap_or_default())
         .zip(seqs.unwrap_or_default())
         .map(|((((person, account), amount), voucher), seq)| {
-            (person, account, amount, voucher, seq)
-        })
-        .collect();
-    Ok(rows)
+            (person.as_str(), account.as_str(), amount, voucher, seq)
+        });
+    Ok(sum_balances(postings, decisions))
 }
 
 /// The voucher references of [`VOUCHERS_SQL`], as one array.

@@ -4,7 +4,8 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
+use super::common::{person_postings_sql, sum_balances, Decisions, PersonPosting, VOUCHERS_SQL};
+use super::BeneficiaryBalance;
 use super::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
@@ -19,11 +20,21 @@ const ROWS_PER_INSERT: usize = 500;
 
 /// Page size of a new database file.
 const PAGE_BYTES: u32 = 32 * 1024;
+/// Page cache of the connection that appends: it holds a large roll's dirty
+/// pages until its commit.
+const APPENDER_CACHE_KIB: u32 = 32 * 1024;
+/// Page cache of each other connection.
+const READER_CACHE_KIB: u32 = 2 * 1024;
 /// The WAL is copied into the database once it holds this much.
 const CHECKPOINT_WAL_BYTES: u32 = 64 * 1024 * 1024;
 
 pub struct SqliteStore {
+    /// Reads and the small writes (users, sessions, uploads, audit events).
     pool: SqlitePool,
+    /// The one connection that appends to the ledger. Its page cache holds a
+    /// large roll's dirty pages; a pool of writers would each keep a cache
+    /// that large, and appends take the write lock in turn anyway.
+    appender: SqlitePool,
 }
 
 impl HasDatabase for SqliteStore {
@@ -42,10 +53,8 @@ impl SqliteStore {
             // thousands of rows at a time: 32 KiB pages mean a fraction of
             // the page splits, WAL frames and write calls of 4 KiB ones.
             .page_size(PAGE_BYTES)
-            // A 32 MiB page cache per connection holds a large roll's dirty
-            // pages until its commit; reads go through the memory map.
-            .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory")
+            // Reads go through the memory map, not the page cache.
             .pragma("mmap_size", "1073741824")
             // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
             // instead of every 4 MiB: a roll commits tens of MiB at once.
@@ -55,10 +64,18 @@ impl SqliteStore {
             );
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{}", READER_CACHE_KIB)),
+            )
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let appender = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB)))
+            .await?;
+        Ok(SqliteStore { pool, appender })
     }
 
     /// For tests and tools that must reach the raw database (tampering tests).
@@ -67,7 +84,7 @@ impl SqliteStore {
     }
 
     async fn begin_append(&self) -> StoreResult<SqliteTx> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.appender.begin_with("BEGIN IMMEDIATE").await?;
         Ok(SqliteTx { tx })
     }
 }
@@ -86,14 +103,16 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
 }
 
-/// Every posting of a person in `entry_seqs` on the accounts under the
-/// prefix, as one JSON text: one message from the database thread instead of
-/// one per row.
-async fn person_postings(
+/// What each person holds on the accounts under the prefix, summed from
+/// their postings in `entry_seqs`, which come as one JSON text: one message
+/// from the database thread instead of one per row, and read without a copy
+/// of each text.
+async fn person_balances(
     conn: &mut sqlx::SqliteConnection,
     entry_seqs: &[i64],
     account_prefix: &str,
-) -> StoreResult<Vec<PersonPosting>> {
+    decisions: &Decisions,
+) -> StoreResult<Vec<BeneficiaryBalance>> {
     let sql = json_rows(
         "beneficiary, account, amount, voucher, entry_seq",
         &person_postings_sql(&in_json_list(3)),
@@ -104,8 +123,11 @@ async fn person_postings(
         .bind(serde_json::to_string(entry_seqs).unwrap_or_else(|_| "[]".into()))
         .fetch_one(conn)
         .await?;
-    serde_json::from_str(json.as_deref().unwrap_or("[]"))
-        .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))
+    // National IDs and account paths hold nothing JSON escapes, so each
+    // text is borrowed from the document.
+    let postings: Vec<PersonPosting> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))?;
+    Ok(sum_balances(postings, decisions))
 }
 
 /// The voucher references of [`VOUCHERS_SQL`], as one JSON text.
@@ -186,7 +208,10 @@ async fn insert_values<'q, T>(
         for row in chunk {
             bind(&mut args, row).map_err(sqlx::Error::Encode)?;
         }
-        Ok((format!("INSERT OR FAIL INTO {table_columns} VALUES {values}"), args))
+        Ok((
+            format!("INSERT OR FAIL INTO {table_columns} VALUES {values}"),
+            args,
+        ))
     };
     let mut chunks = rows.chunks(ROWS_PER_INSERT);
     let mut next = chunks.next().map(&statement).transpose()?;
