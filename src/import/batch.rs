@@ -10,10 +10,14 @@ use super::parse::RollKind;
 use super::pipeline::{self, ImportError, Prepared, RollUpload, Validated};
 use super::report::ImportReport;
 use crate::store::{Store, User};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::task::JoinHandle;
+
+/// Rolls read ahead of the one being validated.
+const READ_AHEAD_ROLLS: usize = 1;
 
 /// At most this many rolls in one batch.
 pub const JOBS_MAX: usize = 10_000;
@@ -150,6 +154,7 @@ pub async fn import_all(
         jobs.get(index)
             .map(|job| read_in_background(store.clone(), job.clone()))
     };
+    let mut readings: VecDeque<Reading> = (1..=READ_AHEAD_ROLLS).filter_map(read).collect();
     let mut current = match (jobs.first(), read(0)) {
         (Some(job), Some(reading)) => Some(validate_in_background(
             store.clone(),
@@ -163,9 +168,10 @@ pub async fn import_all(
             break;
         };
         let (prepared, validated, validate_seconds) = finished(validation).await?;
+        readings.extend(read(index + 1 + READ_AHEAD_ROLLS));
         let next = jobs.get(index + 1);
         let mut waiting = None;
-        if let (Some(next), Some(reading)) = (next, read(index + 1)) {
+        if let (Some(next), Some(reading)) = (next, readings.pop_front()) {
             if reads_what_it_writes(next, job) {
                 waiting = Some((next, reading));
             } else {
