@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod fast_hash;
 pub mod http;
 pub mod import;
 pub mod ledger;

@@ -9,10 +9,12 @@ use super::pipeline::{ImportError, RollUpload, Source, Validated};
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
 use super::validate::{problem_at, ColumnNames};
 use crate::domain::{AccountPath, Money, Program};
+use crate::fast_hash::{FastMap, FastSet};
 use crate::ledger::{EntryKind, NewEntry, Posting};
 use crate::store::Store;
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What the ledger says about one person in this program: their approval in
 /// this district, if any, else the district where they are approved.
@@ -25,7 +27,7 @@ struct Holding {
 
 #[derive(Debug)]
 struct Place {
-    category: String,
+    category: Arc<str>,
     /// Approved đồng (outstanding + paid).
     approved: i64,
     outstanding: i64,
@@ -40,7 +42,7 @@ impl Holding {
 
 struct Accepted {
     row: PaymentRow,
-    category: String,
+    category: Arc<str>,
 }
 
 /// A payment roll read and checked for syntax; the ledger is not consulted yet.
@@ -145,7 +147,7 @@ async fn load_holdings(
     program: &Program,
     district: &str,
     rows: &[PaymentRow],
-) -> Result<HashMap<String, Holding>, ImportError> {
+) -> Result<FastMap<String, Holding>, ImportError> {
     let code = program.code.as_str();
     // The district's own approvals and payments are read in one pass over its
     // entries; only the people not approved here are looked up across the
@@ -153,12 +155,22 @@ async fn load_holdings(
     let balances = store
         .beneficiary_balances(&format!("payable:{code}:{district}:"))
         .await?;
-    let mut holdings: HashMap<String, Holding> = HashMap::with_capacity(balances.len());
+    let mut holdings: FastMap<String, Holding> =
+        FastMap::with_capacity_and_hasher(balances.len(), Default::default());
+    // A district has a few accounts, one per category, and many people.
+    let mut categories: FastMap<String, Arc<str>> = FastMap::default();
     for balance in balances {
-        let category = AccountPath::parse(&balance.account)
-            .ok()
-            .and_then(|a| a.segment(3).map(str::to_string))
-            .unwrap_or_default();
+        let category = match categories.get(&balance.account) {
+            Some(category) => category.clone(),
+            None => {
+                let category: Arc<str> = AccountPath::parse(&balance.account)
+                    .ok()
+                    .and_then(|a| a.segment(3).map(Arc::from))
+                    .unwrap_or_else(|| Arc::from(""));
+                categories.insert(balance.account.clone(), category.clone());
+                category
+            }
+        };
         let approved = balance.approved_dong();
         let holding = holdings.entry(balance.beneficiary).or_default();
         for decision in balance.decisions.into_iter().flatten() {
@@ -215,7 +227,7 @@ async fn load_holdings(
 async fn load_seen_references(
     store: &dyn Store,
     district: &str,
-) -> Result<HashSet<String>, ImportError> {
+) -> Result<FastSet<String>, ImportError> {
     Ok(store
         .district_vouchers(district)
         .await?
@@ -227,36 +239,45 @@ fn match_rows(
     program: &Program,
     district: &str,
     rows: Vec<PaymentRow>,
-    holdings: &mut HashMap<String, Holding>,
-    seen: &HashSet<String>,
+    holdings: &mut FastMap<String, Holding>,
+    seen: &FastSet<String>,
     columns: &ColumnNames,
     report: &mut ImportReport,
 ) -> Vec<Accepted> {
-    let mut accepted = Vec::with_capacity(rows.len());
-    let mut references_in_file: HashMap<String, u64> = HashMap::new();
-    for row in rows {
-        match match_row(
-            program,
-            district,
-            &row,
-            holdings,
-            seen,
-            &references_in_file,
-            columns,
-        ) {
-            Ok(category) => {
-                references_in_file.insert(row.reference.clone(), row.line);
-                accepted.push(Accepted { row, category });
+    // Each line's outcome first, with the file's references borrowed from
+    // the rows; then the rows move into what is accepted and rejected.
+    let mut references_in_file: FastMap<&str, u64> = FastMap::default();
+    let outcomes: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            let outcome = match_row(
+                program,
+                district,
+                row,
+                holdings,
+                seen,
+                &references_in_file,
+                columns,
+            );
+            if outcome.is_ok() {
+                references_in_file.insert(&row.reference, row.line);
             }
+            outcome
+        })
+        .collect();
+    let mut accepted = Vec::with_capacity(rows.len());
+    for (row, outcome) in rows.into_iter().zip(outcomes) {
+        match outcome {
+            Ok(category) => accepted.push(Accepted { row, category }),
             Err(refusal) => {
                 let (code, problem) = *refusal;
                 report.rejected.push(RejectedRow {
                     line: row.line,
                     code,
-                    national_id: Some(row.national_id.as_str().to_string()),
-                    full_name: row.full_name.clone(),
+                    national_id: Some(row.national_id.into_string()),
+                    full_name: row.full_name,
                     amount_dong: Some(row.amount.dong()),
-                    reference: Some(row.reference.clone()),
+                    reference: Some(row.reference),
                     problems: vec![problem],
                 });
             }
@@ -269,11 +290,11 @@ fn match_row(
     program: &Program,
     district: &str,
     row: &PaymentRow,
-    holdings: &mut HashMap<String, Holding>,
-    seen: &HashSet<String>,
-    references_in_file: &HashMap<String, u64>,
+    holdings: &mut FastMap<String, Holding>,
+    seen: &FastSet<String>,
+    references_in_file: &FastMap<&str, u64>,
     columns: &ColumnNames,
-) -> Result<String, Box<(RejectionCode, Issue)>> {
+) -> Result<Arc<str>, Box<(RejectionCode, Issue)>> {
     let code = program.code.as_str();
     let at = |column: &str, value: &str, en: String, vi: String| {
         let code = en.split(':').next().unwrap_or("payment").replace(' ', "_");
@@ -290,7 +311,7 @@ fn match_row(
             ),
         )));
     }
-    if let Some(first) = references_in_file.get(&row.reference) {
+    if let Some(first) = references_in_file.get(row.reference.as_str()) {
         return Err(Box::new((
             RejectionCode::DuplicatePayment,
             at(
@@ -385,13 +406,13 @@ fn plan(
     for item in accepted {
         by_date.entry(item.row.paid_date).or_default().push(item);
     }
-    let mut payable_accounts: HashMap<String, AccountPath> = HashMap::new();
+    let mut payable_accounts: FastMap<Arc<str>, AccountPath> = FastMap::default();
     let short_digest: String = source.sha256.chars().take(16).collect();
     by_date
         .into_iter()
         .map(|(date, items)| {
             let mut postings = Vec::with_capacity(items.len() + 4);
-            let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
+            let mut by_category: BTreeMap<Arc<str>, i64> = BTreeMap::new();
             let rows = items.len() as u64;
             for Accepted { row, category } in items {
                 let account = match payable_accounts.get(&category) {
