@@ -10,7 +10,7 @@ use super::report::{
 use super::validate::{problem_at, ColumnNames, RowRules};
 use crate::domain::{AccountPath, Money, Program};
 use crate::ledger::{EntryKind, NewEntry, Posting};
-use crate::store::{BeneficiaryRecord, RollPeople, Store};
+use crate::store::{RollPeople, RollPerson, Store};
 use std::collections::{HashMap, HashSet};
 
 pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
@@ -107,7 +107,6 @@ pub fn read(
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rules = RowRules::new(program, district);
     let mut accepted: Vec<Accepted> = Vec::new();
-    let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut totals_row: Option<ControlTotals> = None;
     for record in roll {
         match record? {
@@ -119,19 +118,10 @@ pub fn read(
                 let row = parsed.row;
                 match rules.check_approval(&row, &columns) {
                     Err(problems) => reject(&mut report, &row, RejectionCode::Invalid, problems),
-                    Ok(category) => match first_line.get(row.national_id.as_str()) {
-                        Some(&first) => {
-                            let problem = duplicate_in_file(&row, first, &columns);
-                            reject(&mut report, &row, RejectionCode::Duplicate, vec![problem]);
-                        }
-                        None => {
-                            first_line.insert(row.national_id.as_str().to_string(), row.line);
-                            accepted.push(Accepted {
-                                row: row.into(),
-                                category,
-                            });
-                        }
-                    },
+                    Ok(category) => accepted.push(Accepted {
+                        row: row.into(),
+                        category,
+                    }),
                 }
             }
             Record::Rejected {
@@ -153,6 +143,7 @@ pub fn read(
             Record::Ignored(problem) => report.warnings.push(problem.into()),
         }
     }
+    let accepted = drop_file_duplicates(&mut report, accepted, &columns);
     laps.lap("parse and row rules");
     Ok(ReadApprovals {
         report,
@@ -244,15 +235,46 @@ fn reject_accepted(report: &mut ImportReport, row: KeptRow, problems: Vec<Issue>
     });
 }
 
-fn duplicate_in_file(row: &ApprovalRow, first: u64, columns: &ColumnNames) -> Issue {
-    problem_at(
-        row.line,
-        columns.get("national_id"),
-        row.national_id.as_str(),
-        "duplicate_in_file",
-        format!("duplicate: the same person is already on line {first} of this file"),
-        format!("trùng: người này đã có ở dòng {first} của tệp"),
-    )
+/// Rejects each row whose person is on an earlier accepted row of the file,
+/// naming that row's line. Rows are found by sorting, not hashing: no copy of
+/// each national ID.
+fn drop_file_duplicates(
+    report: &mut ImportReport,
+    accepted: Vec<Accepted>,
+    columns: &ColumnNames,
+) -> Vec<Accepted> {
+    let mut by_person: Vec<usize> = (0..accepted.len()).collect();
+    // Stable: a person's rows stay in file order, the first one first.
+    by_person.sort_by(|&a, &b| {
+        accepted[a]
+            .row
+            .national_id
+            .cmp(&accepted[b].row.national_id)
+    });
+    let mut first_line: Vec<Option<u64>> = vec![None; accepted.len()];
+    for pair in by_person.windows(2) {
+        let (first, next) = (pair[0], pair[1]);
+        if accepted[first].row.national_id == accepted[next].row.national_id {
+            first_line[next] = first_line[first].or(Some(accepted[first].row.line));
+        }
+    }
+    let mut kept = Vec::with_capacity(accepted.len());
+    for (item, first) in accepted.into_iter().zip(first_line) {
+        let Some(first) = first else {
+            kept.push(item);
+            continue;
+        };
+        let problem = problem_at(
+            item.row.line,
+            columns.get("national_id"),
+            item.row.national_id.as_str(),
+            "duplicate_in_file",
+            format!("duplicate: the same person is already on line {first} of this file"),
+            format!("trùng: người này đã có ở dòng {first} của tệp"),
+        );
+        reject_accepted(report, item.row, vec![problem]);
+    }
+    kept
 }
 
 /// Rejects rows whose person already holds an approval in this program, in
@@ -410,16 +432,28 @@ fn plan(
     let code = program.code.as_str();
     let mut groups: Vec<((String, chrono::NaiveDate), Vec<Accepted>)> = Vec::new();
     let mut group_of: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
+    let mut last: Option<usize> = None;
     for item in accepted {
-        let key = (item.row.decision_no.clone(), item.row.decision_date);
-        let index = match group_of.get(&key) {
-            Some(index) => *index,
+        let same_as_last = last.filter(|&index| {
+            let (decision, date) = &groups[index].0;
+            *decision == item.row.decision_no && *date == item.row.decision_date
+        });
+        // Rows of one decision usually come together: look up only on a change.
+        let index = match same_as_last {
+            Some(index) => index,
             None => {
-                group_of.insert(key.clone(), groups.len());
-                groups.push((key, Vec::new()));
-                groups.len() - 1
+                let key = (item.row.decision_no.clone(), item.row.decision_date);
+                match group_of.get(&key) {
+                    Some(index) => *index,
+                    None => {
+                        group_of.insert(key.clone(), groups.len());
+                        groups.push((key, Vec::new()));
+                        groups.len() - 1
+                    }
+                }
             }
         };
+        last = Some(index);
         groups[index].1.push(item);
     }
     let payable_accounts: Vec<AccountPath> = program
@@ -427,22 +461,19 @@ fn plan(
         .iter()
         .map(|c| AccountPath::payable(code, district, c.code.as_str()))
         .collect();
-    let mut people = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
     let mut entries = Vec::with_capacity(groups.len());
-    for ((decision, date), items) in groups {
+    for ((decision, date), items) in &groups {
         let mut postings = Vec::with_capacity(items.len() + 1);
         let mut total = 0i64;
-        let rows = items.len() as u64;
         for Accepted { row, category } in items {
             total += row.amount.dong();
             postings.push(Posting {
-                account: payable_accounts[category].clone(),
+                account: payable_accounts[*category].clone(),
                 amount: row.amount,
                 beneficiary: Some(row.national_id.as_str().to_string()),
                 source_line: Some(row.line),
                 reference: None,
             });
-            people.push(beneficiary_record(row));
         }
         postings.push(Posting {
             account: AccountPath::budget(code, district),
@@ -454,13 +485,13 @@ fn plan(
         report.entries.push(PlannedEntry {
             reference: decision.clone(),
             effective_date: date.format("%Y-%m-%d").to_string(),
-            rows,
+            rows: items.len() as u64,
             total_dong: total,
         });
         entries.push(NewEntry {
-            effective_date: date,
+            effective_date: *date,
             kind: EntryKind::Approval,
-            reference: decision,
+            reference: decision.clone(),
             memo: format!(
                 "approval roll {} (sha256 {})",
                 source.file_name, source.sha256
@@ -469,15 +500,19 @@ fn plan(
             postings,
         });
     }
+    let people = groups
+        .iter()
+        .flat_map(|(_, items)| items)
+        .map(|Accepted { row, .. }| RollPerson {
+            national_id: row.national_id.as_str(),
+            full_name: &row.full_name,
+            date_of_birth: row
+                .date_of_birth
+                .as_ref()
+                .map(|d| d as &dyn std::fmt::Display),
+            sex: row.sex.map(Sex::as_str),
+            commune_code: &row.commune_code,
+        })
+        .collect();
     (entries, RollPeople::new(people))
-}
-
-fn beneficiary_record(row: KeptRow) -> BeneficiaryRecord {
-    BeneficiaryRecord {
-        national_id: row.national_id.into_string(),
-        full_name: row.full_name,
-        date_of_birth: row.date_of_birth.map(|d| d.to_string()),
-        sex: row.sex.map(Sex::as_str),
-        commune_code: Some(row.commune_code),
-    }
 }

@@ -700,7 +700,13 @@ impl BirthDate {
 impl fmt::Display for BirthDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BirthDate::Full(date) => write!(f, "{}", date.format("%d/%m/%Y")),
+            BirthDate::Full(date) => write!(
+                f,
+                "{:02}/{:02}/{:04}",
+                date.day(),
+                date.month(),
+                date.year()
+            ),
             BirthDate::YearOnly(year) => write!(f, "{year:04}"),
         }
     }

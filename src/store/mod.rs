@@ -107,14 +107,14 @@ pub struct ImportRecord {
     pub committed_at_us: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BeneficiaryRecord {
-    pub national_id: String,
-    pub full_name: String,
-    pub date_of_birth: Option<String>,
+/// One person of a roll, as written on it.
+pub struct RollPerson<'a> {
+    pub national_id: &'a str,
+    pub full_name: &'a str,
+    pub date_of_birth: Option<&'a dyn std::fmt::Display>,
     /// `male` or `female`.
     pub sex: Option<&'static str>,
-    pub commune_code: Option<String>,
+    pub commune_code: &'a str,
 }
 
 /// The people of one roll as stored in `roll_people`: a JSON array of
@@ -124,33 +124,55 @@ pub struct BeneficiaryRecord {
 pub struct RollPeople(String);
 
 impl RollPeople {
-    pub fn new(mut people: Vec<BeneficiaryRecord>) -> RollPeople {
-        people.sort_unstable_by(|a, b| a.national_id.cmp(&b.national_id));
-        type Row<'a> = (
-            &'a str,
-            &'a str,
-            Option<&'a str>,
-            Option<&'a str>,
-            Option<&'a str>,
-        );
-        let rows: Vec<Row> = people
-            .iter()
-            .map(|p| {
-                (
-                    p.national_id.as_str(),
-                    p.full_name.as_str(),
-                    p.date_of_birth.as_deref(),
-                    p.sex,
-                    p.commune_code.as_deref(),
-                )
-            })
-            .collect();
-        // Strings and options always serialize.
-        RollPeople(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
+    /// Written by hand: a roll has tens of thousands of people, and all but
+    /// a rare name need no escaping.
+    pub fn new(mut people: Vec<RollPerson<'_>>) -> RollPeople {
+        use std::fmt::Write;
+        people.sort_unstable_by(|a, b| a.national_id.cmp(b.national_id));
+        let mut json = String::with_capacity(people.len() * 80 + 2);
+        json.push('[');
+        for (index, person) in people.iter().enumerate() {
+            if index > 0 {
+                json.push(',');
+            }
+            json.push('[');
+            push_json_str(&mut json, person.national_id);
+            json.push(',');
+            push_json_str(&mut json, person.full_name);
+            json.push(',');
+            match person.date_of_birth {
+                // Dates are digits and `/`: nothing to escape.
+                Some(date) => {
+                    let _ = write!(json, "\"{date}\"");
+                }
+                None => json.push_str("null"),
+            }
+            json.push(',');
+            match person.sex {
+                Some(sex) => push_json_str(&mut json, sex),
+                None => json.push_str("null"),
+            }
+            json.push(',');
+            push_json_str(&mut json, person.commune_code);
+            json.push(']');
+        }
+        json.push(']');
+        RollPeople(json)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `text` as a JSON string.
+fn push_json_str(json: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        json.push_str(&serde_json::Value::from(text).to_string());
+    } else {
+        json.push('"');
+        json.push_str(text);
+        json.push('"');
     }
 }
 
@@ -372,4 +394,51 @@ pub(crate) fn entry_from_parts(
         hash: header.hash,
         postings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RollPeople, RollPerson};
+
+    #[test]
+    fn roll_people_are_json_in_national_id_order_with_names_escaped() {
+        let born = "07/03/1961";
+        let people = vec![
+            RollPerson {
+                national_id: "084200000002",
+                full_name: "Thạch \"Út\" \\ Sa\tRây",
+                date_of_birth: None,
+                sex: None,
+                commune_code: "29242",
+            },
+            RollPerson {
+                national_id: "084100000001",
+                full_name: "Nguyễn Văn An",
+                date_of_birth: Some(&born),
+                sex: Some("male"),
+                commune_code: "29239",
+            },
+        ];
+        let json = RollPeople::new(people);
+        let parsed: serde_json::Value = serde_json::from_str(json.as_str()).expect("JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                [
+                    "084100000001",
+                    "Nguyễn Văn An",
+                    "07/03/1961",
+                    "male",
+                    "29239"
+                ],
+                [
+                    "084200000002",
+                    "Thạch \"Út\" \\ Sa\tRây",
+                    null,
+                    null,
+                    "29242"
+                ],
+            ])
+        );
+    }
 }
