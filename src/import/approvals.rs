@@ -9,6 +9,7 @@ use super::report::{
 };
 use super::validate::{problem_at, ColumnNames, RowRules};
 use crate::domain::{AccountPath, Money, Program};
+use crate::fast_hash::FastMap;
 use crate::ledger::{EntryKind, NewEntry, Posting};
 use crate::store::{RollPeople, RollPerson, Store};
 use std::collections::{HashMap, HashSet};
@@ -236,28 +237,24 @@ fn reject_accepted(report: &mut ImportReport, row: KeptRow, problems: Vec<Issue>
 }
 
 /// Rejects each row whose person is on an earlier accepted row of the file,
-/// naming that row's line. Rows are found by sorting, not hashing: no copy of
-/// each national ID.
+/// naming that row's line.
 fn drop_file_duplicates(
     report: &mut ImportReport,
     accepted: Vec<Accepted>,
     columns: &ColumnNames,
 ) -> Vec<Accepted> {
-    let mut by_person: Vec<usize> = (0..accepted.len()).collect();
-    // Stable: a person's rows stay in file order, the first one first.
-    by_person.sort_by(|&a, &b| {
-        accepted[a]
-            .row
-            .national_id
-            .cmp(&accepted[b].row.national_id)
-    });
-    let mut first_line: Vec<Option<u64>> = vec![None; accepted.len()];
-    for pair in by_person.windows(2) {
-        let (first, next) = (pair[0], pair[1]);
-        if accepted[first].row.national_id == accepted[next].row.national_id {
-            first_line[next] = first_line[first].or(Some(accepted[first].row.line));
-        }
-    }
+    let mut first_of: FastMap<&str, u64> =
+        FastMap::with_capacity_and_hasher(accepted.len(), Default::default());
+    let first_line: Vec<Option<u64>> = accepted
+        .iter()
+        .map(|item| {
+            let line = first_of
+                .entry(item.row.national_id.as_str())
+                .or_insert(item.row.line);
+            (*line != item.row.line).then_some(*line)
+        })
+        .collect();
+    drop(first_of);
     let mut kept = Vec::with_capacity(accepted.len());
     for (item, first) in accepted.into_iter().zip(first_line) {
         let Some(first) = first else {

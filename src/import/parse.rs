@@ -36,7 +36,7 @@ use crate::domain::national_id::{NationalId, NationalIdError};
 use crate::domain::text::{fold_key, nfc};
 use chrono::{Datelike, NaiveDate};
 use csv::StringRecord;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// Largest file accepted, in bytes (64 MiB: about a million roll lines).
 pub const FILE_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -700,13 +700,25 @@ impl BirthDate {
 impl fmt::Display for BirthDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BirthDate::Full(date) => write!(
-                f,
-                "{:02}/{:02}/{:04}",
-                date.day(),
-                date.month(),
-                date.year()
-            ),
+            BirthDate::Full(date) => {
+                // dd/mm/yyyy by hand: written once per person of every roll.
+                let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+                let (day, month) = (date.day(), date.month());
+                let year = date.year().clamp(0, 9999) as u32;
+                let text: [char; 10] = [
+                    digit(day / 10),
+                    digit(day),
+                    '/',
+                    digit(month / 10),
+                    digit(month),
+                    '/',
+                    digit(year / 1000),
+                    digit(year / 100),
+                    digit(year / 10),
+                    digit(year),
+                ];
+                text.iter().try_for_each(|c| f.write_char(*c))
+            }
             BirthDate::YearOnly(year) => write!(f, "{year:04}"),
         }
     }
@@ -1095,7 +1107,12 @@ fn open<R>(
     let had_bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let bom_len = if had_bom { 3 } else { 0 };
     let body = &bytes[bom_len..];
-    if let Err(error) = std::str::from_utf8(body) {
+    // The SIMD check first: it is many times faster on Vietnamese text, and
+    // only a file that fails it needs the position of its first bad byte.
+    let first_bad_byte = simdutf8::basic::from_utf8(body)
+        .err()
+        .and_then(|_| std::str::from_utf8(body).err());
+    if let Some(error) = first_bad_byte {
         let offset = error.valid_up_to();
         let break_byte = line_break_byte(body);
         return Err(FileError::NotUtf8 {
@@ -1440,7 +1457,7 @@ fn line_break_byte(data: &[u8]) -> u8 {
 }
 
 fn count_byte(haystack: &[u8], needle: u8) -> u64 {
-    haystack.iter().filter(|&&b| b == needle).count() as u64
+    memchr::memchr_iter(needle, haystack).count() as u64
 }
 
 // ---------------------------------------------------------------------------------------

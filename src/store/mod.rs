@@ -118,17 +118,17 @@ pub struct RollPerson<'a> {
 }
 
 /// The people of one roll as stored in `roll_people`: a JSON array of
-/// `[national_id, full_name, date_of_birth, sex, commune_code]` in national ID
-/// order, made once when the roll is validated.
+/// `[national_id, full_name, date_of_birth, sex, commune_code]` in the roll's
+/// order (rolls before migration 0003's upgrade: in national ID order; readers
+/// take any order), made once when the roll is validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollPeople(String);
 
 impl RollPeople {
     /// Written by hand: a roll has tens of thousands of people, and all but
     /// a rare name need no escaping.
-    pub fn new(mut people: Vec<RollPerson<'_>>) -> RollPeople {
+    pub fn new(people: Vec<RollPerson<'_>>) -> RollPeople {
         use std::fmt::Write;
-        people.sort_unstable_by(|a, b| a.national_id.cmp(b.national_id));
         let mut json = String::with_capacity(people.len() * 80 + 2);
         json.push('[');
         for (index, person) in people.iter().enumerate() {
@@ -401,7 +401,7 @@ mod tests {
     use super::{RollPeople, RollPerson};
 
     #[test]
-    fn roll_people_are_json_in_national_id_order_with_names_escaped() {
+    fn roll_people_are_json_in_roll_order_with_names_escaped() {
         let born = "07/03/1961";
         let people = vec![
             RollPerson {
@@ -425,18 +425,18 @@ mod tests {
             parsed,
             serde_json::json!([
                 [
-                    "084100000001",
-                    "Nguyễn Văn An",
-                    "07/03/1961",
-                    "male",
-                    "29239"
-                ],
-                [
                     "084200000002",
                     "Thạch \"Út\" \\ Sa\tRây",
                     null,
                     null,
                     "29242"
+                ],
+                [
+                    "084100000001",
+                    "Nguyễn Văn An",
+                    "07/03/1961",
+                    "male",
+                    "29239"
                 ],
             ])
         );
