@@ -103,7 +103,7 @@ pub fn read(
     source: &Source,
 ) -> Result<ReadApprovals, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read approvals");
-    let roll = parse::read_approvals(&upload.bytes)?;
+    let roll = parse::read_approvals(&upload.bytes)?.without_free_text();
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rules = RowRules::new(program, district);

@@ -949,6 +949,7 @@ pub struct Roll<'a, R> {
     rows_max: usize,
     after_totals: bool,
     finished: bool,
+    keep_free_text: bool,
 }
 
 pub fn read_approvals(bytes: &[u8]) -> Result<Roll<'_, ApprovalRow>, FileError> {
@@ -962,6 +963,14 @@ pub fn read_payments(bytes: &[u8]) -> Result<Roll<'_, PaymentRow>, FileError> {
 impl<R> Roll<'_, R> {
     pub fn kind(&self) -> RollKind {
         self.columns.kind
+    }
+
+    /// Rows without the free text that no rule reads (row number, address,
+    /// note): the ledger keeps none of it (the stored file does), and
+    /// cleaning it is much of the cost of reading a large roll.
+    pub fn without_free_text(mut self) -> Self {
+        self.keep_free_text = false;
+        self
     }
 
     /// Non-blank lines read after the header so far (rows, totals, ignored lines).
@@ -1038,6 +1047,7 @@ impl<R> Iterator for Roll<'_, R> {
                 line,
                 problems: Vec::new(),
                 warnings: Vec::new(),
+                keep_free_text: self.keep_free_text,
             };
             ctx.check_shape();
             if self.after_totals {
@@ -1181,6 +1191,7 @@ fn open<R>(
         rows_max: ROWS_MAX,
         after_totals: false,
         finished: false,
+        keep_free_text: true,
     })
 }
 
@@ -1675,6 +1686,8 @@ struct RowCtx<'r> {
     line: u64,
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
+    /// See [`Roll::without_free_text`].
+    keep_free_text: bool,
 }
 
 impl<'r> RowCtx<'r> {
@@ -1852,6 +1865,16 @@ impl<'r> RowCtx<'r> {
         match self.cell(field) {
             Cell::Value(value) => Some(value),
             _ => None,
+        }
+    }
+
+    /// Optional free text that no rule reads (row number, address, note):
+    /// cleaned like [`RowCtx::text`], or not read at all when not kept.
+    fn free_text(&mut self, field: Field) -> Option<String> {
+        if self.keep_free_text {
+            self.text(field, false)
+        } else {
+            None
         }
     }
 
@@ -2154,20 +2177,20 @@ impl<'r> RowCtx<'r> {
 }
 
 fn parse_approval(ctx: &mut RowCtx<'_>) -> Option<ApprovalRow> {
-    let stt = ctx.text(Field::Stt, false);
+    let stt = ctx.free_text(Field::Stt);
     let full_name = ctx.name(Field::FullName, true);
     let date_of_birth = ctx.birth_date();
     let sex = ctx.sex();
     let national_id = ctx.national_id();
     let commune_code = ctx.commune_code();
-    let address = ctx.text(Field::Address, false);
+    let address = ctx.free_text(Field::Address);
     let category = ctx.text(Field::Category, true);
     let amount = ctx.amount();
     let decision_no = ctx.text(Field::DecisionNo, true);
     let decision_date = ctx.date(Field::DecisionDate);
     let payment_method = ctx.payment_method();
     let bank_account = ctx.code_text(Field::BankAccount, false);
-    let note = ctx.text(Field::Note, false);
+    let note = ctx.free_text(Field::Note);
     if let (Some(born), Some(decided)) = (date_of_birth, decision_date) {
         let after = match born {
             BirthDate::Full(date) => date > decided,
@@ -2233,7 +2256,7 @@ fn parse_approval(ctx: &mut RowCtx<'_>) -> Option<ApprovalRow> {
 }
 
 fn parse_payment(ctx: &mut RowCtx<'_>) -> Option<PaymentRow> {
-    let stt = ctx.text(Field::Stt, false);
+    let stt = ctx.free_text(Field::Stt);
     let national_id = ctx.national_id();
     let full_name = ctx.name(Field::FullName, false);
     let amount = ctx.amount();
@@ -2242,7 +2265,7 @@ fn parse_payment(ctx: &mut RowCtx<'_>) -> Option<PaymentRow> {
     let reference = ctx.code_text(Field::Reference, true);
     let decision_no = ctx.text(Field::DecisionNo, false);
     let bank_account = ctx.code_text(Field::BankAccount, false);
-    let note = ctx.text(Field::Note, false);
+    let note = ctx.free_text(Field::Note);
     if !ctx.problems.is_empty() {
         return None;
     }

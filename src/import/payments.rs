@@ -60,7 +60,7 @@ pub fn read(
     source: &Source,
 ) -> Result<ReadPayments, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read payments");
-    let roll = parse::read_payments(&upload.bytes)?;
+    let roll = parse::read_payments(&upload.bytes)?.without_free_text();
     let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rows = Vec::new();
@@ -72,9 +72,7 @@ pub fn read(
                     .extend(parsed.warnings.into_iter().map(Issue::from));
                 let mut row = parsed.row;
                 // Kept in the stored file, not needed to match or plan.
-                row.stt = None;
                 row.bank_account = None;
-                row.note = None;
                 rows.push(row);
             }
             Record::Rejected {

@@ -63,7 +63,7 @@ impl SqliteStore {
                 (CHECKPOINT_WAL_BYTES / PAGE_BYTES).to_string(),
             );
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(3)
             .connect_with(
                 options
                     .clone()
