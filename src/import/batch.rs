@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Rolls read ahead of the one being validated.
@@ -87,7 +88,8 @@ pub fn schedule(jobs: Vec<Job>) -> Vec<Job> {
 }
 
 type Reading = JoinHandle<Result<Prepared, ImportError>>;
-type Validation = JoinHandle<Result<(Prepared, Validated, f64), ImportError>>;
+/// A roll validated, in schedule order, for the committer.
+type Checked = Result<(Prepared, Validated, f64), ImportError>;
 
 /// Reads one roll (file, digest, parse, row rules) on one of the runtime's
 /// threads: a batch has nothing else for them to do, and keeping its
@@ -114,31 +116,60 @@ fn read_in_background(store: Arc<dyn Store>, job: Job) -> Reading {
     })
 }
 
-/// Checks a roll being read against the ledger, on the runtime's other threads.
-fn validate_in_background(store: Arc<dyn Store>, user: User, reading: Reading) -> Validation {
-    tokio::spawn(async move {
+/// Reads and validates every job in order, handing each to the committer.
+/// A roll is validated once the rolls before it whose commits it reads have
+/// committed; the others may still be committing (and if one of them does
+/// change what it read after all, its commit refuses it as stale).
+async fn validate_all(
+    store: Arc<dyn Store>,
+    jobs: Arc<Vec<Job>>,
+    checked: mpsc::Sender<Checked>,
+    mut committed: watch::Receiver<usize>,
+) {
+    let read = |index: usize| {
+        jobs.get(index)
+            .map(|job| read_in_background(store.clone(), job.clone()))
+    };
+    let mut readings: VecDeque<Reading> = (0..READ_AHEAD_ROLLS).filter_map(read).collect();
+    for (index, job) in jobs.iter().enumerate() {
+        readings.extend(read(index + READ_AHEAD_ROLLS));
+        let Some(reading) = readings.pop_front() else {
+            return;
+        };
+        // `committed` counts the rolls committed so far.
+        let done = *committed.borrow();
+        let awaited = (done..index)
+            .rev()
+            .find(|&earlier| reads_what_it_writes(job, &jobs[earlier]));
+        if let Some(earlier) = awaited {
+            if committed.wait_for(|done| *done > earlier).await.is_err() {
+                return;
+            }
+        }
         let started = Instant::now();
-        let mut prepared = reading
-            .await
-            .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
-        let validated = pipeline::validate_prepared(store.as_ref(), &user, &mut prepared).await?;
-        Ok((prepared, validated, started.elapsed().as_secs_f64()))
-    })
-}
-
-async fn finished(validation: Validation) -> Result<(Prepared, Validated, f64), ImportError> {
-    validation
-        .await
-        .map_err(|e| ImportError::Refused(format!("validating the roll failed: {e}")))?
+        let outcome = async {
+            let mut prepared = reading
+                .await
+                .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
+            let validated =
+                pipeline::validate_prepared(store.as_ref(), &job.user, &mut prepared).await?;
+            Ok((prepared, validated, started.elapsed().as_secs_f64()))
+        }
+        .await;
+        let failed = outcome.is_err();
+        // The committer has stopped (a roll failed): nothing more to do.
+        if checked.send(outcome).await.is_err() || failed {
+            return;
+        }
+    }
 }
 
 /// Imports every job in [`schedule`] order; `on_done` hears of each roll as
 /// it commits. Stops at the first roll that cannot be committed.
 ///
-/// Two rolls are in flight: one committing and the next being read and
-/// validated (unless it reads what the committing one writes: then it is
-/// read meanwhile and validated after). A third would save little time and
-/// cost the memory of a roll.
+/// Three stages run at once: rolls are read ahead, validated in order on the
+/// runtime's threads, and committed in order here. At most one validated
+/// roll waits for its commit, which bounds the memory to a few rolls.
 pub async fn import_all(
     store: Arc<dyn Store>,
     jobs: Vec<Job>,
@@ -149,49 +180,24 @@ pub async fn import_all(
             "at most {JOBS_MAX} rolls in one batch / tối đa {JOBS_MAX} tệp một lần"
         )));
     }
-    let jobs = schedule(jobs);
-    let read = |index: usize| {
-        jobs.get(index)
-            .map(|job| read_in_background(store.clone(), job.clone()))
-    };
-    let mut readings: VecDeque<Reading> = (1..=READ_AHEAD_ROLLS).filter_map(read).collect();
-    let mut current = match (jobs.first(), read(0)) {
-        (Some(job), Some(reading)) => Some(validate_in_background(
-            store.clone(),
-            job.user.clone(),
-            reading,
-        )),
-        _ => None,
-    };
+    let jobs = Arc::new(schedule(jobs));
+    let (checked_sender, mut checked) = mpsc::channel(1);
+    let (committed_sender, committed) = watch::channel(0usize);
+    let validator = tokio::spawn(validate_all(
+        store.clone(),
+        jobs.clone(),
+        checked_sender,
+        committed,
+    ));
     for (index, job) in jobs.iter().enumerate() {
-        let Some(validation) = current.take() else {
+        let Some(outcome) = checked.recv().await else {
             break;
         };
-        let (prepared, validated, validate_seconds) = finished(validation).await?;
-        readings.extend(read(index + 1 + READ_AHEAD_ROLLS));
-        let next = jobs.get(index + 1);
-        let mut waiting = None;
-        if let (Some(next), Some(reading)) = (next, readings.pop_front()) {
-            if reads_what_it_writes(next, job) {
-                waiting = Some((next, reading));
-            } else {
-                current = Some(validate_in_background(
-                    store.clone(),
-                    next.user.clone(),
-                    reading,
-                ));
-            }
-        }
+        let (prepared, validated, validate_seconds) = outcome?;
         let started = Instant::now();
         let report = commit(store.as_ref(), &job.user, prepared, validated).await?;
         let commit_seconds = started.elapsed().as_secs_f64();
-        if let Some((next, reading)) = waiting {
-            current = Some(validate_in_background(
-                store.clone(),
-                next.user.clone(),
-                reading,
-            ));
-        }
+        committed_sender.send_replace(index + 1);
         on_done(Done {
             job,
             report,
@@ -199,6 +205,10 @@ pub async fn import_all(
             commit_seconds,
         });
     }
+    drop(checked);
+    validator
+        .await
+        .map_err(|e| ImportError::Refused(format!("validating the rolls failed: {e}")))?;
     Ok(())
 }
 
