@@ -3,7 +3,7 @@
 //! approval decision (number and date) in the file.
 
 use super::parse::{self, ApprovalRow, ControlTotals, Record, Sex};
-use super::pipeline::{ImportError, RollUpload, Source, Validated};
+use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Validated};
 use super::report::{
     ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
 };
@@ -288,9 +288,16 @@ async fn drop_ledger_duplicates(
         .iter()
         .map(|a| a.row.national_id.as_str().to_string())
         .collect();
-    let holdings = store
-        .approvals_of(&format!("payable:{code}:"), &ids)
-        .await?;
+    // Half the people each on two connections: the lookups are the
+    // database's work, and the other core is often free for it.
+    let prefix = format!("payable:{code}:");
+    let (first, second) = ids.split_at(ids.len() / 2);
+    let (mut holdings, more) = futures_util::future::try_join(
+        store.approvals_of(&prefix, first),
+        store.approvals_of(&prefix, second),
+    )
+    .await?;
+    holdings.extend(more);
     let mut approved: HashMap<String, i64> = HashMap::new();
     for holding in holdings {
         *approved.entry(holding.beneficiary).or_default() += holding.approved_dong;
@@ -511,5 +518,7 @@ fn plan(
             commune_code: &row.commune_code,
         })
         .collect();
-    (entries, RollPeople::new(people))
+    let people = RollPeople::new(people);
+    drop_in_background(groups);
+    (entries, people)
 }

@@ -158,7 +158,10 @@ async fn validate_all(
         .await;
         let failed = outcome.is_err();
         // The committer has stopped (a roll failed): nothing more to do.
-        if checked.send(outcome).await.is_err() || failed {
+        let waited = Instant::now();
+        let sent = checked.send(outcome).await;
+        tracing::debug!(target: "ansinh::timing", operation = "batch", step = "validator waits", ms = waited.elapsed().as_secs_f64() * 1000.0);
+        if sent.is_err() || failed {
             return;
         }
     }
@@ -190,9 +193,11 @@ pub async fn import_all(
         committed,
     ));
     for (index, job) in jobs.iter().enumerate() {
+        let waited = Instant::now();
         let Some(outcome) = checked.recv().await else {
             break;
         };
+        tracing::debug!(target: "ansinh::timing", operation = "batch", step = "committer waits", ms = waited.elapsed().as_secs_f64() * 1000.0);
         let (prepared, validated, validate_seconds) = outcome?;
         let started = Instant::now();
         let report = commit(store.as_ref(), &job.user, prepared, validated).await?;

@@ -5,7 +5,7 @@
 
 use super::approvals::empty_report;
 use super::parse::{self, PaymentRow, Record};
-use super::pipeline::{ImportError, RollUpload, Source, Validated};
+use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Validated};
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
 use super::validate::{problem_at, ColumnNames};
 use crate::domain::{AccountPath, Money, Program};
@@ -113,10 +113,13 @@ pub async fn check(
         columns,
     } = read;
     let mut laps = crate::telemetry::Laps::start("validate payments");
-    let mut holdings = load_holdings(store, program, district, &rows).await?;
-    laps.lap("holdings");
-    let seen = load_seen_references(store, district).await?;
-    laps.lap("seen references");
+    // Two reads on two connections at once.
+    let (mut holdings, seen) = futures_util::future::try_join(
+        load_holdings(store, program, district, &rows),
+        load_seen_references(store, district),
+    )
+    .await?;
+    laps.lap("holdings and seen references");
     let accepted = match_rows(
         program,
         district,
@@ -131,6 +134,7 @@ pub async fn check(
     report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
     report.rejected.sort_by_key(|r| r.line);
     let entries = plan(program, district, source, accepted, &mut report);
+    drop_in_background((holdings, seen));
     laps.lap("match and plan");
     Ok(Validated {
         report,

@@ -454,3 +454,15 @@ fn declared<T>(
         .filter(|c| c.source == super::approvals::COMMAND_LINE_SOURCE)
         .find_map(field)
 }
+
+/// Frees `value` on a blocking thread when there is a runtime: the maps and
+/// rows of a large roll take a while to free, and the next roll's validation
+/// waits for this one's.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(move || drop(value));
+        }
+        Err(_) => drop(value),
+    }
+}
