@@ -1,7 +1,7 @@
 //! Many rolls in one go (the demo province, a backlog of district files),
-//! using both cores: each roll is read (digest, parse, row rules) on a
-//! blocking thread ahead of its turn, and checked against the ledger while the
-//! roll before it commits, unless it reads what that roll writes. Every
+//! using both cores: each roll is read (digest, parse, row rules) ahead of its
+//! turn, and checked against the ledger while the rolls before it commit,
+//! once those whose writes it reads have committed. Every
 //! commit checks again, under the append lock, that nothing its validation
 //! read has changed since (`store::commit`); a roll that lost that race is
 //! validated again from its stored bytes and committed.
