@@ -521,13 +521,10 @@ macro_rules! impl_store {
             }
 
             async fn beneficiary_balances(&self, account_prefix: &str) -> $crate::store::StoreResult<Vec<$crate::store::BeneficiaryBalance>> {
-                // One snapshot for both reads, so that the postings read are
-                // those of the entries read.
-                let mut tx = self.pool.begin_with($snapshot).await?;
                 let entries: Vec<(i64, String, String)> = sqlx::query_as($crate::store::common::ENTRIES_UNDER_PREFIX_SQL)
                     .bind(account_prefix.len() as i32)
                     .bind(account_prefix)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&self.pool)
                     .await?;
                 let seqs: Vec<i64> = entries.iter().map(|(seq, _, _)| *seq).collect();
                 let decisions: $crate::store::common::Decisions = entries
@@ -535,9 +532,16 @@ macro_rules! impl_store {
                     .filter(|(_, kind, _)| kind == "approval")
                     .map(|(seq, _, reference)| (seq, reference))
                     .collect();
-                let balances = person_balances(&mut *tx, &seqs, account_prefix, &decisions).await?;
-                tx.commit().await?;
-                Ok(balances)
+                // The postings of entries already read never change: the two
+                // halves are read at once, on two connections.
+                let (earlier, later) = seqs.split_at(seqs.len() / 2);
+                let (earlier, later) = futures_util::future::try_join(
+                    person_postings(&self.pool, earlier, account_prefix),
+                    person_postings(&self.pool, later, account_prefix),
+                )
+                .await?;
+                let (earlier, later) = (posting_rows(&earlier)?, posting_rows(&later)?);
+                Ok($crate::store::common::sum_balances(earlier.into_iter().chain(later), &decisions))
             }
 
             async fn approvals_of(&self, account_prefix: &str, national_ids: &[String]) -> $crate::store::StoreResult<Vec<$crate::store::ApprovedHolding>> {

@@ -4,8 +4,7 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, sum_balances, Decisions, VOUCHERS_SQL};
-use super::BeneficiaryBalance;
+use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
 use super::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -64,44 +63,49 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
 }
 
-/// What each person holds on the accounts under the prefix, summed from
-/// their postings in `entry_seqs`, which come as one array per column: one
-/// message instead of one per row.
-async fn person_balances(
-    conn: &mut sqlx::PgConnection,
+/// Every posting of a person in `entry_seqs` on the accounts under the
+/// prefix, as one row of arrays: one message instead of one per row, and no
+/// text format in between.
+async fn person_postings(
+    pool: &PgPool,
     entry_seqs: &[i64],
     account_prefix: &str,
-    decisions: &Decisions,
-) -> StoreResult<Vec<BeneficiaryBalance>> {
+) -> StoreResult<PostingColumns> {
     let sql = format!(
         "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
          array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
         person_postings_sql(&any_of(3))
     );
-    type Columns = (
-        Option<Vec<String>>,
-        Option<Vec<String>>,
-        Option<Vec<i64>>,
-        Option<Vec<i64>>,
-        Option<Vec<i64>>,
-    );
-    let (people, accounts, amounts, vouchers, seqs): Columns = sqlx::query_as(&sql)
+    Ok(sqlx::query_as(&sql)
         .bind(account_prefix.len() as i32)
         .bind(account_prefix)
         .bind(entry_seqs)
-        .fetch_one(conn)
-        .await?;
-    let (people, accounts) = (people.unwrap_or_default(), accounts.unwrap_or_default());
-    let postings = people
+        .fetch_one(pool)
+        .await?)
+}
+
+type PostingColumns = (
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<Vec<i64>>,
+    Option<Vec<i64>>,
+    Option<Vec<i64>>,
+);
+
+/// The rows of [`person_postings`], borrowing their texts.
+fn posting_rows(columns: &PostingColumns) -> StoreResult<Vec<PersonPosting<'_>>> {
+    let (people, accounts, amounts, vouchers, seqs) = columns;
+    Ok(people
         .iter()
-        .zip(&accounts)
-        .zip(amounts.unwrap_or_default())
-        .zip(vouchers.unwrap_or_default())
-        .zip(seqs.unwrap_or_default())
+        .flatten()
+        .zip(accounts.iter().flatten())
+        .zip(amounts.iter().flatten())
+        .zip(vouchers.iter().flatten())
+        .zip(seqs.iter().flatten())
         .map(|((((person, account), amount), voucher), seq)| {
-            (person.as_str(), account.as_str(), amount, voucher, seq)
-        });
-    Ok(sum_balances(postings, decisions))
+            (person.as_str(), account.as_str(), *amount, *voucher, *seq)
+        })
+        .collect())
 }
 
 /// The voucher references of [`VOUCHERS_SQL`], as one array.

@@ -4,8 +4,7 @@
 
 use super::commit::{EntryRow, PostingRow, TotalRow};
 use super::common::{impl_ledger_tx, impl_store, HasDatabase};
-use super::common::{person_postings_sql, sum_balances, Decisions, PersonPosting, VOUCHERS_SQL};
-use super::BeneficiaryBalance;
+use super::common::{person_postings_sql, PersonPosting, VOUCHERS_SQL};
 use super::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Arguments;
@@ -103,31 +102,31 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
 }
 
-/// What each person holds on the accounts under the prefix, summed from
-/// their postings in `entry_seqs`, which come as one JSON text: one message
-/// from the database thread instead of one per row, and read without a copy
-/// of each text.
-async fn person_balances(
-    conn: &mut sqlx::SqliteConnection,
+/// Every posting of a person in `entry_seqs` on the accounts under the
+/// prefix, as one JSON text: one message from the database thread instead of
+/// one per row.
+async fn person_postings(
+    pool: &SqlitePool,
     entry_seqs: &[i64],
     account_prefix: &str,
-    decisions: &Decisions,
-) -> StoreResult<Vec<BeneficiaryBalance>> {
+) -> StoreResult<Option<String>> {
     let sql = json_rows(
         "beneficiary, account, amount, voucher, entry_seq",
         &person_postings_sql(&in_json_list(3)),
     );
-    let json: Option<String> = sqlx::query_scalar(&sql)
+    Ok(sqlx::query_scalar(&sql)
         .bind(account_prefix.len() as i32)
         .bind(account_prefix)
         .bind(serde_json::to_string(entry_seqs).unwrap_or_else(|_| "[]".into()))
-        .fetch_one(conn)
-        .await?;
-    // National IDs and account paths hold nothing JSON escapes, so each
-    // text is borrowed from the document.
-    let postings: Vec<PersonPosting> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
-        .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))?;
-    Ok(sum_balances(postings, decisions))
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The rows of [`person_postings`]. National IDs and account paths hold
+/// nothing JSON escapes, so each text is borrowed from the document.
+fn posting_rows(json: &Option<String>) -> StoreResult<Vec<PersonPosting<'_>>> {
+    serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("postings of people: {e}")))
 }
 
 /// The voucher references of [`VOUCHERS_SQL`], as one JSON text.
