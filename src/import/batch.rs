@@ -17,6 +17,10 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+/// How far validation may run ahead of the roll committing: one validated
+/// and waiting, one being validated.
+const ROLLS_AHEAD_OF_COMMIT: usize = 2;
+
 /// Rolls read ahead of the one being validated.
 const READ_AHEAD_ROLLS: usize = 1;
 
@@ -72,14 +76,23 @@ pub fn schedule(jobs: Vec<Job>) -> Vec<Job> {
                         && other.district == job.district
                 })
         };
-        let independent = |job: &Job| {
+        // Independent of the `recent` rolls scheduled last, which may still
+        // be committing when this one is validated.
+        let independent = |job: &Job, recent: usize| {
             order
-                .last()
-                .is_none_or(|last| !reads_what_it_writes(job, last))
+                .iter()
+                .rev()
+                .take(recent)
+                .all(|earlier| !reads_what_it_writes(job, earlier))
         };
         let pick = pending
             .iter()
-            .position(|job| ready(job) && independent(job))
+            .position(|job| ready(job) && independent(job, ROLLS_AHEAD_OF_COMMIT))
+            .or_else(|| {
+                pending
+                    .iter()
+                    .position(|job| ready(job) && independent(job, 1))
+            })
             .or_else(|| pending.iter().position(ready))
             .unwrap_or(0);
         order.push(pending.remove(pick));
@@ -142,9 +155,11 @@ async fn validate_all(
             .rev()
             .find(|&earlier| reads_what_it_writes(job, &jobs[earlier]));
         if let Some(earlier) = awaited {
+            let waited = Instant::now();
             if committed.wait_for(|done| *done > earlier).await.is_err() {
                 return;
             }
+            tracing::debug!(target: "ansinh::timing", operation = "batch", step = "validator waits for a commit it reads", ms = waited.elapsed().as_secs_f64() * 1000.0);
         }
         let started = Instant::now();
         let outcome = async {
