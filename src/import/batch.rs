@@ -17,9 +17,14 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-/// How far validation may run ahead of the roll committing: one validated
-/// and waiting, one being validated.
-const ROLLS_AHEAD_OF_COMMIT: usize = 2;
+/// Validated rolls that may wait for their commit: big approval rolls are
+/// slow to commit and payment rolls slow to validate, and a queue of two
+/// evens out such runs.
+const VALIDATED_WAITING_ROLLS: usize = 2;
+
+/// How far validation may run ahead of the roll committing: the rolls
+/// waiting and the one being validated.
+const ROLLS_AHEAD_OF_COMMIT: usize = VALIDATED_WAITING_ROLLS + 1;
 
 /// Rolls read ahead of the one being validated.
 const READ_AHEAD_ROLLS: usize = 1;
@@ -186,8 +191,9 @@ async fn validate_all(
 /// it commits. Stops at the first roll that cannot be committed.
 ///
 /// Three stages run at once: rolls are read ahead, validated in order on the
-/// runtime's threads, and committed in order here. At most one validated
-/// roll waits for its commit, which bounds the memory to a few rolls.
+/// runtime's threads, and committed in order here. At most
+/// [`VALIDATED_WAITING_ROLLS`] validated rolls wait for their commit, which
+/// bounds the memory to a few rolls.
 pub async fn import_all(
     store: Arc<dyn Store>,
     jobs: Vec<Job>,
@@ -199,7 +205,7 @@ pub async fn import_all(
         )));
     }
     let jobs = Arc::new(schedule(jobs));
-    let (checked_sender, mut checked) = mpsc::channel(1);
+    let (checked_sender, mut checked) = mpsc::channel(VALIDATED_WAITING_ROLLS);
     let (committed_sender, committed) = watch::channel(0usize);
     let validator = tokio::spawn(validate_all(
         store.clone(),
