@@ -164,7 +164,7 @@ async fn validate_all(
             if committed.wait_for(|done| *done > earlier).await.is_err() {
                 return;
             }
-            tracing::debug!(target: "ansinh::timing", operation = "batch", step = "validator waits for a commit it reads", ms = waited.elapsed().as_secs_f64() * 1000.0);
+            log_wait("validator waits for a commit it reads", waited);
         }
         let started = Instant::now();
         let outcome = async {
@@ -177,14 +177,20 @@ async fn validate_all(
         }
         .await;
         let failed = outcome.is_err();
-        // The committer has stopped (a roll failed): nothing more to do.
         let waited = Instant::now();
         let sent = checked.send(outcome).await;
-        tracing::debug!(target: "ansinh::timing", operation = "batch", step = "validator waits", ms = waited.elapsed().as_secs_f64() * 1000.0);
+        log_wait("validator waits", waited);
+        // A roll failed, or the committer stopped at one: nothing more to do.
         if sent.is_err() || failed {
             return;
         }
     }
+}
+
+/// Logs how long one side of the batch waited for the other (timing target).
+fn log_wait(step: &'static str, since: Instant) {
+    let ms = since.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(target: "ansinh::timing", operation = "batch", step, ms);
 }
 
 /// Imports every job in [`schedule`] order; `on_done` hears of each roll as
@@ -218,7 +224,7 @@ pub async fn import_all(
         let Some(outcome) = checked.recv().await else {
             break;
         };
-        tracing::debug!(target: "ansinh::timing", operation = "batch", step = "committer waits", ms = waited.elapsed().as_secs_f64() * 1000.0);
+        log_wait("committer waits", waited);
         let (prepared, validated, validate_seconds) = outcome?;
         let started = Instant::now();
         let report = commit(store.as_ref(), &job.user, prepared, validated).await?;
