@@ -44,6 +44,19 @@ fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
     }
 }
 
+/// A payment roll of one line: `national_id` paid 1.500.000 đồng on
+/// 2021-09-01 under voucher `reference`, for `program` in `district`.
+fn one_payment(program: &str, district: &str, national_id: &str, reference: &str) -> RollUpload {
+    let mut roll = upload(
+        RollKind::Payments,
+        &format!("{program}-{district}-{reference}.csv"),
+        &format!("national_id,amount,paid_date,reference\n{national_id},1500000,2021-09-01,{reference}\n"),
+    );
+    roll.program = program.into();
+    roll.district = district.into();
+    roll
+}
+
 async fn import(db: &TestDb, user: &User, kind: RollKind, name: &str, text: &str) -> ImportReport {
     import_upload(db, user, &upload(kind, name, text)).await
 }
@@ -368,12 +381,7 @@ async fn vouchers_are_one_district_s_numbers_in_every_program() {
         let users = province::setup(&db).await;
         approve_and_pay(&db, &users).await;
         // District 844 numbers its own vouchers: its CT-001 is not 842's.
-        let mut in_844 = upload(
-            RollKind::Payments,
-            "844-payments.csv",
-            "national_id,amount,paid_date,reference\n084070000044,1500000,2021-09-01,CT-001\n",
-        );
-        in_844.district = "844".into();
+        let in_844 = one_payment("NQ68", "844", "084070000044", "CT-001");
         let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &in_844)
             .await
             .expect("stage");
@@ -391,12 +399,7 @@ async fn vouchers_are_one_district_s_numbers_in_every_program() {
         let mut approval = upload(RollKind::Approvals, "b.csv", APPROVALS);
         approval.program = "NQ68B".into();
         import_upload(&db, &users.officer842, &approval).await;
-        let mut paid_again = upload(
-            RollKind::Payments,
-            "b-payments.csv",
-            "national_id,amount,paid_date,reference\n084070000004,1500000,2021-09-01,CT-001\n",
-        );
-        paid_again.program = "NQ68B".into();
+        let paid_again = one_payment("NQ68B", "842", "084070000004", "CT-001");
         let report = pipeline::validate(db.store.as_ref(), &users.officer842, &paid_again)
             .await
             .expect("validate")
