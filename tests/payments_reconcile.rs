@@ -57,6 +57,11 @@ fn one_payment(program: &str, district: &str, national_id: &str, reference: &str
     roll
 }
 
+/// Imports the approval roll [`APPROVALS`] as `user`.
+async fn approve(db: &TestDb, user: &User) -> ImportReport {
+    import(db, user, RollKind::Approvals, "approvals.csv", APPROVALS).await
+}
+
 async fn import(db: &TestDb, user: &User, kind: RollKind, name: &str, text: &str) -> ImportReport {
     import_upload(db, user, &upload(kind, name, text)).await
 }
@@ -270,14 +275,7 @@ async fn reconciliation_covers_every_status_and_ties_to_the_ledger() {
 async fn reversals_correct_once_and_show_in_reconciliation() {
     for db in TestDb::all().await {
         let users = province::setup(&db).await;
-        let report = import(
-            &db,
-            &users.officer842,
-            RollKind::Approvals,
-            "approvals.csv",
-            APPROVALS,
-        )
-        .await;
+        let report = approve(&db, &users.officer842).await;
         let approval_seq = report.checkpoints[0].seq;
         let request = |beneficiary: Option<&str>| ReverseRequest {
             seq: approval_seq,
@@ -420,14 +418,7 @@ async fn vouchers_are_one_district_s_numbers_in_every_program() {
 async fn a_payment_roll_validated_before_its_district_changed_is_validated_again() {
     for db in TestDb::all().await {
         let users = province::setup(&db).await;
-        import(
-            &db,
-            &users.officer842,
-            RollKind::Approvals,
-            "approvals.csv",
-            APPROVALS,
-        )
-        .await;
+        approve(&db, &users.officer842).await;
         let pays_in_full = |reference: &str| {
             format!("national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,{reference}\n")
         };
