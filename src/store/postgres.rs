@@ -63,6 +63,11 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
 }
 
+/// The plan reads every posting whatever the entries (PostgreSQL cannot
+/// tell how many postings an entry holds), so a second concurrent query
+/// would read them all again.
+const POSTINGS_READ_IN_HALVES: bool = false;
+
 /// Every posting of a person in `entry_seqs` on the accounts under the
 /// prefix, as one row of arrays: one message instead of one per row, and no
 /// text format in between.
@@ -71,6 +76,9 @@ async fn person_postings(
     entry_seqs: &[i64],
     account_prefix: &str,
 ) -> StoreResult<PostingColumns> {
+    if entry_seqs.is_empty() {
+        return Ok(Default::default());
+    }
     let sql = format!(
         "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
          array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
