@@ -565,6 +565,63 @@ async fn reconciliation_stays_within_the_district_and_exports_csv() {
 }
 
 #[tokio::test]
+async fn reconciliation_pages_its_json_lines_and_keeps_whole_totals() {
+    for db in TestDb::all().await {
+        province(&db).await;
+        let api = Api::spawn(&db).await;
+        let backend = db.backend;
+        let officer = api.login("huyen842").await;
+        api.import(
+            &officer,
+            "approvals",
+            "842",
+            "approvals-842.csv",
+            APPROVALS_842,
+        )
+        .await;
+        let base = "/api/v1/reconciliation?program=NQ68&district=842";
+        let (_, whole) = json_of(api.get(&officer, base).await).await;
+        assert_eq!(whole["lines_total"], 6, "{backend}: {whole}");
+        assert_eq!(whole["lines_offset"], 0);
+        assert_eq!(whole["lines"].as_array().expect("lines").len(), 6);
+
+        let (status, page) =
+            json_of(api.get(&officer, &format!("{base}&offset=1&limit=2")).await).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {page}");
+        assert_eq!(page["lines_total"], 6);
+        assert_eq!(page["lines_offset"], 1);
+        assert_eq!(
+            page["lines"],
+            json!(whole["lines"].as_array().expect("lines")[1..3])
+        );
+        assert_eq!(
+            page["total"], whole["total"],
+            "{backend}: totals cover every line"
+        );
+
+        let (_, past_end) = json_of(api.get(&officer, &format!("{base}&offset=9")).await).await;
+        assert_eq!(past_end["lines"], json!([]), "{backend}: {past_end}");
+        assert_eq!(past_end["lines_offset"], 6);
+
+        for (query, says) in [
+            ("&limit=0", "between 1 and 10000"),
+            ("&limit=10001", "between 1 and 10000"),
+            ("&format=csv&limit=5", "CSV export always holds every line"),
+            ("&format=xml", "must be json or csv"),
+        ] {
+            let message = assert_error(
+                api.get(&officer, &format!("{base}{query}")).await,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                backend,
+            )
+            .await;
+            assert!(message.contains(says), "{backend} {query}: {message}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn reports_state_their_checkpoint_and_are_provincial() {
     for db in TestDb::all().await {
         province(&db).await;

@@ -71,6 +71,7 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
             let paths = [
                 format!("/api/v1/reports/summary?as_of={}", crate::demo::AS_OF),
                 format!("/api/v1/reconciliation?program={program}&district={district}"),
+                format!("/api/v1/reconciliation?program={program}&district={district}&format=csv"),
             ];
             super::bench_http::run(context, clients, requests_per_client, &paths).await
         }

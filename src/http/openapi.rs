@@ -52,7 +52,7 @@ pub fn document() -> Value {
             "/api/v1/imports": { "post": op("Upload a roll (multipart: kind, program, district, file[, expect_rows, expect_total]); validates, posts nothing, returns the import report", "imports") },
             "/api/v1/imports/{id}": { "get": op("An import and its report", "imports") },
             "/api/v1/imports/{id}/commit": { "post": op("Commit an import's accepted rows atomically", "imports") },
-            "/api/v1/reconciliation": { "get": op("Reconciliation of a program (query: program, district, format=json|csv)", "reconciliation") },
+            "/api/v1/reconciliation": { "get": op("Reconciliation of a program (query: program, district, format=json|csv; JSON pages its lines with offset and limit, default 1000, at most 10000, beside lines_total; CSV holds every line)", "reconciliation") },
             "/api/v1/reports/summary": { "get": op("Totals as of a date (query: as_of, at_seq, by, format=json|csv|text|footnote)", "reports") },
             "/api/v1/journal/{seq}": { "get": op("One journal entry", "journal") },
             "/api/v1/journal/{seq}/reverse": { "post": op("Reverse an entry or one beneficiary's part of it", "journal") },

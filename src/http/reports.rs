@@ -79,11 +79,47 @@ async fn head_seq(state: &AppState) -> Result<i64, Error> {
     Ok(state.store.head().await?.map(|h| h.seq).unwrap_or(0))
 }
 
+/// Lines in a JSON reconciliation answer unless `limit` says otherwise: a
+/// screen's worth; a district can hold tens of thousands of people.
+const RECONCILIATION_PAGE_LINES_DEFAULT: usize = 1_000;
+/// The most lines one JSON answer holds (the CSV export holds them all).
+const RECONCILIATION_PAGE_LINES_MAX: usize = 10_000;
+
 #[derive(Deserialize)]
 struct ReconcileQuery {
     program: String,
     district: Option<String>,
     format: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+impl ReconcileQuery {
+    /// The page of lines asked for: `None` for the CSV export, which is whole.
+    fn page(&self) -> Result<Option<(usize, usize)>, Error> {
+        match self.format.as_deref() {
+            None | Some("json") => {}
+            Some("csv") if self.offset.is_none() && self.limit.is_none() => return Ok(None),
+            Some("csv") => {
+                return Err(Error::BadRequest(
+                    "offset and limit page the JSON answer; the CSV export always holds every line"
+                        .into(),
+                ))
+            }
+            Some(other) => {
+                return Err(Error::BadRequest(format!(
+                    "format '{other}' must be json or csv"
+                )))
+            }
+        }
+        let limit = self.limit.unwrap_or(RECONCILIATION_PAGE_LINES_DEFAULT);
+        if !(1..=RECONCILIATION_PAGE_LINES_MAX).contains(&limit) {
+            return Err(Error::BadRequest(format!(
+                "limit {limit} must be between 1 and {RECONCILIATION_PAGE_LINES_MAX} lines; page with offset, or take format=csv for every line"
+            )));
+        }
+        Ok(Some((self.offset.unwrap_or(0), limit)))
+    }
 }
 
 async fn reconciliation(
@@ -94,9 +130,9 @@ async fn reconciliation(
     let district = query.district.as_deref();
     authorize(&user.user, Action::ReadDistrict { district })?;
     let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
-    let csv = query.format.as_deref() == Some("csv");
+    let page = query.page()?;
     let key = format!(
-        "reconcile|{}|{:?}|{mask}|{csv}|{}",
+        "reconcile|{}|{:?}|{mask}|{page:?}|{}",
         query.program,
         district,
         head_seq(&state).await?
@@ -106,13 +142,15 @@ async fn reconciliation(
         .get_or_compute(key, async {
             let mut result =
                 reconcile::reconcile(state.store.as_ref(), &query.program, district).await?;
+            if let Some((offset, limit)) = page {
+                result.keep_page(offset, limit);
+            }
             if mask {
                 result.mask_ids();
             }
-            if csv {
-                Ok(("text/csv; charset=utf-8", Bytes::from(result.to_csv())))
-            } else {
-                json_bytes(&result)
+            match page {
+                None => Ok(("text/csv; charset=utf-8", Bytes::from(result.to_csv()))),
+                Some(_) => json_bytes(&result),
             }
         })
         .await?;

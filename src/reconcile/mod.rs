@@ -7,7 +7,7 @@ use crate::domain::national_id::mask;
 use crate::domain::{AccountPath, Money};
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::ledger::Checkpoint;
-use crate::store::{Store, StoreResult};
+use crate::store::{ImportRecord, Store, StoreResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -87,6 +87,10 @@ pub struct Reconciliation {
     pub program: String,
     pub district: Option<String>,
     pub checkpoint: Option<Checkpoint>,
+    /// Lines in the whole reconciliation; `lines` may hold one page of them.
+    pub lines_total: u64,
+    /// Position of `lines[0]` among all lines.
+    pub lines_offset: u64,
     pub lines: Vec<Line>,
     pub districts: BTreeMap<String, Totals>,
     pub total: Totals,
@@ -107,14 +111,22 @@ pub async fn reconcile(
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
     let mut laps = crate::telemetry::Laps::start("reconcile");
-    let checkpoint = store.head().await?;
     let scope = match district {
         Some(d) => format!("{program}:{d}:"),
         None => format!("{program}:"),
     };
     let prefix = format!("payable:{scope}");
+    // Independent reads, at once: a cold answer is what a burst of requests waits for.
+    let (checkpoint, balances, payment_imports, names) = futures_util::future::try_join4(
+        store.head(),
+        store.beneficiary_balances(&prefix),
+        store.committed_imports("payments", program),
+        store.beneficiary_names_under(&prefix),
+    )
+    .await?;
+    laps.lap("reads");
     let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
-    for balance in store.beneficiary_balances(&prefix).await? {
+    for balance in balances {
         let Ok(account) = AccountPath::parse(&balance.account) else {
             continue;
         };
@@ -127,16 +139,11 @@ pub async fn reconcile(
         person.outstanding += balance.amount_dong;
         person.paid += balance.paid_dong;
     }
-    laps.lap("balances");
-    add_refused_lines(store, program, district, &mut people).await?;
-    laps.lap("refused lines");
+    add_refused_lines(payment_imports, district, &mut people);
+    laps.lap("balances and refused lines");
     // The names on this scope's own rolls first; people found only on
     // refused payment lines may be on another district's roll.
-    let mut names: BTreeMap<String, String> = store
-        .beneficiary_names_under(&prefix)
-        .await?
-        .into_iter()
-        .collect();
+    let mut names: BTreeMap<String, String> = names.into_iter().collect();
     let missing: Vec<String> = people
         .keys()
         .map(|(_, id)| id)
@@ -151,6 +158,8 @@ pub async fn reconcile(
         program: program.to_string(),
         district: district.map(str::to_string),
         checkpoint,
+        lines_total: 0,
+        lines_offset: 0,
         lines: Vec::with_capacity(people.len()),
         districts: BTreeMap::new(),
         total: Totals::default(),
@@ -169,16 +178,16 @@ pub async fn reconcile(
         result.total.add(&line);
         result.lines.push(line);
     }
+    result.lines_total = result.lines.len() as u64;
     Ok(result)
 }
 
-async fn add_refused_lines(
-    store: &dyn Store,
-    program: &str,
+fn add_refused_lines(
+    payment_imports: Vec<ImportRecord>,
     district: Option<&str>,
     people: &mut BTreeMap<(String, String), Person>,
-) -> StoreResult<()> {
-    for import in store.committed_imports("payments", program).await? {
+) {
+    for import in payment_imports {
         if district.is_some_and(|d| d != import.district) {
             continue;
         }
@@ -205,7 +214,6 @@ async fn add_refused_lines(
             });
         }
     }
-    Ok(())
 }
 
 fn line_of(
@@ -249,6 +257,16 @@ pub fn status_of(approved: i64, paid: i64, refused: &[RefusedLine]) -> Status {
 }
 
 impl Reconciliation {
+    /// Keeps lines `offset..offset + limit` only (a page); totals still cover
+    /// every line, and `lines_total` says how many there are.
+    pub fn keep_page(&mut self, offset: usize, limit: usize) {
+        let start = offset.min(self.lines.len());
+        let end = start.saturating_add(limit).min(self.lines.len());
+        self.lines.truncate(end);
+        self.lines.drain(..start);
+        self.lines_offset = start as u64;
+    }
+
     /// Masks every national ID (for roles that need not see them).
     pub fn mask_ids(&mut self) {
         for line in &mut self.lines {
