@@ -533,9 +533,8 @@ macro_rules! impl_store {
                     .map(|(seq, _, reference)| (seq, reference))
                     .collect();
                 // The postings of entries already read never change: the two
-                // halves can be read at once, on two connections.
-                let halfway = if POSTINGS_READ_IN_HALVES { seqs.len() / 2 } else { 0 };
-                let (earlier, later) = seqs.split_at(halfway);
+                // halves are read at once, on two connections.
+                let (earlier, later) = seqs.split_at(seqs.len() / 2);
                 let (earlier, later) = futures_util::future::try_join(
                     person_postings(&self.pool, earlier, account_prefix),
                     person_postings(&self.pool, later, account_prefix),

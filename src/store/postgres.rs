@@ -58,15 +58,19 @@ fn any_of(index: usize) -> String {
     format!("= ANY(${index})")
 }
 
+/// Membership in the entry list parameter `$index`, hidden from the
+/// planner. Seeing the list, it expects several times the postings the
+/// entries hold (roll entries hold thousands, payment entries a few) and
+/// scans the whole table in parallel; not seeing it, it reads the entries'
+/// postings through the primary key (a district's: 31 instead of 53 ms).
+fn entries_in(index: usize) -> String {
+    format!("= ANY(ARRAY(SELECT unnest(${index}::bigint[])))")
+}
+
 /// Many rows as one JSON array text: one message instead of one per row.
 fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS rows")
 }
-
-/// The plan reads every posting whatever the entries (PostgreSQL cannot
-/// tell how many postings an entry holds), so a second concurrent query
-/// would read them all again.
-const POSTINGS_READ_IN_HALVES: bool = false;
 
 /// Every posting of a person in `entry_seqs` on the accounts under the
 /// prefix, as one row of arrays: one message instead of one per row, and no
@@ -82,7 +86,7 @@ async fn person_postings(
     let sql = format!(
         "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
          array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
-        person_postings_sql(&any_of(3))
+        person_postings_sql(&entries_in(3))
     );
     Ok(sqlx::query_as(&sql)
         .bind(account_prefix.len() as i32)

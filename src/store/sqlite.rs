@@ -102,10 +102,6 @@ fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
 }
 
-/// SQLite reads each entry's postings through the primary key, so two
-/// connections split the work.
-const POSTINGS_READ_IN_HALVES: bool = true;
-
 /// Every posting of a person in `entry_seqs` on the accounts under the
 /// prefix, as one JSON text: one message from the database thread instead of
 /// one per row.
