@@ -24,7 +24,8 @@ pub const BODY_BYTES_MAX: usize = crate::import::parse::FILE_BYTES_MAX + 64 * 10
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub login_limiter: Arc<limiter::LoginLimiter>,
-    pub answers: Arc<reports::AnswerCache>,
+    pub answers: Arc<reports::Memo<(&'static str, axum::body::Bytes)>>,
+    pub reconciliations: Arc<reports::Memo<crate::reconcile::Reconciliation>>,
 }
 
 impl AppState {
@@ -32,7 +33,8 @@ impl AppState {
         AppState {
             store,
             login_limiter: Arc::default(),
-            answers: Arc::default(),
+            answers: Arc::new(reports::Memo::new(reports::CACHED_ANSWERS_MAX)),
+            reconciliations: Arc::new(reports::Memo::new(reports::CACHED_RECONCILIATIONS_MAX)),
         }
     }
 }

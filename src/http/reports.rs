@@ -2,7 +2,8 @@
 //!
 //! History is append-only, so an answer computed at a journal position never
 //! changes: answers are cached by (request, position) and a burst of equal
-//! requests computes once (the others wait for it).
+//! requests computes once (the others wait for it). Pages of a
+//! reconciliation share the whole one, cached by (scope, position).
 
 use super::session::CurrentUser;
 use super::{AppState, Error};
@@ -27,26 +28,39 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Past this many cached answers the cache starts over.
-const CACHED_ANSWERS_MAX: usize = 256;
+pub const CACHED_ANSWERS_MAX: usize = 256;
+/// Past this many whole reconciliations (a province's holds every
+/// beneficiary) their cache starts over.
+pub const CACHED_RECONCILIATIONS_MAX: usize = 8;
 
 /// A computed answer: content type and body.
 pub type Answer = Arc<(&'static str, Bytes)>;
 
-#[derive(Default)]
-pub struct AnswerCache {
-    answers: Mutex<HashMap<String, Answer>>,
-    /// Held while an answer is computed, so a burst computes it once.
+/// Values computed at a journal position, by a key that names it.
+pub struct Memo<T> {
+    values: Mutex<HashMap<String, Arc<T>>>,
+    values_max: usize,
+    /// Held while a value is computed, so a burst computes it once.
     computing: tokio::sync::Mutex<()>,
 }
 
-impl AnswerCache {
-    fn get(&self, key: &str) -> Option<Answer> {
-        self.answers.lock().ok()?.get(key).cloned()
+impl<T> Memo<T> {
+    pub fn new(values_max: usize) -> Memo<T> {
+        assert!(values_max > 0, "a memo holds at least one value");
+        Memo {
+            values: Mutex::default(),
+            values_max,
+            computing: tokio::sync::Mutex::default(),
+        }
     }
 
-    async fn get_or_compute<F>(&self, key: String, compute: F) -> Result<Answer, Error>
+    fn get(&self, key: &str) -> Option<Arc<T>> {
+        self.values.lock().ok()?.get(key).cloned()
+    }
+
+    async fn get_or_compute<F>(&self, key: String, compute: F) -> Result<Arc<T>, Error>
     where
-        F: Future<Output = Result<(&'static str, Bytes), Error>>,
+        F: Future<Output = Result<T, Error>>,
     {
         if let Some(hit) = self.get(&key) {
             return Ok(hit);
@@ -55,14 +69,14 @@ impl AnswerCache {
         if let Some(hit) = self.get(&key) {
             return Ok(hit);
         }
-        let answer: Answer = Arc::new(compute.await?);
-        if let Ok(mut answers) = self.answers.lock() {
-            if answers.len() >= CACHED_ANSWERS_MAX {
-                answers.clear();
+        let value = Arc::new(compute.await?);
+        if let Ok(mut values) = self.values.lock() {
+            if values.len() >= self.values_max {
+                values.clear();
             }
-            answers.insert(key, answer.clone());
+            values.insert(key, value.clone());
         }
-        Ok(answer)
+        Ok(value)
     }
 }
 
@@ -131,27 +145,37 @@ async fn reconciliation(
     authorize(&user.user, Action::ReadDistrict { district })?;
     let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
     let page = query.page()?;
-    let key = format!(
-        "reconcile|{}|{:?}|{mask}|{page:?}|{}",
-        query.program,
-        district,
-        head_seq(&state).await?
-    );
+    let head = head_seq(&state).await?;
+    let scope = format!("{}|{district:?}|{head}", query.program);
+    let key = format!("reconcile|{scope}|{mask}|{page:?}");
     let answer = state
         .answers
         .get_or_compute(key, async {
-            let mut result =
-                reconcile::reconcile(state.store.as_ref(), &query.program, district).await?;
-            if let Some((offset, limit)) = page {
-                result.keep_page(offset, limit);
-            }
+            // Every page and the export share one computed reconciliation.
+            let whole = state
+                .reconciliations
+                .get_or_compute(scope, async {
+                    Ok(
+                        reconcile::reconcile(state.store.as_ref(), &query.program, district)
+                            .await?,
+                    )
+                })
+                .await?;
+            let Some((offset, limit)) = page else {
+                let csv = if mask {
+                    let mut masked = (*whole).clone();
+                    masked.mask_ids();
+                    masked.to_csv()
+                } else {
+                    whole.to_csv()
+                };
+                return Ok(("text/csv; charset=utf-8", Bytes::from(csv)));
+            };
+            let mut shown = whole.page(offset, limit);
             if mask {
-                result.mask_ids();
+                shown.mask_ids();
             }
-            match page {
-                None => Ok(("text/csv; charset=utf-8", Bytes::from(result.to_csv()))),
-                Some(_) => json_bytes(&result),
-            }
+            json_bytes(&shown)
         })
         .await?;
     Ok(respond(answer))

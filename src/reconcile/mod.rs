@@ -257,14 +257,21 @@ pub fn status_of(approved: i64, paid: i64, refused: &[RefusedLine]) -> Status {
 }
 
 impl Reconciliation {
-    /// Keeps lines `offset..offset + limit` only (a page); totals still cover
-    /// every line, and `lines_total` says how many there are.
-    pub fn keep_page(&mut self, offset: usize, limit: usize) {
+    /// Lines `offset..offset + limit` only (a page), with the totals of
+    /// every line and `lines_total` saying how many there are.
+    pub fn page(&self, offset: usize, limit: usize) -> Reconciliation {
         let start = offset.min(self.lines.len());
         let end = start.saturating_add(limit).min(self.lines.len());
-        self.lines.truncate(end);
-        self.lines.drain(..start);
-        self.lines_offset = start as u64;
+        Reconciliation {
+            program: self.program.clone(),
+            district: self.district.clone(),
+            checkpoint: self.checkpoint.clone(),
+            lines_total: self.lines_total,
+            lines_offset: start as u64,
+            lines: self.lines[start..end].to_vec(),
+            districts: self.districts.clone(),
+            total: self.total.clone(),
+        }
     }
 
     /// Masks every national ID (for roles that need not see them).
