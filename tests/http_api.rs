@@ -56,6 +56,12 @@ struct Api {
 }
 
 impl Api {
+    /// The example province's users, then the app on a loopback port.
+    async fn with_province(db: &TestDb) -> Api {
+        province(db).await;
+        Api::spawn(db).await
+    }
+
     async fn spawn(db: &TestDb) -> Api {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -179,6 +185,24 @@ impl Api {
         );
         committed.json().await.expect("committed report")
     }
+
+    /// The example approval roll of district 842, committed by `officer`.
+    async fn import_approvals_842(&self, officer: &str) -> Value {
+        self.import(
+            officer,
+            "approvals",
+            "842",
+            "approvals-842.csv",
+            APPROVALS_842,
+        )
+        .await
+    }
+
+    /// The example payment roll of district 842, committed by `officer`.
+    async fn import_payments_842(&self, officer: &str) -> Value {
+        self.import(officer, "payments", "842", "payments-842.csv", PAYMENTS_842)
+            .await
+    }
 }
 
 /// Status and JSON body, with the body in the panic message when it is not JSON.
@@ -221,8 +245,7 @@ fn is_hash(value: &Value) -> bool {
 #[tokio::test]
 async fn imports_are_staged_then_committed_once_within_the_officers_district() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
         let officer844 = api.login("huyen844").await;
@@ -442,28 +465,12 @@ async fn imports_are_staged_then_committed_once_within_the_officers_district() {
 #[tokio::test]
 async fn reconciliation_stays_within_the_district_and_exports_csv() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
         let provincial = api.login("tinh").await;
-        api.import(
-            &officer,
-            "approvals",
-            "842",
-            "approvals-842.csv",
-            APPROVALS_842,
-        )
-        .await;
-        let payments = api
-            .import(
-                &officer,
-                "payments",
-                "842",
-                "payments-842.csv",
-                PAYMENTS_842,
-            )
-            .await;
+        api.import_approvals_842(&officer).await;
+        let payments = api.import_payments_842(&officer).await;
         assert_eq!(payments["rows_accepted"], 5, "{backend}: {payments}");
         assert_eq!(payments["accepted_total_dong"], PAID_842_DONG);
         assert_eq!(payments["status"], "committed");
@@ -567,18 +574,10 @@ async fn reconciliation_stays_within_the_district_and_exports_csv() {
 #[tokio::test]
 async fn reconciliation_pages_its_json_lines_and_keeps_whole_totals() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
-        api.import(
-            &officer,
-            "approvals",
-            "842",
-            "approvals-842.csv",
-            APPROVALS_842,
-        )
-        .await;
+        api.import_approvals_842(&officer).await;
         let base = "/api/v1/reconciliation?program=NQ68&district=842";
         let (_, whole) = json_of(api.get(&officer, base).await).await;
         assert_eq!(whole["lines_total"], 6, "{backend}: {whole}");
@@ -624,28 +623,12 @@ async fn reconciliation_pages_its_json_lines_and_keeps_whole_totals() {
 #[tokio::test]
 async fn reports_state_their_checkpoint_and_are_provincial() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
         let provincial = api.login("tinh").await;
-        let approvals = api
-            .import(
-                &officer,
-                "approvals",
-                "842",
-                "approvals-842.csv",
-                APPROVALS_842,
-            )
-            .await;
-        api.import(
-            &officer,
-            "payments",
-            "842",
-            "payments-842.csv",
-            PAYMENTS_842,
-        )
-        .await;
+        let approvals = api.import_approvals_842(&officer).await;
+        api.import_payments_842(&officer).await;
         let head = api.head_seq().await;
 
         let (status, summary) = json_of(
@@ -793,29 +776,13 @@ async fn reports_state_their_checkpoint_and_are_provincial() {
 #[tokio::test]
 async fn reversal_over_http_is_provincial_once_and_keeps_the_chain_valid() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
         let provincial = api.login("tinh").await;
         let auditor = api.login("kiemtoan").await;
-        let approvals = api
-            .import(
-                &officer,
-                "approvals",
-                "842",
-                "approvals-842.csv",
-                APPROVALS_842,
-            )
-            .await;
-        api.import(
-            &officer,
-            "payments",
-            "842",
-            "payments-842.csv",
-            PAYMENTS_842,
-        )
-        .await;
+        let approvals = api.import_approvals_842(&officer).await;
+        api.import_payments_842(&officer).await;
         let checkpoints = approvals["checkpoints"].as_array().expect("checkpoints");
         assert_eq!(
             checkpoints.len(),
@@ -1022,8 +989,7 @@ const ROUTES: &[(&str, &[&str])] = &[
 #[tokio::test]
 async fn openapi_document_matches_the_routes() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let auditor = api.login("kiemtoan").await;
         // Import 1 and entry 1 exist, so `{id}` and `{seq}` = 1 name real things
@@ -1134,8 +1100,7 @@ async fn openapi_document_matches_the_routes() {
 #[tokio::test]
 async fn errors_are_clean_json_and_leak_no_internals() {
     for db in TestDb::all().await {
-        province(&db).await;
-        let api = Api::spawn(&db).await;
+        let api = Api::with_province(&db).await;
         let backend = db.backend;
         let officer = api.login("huyen842").await;
 
@@ -1259,8 +1224,7 @@ async fn errors_are_clean_json_and_leak_no_internals() {
 #[tokio::test]
 async fn every_api_refusal_is_the_documented_error_json() {
     let db = TestDb::sqlite().await;
-    province(&db).await;
-    let api = Api::spawn(&db).await;
+    let api = Api::with_province(&db).await;
     let officer = api.login("huyen842").await;
     let session = api.url("/api/v1/session");
     let cases = [
