@@ -8,7 +8,7 @@ use ansinh::import::report::{ImportReport, RejectionCode};
 use ansinh::ledger::reverse::{self, ReverseError, ReverseRequest};
 use ansinh::ledger::verify;
 use ansinh::reconcile::{self, Status};
-use ansinh::store::User;
+use ansinh::store::{StoreError, User};
 use std::collections::HashMap;
 use support::{province, TestDb};
 
@@ -466,5 +466,85 @@ async fn a_payment_roll_validated_before_its_district_changed_is_validated_again
             db.backend
         );
         assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+    }
+}
+
+/// Rolls the racing importer commits, of `RACE_ROLL_ROWS` people at 1.500.000 đồng.
+const RACE_ROLLS: usize = 12;
+const RACE_ROLL_ROWS: usize = 300;
+const RACE_ROLL_DONG: i64 = RACE_ROLL_ROWS as i64 * 1_500_000;
+
+/// Approval roll `roll` of the race: people no other roll holds.
+fn race_roll(roll: usize) -> RollUpload {
+    let mut text = String::from(
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
+    );
+    for row in 0..RACE_ROLL_ROWS {
+        let n = roll * RACE_ROLL_ROWS + row;
+        let name: String = format!("{n:05}")
+            .bytes()
+            .map(|digit| char::from(b'a' + (digit - b'0')))
+            .collect();
+        text.push_str(&format!(
+            "{};Người {name};0841{n:08};29239;tu-do;1.500.000;{roll}/QĐ-UBND;16/08/2021\n",
+            row + 1
+        ));
+    }
+    upload(RollKind::Approvals, &format!("race-{roll}.csv"), &text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit() {
+    for db in TestDb::all().await {
+        let users = province::setup(&db).await;
+        let first_seq = db.store.head().await.expect("head").map_or(0, |h| h.seq);
+        let store = db.store.clone();
+        let officer = users.officer842.clone();
+        let importer = tokio::spawn(async move {
+            for roll in 0..RACE_ROLLS {
+                let staged = pipeline::stage(store.as_ref(), &officer, &race_roll(roll))
+                    .await
+                    .expect("stage");
+                pipeline::commit(store.as_ref(), &officer, staged)
+                    .await
+                    .expect("commit");
+            }
+        });
+        // Each roll is one entry: the checkpoint says how many rolls an
+        // answer must hold, no more and no fewer.
+        let (mut answers, mut refusals) = (0, 0);
+        loop {
+            let finished = importer.is_finished();
+            match reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await {
+                Ok(result) => {
+                    let seq = result.checkpoint.as_ref().map_or(0, |c| c.seq);
+                    let rolls = (seq - first_seq) as i64;
+                    assert_eq!(
+                        result.total.approved_dong,
+                        rolls * RACE_ROLL_DONG,
+                        "{}: the answer at checkpoint {seq} holds {rolls} rolls",
+                        db.backend
+                    );
+                    answers += 1;
+                }
+                Err(StoreError::Stale(message)) => {
+                    assert!(message.contains("ask again"), "{message}");
+                    refusals += 1;
+                }
+                Err(other) => panic!("{}: {other}", db.backend),
+            }
+            if finished {
+                break;
+            }
+        }
+        importer.await.expect("importer");
+        eprintln!(
+            "{}: {answers} answers and {refusals} refusals while {RACE_ROLLS} rolls committed",
+            db.backend
+        );
+        let last = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile");
+        assert_eq!(last.total.approved_dong, RACE_ROLLS as i64 * RACE_ROLL_DONG);
     }
 }

@@ -7,7 +7,7 @@ use crate::domain::national_id::mask;
 use crate::domain::{AccountPath, Money};
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::ledger::Checkpoint;
-use crate::store::{ImportRecord, Store, StoreResult};
+use crate::store::{ImportRecord, Store, StoreError, StoreResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -104,28 +104,59 @@ struct Person {
     refused: Vec<RefusedLine>,
 }
 
+/// A scope read again when the ledger moved while it was read (an import
+/// committed meanwhile) is read at most this many times in all.
+const READ_ATTEMPTS_MAX: u32 = 10;
+
+type People = BTreeMap<(String, String), Person>;
+type Names = BTreeMap<String, String>;
+
 /// Builds the reconciliation of a program, for one district or all of them.
+/// Every figure is that of the stated checkpoint: the reads run at once on
+/// several connections, and count only when the ledger's head is the same
+/// before and after them.
 pub async fn reconcile(
     store: &dyn Store,
     program: &str,
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
-    let mut laps = crate::telemetry::Laps::start("reconcile");
     let scope = match district {
         Some(d) => format!("{program}:{d}:"),
         None => format!("{program}:"),
     };
     let prefix = format!("payable:{scope}");
+    for _ in 0..READ_ATTEMPTS_MAX {
+        let checkpoint = store.head().await?;
+        let (people, names) = read_people(store, program, district, &prefix).await?;
+        let head_after = store.head().await?;
+        if head_after.map(|h| h.seq) == checkpoint.as_ref().map(|c| c.seq) {
+            return Ok(assemble(program, district, checkpoint, people, &names));
+        }
+    }
+    Err(StoreError::Stale(format!(
+        "the ledger changed each of the {READ_ATTEMPTS_MAX} times reconciliation {scope} was read \
+         (imports are being committed): ask again in a moment"
+    )))
+}
+
+/// What each person of the scope was approved and paid, the payment lines
+/// refused for them, and their names.
+async fn read_people(
+    store: &dyn Store,
+    program: &str,
+    district: Option<&str>,
+    prefix: &str,
+) -> StoreResult<(People, Names)> {
+    let mut laps = crate::telemetry::Laps::start("reconcile");
     // Independent reads, at once: a cold answer is what a burst of requests waits for.
-    let (checkpoint, balances, payment_imports, names) = futures_util::future::try_join4(
-        store.head(),
-        store.beneficiary_balances(&prefix),
+    let (balances, payment_imports, names) = futures_util::future::try_join3(
+        store.beneficiary_balances(prefix),
         store.committed_imports("payments", program),
-        store.beneficiary_names_under(&prefix),
+        store.beneficiary_names_under(prefix),
     )
     .await?;
     laps.lap("reads");
-    let mut people: BTreeMap<(String, String), Person> = BTreeMap::new();
+    let mut people = People::new();
     for balance in balances {
         let Ok(account) = AccountPath::parse(&balance.account) else {
             continue;
@@ -143,7 +174,7 @@ pub async fn reconcile(
     laps.lap("balances and refused lines");
     // The names on this scope's own rolls first; people found only on
     // refused payment lines may be on another district's roll.
-    let mut names: BTreeMap<String, String> = names.into_iter().collect();
+    let mut names: Names = names.into_iter().collect();
     let missing: Vec<String> = people
         .keys()
         .map(|(_, id)| id)
@@ -154,6 +185,16 @@ pub async fn reconcile(
         names.extend(store.beneficiary_names(&missing).await?);
     }
     laps.lap("names");
+    Ok((people, names))
+}
+
+fn assemble(
+    program: &str,
+    district: Option<&str>,
+    checkpoint: Option<Checkpoint>,
+    people: People,
+    names: &Names,
+) -> Reconciliation {
     let mut result = Reconciliation {
         program: program.to_string(),
         district: district.map(str::to_string),
@@ -169,7 +210,7 @@ pub async fn reconcile(
             // An approval reversed in full: nothing left to reconcile.
             continue;
         }
-        let line = line_of(district, national_id, person, &names);
+        let line = line_of(district, national_id, person, names);
         result
             .districts
             .entry(line.district.clone())
@@ -179,13 +220,13 @@ pub async fn reconcile(
         result.lines.push(line);
     }
     result.lines_total = result.lines.len() as u64;
-    Ok(result)
+    result
 }
 
 fn add_refused_lines(
     payment_imports: Vec<ImportRecord>,
     district: Option<&str>,
-    people: &mut BTreeMap<(String, String), Person>,
+    people: &mut People,
 ) {
     for import in payment_imports {
         if district.is_some_and(|d| d != import.district) {
@@ -216,12 +257,7 @@ fn add_refused_lines(
     }
 }
 
-fn line_of(
-    district: String,
-    national_id: String,
-    person: Person,
-    names: &BTreeMap<String, String>,
-) -> Line {
+fn line_of(district: String, national_id: String, person: Person, names: &Names) -> Line {
     let approved = person.outstanding + person.paid;
     let status = status_of(approved, person.paid, &person.refused);
     Line {
