@@ -518,7 +518,7 @@ async fn reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit
             match reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await {
                 Ok(result) => {
                     let seq = result.checkpoint.as_ref().map_or(0, |c| c.seq);
-                    let rolls = (seq - first_seq) as i64;
+                    let rolls = seq - first_seq;
                     assert_eq!(
                         result.total.approved_dong,
                         rolls * RACE_ROLL_DONG,
@@ -538,6 +538,11 @@ async fn reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit
             }
         }
         importer.await.expect("importer");
+        assert!(
+            answers > 0,
+            "{}: no answer while rolls committed",
+            db.backend
+        );
         eprintln!(
             "{}: {answers} answers and {refusals} refusals while {RACE_ROLLS} rolls committed",
             db.backend

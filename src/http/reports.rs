@@ -27,54 +27,75 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/summary", get(summary))
 }
 
-/// Past this many cached answers the cache starts over.
+/// Past this many cached answers at one journal position the cache starts over.
 pub const CACHED_ANSWERS_MAX: usize = 256;
-/// Past this many whole reconciliations (a province's holds every
-/// beneficiary) their cache starts over.
-pub const CACHED_RECONCILIATIONS_MAX: usize = 8;
+/// Past this many whole reconciliations at one journal position (a
+/// province's holds every beneficiary) their cache starts over.
+pub const CACHED_RECONCILIATIONS_MAX: usize = 4;
 
 /// A computed answer: content type and body.
 pub type Answer = Arc<(&'static str, Bytes)>;
 
-/// Values computed at a journal position, by a key that names it.
+/// Values computed at the newest journal position, by a key that names the
+/// question. Positions only grow, so values of an older one are dropped.
 pub struct Memo<T> {
-    values: Mutex<HashMap<String, Arc<T>>>,
+    values: Mutex<MemoValues<T>>,
     values_max: usize,
-    /// Held while a value is computed, so a burst computes it once.
+    /// Held while a value is computed, so a burst computes it once. (The
+    /// reconciliations' lock is taken only under the answers' lock.)
     computing: tokio::sync::Mutex<()>,
+}
+
+struct MemoValues<T> {
+    position: i64,
+    by_key: HashMap<String, Arc<T>>,
 }
 
 impl<T> Memo<T> {
     pub fn new(values_max: usize) -> Memo<T> {
         assert!(values_max > 0, "a memo holds at least one value");
         Memo {
-            values: Mutex::default(),
+            values: Mutex::new(MemoValues {
+                position: 0,
+                by_key: HashMap::new(),
+            }),
             values_max,
             computing: tokio::sync::Mutex::default(),
         }
     }
 
-    fn get(&self, key: &str) -> Option<Arc<T>> {
-        self.values.lock().ok()?.get(key).cloned()
+    fn get(&self, position: i64, key: &str) -> Option<Arc<T>> {
+        let values = self.values.lock().ok()?;
+        (values.position == position)
+            .then(|| values.by_key.get(key).cloned())
+            .flatten()
     }
 
-    async fn get_or_compute<F>(&self, key: String, compute: F) -> Result<Arc<T>, Error>
+    async fn get_or_compute<F>(
+        &self,
+        position: i64,
+        key: String,
+        compute: F,
+    ) -> Result<Arc<T>, Error>
     where
         F: Future<Output = Result<T, Error>>,
     {
-        if let Some(hit) = self.get(&key) {
+        if let Some(hit) = self.get(position, &key) {
             return Ok(hit);
         }
         let _computing = self.computing.lock().await;
-        if let Some(hit) = self.get(&key) {
+        if let Some(hit) = self.get(position, &key) {
             return Ok(hit);
         }
         let value = Arc::new(compute.await?);
         if let Ok(mut values) = self.values.lock() {
-            if values.len() >= self.values_max {
-                values.clear();
+            if position > values.position || values.by_key.len() >= self.values_max {
+                values.by_key.clear();
+                values.position = values.position.max(position);
             }
-            values.insert(key, value.clone());
+            if position == values.position {
+                values.by_key.insert(key, value.clone());
+            }
         }
         Ok(value)
     }
@@ -145,16 +166,18 @@ async fn reconciliation(
     authorize(&user.user, Action::ReadDistrict { district })?;
     let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
     let page = query.page()?;
+    // A commit landing after this read makes the answer's own checkpoint
+    // newer than `head`: still exact, since the answer states it.
     let head = head_seq(&state).await?;
-    let scope = format!("{}|{district:?}|{head}", query.program);
+    let scope = format!("{}|{district:?}", query.program);
     let key = format!("reconcile|{scope}|{mask}|{page:?}");
     let answer = state
         .answers
-        .get_or_compute(key, async {
+        .get_or_compute(head, key, async {
             // Every page and the export share one computed reconciliation.
             let whole = state
                 .reconciliations
-                .get_or_compute(scope, async {
+                .get_or_compute(head, scope, async {
                     Ok(
                         reconcile::reconcile(state.store.as_ref(), &query.program, district)
                             .await?,
@@ -218,10 +241,10 @@ async fn summary(
         }
     };
     let head = head_seq(&state).await?;
-    let key = format!("summary|{as_of}|{:?}|{by:?}|{format}|{head}", query.at_seq);
+    let key = format!("summary|{as_of}|{:?}|{by:?}|{format}", query.at_seq);
     let answer = state
         .answers
-        .get_or_compute(key, async {
+        .get_or_compute(head, key, async {
             let summary = report::summary(state.store.as_ref(), as_of, query.at_seq, by).await?;
             Ok(match format {
                 "csv" => ("text/csv; charset=utf-8", Bytes::from(summary.to_csv())),
@@ -235,4 +258,58 @@ async fn summary(
         })
         .await?;
     Ok(respond(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    async fn counted(memo: &Memo<usize>, runs: &AtomicUsize, position: i64, key: &str) -> usize {
+        let computed = memo.get_or_compute(position, key.to_string(), async {
+            Ok(runs.fetch_add(1, Ordering::SeqCst) + 1)
+        });
+        *computed.await.expect("computed")
+    }
+
+    #[tokio::test]
+    async fn a_memo_keeps_the_newest_position_only() {
+        let memo = Memo::new(2);
+        let runs = AtomicUsize::new(0);
+        assert_eq!(counted(&memo, &runs, 5, "a").await, 1);
+        assert_eq!(counted(&memo, &runs, 5, "a").await, 1, "kept");
+        assert_eq!(
+            counted(&memo, &runs, 6, "a").await,
+            2,
+            "a newer position computes"
+        );
+        assert_eq!(
+            counted(&memo, &runs, 5, "a").await,
+            3,
+            "an older one is not kept…"
+        );
+        assert_eq!(
+            counted(&memo, &runs, 6, "a").await,
+            2,
+            "…and drops nothing newer"
+        );
+        assert_eq!(counted(&memo, &runs, 6, "b").await, 4);
+        assert_eq!(
+            counted(&memo, &runs, 6, "c").await,
+            5,
+            "past the limit: start over"
+        );
+        assert_eq!(counted(&memo, &runs, 6, "c").await, 5);
+        assert_eq!(counted(&memo, &runs, 6, "a").await, 6);
+    }
+
+    #[tokio::test]
+    async fn a_burst_computes_once() {
+        let memo = Memo::new(4);
+        let runs = AtomicUsize::new(0);
+        let burst = (0..8).map(|_| counted(&memo, &runs, 1, "a"));
+        let answers = futures_util::future::join_all(burst).await;
+        assert!(answers.iter().all(|&a| a == 1), "{answers:?}");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
 }

@@ -107,6 +107,8 @@ struct Person {
 /// A scope read again when the ledger moved while it was read (an import
 /// committed meanwhile) is read at most this many times in all.
 const READ_ATTEMPTS_MAX: u32 = 10;
+/// The pause before the second attempt; each later one waits longer.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 type People = BTreeMap<(String, String), Person>;
 type Names = BTreeMap<String, String>;
@@ -125,17 +127,20 @@ pub async fn reconcile(
         None => format!("{program}:"),
     };
     let prefix = format!("payable:{scope}");
-    for _ in 0..READ_ATTEMPTS_MAX {
+    for attempt in 1..=READ_ATTEMPTS_MAX {
         let checkpoint = store.head().await?;
         let (people, names) = read_people(store, program, district, &prefix).await?;
         let head_after = store.head().await?;
         if head_after.map(|h| h.seq) == checkpoint.as_ref().map(|c| c.seq) {
             return Ok(assemble(program, district, checkpoint, people, &names));
         }
+        // Let the commits in progress land before reading again.
+        tokio::time::sleep(RETRY_PAUSE * attempt).await;
     }
     Err(StoreError::Stale(format!(
-        "the ledger changed each of the {READ_ATTEMPTS_MAX} times reconciliation {scope} was read \
-         (imports are being committed): ask again in a moment"
+        "the ledger changed each of the {READ_ATTEMPTS_MAX} times the reconciliation of program \
+         {program}, {} was read: imports are being committed; ask again in a moment",
+        district.map_or("all districts".to_string(), |d| format!("district {d}"))
     )))
 }
 
