@@ -122,20 +122,21 @@ pub async fn reconcile(
     program: &str,
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
-    let scope = match district {
-        Some(d) => format!("{program}:{d}:"),
-        None => format!("{program}:"),
+    let prefix = match district {
+        Some(d) => format!("payable:{program}:{d}:"),
+        None => format!("payable:{program}:"),
     };
-    let prefix = format!("payable:{scope}");
     for attempt in 1..=READ_ATTEMPTS_MAX {
+        if attempt > 1 {
+            // Let the commits in progress land before reading again.
+            tokio::time::sleep(RETRY_PAUSE * (attempt - 1)).await;
+        }
         let checkpoint = store.head().await?;
         let (people, names) = read_people(store, program, district, &prefix).await?;
         let head_after = store.head().await?;
         if head_after.map(|h| h.seq) == checkpoint.as_ref().map(|c| c.seq) {
             return Ok(assemble(program, district, checkpoint, people, &names));
         }
-        // Let the commits in progress land before reading again.
-        tokio::time::sleep(RETRY_PAUSE * attempt).await;
     }
     Err(StoreError::Stale(format!(
         "the ledger changed each of the {READ_ATTEMPTS_MAX} times the reconciliation of program \
