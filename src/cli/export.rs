@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub struct Args {
     #[arg(long, value_enum)]
     format: Format,
-    #[arg(long, value_parser = super::report::parse_date)]
+    #[arg(long, value_parser = crate::domain::date::parse_date)]
     as_of: Option<NaiveDate>,
     /// Write to this file instead of standard output.
     #[arg(long)]

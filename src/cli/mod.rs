@@ -48,7 +48,7 @@ enum Command {
     #[command(hide = true)]
     GenerateDemo {
         #[arg(long, value_enum, default_value_t)]
-        scale: demo::ScaleArg,
+        scale: crate::demo::Scale,
         #[arg(long)]
         out: std::path::PathBuf,
     },
@@ -111,8 +111,6 @@ impl From<auth::LoginError> for CliError {
 
 pub type CliResult<T = ()> = Result<T, CliError>;
 
-pub use report::parse_date;
-
 /// What every command gets: the store and the credentials to act with.
 pub struct Context {
     pub store: Arc<dyn Store>,
@@ -160,7 +158,7 @@ async fn execute(cli: Cli) -> CliResult {
     match cli.command {
         Command::GenerateDemo { scale, out } => {
             std::fs::create_dir_all(&out)?;
-            return demo::generate_to((&scale).into(), &out);
+            return demo::generate_to(scale, &out);
         }
         Command::Bench(bench::BenchCommand::Import {
             scale,

@@ -2,6 +2,7 @@
 //! [--format text|csv|json|footnote]`.
 
 use super::{CliResult, Context};
+use crate::domain::date::parse_date;
 use crate::ledger::report::{self, GroupBy};
 use chrono::NaiveDate;
 
@@ -14,14 +15,6 @@ pub enum Output {
     Footnote,
 }
 
-#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
-pub enum By {
-    #[default]
-    Program,
-    District,
-    Category,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Effective date the figures are as of.
@@ -31,24 +24,13 @@ pub struct Args {
     #[arg(long)]
     at_seq: Option<i64>,
     #[arg(long, value_enum, default_value_t)]
-    by: By,
+    by: GroupBy,
     #[arg(long, value_enum, default_value_t)]
     format: Output,
 }
 
-pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD)"))
-}
-
 pub async fn run(context: &Context, args: Args) -> CliResult {
-    let by = match args.by {
-        By::Program => GroupBy::Program,
-        By::District => GroupBy::District,
-        By::Category => GroupBy::Category,
-    };
-    let summary = report::summary(context.store.as_ref(), args.as_of, args.at_seq, by).await?;
+    let summary = report::summary(context.store.as_ref(), args.as_of, args.at_seq, args.by).await?;
     match args.format {
         Output::Text => print!("{}", summary.to_text()),
         Output::Csv => print!("{}", summary.to_csv()),

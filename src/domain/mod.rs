@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin_units;
+pub mod date;
 pub mod money;
 pub mod national_id;
 pub mod program;

@@ -218,16 +218,12 @@ async fn summary(
     Query(query): Query<SummaryQuery>,
 ) -> Result<Response, Error> {
     authorize(&user.user, Action::ReadReports)?;
-    let as_of = crate::cli::parse_date(&query.as_of).map_err(Error::BadRequest)?;
+    let as_of = crate::domain::date::parse_date(&query.as_of).map_err(Error::BadRequest)?;
     let by = match query.by.as_deref() {
-        None | Some("program") => GroupBy::Program,
-        Some("district") => GroupBy::District,
-        Some("category") => GroupBy::Category,
-        Some(other) => {
-            return Err(Error::BadRequest(format!(
-                "by '{other}' must be program, district or category"
-            )))
-        }
+        None => GroupBy::default(),
+        Some(text) => <GroupBy as clap::ValueEnum>::from_str(text, false).map_err(|_| {
+            Error::BadRequest(format!("by '{text}' must be program, district or category"))
+        })?,
     };
     let format = match query.format.as_deref() {
         None | Some("json") => "json",

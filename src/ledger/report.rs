@@ -17,9 +17,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How a report's rows are grouped; the names are those of `--by` and `?by=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
+    #[default]
     Program,
     District,
     Category,
@@ -275,8 +277,8 @@ impl Summary {
             let _ = writer.write_record([
                 self.as_of.to_string(),
                 self.checkpoint_text(),
-                crate::reconcile::csv_safe(&row.key),
-                crate::reconcile::csv_safe(&row.label),
+                crate::domain::text::csv_safe(&row.key),
+                crate::domain::text::csv_safe(&row.label),
                 row.figures.beneficiaries.to_string(),
                 row.figures.approved_dong.to_string(),
                 row.figures.paid_dong.to_string(),
