@@ -4,6 +4,7 @@
 //! beyond what was outstanding) come from the committed imports' reports.
 
 use crate::domain::national_id::mask;
+use crate::domain::text::csv_safe;
 use crate::domain::{AccountPath, Money};
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::ledger::Checkpoint;
@@ -440,27 +441,9 @@ fn write_totals(text: &mut String, label: &str, totals: &Totals) {
     );
 }
 
-/// Neutralizes spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@`
-/// (or a tab/CR) gets a leading apostrophe so Excel shows it as text.
-pub fn csv_safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_are_neutralized() {
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_safe("+1"), "'+1");
-        assert_eq!(csv_safe("-1+2"), "'-1+2");
-        assert_eq!(csv_safe("Nguyễn Văn A"), "Nguyễn Văn A");
-    }
 
     fn refused(code: RejectionCode) -> RefusedLine {
         RefusedLine {
