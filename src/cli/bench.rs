@@ -19,7 +19,7 @@ pub enum BenchCommand {
     /// Import the demo rolls on SQLite and PostgreSQL; compare with sqlite3's .import.
     Import {
         #[arg(long, value_enum, default_value_t)]
-        scale: super::demo::ScaleArg,
+        scale: Scale,
         /// PostgreSQL server to create a scratch database on (default: ANSINH_TEST_POSTGRES_URL).
         #[arg(long, env = "ANSINH_TEST_POSTGRES_URL")]
         postgres_url: Option<String>,
@@ -28,7 +28,7 @@ pub enum BenchCommand {
     #[command(hide = true)]
     ImportRun {
         #[arg(long, value_enum, default_value_t)]
-        scale: super::demo::ScaleArg,
+        scale: Scale,
     },
     /// p50/p99 of the report and reconciliation endpoints under concurrent clients
     /// (serves the current database on a loopback port; logs in as --user).
@@ -79,22 +79,7 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
     }
 }
 
-/// Peak resident memory of this process (VmHWM), in MiB.
-pub fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
-
-async fn import_run(context: &Context, scale: super::demo::ScaleArg) -> CliResult {
-    let scale = match scale {
-        super::demo::ScaleArg::Full => Scale::Full,
-        super::demo::ScaleArg::Small => Scale::Small,
-    };
+async fn import_run(context: &Context, scale: Scale) -> CliResult {
     let stats =
         super::demo::build(&context.store, scale, super::demo::Generation::ChildProcess).await?;
     println!(
@@ -102,7 +87,7 @@ async fn import_run(context: &Context, scale: super::demo::ScaleArg) -> CliResul
         stats.rows,
         stats.bytes,
         stats.import_seconds,
-        peak_rss_mib()
+        crate::telemetry::peak_rss_mib()
     );
     Ok(())
 }
@@ -114,12 +99,8 @@ struct RunFigures {
     peak_rss_mib: f64,
 }
 
-fn child_import(url: &str, scale: super::demo::ScaleArg) -> CliResult<RunFigures> {
+fn child_import(url: &str, scale: Scale) -> CliResult<RunFigures> {
     let exe = std::env::current_exe()?;
-    let scale_arg = match scale {
-        super::demo::ScaleArg::Full => "full",
-        super::demo::ScaleArg::Small => "small",
-    };
     let output = Command::new(exe)
         .args([
             "--database-url",
@@ -127,7 +108,7 @@ fn child_import(url: &str, scale: super::demo::ScaleArg) -> CliResult<RunFigures
             "bench",
             "import-run",
             "--scale",
-            scale_arg,
+            scale.name(),
         ])
         .output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -170,27 +151,15 @@ fn print_figures(backend: &str, figures: &RunFigures, baseline_seconds: Option<f
     );
 }
 
-pub async fn import(scale: super::demo::ScaleArg, postgres_url: Option<String>) -> CliResult {
-    let dir = std::env::temp_dir().join(format!("ansinh-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let result = import_in(&dir, scale, postgres_url).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+pub async fn import(scale: Scale, postgres_url: Option<String>) -> CliResult {
+    // Removed when dropped, whatever the outcome.
+    let dir = tempfile::Builder::new().prefix("ansinh-bench-").tempdir()?;
+    import_in(dir.path(), scale, postgres_url).await
 }
 
-async fn import_in(
-    dir: &std::path::Path,
-    scale: super::demo::ScaleArg,
-    postgres_url: Option<String>,
-) -> CliResult {
+async fn import_in(dir: &std::path::Path, scale: Scale, postgres_url: Option<String>) -> CliResult {
     let rolls = dir.join("rolls");
-    let plan = crate::demo::generate(
-        match scale {
-            super::demo::ScaleArg::Full => Scale::Full,
-            super::demo::ScaleArg::Small => Scale::Small,
-        },
-        &rolls,
-    )?;
+    let plan = crate::demo::generate(scale, &rolls)?;
     let baseline = sqlite3_import_seconds(dir, &plan);
     println!("Import benchmark: the demo province's {} rolls through the real pipeline (parse, validate, dedupe, hash, commit)", plan.rolls.len());
     match baseline {
@@ -339,7 +308,7 @@ async fn bench_verify(context: &Context, runs: usize) -> CliResult {
         times.len(),
         percentile(&times, 0.5),
         percentile(&times, 1.0),
-        peak_rss_mib()
+        crate::telemetry::peak_rss_mib()
     );
     Ok(())
 }

@@ -15,26 +15,10 @@ use crate::store::{now_us, AuditEvent, Batch, NewUser, Store, User};
 use std::sync::Arc;
 use std::time::Instant;
 
-#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
-pub enum ScaleArg {
-    #[default]
-    Full,
-    Small,
-}
-
-impl From<&ScaleArg> for Scale {
-    fn from(scale: &ScaleArg) -> Scale {
-        match scale {
-            ScaleArg::Full => Scale::Full,
-            ScaleArg::Small => Scale::Small,
-        }
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(long, value_enum, default_value_t)]
-    scale: ScaleArg,
+    scale: Scale,
     /// Build the demo and exit instead of serving it.
     #[arg(long)]
     no_serve: bool,
@@ -82,7 +66,7 @@ pub fn demo_users() -> Vec<(String, Role, Option<String>, String)> {
 
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let store = context.store.as_ref();
-    let scale = Scale::from(&args.scale);
+    let scale = args.scale;
     if store.program_definitions().await?.is_empty() {
         build(&context.store, scale, Generation::ChildProcess).await?;
     } else {
@@ -148,13 +132,6 @@ pub fn generate_to(scale: Scale, directory: &std::path::Path) -> CliResult {
 
 const MANIFEST: &str = "manifest.json";
 
-pub fn scale_name(scale: Scale) -> &'static str {
-    match scale {
-        Scale::Full => "full",
-        Scale::Small => "small",
-    }
-}
-
 fn generate_plan(
     scale: Scale,
     directory: &std::path::Path,
@@ -164,7 +141,7 @@ fn generate_plan(
         return Ok(demo::generate(scale, directory)?);
     }
     let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["generate-demo", "--scale", scale_name(scale), "--out"])
+        .args(["generate-demo", "--scale", scale.name(), "--out"])
         .arg(directory)
         .output()?;
     if !output.status.success() {
@@ -187,7 +164,9 @@ pub async fn build(
     let store = shared_store.as_ref();
     let started = Instant::now();
     let users = add_users(store).await?;
-    let directory = tempfile_dir()?;
+    // The generated rolls are not kept (the imports keep their bytes as
+    // evidence): the folder goes when dropped.
+    let directory = tempfile::Builder::new().prefix("ansinh-demo-").tempdir()?;
     let plan = generate_plan(scale, directory.path(), generation)?;
     println!(
         "generated {} programs and {} rolls in {:.1} s",
@@ -223,7 +202,7 @@ pub async fn build(
             report.rows_rejected,
             done.validate_seconds,
             done.commit_seconds,
-            super::bench::peak_rss_mib()
+            crate::telemetry::peak_rss_mib()
         );
     })
     .await
@@ -248,29 +227,6 @@ pub async fn build(
         bytes,
         import_seconds,
     })
-}
-
-fn tempfile_dir() -> CliResult<TempDir> {
-    let path =
-        std::env::temp_dir().join(format!("ansinh-demo-{}-{}", std::process::id(), now_us()));
-    std::fs::create_dir_all(&path)?;
-    Ok(TempDir(path))
-}
-
-/// A directory removed when dropped: the generated rolls are not kept (the
-/// imports keep their bytes as evidence).
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 async fn add_users(store: &dyn Store) -> CliResult<Vec<User>> {

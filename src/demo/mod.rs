@@ -62,21 +62,21 @@ use std::path::{Path, PathBuf};
 /// The date of the directive whose figures the demo reproduces.
 pub const AS_OF: NaiveDate = programs::ymd(2021, 11, 25);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
     /// The province's real size: 292.983 support beneficiaries by 25/11/2021.
+    #[default]
     Full,
     /// About a hundredth, for tests.
     Small,
 }
 
-impl std::str::FromStr for Scale {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Scale, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "full" => Ok(Scale::Full),
-            "small" => Ok(Scale::Small),
-            other => Err(format!("unknown scale '{other}': use full or small")),
+impl Scale {
+    /// The name the command line takes (`full`, `small`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Full => "full",
+            Scale::Small => "small",
         }
     }
 }
