@@ -50,7 +50,17 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(json_refusals))
-        .layer(axum::middleware::from_fn(log_request))
+        // One log line per answered request: status and latency in its span.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .with_state(state)
 }
 
@@ -103,16 +113,10 @@ async fn json_refusals(
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
-async fn log_request(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
-    response
+/// The span of one request: method and path. The path only: a query string
+/// may carry what logs must never hold.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Serves on `bind` until Ctrl-C; prints the address actually bound (port 0 works).
