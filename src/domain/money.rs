@@ -10,6 +10,13 @@ use std::fmt;
 /// province's budget and far below `i64::MAX`, so sums of many amounts stay exact.
 pub const MONEY_MAX_DONG: i64 = 1_000_000_000_000_000;
 
+/// Most integer digits an amount may be written with: every 18-digit number
+/// fits an `i64`, and the largest amount has fewer digits, so this length
+/// check never refuses an amount the limit allows.
+const AMOUNT_DIGITS_MAX: usize = 18;
+const _: () = assert!(10_i64.pow(AMOUNT_DIGITS_MAX as u32 - 1) <= i64::MAX / 10);
+const _: () = assert!(MONEY_MAX_DONG < 10_i64.pow(AMOUNT_DIGITS_MAX as u32 - 1));
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
 
@@ -88,8 +95,11 @@ impl Money {
     }
 
     pub fn dong(self) -> i64 {
-        // Invariant: constructors keep |value| <= MONEY_MAX_DONG, integral.
-        self.0.to_i64().unwrap_or(i64::MAX)
+        // Constructors keep the value integral and within `i64`; only
+        // negating `i64::MIN` could leave it, and no amount comes near it.
+        self.0
+            .to_i64()
+            .expect("Money holds whole đồng within i64 (constructors keep it so)")
     }
 
     pub fn decimal(self) -> Decimal {
@@ -147,7 +157,7 @@ impl Money {
         if fraction.chars().any(|c| c != '0') {
             return Err(MoneyError::Fractional(text.trim().to_string()));
         }
-        if integer.is_empty() || integer.len() > 18 {
+        if integer.is_empty() || integer.len() > AMOUNT_DIGITS_MAX {
             return Err(if integer.is_empty() {
                 MoneyError::NotANumber(text.trim().to_string())
             } else {
