@@ -149,6 +149,9 @@ mod tests {
     }
 }
 
+/// Longest username: also the most of a refused name kept in the audit trail.
+pub const USERNAME_LEN_MAX: usize = 64;
+
 /// Checks a username and password; every failure is an audit event. Unknown
 /// users and wrong passwords cost the same argon2 time and get the same answer.
 pub async fn login(
@@ -157,16 +160,25 @@ pub async fn login(
     password: &str,
     channel: &str,
 ) -> Result<User, LoginError> {
+    // No username is this long: refuse before any lookup or hash, and
+    // keep no more than the cap of it anywhere.
+    if username.chars().count() > USERNAME_LEN_MAX {
+        return Err(LoginError::BadCredentials);
+    }
     let found = store.find_user(username).await?;
     let stored_hash = found.as_ref().map(|(_, hash)| hash.clone());
-    let ok = password::verify_async(password.to_string(), stored_hash).await;
+    let ok = match password::verify_async(password.to_string(), stored_hash).await {
+        Ok(ok) => ok,
+        Err(password::PasswordError::Busy) => return Err(LoginError::Busy),
+        Err(_) => false,
+    };
     match (ok, found) {
         (true, Some((user, _))) => Ok(user),
         _ => {
             store
                 .audit(crate::store::AuditEvent {
                     at_us: crate::store::now_us(),
-                    actor: username.chars().take(64).collect(),
+                    actor: username.chars().take(USERNAME_LEN_MAX).collect(),
                     action: "login".into(),
                     outcome: "refused".into(),
                     detail: format!("failed login via {channel}"),
@@ -181,6 +193,8 @@ pub async fn login(
 pub enum LoginError {
     #[error("wrong username or password / sai tên đăng nhập hoặc mật khẩu")]
     BadCredentials,
+    #[error("{}", password::PasswordError::Busy)]
+    Busy,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

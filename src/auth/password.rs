@@ -1,6 +1,7 @@
 //! argon2id password hashing, run off the async runtime. Parameters meet
 //! OWASP's minimum (m = 19 MiB, t = 2, p = 1). An unknown username is checked
 //! against a fixed dummy hash so it costs the same time as a known one.
+//! Hashing runs on a bounded pool (one thread per core, a short queue).
 
 use argon2::password_hash::{
     rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
@@ -21,6 +22,10 @@ pub enum PasswordError {
     Length,
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error(
+        "too many logins are being checked; try again in a moment / máy chủ đang bận, hãy thử lại"
+    )]
+    Busy,
 }
 
 fn params() -> Params {
@@ -116,48 +121,76 @@ fn dummy_hash() -> &'static str {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// One dedicated thread does all argon2 work, off the async runtime. Each
-/// hash needs 19 MiB; on one thread that memory is reused, where a pool of
-/// blocking threads would each keep their own copy. It also bounds the CPU
-/// that a flood of logins can take.
-fn worker() -> Option<&'static std::sync::Mutex<std::sync::mpsc::Sender<Job>>> {
-    static WORKER: OnceLock<Option<std::sync::Mutex<std::sync::mpsc::Sender<Job>>>> =
-        OnceLock::new();
-    WORKER
-        .get_or_init(|| {
-            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+/// Hashes waiting per hashing thread before new ones are refused as busy:
+/// a flood of logins waits in a short queue, never an unbounded one, so a
+/// real officer's login is answered within a few hashes' time.
+const QUEUED_PER_THREAD_MAX: usize = 8;
+
+/// A pool of hashing threads, one per core, off the async runtime, fed by a
+/// bounded queue. Each thread reuses its own 19 MiB of argon2 memory.
+struct Pool {
+    sender: std::sync::mpsc::SyncSender<Job>,
+}
+
+fn pool() -> Option<&'static Pool> {
+    static POOL: OnceLock<Option<Pool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (sender, receiver) =
+            std::sync::mpsc::sync_channel::<Job>(threads * QUEUED_PER_THREAD_MAX);
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        for index in 0..threads {
+            let receiver = receiver.clone();
             std::thread::Builder::new()
-                .name("argon2".into())
-                .spawn(move || {
-                    for job in receiver {
-                        job();
+                .name(format!("argon2-{index}"))
+                .spawn(move || loop {
+                    // The lock is held only to take the next job.
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
                     }
                 })
                 .ok()?;
-            Some(std::sync::Mutex::new(sender))
-        })
-        .as_ref()
+        }
+        Some(Pool { sender })
+    })
+    .as_ref()
 }
 
-async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Runs `work` on the pool; `Busy` when its queue is full.
+async fn on_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = reply.send(work());
     });
-    worker()?.lock().ok()?.send(job).ok()?;
-    answer.await.ok()
+    let pool = pool().ok_or_else(|| PasswordError::Hash("no hashing thread could start".into()))?;
+    pool.sender.try_send(job).map_err(|error| match error {
+        std::sync::mpsc::TrySendError::Full(_) => PasswordError::Busy,
+        std::sync::mpsc::TrySendError::Disconnected(_) => {
+            PasswordError::Hash("the hashing threads are gone".into())
+        }
+    })?;
+    answer
+        .await
+        .map_err(|_| PasswordError::Hash("a hashing thread stopped".into()))
 }
 
 pub async fn hash_async(password: String) -> Result<String, PasswordError> {
-    on_worker(move || hash(&password))
-        .await
-        .unwrap_or_else(|| Err(PasswordError::Hash("the hashing thread is gone".into())))
+    on_pool(move || hash(&password)).await?
 }
 
-pub async fn verify_async(password: String, stored_hash: Option<String>) -> bool {
-    on_worker(move || verify(&password, stored_hash.as_deref()))
-        .await
-        .unwrap_or(false)
+/// Whether the password matches; `Busy` when too many are being checked.
+pub async fn verify_async(
+    password: String,
+    stored_hash: Option<String>,
+) -> Result<bool, PasswordError> {
+    on_pool(move || verify(&password, stored_hash.as_deref())).await
 }
 
 #[cfg(test)]
@@ -176,5 +209,27 @@ mod tests {
     #[test]
     fn short_passwords_are_refused() {
         assert!(matches!(hash("short"), Err(PasswordError::Length)));
+    }
+
+    #[tokio::test]
+    async fn a_flood_past_the_queue_is_refused_as_busy_not_queued() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let capacity = threads * (QUEUED_PER_THREAD_MAX + 1);
+        let checks = (0..capacity * 3)
+            .map(|_| tokio::spawn(verify_async("a wrong password".into(), None)))
+            .collect::<Vec<_>>();
+        let mut busy = 0;
+        for check in checks {
+            match check.await.unwrap() {
+                Ok(matched) => assert!(!matched),
+                Err(PasswordError::Busy) => busy += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        assert!(
+            busy >= capacity,
+            "{busy} of {} refused as busy",
+            capacity * 3
+        );
     }
 }

@@ -103,7 +103,9 @@ impl From<auth::Forbidden> for CliError {
 impl From<auth::LoginError> for CliError {
     fn from(error: auth::LoginError) -> CliError {
         match error {
-            auth::LoginError::BadCredentials => CliError::Refused(error.to_string()),
+            auth::LoginError::BadCredentials | auth::LoginError::Busy => {
+                CliError::Refused(error.to_string())
+            }
             auth::LoginError::Store(e) => CliError::Store(e),
         }
     }

@@ -3,7 +3,7 @@
 //! from ANSINH_PASSWORD when bootstrapping, or from a prompt.
 
 use super::{CliError, CliResult, Context};
-use crate::auth::{self, Action, Role};
+use crate::auth::{self, Action, Role, USERNAME_LEN_MAX};
 use crate::domain::DistrictCode;
 use crate::store::{now_us, AuditEvent, NewUser};
 
@@ -20,8 +20,6 @@ pub enum Command {
         district: Option<String>,
     },
 }
-
-pub const USERNAME_LEN_MAX: usize = 64;
 
 pub async fn run(context: &Context, command: Command) -> CliResult {
     let Command::Add {

@@ -25,9 +25,15 @@ pub enum Error {
     Conflict(String),
     #[error("too many attempts; try again later / thử lại sau")]
     TooManyRequests,
+    /// The login queue is full: try again in a moment.
+    #[error("{}", crate::auth::password::PasswordError::Busy)]
+    Busy,
     #[error("internal error")]
     Internal(String),
 }
+
+/// Seconds a refused login should wait: a few hashes' time.
+const BUSY_RETRY_AFTER_S: &str = "1";
 
 impl Error {
     pub fn internal(error: impl std::fmt::Display) -> Error {
@@ -66,15 +72,24 @@ impl IntoResponse for Error {
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
+        let busy = matches!(self, Error::Busy);
         let mut body = json!({ "error": code, "message": self.to_string() });
         if let Error::Unprocessable { details, .. } = self {
             body["details"] = details;
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if busy {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER_S),
+            );
+        }
+        response
     }
 }

@@ -1,5 +1,6 @@
 //! Login and logout, and the `CurrentUser` extractor every endpoint uses.
-//! Sessions are a cookie (HttpOnly, SameSite=Strict) or a bearer token.
+//! Sessions are a cookie (HttpOnly, Secure, SameSite=Strict: browsers keep
+//! it over HTTPS and on loopback addresses) or a bearer token.
 //! Cookie-authenticated writes must carry `X-CSRF-Token`, derived from the
 //! session token, which a cross-site page cannot read.
 
@@ -28,14 +29,21 @@ struct LoginRequest {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, Error> {
-    if !state.login_limiter.allow(&request.username) {
+    // Counted before the password is hashed: parallel guesses see each
+    // other's attempts.
+    if !state.login_limiter.begin(&request.username, address) {
         state
             .store
             .audit(AuditEvent {
                 at_us: now_us(),
-                actor: request.username.chars().take(64).collect(),
+                actor: request
+                    .username
+                    .chars()
+                    .take(auth::USERNAME_LEN_MAX)
+                    .collect(),
                 action: "login".into(),
                 outcome: "refused".into(),
                 detail: "rate limited".into(),
@@ -52,10 +60,8 @@ async fn login(
     .await
     {
         Ok(user) => user,
-        Err(LoginError::BadCredentials) => {
-            state.login_limiter.failed(&request.username);
-            return Err(Error::Unauthorized);
-        }
+        Err(LoginError::BadCredentials) => return Err(Error::Unauthorized),
+        Err(LoginError::Busy) => return Err(Error::Busy),
         Err(LoginError::Store(e)) => return Err(e.into()),
     };
     state.login_limiter.succeeded(&request.username);
@@ -76,7 +82,7 @@ async fn login(
         })
         .await?;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE_NAME}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_LIFETIME_US / 1_000_000
     );
     let body = json!({ "token": token, "csrf_token": csrf_token(&token), "user": user, "expires_in_s": SESSION_LIFETIME_US / 1_000_000 });
@@ -95,7 +101,7 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
             detail: String::new(),
         })
         .await?;
-    let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let cookie = format!("{COOKIE_NAME}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -138,13 +144,31 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The client's address, where the server knows it (it does when served by
+/// [`super::serve`]; an app built for a test without it has none).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<ClientAddress, Self::Rejection> {
+        let info = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddress(info.map(|info| info.0.ip())))
+    }
+}
+
 fn token_from(headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
     {
-        return Some((bearer.trim().to_string(), false));
+        return Some((bearer.to_string(), false));
     }
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
     cookies
@@ -152,4 +176,28 @@ fn token_from(headers: &HeaderMap) -> Option<(String, bool)> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == COOKIE_NAME)
         .map(|(_, value)| (value.to_string(), true))
+}
+
+/// The token of an `Authorization: Bearer …` value; the scheme name is
+/// case-insensitive (RFC 9110 §11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
 }

@@ -1,0 +1,136 @@
+//! Logins under load and abuse, and the headers of every answer, against the
+//! real app on port 0.
+
+mod support;
+
+use ansinh::auth::{password, Role};
+use serde_json::{json, Value};
+use support::TestDb;
+
+const PASSWORD: &str = "mật khẩu đủ dài";
+
+async fn spawn(db: &TestDb) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    format!("http://{address}")
+}
+
+async fn started() -> (TestDb, String) {
+    let db = TestDb::sqlite().await;
+    let hash = password::hash(PASSWORD).expect("hash");
+    support::add_user(&db, "officer842", Role::District, Some("842"), &hash).await;
+    let base = spawn(&db).await;
+    (db, base)
+}
+
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("login")
+}
+
+#[tokio::test]
+async fn fifty_parallel_wrong_passwords_are_refused_after_the_fifth_hash() {
+    let (_db, base) = started().await;
+    let client = reqwest::Client::new();
+    let attempts = (0..50).map(|n| {
+        let (client, base) = (client.clone(), base.clone());
+        // The same user, written in varying case.
+        let username = if n % 2 == 0 {
+            "officer842"
+        } else {
+            "OFFICER842"
+        };
+        async move {
+            login(&client, &base, username, "a wrong password")
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, limited), (5, 45), "{statuses:?}");
+    // The count holds for the right password too, until the window passes.
+    assert_eq!(
+        login(&client, &base, "officer842", PASSWORD).await.status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn an_overlong_username_is_refused_without_being_kept() {
+    let (_db, base) = started().await;
+    let client = reqwest::Client::new();
+    let huge = "x".repeat(1024 * 1024);
+    let answer = login(&client, &base, &huge, "whatever it is").await;
+    assert_eq!(answer.status(), 401);
+    let ok = login(&client, &base, "officer842", PASSWORD).await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_take_a_bearer_in_any_case_and_a_secure_cookie() {
+    let (_db, base) = started().await;
+    let client = reqwest::Client::new();
+    let ok = login(&client, &base, "officer842", PASSWORD).await;
+    assert_eq!(ok.status(), 200);
+    let cookie = ok.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("; Secure;") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let session: Value = ok.json().await.expect("json");
+    let token = session["token"].as_str().expect("token");
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let me = client
+            .get(format!("{base}/api/v1/session"))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .expect("whoami");
+        assert_eq!(me.status(), 200, "{scheme}");
+    }
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let (_db, base) = started().await;
+    let client = reqwest::Client::new();
+    for path in [
+        "/",
+        "/api/v1/health",
+        "/api/v1/session",
+        "/api/v1/no-such-route",
+    ] {
+        let answer = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("get");
+        let headers = answer.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let policy = headers["content-security-policy"].to_str().expect("csp");
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        if path.starts_with("/api/") {
+            assert_eq!(headers["cache-control"], "no-store", "{path}");
+        }
+    }
+}
