@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(json_refusals))
+        .layer(axum::middleware::from_fn(security_headers))
         // One log line per answered request: status and latency in its span.
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
@@ -71,6 +72,36 @@ async fn health(
     Ok(Json(
         json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) }),
     ))
+}
+
+/// Headers on every answer: no framing, no type sniffing, the page's
+/// content policy; and answers of the API, which hold personal data, are
+/// never stored by a browser or a proxy.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::web::content_security_policy()),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if is_api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Refusals made by axum itself (a malformed body, a bad path or query, a
@@ -125,9 +156,13 @@ pub async fn serve(store: Arc<dyn Store>, bind: &str) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     println!("ansinh listening on http://{address}");
     tracing::info!(%address, "listening");
-    axum::serve(listener, app(AppState::new(store)))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let app = app(AppState::new(store));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
