@@ -1,4 +1,5 @@
-//! Text normalisation shared by header matching, category matching and names.
+//! Text normalisation shared by header matching, category matching and
+//! names, and the one rule for text written into CSV cells.
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -38,9 +39,27 @@ pub fn fold_key(text: &str) -> String {
     folded
 }
 
+/// Neutralizes spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@`
+/// (or a tab/CR) gets a leading apostrophe so Excel shows it as text.
+pub fn csv_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralized() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("-1+2"), "'-1+2");
+        assert_eq!(csv_safe("Nguyễn Văn A"), "Nguyễn Văn A");
+    }
 
     #[test]
     fn folds_vietnamese_headers() {

@@ -17,7 +17,7 @@
 //! ```
 //! Any change to this layout gets a new version number; old entries keep theirs.
 
-use super::entry::{Entry, Posting};
+use crate::domain::journal::{Entry, Posting};
 use sha2::{Digest, Sha256};
 
 pub const ENCODING_VERSION: u16 = 1;
@@ -145,11 +145,6 @@ pub fn recompute(entry: &Entry, prev_hash: &[u8; 32]) -> [u8; 32] {
         corrects_seq: entry.corrects_seq,
     };
     entry_hash(prev_hash, &fields, &entry.postings)
-}
-
-pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let bytes = hex::decode(text).ok()?;
-    bytes.try_into().ok()
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! journal format, Beancount, and CSV (one posting per row). Streams: entries
 //! are written as their postings arrive from the store.
 
-use super::verify::{StoredHeader, StoredPosting};
-use crate::ledger::totals::AccountTotal;
+use crate::domain::journal::{AccountTotal, StoredHeader, StoredPosting};
 use crate::store::{JournalSink, Store, StoreResult};
 use chrono::NaiveDate;
 use std::io::Write;
@@ -251,15 +250,15 @@ fn write_csv(
             header.seq.to_string(),
             header.effective_date.clone(),
             header.kind.clone(),
-            crate::reconcile::csv_safe(&header.reference),
-            crate::reconcile::csv_safe(&posting.account),
+            crate::domain::text::csv_safe(&header.reference),
+            crate::domain::text::csv_safe(&posting.account),
             posting.amount_dong.to_string(),
             posting.beneficiary.clone().unwrap_or_default(),
             posting
                 .source_line
                 .map(|l| l.to_string())
                 .unwrap_or_default(),
-            crate::reconcile::csv_safe(posting.reference.as_deref().unwrap_or_default()),
+            crate::domain::text::csv_safe(posting.reference.as_deref().unwrap_or_default()),
         ])?;
     }
     let bytes = writer

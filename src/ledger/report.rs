@@ -7,9 +7,9 @@
 //! beneficiaries the approvals in force (one per person per program, which
 //! the duplicate rule guarantees).
 
-use super::Checkpoint;
 use crate::domain::money::format_scaled;
 use crate::domain::program::FootnoteGroup;
+use crate::domain::Checkpoint;
 use crate::domain::{AccountPath, Money, Program};
 use crate::store::{AccountSum, Store, StoreResult};
 use chrono::NaiveDate;
@@ -275,8 +275,8 @@ impl Summary {
             let _ = writer.write_record([
                 self.as_of.to_string(),
                 self.checkpoint_text(),
-                crate::reconcile::csv_safe(&row.key),
-                crate::reconcile::csv_safe(&row.label),
+                crate::domain::text::csv_safe(&row.key),
+                crate::domain::text::csv_safe(&row.label),
                 row.figures.beneficiaries.to_string(),
                 row.figures.approved_dong.to_string(),
                 row.figures.paid_dong.to_string(),

@@ -1,17 +1,9 @@
 //! Per-entry account totals: the small table reports and balance rules read,
 //! so they never scan postings. Verification recomputes them from postings.
 
-use super::entry::{EntryKind, NewEntry, Posting};
+use crate::domain::journal::{AccountTotal, EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, Money};
 use std::collections::{BTreeMap, HashMap};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AccountTotal {
-    pub amount_dong: i64,
-    /// Change in the number of approvals in force on this account (payable
-    /// accounts only): +1 per beneficiary approved, −1 per approval reversed.
-    pub approvals_delta: i64,
-}
 
 /// Totals of one entry by account, in account order.
 pub fn entry_totals(kind: EntryKind, postings: &[Posting]) -> BTreeMap<String, AccountTotal> {

@@ -4,9 +4,10 @@
 //! beyond what was outstanding) come from the committed imports' reports.
 
 use crate::domain::national_id::mask;
-use crate::domain::{AccountPath, Money};
+use crate::domain::text::csv_safe;
+use crate::domain::Checkpoint;
+use crate::domain::{AccountPath, AccountPrefix, Money};
 use crate::import::report::{ImportReport, RejectionCode};
-use crate::ledger::Checkpoint;
 use crate::store::{ImportRecord, Store, StoreError, StoreResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -123,8 +124,8 @@ pub async fn reconcile(
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
     let prefix = match district {
-        Some(d) => format!("payable:{program}:{d}:"),
-        None => format!("payable:{program}:"),
+        Some(d) => AccountPrefix::payable_of_program_district(program, d),
+        None => AccountPrefix::payable_of_program(program),
     };
     for attempt in 1..=READ_ATTEMPTS_MAX {
         if attempt > 1 {
@@ -151,7 +152,7 @@ async fn read_people(
     store: &dyn Store,
     program: &str,
     district: Option<&str>,
-    prefix: &str,
+    prefix: &AccountPrefix,
 ) -> StoreResult<(People, Names)> {
     let mut laps = crate::telemetry::Laps::start("reconcile");
     // Independent reads, at once: a cold answer is what a burst of requests waits for.
@@ -440,27 +441,9 @@ fn write_totals(text: &mut String, label: &str, totals: &Totals) {
     );
 }
 
-/// Neutralizes spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@`
-/// (or a tab/CR) gets a leading apostrophe so Excel shows it as text.
-pub fn csv_safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_are_neutralized() {
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_safe("+1"), "'+1");
-        assert_eq!(csv_safe("-1+2"), "'-1+2");
-        assert_eq!(csv_safe("Nguyễn Văn A"), "Nguyễn Văn A");
-    }
 
     fn refused(code: RejectionCode) -> RefusedLine {
         RefusedLine {
