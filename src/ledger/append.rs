@@ -5,7 +5,9 @@
 //! here; the store's transaction only moves rows in and out.
 
 use super::canonical::{entry_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH};
-use super::totals::{check_balance_rules, entry_totals, ruled_accounts, BalanceRuleBroken};
+use super::totals::{
+    check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
+};
 use crate::domain::journal::{parse_hash, Checkpoint, EntryError, EntryKind, NewEntry};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
@@ -69,6 +71,15 @@ pub enum AppendError {
     Stale(String),
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<BalanceError> for AppendError {
+    fn from(error: BalanceError) -> AppendError {
+        match error {
+            BalanceError::Rule(broken) => AppendError::BalanceRule(broken),
+            BalanceError::Overflow(entry) => AppendError::Entry(entry),
+        }
+    }
 }
 
 impl From<StoreError> for AppendError {
@@ -149,7 +160,7 @@ fn chain<'a>(
         seq += 1;
         let (row, hash) = chain_row(seq, &prev_hash, batch, entry, import_id);
         prev_hash = hash;
-        totals.extend(entry_totals(entry.kind, &entry.postings).into_iter().map(
+        totals.extend(entry_totals(entry.kind, &entry.postings)?.into_iter().map(
             |(account, total)| TotalRow {
                 seq,
                 account,

@@ -106,6 +106,27 @@ async fn load_programs(store: &dyn Store) -> StoreResult<Vec<Program>> {
         .collect()
 }
 
+/// What one account's sum adds to a report: approved and outstanding on a
+/// `payable` account, approved and paid on a `disbursed` one, nothing on
+/// others.
+fn figures_of(account: &AccountPath, sum: &AccountSum) -> Option<Figures> {
+    match account.kind() {
+        "payable" => Some(Figures {
+            beneficiaries: sum.approvals,
+            approved_dong: sum.amount_dong,
+            paid_dong: 0,
+            outstanding_dong: sum.amount_dong,
+        }),
+        "disbursed" => Some(Figures {
+            beneficiaries: 0,
+            approved_dong: sum.amount_dong,
+            paid_dong: sum.amount_dong,
+            outstanding_dong: 0,
+        }),
+        _ => None,
+    }
+}
+
 /// Pure: account sums → the summary.
 pub fn compute(
     as_of: NaiveDate,
@@ -130,20 +151,8 @@ pub fn compute(
             );
             continue;
         }
-        let figures = match account.kind() {
-            "payable" => Figures {
-                beneficiaries: sum.approvals,
-                approved_dong: sum.amount_dong,
-                paid_dong: 0,
-                outstanding_dong: sum.amount_dong,
-            },
-            "disbursed" => Figures {
-                beneficiaries: 0,
-                approved_dong: sum.amount_dong,
-                paid_dong: sum.amount_dong,
-                outstanding_dong: 0,
-            },
-            _ => continue,
+        let Some(figures) = figures_of(&account, sum) else {
+            continue;
         };
         let program = account.segment(1).unwrap_or_default();
         let key = match by {

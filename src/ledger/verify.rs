@@ -210,7 +210,7 @@ impl Verifier {
                 })
             })
             .collect::<Result<_, String>>()?;
-        let recomputed = super::totals::entry_totals(kind, &typed);
+        let recomputed = super::totals::entry_totals(kind, &typed).map_err(|e| e.to_string())?;
         let stored = self.stored_totals.remove(&seq).unwrap_or_default();
         if recomputed != stored {
             return Err("its stored account totals differ from its postings".into());
