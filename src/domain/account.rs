@@ -99,8 +99,9 @@ impl AccountPrefix {
         AccountPrefix(format!("payable:{program}:{district}:"))
     }
 
-    /// One account's own path (and, as a prefix, nothing a caller will not
-    /// filter out by comparing the account it reads back).
+    /// One account's own path. As a prefix it also names the accounts whose
+    /// last segment extends it (`payable:P:D:c` → `payable:P:D:c2`): a
+    /// reader of one account compares the account it reads back.
     pub fn of_account(account: &AccountPath) -> AccountPrefix {
         AccountPrefix(account.as_str().to_string())
     }

@@ -5,7 +5,13 @@
 //! ([`AppendTx`]); use cases read through the trait. SQL lives here only:
 //! the query texts both backends share in `sql`, the row mapping they share
 //! in `rows`, and each backend's own connection handling, list parameters
-//! and bulk inserts in its folder, grouped by table family.
+//! and bulk inserts in its folder, grouped by table family. The rows the
+//! store takes and returns that are not domain values are in `records`.
+//!
+//! A backend implements [`Store`] (its name and [`Store::begin_append`]),
+//! the three table families [`UserStore`], [`ImportStore`] and
+//! [`JournalStore`], and an [`AppendTx`]; [`Store`]'s doc says what each
+//! must guarantee.
 
 mod records;
 mod rows;
