@@ -311,7 +311,7 @@ async fn drop_ledger_duplicates(
         return Ok(accepted);
     }
     let mut sources = HashMap::new();
-    for source in store.approval_sources(code, &holders).await? {
+    for source in store.approval_sources(&prefix, &holders).await? {
         sources.insert(source.beneficiary.clone(), source);
     }
     let holders: HashSet<String> = holders.into_iter().collect();

@@ -9,7 +9,7 @@ use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Valid
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
 use super::validate::{problem_at, ColumnNames};
 use crate::domain::journal::{EntryKind, NewEntry, Posting};
-use crate::domain::{AccountPath, AccountPrefix, Money, Program};
+use crate::domain::{AccountPath, AccountPrefix, AccountScope, Money, Program};
 use crate::fast_hash::{FastMap, FastSet};
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -225,13 +225,15 @@ async fn load_holdings(
     Ok(holdings)
 }
 
-/// Voucher references the district has already posted, in any program.
+/// Voucher references the district has already posted, in any program: a
+/// district's payment office numbers its vouchers, so a number seen twice
+/// there is one payment paid twice.
 async fn load_seen_references(
     store: &dyn Store,
     district: &str,
 ) -> Result<FastSet<String>, ImportError> {
     Ok(store
-        .district_vouchers(district)
+        .vouchers_in(&AccountScope::payable_of_district(district))
         .await?
         .into_iter()
         .collect())

@@ -154,13 +154,14 @@ pub trait JournalStore: Send + Sync {
         prefix: &AccountPrefix,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovedHolding>>;
-    /// Voucher references already posted on the `payable` accounts of a
-    /// district, in any program, by payments and their reversals.
-    async fn district_vouchers(&self, district: &str) -> StoreResult<Vec<String>>;
-    /// Where these people's approvals in a program came from, in entry order.
+    /// Voucher references posted by payments (and their reversals) whose
+    /// entries touch an account in `scope`.
+    async fn vouchers_in(&self, scope: &AccountScope) -> StoreResult<Vec<String>>;
+    /// Where these people's approvals on accounts under `prefix` came from,
+    /// in entry order.
     async fn approval_sources(
         &self,
-        program: &str,
+        prefix: &AccountPrefix,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovalSource>>;
     /// (national ID, name) of these people, as written on the roll of their

@@ -124,21 +124,19 @@ impl JournalStore for SqliteStore {
         rows::holdings_from_json(json.as_deref())
     }
 
-    async fn district_vouchers(&self, district: &str) -> StoreResult<Vec<String>> {
+    async fn vouchers_in(&self, scope: &AccountScope) -> StoreResult<Vec<String>> {
         let mut conn = self.pool.acquire().await?;
-        let scope = AccountScope::payable_of_district(district);
-        vouchers_of(&mut conn, &sql::like_pattern(&scope)).await
+        vouchers_of(&mut conn, &sql::like_pattern(scope)).await
     }
 
     async fn approval_sources(
         &self,
-        program: &str,
+        prefix: &AccountPrefix,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovalSource>> {
-        let prefix = AccountPrefix::payable_of_program(program);
         let found = sqlx::query(&sql::approval_sources(&in_json_list(1)))
             .bind(json_list(national_ids))
-            .bind(sql::prefix_length(&prefix))
+            .bind(sql::prefix_length(prefix))
             .bind(prefix.as_str())
             .fetch_all(&self.pool)
             .await?;
