@@ -3,10 +3,10 @@
 
 mod support;
 
-use ansinh::domain::{AccountPath, Money};
-use ansinh::ledger::verify::{self, Checkpoint};
-use ansinh::ledger::{EntryKind, NewEntry, Posting};
-use ansinh::store::{AuditEvent, Batch, StoreError};
+use ansinh::domain::{AccountPath, Checkpoint, EntryKind, Money, NewEntry, Posting};
+use ansinh::ledger::verify;
+use ansinh::ledger::{append, AppendError, Batch};
+use ansinh::store::AuditEvent;
 use chrono::NaiveDate;
 use support::TestDb;
 
@@ -90,21 +90,21 @@ fn batch(entries: Vec<NewEntry>) -> Batch {
 
 async fn seed(db: &TestDb) {
     let store = &db.store;
-    store
-        .commit(batch(vec![donation(1_000_000, "UNC-1")]))
+    append(store.as_ref(), batch(vec![donation(1_000_000, "UNC-1")]))
         .await
         .expect("donation");
-    store
-        .commit(batch(vec![allocation(10_000_000)]))
+    append(store.as_ref(), batch(vec![allocation(10_000_000)]))
         .await
         .expect("allocation");
-    store
-        .commit(batch(vec![
+    append(
+        store.as_ref(),
+        batch(vec![
             approval(1_500_000, "084123456789"),
             approval(1_500_000, "084123456790"),
-        ]))
-        .await
-        .expect("approvals");
+        ]),
+    )
+    .await
+    .expect("approvals");
 }
 
 #[tokio::test]
@@ -173,8 +173,7 @@ async fn concurrent_appends_keep_one_unbroken_chain() {
             tasks.push(tokio::spawn(async move {
                 for n in 0..10 {
                     let reference = format!("UNC-{task}-{n}");
-                    store
-                        .commit(batch(vec![donation(1_000 + n, &reference)]))
+                    append(store.as_ref(), batch(vec![donation(1_000 + n, &reference)]))
                         .await
                         .expect("append");
                 }
@@ -195,16 +194,17 @@ async fn overdraft_is_refused_and_leaves_nothing_behind() {
         seed(&db).await;
         let before = db.store.head().await.expect("head");
         // 7,000,000 of budget is left; this batch asks for 7,500,000 in two entries.
-        let refused = db
-            .store
-            .commit(batch(vec![
+        let refused = append(
+            db.store.as_ref(),
+            batch(vec![
                 approval(4_000_000, "084123456791"),
                 approval(3_500_000, "084123456792"),
-            ]))
-            .await
-            .expect_err("over budget");
+            ]),
+        )
+        .await
+        .expect_err("over budget");
         match refused {
-            StoreError::BalanceRule(broken) => {
+            AppendError::BalanceRule(broken) => {
                 assert_eq!(broken.account, "budget:NQ68:842");
                 assert_eq!(broken.shortfall_dong, 500_000, "{}", db.backend);
             }
@@ -226,12 +226,10 @@ async fn unbalanced_entries_are_refused() {
     for db in TestDb::all().await {
         let mut bad = donation(10, "x");
         bad.postings[1].amount = Money::from_dong(-9);
-        let error = db
-            .store
-            .commit(batch(vec![bad]))
+        let error = append(db.store.as_ref(), batch(vec![bad]))
             .await
             .expect_err("unbalanced");
-        assert!(matches!(error, StoreError::Entry(_)), "{}", db.backend);
+        assert!(matches!(error, AppendError::Entry(_)), "{}", db.backend);
         assert_eq!(db.store.head().await.expect("head"), None);
     }
 }
@@ -323,8 +321,7 @@ async fn verify_accepts_a_checkpoint_the_ledger_extends() {
             seq: 2,
             hash: db.store.entry(2).await.expect("read").expect("e").hash,
         };
-        db.store
-            .commit(batch(vec![donation(5, "later")]))
+        append(db.store.as_ref(), batch(vec![donation(5, "later")]))
             .await
             .expect("append");
         let report = verify::run(db.store.as_ref(), Some(old.clone()))
@@ -370,8 +367,7 @@ async fn text_that_bulk_formats_must_escape_reads_back_unchanged() {
             .collect();
         let mut awkward_entry = entry(EntryKind::Donation, "UNC\\\t1", postings.clone());
         awkward_entry.memo = "memo\twith\nbreaks\\".into();
-        db.store
-            .commit(batch(vec![awkward_entry]))
+        append(db.store.as_ref(), batch(vec![awkward_entry]))
             .await
             .expect("append");
         let stored = db.store.entry(1).await.expect("read").expect("entry 1");

@@ -3,9 +3,10 @@
 
 mod support;
 
-use ansinh::auth::{password, Role};
+use ansinh::auth::password;
+use ansinh::domain::{NewUser, Role};
 use ansinh::ledger::verify;
-use ansinh::store::{self, now_us, AuditEvent, NewUser};
+use ansinh::store::{self, now_us, AuditEvent};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

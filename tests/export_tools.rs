@@ -14,7 +14,8 @@ use ansinh::domain::Money;
 use ansinh::ledger::export::{self, beancount_account, Format};
 use ansinh::ledger::report::{self, GroupBy, Summary};
 use ansinh::ledger::rules;
-use ansinh::store::{self, now_us, AuditEvent, Batch, Store};
+use ansinh::ledger::{append, Batch};
+use ansinh::store::{self, now_us, AuditEvent, Store};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,8 +48,9 @@ async fn commit_donation(store: &dyn Store, date: NaiveDate, amount: i64, refere
         reference,
     );
     let now = now_us();
-    store
-        .commit(Batch {
+    append(
+        store,
+        Batch {
             actor: "tinh".into(),
             recorded_at_us: now,
             entries: vec![entry],
@@ -62,9 +64,10 @@ async fn commit_donation(store: &dyn Store, date: NaiveDate, amount: i64, refere
                 outcome: "ok".into(),
                 detail: format!("test donation {reference}"),
             },
-        })
-        .await
-        .expect("commit donation");
+        },
+    )
+    .await
+    .expect("commit donation");
 }
 
 /// The small demo on SQLite plus the hostile donations, built once per test

@@ -4,7 +4,8 @@
 
 mod support;
 
-use ansinh::auth::{password, Role};
+use ansinh::auth::password;
+use ansinh::domain::Role;
 use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, RollUpload};
 use reqwest::{Response, StatusCode};

@@ -2,7 +2,8 @@
 
 mod support;
 
-use ansinh::auth::{password, Role};
+use ansinh::auth::password;
+use ansinh::domain::Role;
 use serde_json::{json, Value};
 use support::TestDb;
 

@@ -2,13 +2,14 @@
 
 mod support;
 
+use ansinh::domain::User;
 use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::import::report::{ImportReport, RejectionCode};
 use ansinh::ledger::reverse::{self, ReverseError, ReverseRequest};
 use ansinh::ledger::verify;
 use ansinh::reconcile::{self, Status};
-use ansinh::store::{StoreError, User};
+use ansinh::store::StoreError;
 use std::collections::HashMap;
 use support::{province, TestDb};
 

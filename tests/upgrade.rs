@@ -3,6 +3,7 @@
 
 mod support;
 
+use ansinh::domain::AccountPrefix;
 use support::EarlierSchema;
 
 /// Under migration 0002: one approval roll of two people in district 842, one
@@ -34,7 +35,7 @@ async fn roll_people_and_balances_survive_migration_0003() {
         let db = early.open().await;
         let names = db
             .store
-            .beneficiary_names_under("payable:NQ68:842:")
+            .beneficiary_names_under(&AccountPrefix::payable_of_program_district("NQ68", "842"))
             .await
             .expect("names");
         assert_eq!(
@@ -54,7 +55,7 @@ async fn roll_people_and_balances_survive_migration_0003() {
         assert_eq!(named.len(), 1, "{}", db.backend);
         let mut balances = db
             .store
-            .beneficiary_balances("payable:NQ68:842:")
+            .beneficiary_balances(&AccountPrefix::payable_of_program_district("NQ68", "842"))
             .await
             .expect("balances");
         balances.sort_by(|a, b| a.beneficiary.cmp(&b.beneficiary));

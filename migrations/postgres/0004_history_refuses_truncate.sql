@@ -12,13 +12,6 @@ CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
 CREATE TRIGGER programs_no_truncate BEFORE TRUNCATE ON programs
     FOR EACH STATEMENT EXECUTE FUNCTION ansinh_refuse_change();
 
--- `beneficiaries` (0001) has had no writer since 0002; what an older
--- version wrote there is history all the same.
-CREATE TRIGGER beneficiaries_append_only BEFORE UPDATE OR DELETE ON beneficiaries
-    FOR EACH ROW EXECUTE FUNCTION ansinh_refuse_change();
-CREATE TRIGGER beneficiaries_no_truncate BEFORE TRUNCATE ON beneficiaries
-    FOR EACH STATEMENT EXECUTE FUNCTION ansinh_refuse_change();
-
 -- A username is one person whatever its case: `Huyen842` cannot be added
 -- beside `huyen842`. Usernames are ASCII (checked when added), which
 -- lower() folds alike on both backends.

@@ -1,41 +1,10 @@
-//! Who may do what: roles, password hashing, sessions and the one
-//! authorization check every endpoint and CLI write goes through.
+//! Who may do what: password hashing, sessions and the one authorization
+//! check every endpoint and CLI write goes through, by the domain's roles.
 
 pub mod password;
 pub mod session;
 
-use crate::store::User;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Provincial,
-    District,
-    Auditor,
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        Some(match text {
-            "admin" => Role::Admin,
-            "provincial" => Role::Provincial,
-            "district" => Role::District,
-            "auditor" => Role::Auditor,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Provincial => "provincial",
-            Role::District => "district",
-            Role::Auditor => "auditor",
-        }
-    }
-}
+use crate::domain::{Role, User};
 
 /// Everything a user can ask to do, with the district it concerns if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,14 +4,16 @@
 //! logins and the directive footnote, then serves.
 
 use super::{CliError, CliResult, Context};
-use crate::auth::{password, Role};
+use crate::auth::password;
 use crate::demo::{self, DemoPlan, Scale};
+use crate::domain::{NewUser, Role, User};
 use crate::import::batch;
 use crate::import::parse::RollKind;
 use crate::import::pipeline::ImportError;
+use crate::ledger::append::{append, Batch};
 use crate::ledger::report::{self, GroupBy};
 use crate::ledger::rules;
-use crate::store::{now_us, AuditEvent, Batch, NewUser, Store, User};
+use crate::store::{now_us, AuditEvent, Store};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -286,8 +288,9 @@ async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
         .map(|d| rules::donation(DEMO_FUND, d.amount, d.date, &d.donor, &d.reference))
         .collect();
     let now = now_us();
-    store
-        .commit(Batch {
+    append(
+        store,
+        Batch {
             actor: "tinh".into(),
             recorded_at_us: now,
             entries,
@@ -301,7 +304,8 @@ async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
                 outcome: "ok".into(),
                 detail: format!("{} donations to fund {DEMO_FUND}", plan.donations.len()),
             },
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -113,6 +113,7 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
 pub fn map_error(error: ImportError) -> CliError {
     match error {
         ImportError::Store(e) => CliError::Store(e),
+        ImportError::Append(e) => CliError::Append(e),
         other => CliError::Refused(other.to_string()),
     }
 }

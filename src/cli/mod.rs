@@ -16,7 +16,9 @@ mod verify;
 
 use crate::auth::{self, Action};
 use crate::config::{self, Credentials};
-use crate::store::{self, Store, User};
+use crate::domain::User;
+use crate::ledger::AppendError;
+use crate::store::{self, Store};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -88,6 +90,8 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("{0}")]

@@ -3,7 +3,7 @@
 use super::{CliError, CliResult, Context};
 use crate::auth::Action;
 use crate::ledger::programs::{add, AddError};
-use crate::store::StoreError;
+use crate::ledger::AppendError;
 use std::path::PathBuf;
 
 /// A program file is small; a larger one is a mistake.
@@ -35,8 +35,8 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
             AddError::Invalid(message) => {
                 CliError::Refused(format!("{}: {message}", file.display()))
             }
-            AddError::Store(StoreError::Conflict(message)) => CliError::Refused(message),
-            AddError::Store(other) => other.into(),
+            AddError::Append(AppendError::Conflict(message)) => CliError::Refused(message),
+            AddError::Append(other) => other.into(),
         })?;
     let total: i64 = program.budgets.values().map(|m| m.dong()).sum();
     println!(

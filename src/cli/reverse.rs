@@ -27,6 +27,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
             Ok(())
         }
         Err(ReverseError::Store(e)) => Err(CliError::Store(e)),
+        Err(ReverseError::Append(e)) => Err(CliError::Append(e)),
         Err(other) => Err(CliError::Refused(other.to_string())),
     }
 }

@@ -3,9 +3,9 @@
 //! from ANSINH_PASSWORD when bootstrapping, or from a prompt.
 
 use super::{CliError, CliResult, Context};
-use crate::auth::{self, Action, Role, USERNAME_LEN_MAX};
-use crate::domain::DistrictCode;
-use crate::store::{now_us, AuditEvent, NewUser};
+use crate::auth::{self, Action, USERNAME_LEN_MAX};
+use crate::domain::{DistrictCode, NewUser, Role};
+use crate::store::{now_us, AuditEvent};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

@@ -1,7 +1,8 @@
 //! `ansinh verify [--checkpoint SEQ:HASH]`: exit 1 naming the first bad entry.
 
 use super::{CliError, CliResult, Context};
-use crate::ledger::verify::{self, Checkpoint};
+use crate::domain::Checkpoint;
+use crate::ledger::verify;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

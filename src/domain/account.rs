@@ -81,6 +81,64 @@ impl AccountPath {
     }
 }
 
+/// The accounts whose path begins with a given text, e.g. `payable:NQ68:842:`
+/// (a district's payable accounts in one program). Built here only, from
+/// parsed codes, so that every read of "the accounts under" something names
+/// them the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountPrefix(String);
+
+impl AccountPrefix {
+    /// `payable:P:`: every beneficiary's payable account in program `P`.
+    pub fn payable_of_program(program: &str) -> AccountPrefix {
+        AccountPrefix(format!("payable:{program}:"))
+    }
+
+    /// `payable:P:D:`: the payable accounts of district `D` in program `P`.
+    pub fn payable_of_program_district(program: &str, district: &str) -> AccountPrefix {
+        AccountPrefix(format!("payable:{program}:{district}:"))
+    }
+
+    /// One account's own path. As a prefix it also names the accounts whose
+    /// last segment extends it (`payable:P:D:c` → `payable:P:D:c2`): a
+    /// reader of one account compares the account it reads back.
+    pub fn of_account(account: &AccountPath) -> AccountPrefix {
+        AccountPrefix(account.as_str().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccountPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A set of accounts a check covers: those under a prefix, or a district's
+/// payable accounts in every program (`payable:*:D:*`), which no prefix
+/// names. How a scope becomes SQL is the store's business.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AccountScope {
+    Under(AccountPrefix),
+    /// The `payable` accounts of this district, in any program.
+    PayableOfDistrict(String),
+}
+
+impl AccountScope {
+    /// `payable:P:*`: every payable account of program `P`.
+    pub fn payable_of_program(program: &str) -> AccountScope {
+        AccountScope::Under(AccountPrefix::payable_of_program(program))
+    }
+
+    /// `payable:*:D:*`: a district's payable accounts in any program.
+    pub fn payable_of_district(district: &str) -> AccountScope {
+        AccountScope::PayableOfDistrict(district.to_string())
+    }
+}
+
 impl std::fmt::Display for AccountPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -100,5 +158,17 @@ mod tests {
         assert_eq!(AccountPath::parse("payable:NQ68:842:tu-do"), Ok(path));
         assert!(AccountPath::parse("budget::842").is_err());
         assert!(AccountPath::parse("budget:NQ 68").is_err());
+    }
+
+    #[test]
+    fn prefixes_name_the_accounts_under_them() {
+        let path = AccountPath::payable("NQ68", "842", "tu-do");
+        let program = AccountPrefix::payable_of_program("NQ68");
+        let district = AccountPrefix::payable_of_program_district("NQ68", "842");
+        assert_eq!(program.as_str(), "payable:NQ68:");
+        assert_eq!(district.as_str(), "payable:NQ68:842:");
+        assert!(path.as_str().starts_with(program.as_str()));
+        assert!(path.as_str().starts_with(district.as_str()));
+        assert_eq!(AccountPrefix::of_account(&path).as_str(), path.as_str());
     }
 }

@@ -46,12 +46,24 @@ impl From<crate::store::StoreError> for Error {
         use crate::store::StoreError;
         match error {
             StoreError::Conflict(message) | StoreError::Stale(message) => Error::Conflict(message),
-            StoreError::BalanceRule(broken) => Error::Unprocessable {
+            other => Error::internal(other),
+        }
+    }
+}
+
+impl From<crate::ledger::AppendError> for Error {
+    fn from(error: crate::ledger::AppendError) -> Error {
+        use crate::ledger::AppendError;
+        match error {
+            AppendError::Conflict(message) | AppendError::Stale(message) => {
+                Error::Conflict(message)
+            }
+            AppendError::BalanceRule(broken) => Error::Unprocessable {
                 message: broken.to_string(),
                 details: json!({ "account": broken.account, "shortfall_dong": broken.shortfall_dong }),
             },
-            StoreError::Entry(e) => Error::BadRequest(e.to_string()),
-            other => Error::internal(other),
+            AppendError::Entry(e) => Error::BadRequest(e.to_string()),
+            AppendError::Store(e) => e.into(),
         }
     }
 }

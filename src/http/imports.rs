@@ -40,6 +40,7 @@ impl From<ImportError> for Error {
             },
             ImportError::Refused(message) => Error::BadRequest(message),
             ImportError::Store(e) => e.into(),
+            ImportError::Append(e) => e.into(),
         }
     }
 }

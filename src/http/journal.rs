@@ -2,8 +2,9 @@
 
 use super::session::CurrentUser;
 use super::{AppState, Error};
-use crate::auth::{authorize, Action, Role};
-use crate::ledger::verify::{self, Checkpoint};
+use crate::auth::{authorize, Action};
+use crate::domain::{Checkpoint, Role};
+use crate::ledger::verify;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -27,7 +28,7 @@ async fn entry(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(seq): Path<i64>,
-) -> Result<Json<crate::ledger::Entry>, Error> {
+) -> Result<Json<crate::domain::Entry>, Error> {
     authorize(&user.user, Action::ReadJournal)?;
     let mut entry = state.store.entry(seq).await?.ok_or(Error::NotFound)?;
     if authorize(&user.user, Action::SeeNationalIds { district: None }).is_err() {
@@ -106,5 +107,6 @@ async fn reverse(
             ReverseError::NotFound(_) => Error::NotFound,
             ReverseError::Refused(message) => Error::Conflict(message),
             ReverseError::Store(e) => e.into(),
+            ReverseError::Append(e) => e.into(),
         })
 }

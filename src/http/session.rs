@@ -7,7 +7,8 @@
 use super::{AppState, Error};
 use crate::auth::session::{new_token, token_hash, COOKIE_NAME, SESSION_LIFETIME_US};
 use crate::auth::{self, LoginError};
-use crate::store::{now_us, AuditEvent, User};
+use crate::domain::User;
+use crate::store::{now_us, AuditEvent};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};

@@ -8,9 +8,9 @@ use super::report::{
     ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
 };
 use super::validate::{problem_at, ColumnNames, RowRules};
-use crate::domain::{AccountPath, Money, Program};
+use crate::domain::journal::{EntryKind, NewEntry, Posting};
+use crate::domain::{AccountPath, AccountPrefix, Money, Program};
 use crate::fast_hash::FastMap;
-use crate::ledger::{EntryKind, NewEntry, Posting};
 use crate::store::{RollPeople, RollPerson, Store};
 use std::collections::{HashMap, HashSet};
 
@@ -290,7 +290,7 @@ async fn drop_ledger_duplicates(
         .collect();
     // Half the people each on two connections: the lookups are the
     // database's work, and the other core is often free for it.
-    let prefix = format!("payable:{code}:");
+    let prefix = AccountPrefix::payable_of_program(code);
     let (first, second) = ids.split_at(ids.len() / 2);
     let (mut holdings, more) = futures_util::future::try_join(
         store.approvals_of(&prefix, first),
@@ -311,7 +311,7 @@ async fn drop_ledger_duplicates(
         return Ok(accepted);
     }
     let mut sources = HashMap::new();
-    for source in store.approval_sources(code, &holders).await? {
+    for source in store.approval_sources(&prefix, &holders).await? {
         sources.insert(source.beneficiary.clone(), source);
     }
     let holders: HashSet<String> = holders.into_iter().collect();

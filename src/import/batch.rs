@@ -9,7 +9,8 @@
 use super::parse::RollKind;
 use super::pipeline::{self, ImportError, Prepared, RollUpload, Validated};
 use super::report::ImportReport;
-use crate::store::{Store, User};
+use crate::domain::User;
+use crate::store::Store;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -267,7 +268,7 @@ async fn commit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
+    use crate::domain::Role;
 
     fn job(kind: RollKind, program: &str, district: &str) -> Job {
         Job {

@@ -8,9 +8,9 @@ use super::parse::{self, PaymentRow, Record};
 use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Validated};
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
 use super::validate::{problem_at, ColumnNames};
-use crate::domain::{AccountPath, Money, Program};
+use crate::domain::journal::{EntryKind, NewEntry, Posting};
+use crate::domain::{AccountPath, AccountPrefix, AccountScope, Money, Program};
 use crate::fast_hash::{FastMap, FastSet};
-use crate::ledger::{EntryKind, NewEntry, Posting};
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -155,7 +155,7 @@ async fn load_holdings(
     // entries; only the people not approved here are looked up across the
     // program, to say where they are approved, if anywhere.
     let balances = store
-        .beneficiary_balances(&format!("payable:{code}:{district}:"))
+        .beneficiary_balances(&AccountPrefix::payable_of_program_district(code, district))
         .await?;
     let mut holdings: FastMap<String, Holding> =
         FastMap::with_capacity_and_hasher(balances.len(), Default::default());
@@ -209,7 +209,7 @@ async fn load_holdings(
     others.dedup();
     if !others.is_empty() {
         for approval in store
-            .approvals_of(&format!("payable:{code}:"), &others)
+            .approvals_of(&AccountPrefix::payable_of_program(code), &others)
             .await?
         {
             let elsewhere = AccountPath::parse(&approval.account)
@@ -225,13 +225,15 @@ async fn load_holdings(
     Ok(holdings)
 }
 
-/// Voucher references the district has already posted, in any program.
+/// Voucher references the district has already posted, in any program: a
+/// district's payment office numbers its vouchers, so a number seen twice
+/// there is one payment paid twice.
 async fn load_seen_references(
     store: &dyn Store,
     district: &str,
 ) -> Result<FastSet<String>, ImportError> {
     Ok(store
-        .district_vouchers(district)
+        .vouchers_in(&AccountScope::payable_of_district(district))
         .await?
         .into_iter()
         .collect())

@@ -6,11 +6,11 @@ use super::parse::{FileError, RollKind};
 use super::payments;
 use super::report::{ImportReport, ImportStatus};
 use crate::auth::{authorize, Action, Forbidden};
+use crate::domain::journal::NewEntry;
+use crate::domain::User;
 use crate::domain::{DistrictCode, Money, Program};
-use crate::ledger::NewEntry;
-use crate::store::{
-    now_us, AuditEvent, Batch, ImportCommit, NewImport, RollPeople, Store, StoreError, User,
-};
+use crate::ledger::{append, AppendError, Batch, ImportCommit};
+use crate::store::{now_us, AuditEvent, NewImport, RollPeople, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 /// A file name longer than this is cut: it is a label, the digest is the identity.
@@ -47,6 +47,8 @@ pub enum ImportError {
     Stale(Box<ImportReport>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
 }
 
 /// The identity of the uploaded file.
@@ -346,13 +348,13 @@ pub async fn commit(
             ),
         },
     };
-    match store.commit(batch).await {
+    match append(store, batch).await {
         Ok(checkpoints) => {
             report.checkpoints = checkpoints;
             report.status = ImportStatus::Committed;
             Ok(validated.report)
         }
-        Err(StoreError::BalanceRule(broken)) => {
+        Err(AppendError::BalanceRule(broken)) => {
             report
                 .blocking
                 .push(format!("budget exceeded / vượt dự toán: {broken}"));
@@ -360,12 +362,12 @@ pub async fn commit(
             audit_refusal(store, user, report).await?;
             Err(ImportError::Blocked(Box::new(validated.report)))
         }
-        Err(StoreError::Conflict(message)) => {
+        Err(AppendError::Conflict(message)) => {
             report.blocking.push(message);
             report.status = ImportStatus::Refused;
             Err(ImportError::Blocked(Box::new(validated.report)))
         }
-        Err(StoreError::Stale(message)) => {
+        Err(AppendError::Stale(message)) => {
             report.blocking.push(message);
             report.status = ImportStatus::Refused;
             Err(ImportError::Stale(Box::new(validated.report)))

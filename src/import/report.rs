@@ -30,8 +30,8 @@ impl From<Problem> for Issue {
         }
     }
 }
+use crate::domain::Checkpoint;
 use crate::domain::Money;
-use crate::ledger::Checkpoint;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 

@@ -17,7 +17,7 @@
 //! ```
 //! Any change to this layout gets a new version number; old entries keep theirs.
 
-use super::entry::{Entry, Posting};
+use crate::domain::journal::{Entry, Posting, POSTINGS_PER_ENTRY_MAX};
 use sha2::{Digest, Sha256};
 
 pub const ENCODING_VERSION: u16 = 1;
@@ -104,9 +104,14 @@ impl EntryHasher {
     }
 }
 
+/// The posting count is written as a `u32`: every entry that can be
+/// appended fits it.
+const _: () = assert!(POSTINGS_PER_ENTRY_MAX as u64 <= u32::MAX as u64);
+
 fn put_str(sha: &mut Sha256, text: &str) {
-    // Field lengths are bounded far below u32::MAX by the entry limits.
-    let length = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    // Neither database stores a text of 4 GiB (SQLite's strings and
+    // PostgreSQL's fields stop at 1 GB), and the entry limits are far lower.
+    let length = u32::try_from(text.len()).expect("an entry's text is shorter than 4 GiB");
     sha.update(length.to_be_bytes());
     sha.update(text.as_bytes());
 }
@@ -117,7 +122,8 @@ pub fn entry_hash(
     fields: &EntryFields<'_>,
     postings: &[Posting],
 ) -> [u8; 32] {
-    let count = u32::try_from(postings.len()).unwrap_or(u32::MAX);
+    // Appended entries are checked against POSTINGS_PER_ENTRY_MAX first.
+    let count = u32::try_from(postings.len()).expect("an entry's postings fit a u32 count");
     let mut hasher = EntryHasher::new(prev_hash, fields, count);
     for posting in postings {
         hasher.posting(
@@ -145,11 +151,6 @@ pub fn recompute(entry: &Entry, prev_hash: &[u8; 32]) -> [u8; 32] {
         corrects_seq: entry.corrects_seq,
     };
     entry_hash(prev_hash, &fields, &entry.postings)
-}
-
-pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let bytes = hex::decode(text).ok()?;
-    bytes.try_into().ok()
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! journal format, Beancount, and CSV (one posting per row). Streams: entries
 //! are written as their postings arrive from the store.
 
-use super::verify::{StoredHeader, StoredPosting};
-use crate::ledger::totals::AccountTotal;
+use crate::domain::journal::{AccountTotal, StoredHeader, StoredPosting};
 use crate::store::{JournalSink, Store, StoreResult};
 use chrono::NaiveDate;
 use std::io::Write;

@@ -1,8 +1,13 @@
-//! The ledger core: entries, canonical encoding and hash chain, per-entry
-//! totals and balance rules, verification, reports. No I/O.
+//! The ledger: the rules of the journal over the store. Pure parts
+//! (canonical encoding and hash chain, per-entry totals and balance rules,
+//! posting rules of each business event, the verifier) do no I/O; the
+//! append algorithm, verification runs, reports, exports, program
+//! definitions and reversals read and write through `&dyn Store`.
+//! Entries, postings and checkpoints themselves are domain values
+//! (`crate::domain::journal`).
 
+pub mod append;
 pub mod canonical;
-pub mod entry;
 pub mod export;
 pub mod programs;
 pub mod report;
@@ -11,5 +16,5 @@ pub mod rules;
 pub mod totals;
 pub mod verify;
 
-pub use entry::{Entry, EntryKind, NewEntry, Posting};
-pub use verify::{Checkpoint, VerifyReport};
+pub use append::{append, AppendError, Batch, ImportCommit};
+pub use verify::VerifyReport;

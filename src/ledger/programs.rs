@@ -2,15 +2,16 @@
 //! in one transaction.
 
 use crate::domain::Program;
+use crate::ledger::append::{append, AppendError, Batch};
 use crate::ledger::rules;
-use crate::store::{now_us, AuditEvent, Batch, StoreError};
+use crate::store::{now_us, AuditEvent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Append(#[from] AppendError),
 }
 
 /// Stores the program and posts its budget allocation, atomically.
@@ -40,6 +41,6 @@ pub async fn add(
             detail: format!("program {}", program.code),
         },
     };
-    store.commit(batch).await?;
+    append(store, batch).await?;
     Ok(program)
 }

@@ -7,9 +7,9 @@
 //! beneficiaries the approvals in force (one per person per program, which
 //! the duplicate rule guarantees).
 
-use super::Checkpoint;
 use crate::domain::money::format_scaled;
 use crate::domain::program::FootnoteGroup;
+use crate::domain::Checkpoint;
 use crate::domain::{AccountPath, Money, Program};
 use crate::store::{AccountSum, Store, StoreResult};
 use chrono::NaiveDate;
@@ -108,6 +108,27 @@ async fn load_programs(store: &dyn Store) -> StoreResult<Vec<Program>> {
         .collect()
 }
 
+/// What one account's sum adds to a report: approved and outstanding on a
+/// `payable` account, approved and paid on a `disbursed` one, nothing on
+/// others.
+fn figures_of(account: &AccountPath, sum: &AccountSum) -> Option<Figures> {
+    match account.kind() {
+        "payable" => Some(Figures {
+            beneficiaries: sum.approvals,
+            approved_dong: sum.amount_dong,
+            paid_dong: 0,
+            outstanding_dong: sum.amount_dong,
+        }),
+        "disbursed" => Some(Figures {
+            beneficiaries: 0,
+            approved_dong: sum.amount_dong,
+            paid_dong: sum.amount_dong,
+            outstanding_dong: 0,
+        }),
+        _ => None,
+    }
+}
+
 /// Pure: account sums → the summary.
 pub fn compute(
     as_of: NaiveDate,
@@ -132,20 +153,8 @@ pub fn compute(
             );
             continue;
         }
-        let figures = match account.kind() {
-            "payable" => Figures {
-                beneficiaries: sum.approvals,
-                approved_dong: sum.amount_dong,
-                paid_dong: 0,
-                outstanding_dong: sum.amount_dong,
-            },
-            "disbursed" => Figures {
-                beneficiaries: 0,
-                approved_dong: sum.amount_dong,
-                paid_dong: sum.amount_dong,
-                outstanding_dong: 0,
-            },
-            _ => continue,
+        let Some(figures) = figures_of(&account, sum) else {
+            continue;
         };
         let program = account.segment(1).unwrap_or_default();
         let key = match by {

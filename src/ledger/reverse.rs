@@ -1,11 +1,11 @@
 //! Corrections: a reversing entry that names the entry it corrects and why.
 //! A whole entry, or one beneficiary's part of it; never the same part twice.
 
-use super::entry::{Entry, EntryKind, NewEntry, Posting, TEXT_FIELD_LEN_MAX};
-use super::Checkpoint;
+use super::append::{append, AppendError, Batch};
 use crate::auth::{authorize, Action, Forbidden};
-use crate::domain::Money;
-use crate::store::{now_us, AuditEvent, Batch, Store, StoreError, User};
+use crate::domain::journal::{Checkpoint, Entry, EntryKind, NewEntry, Posting, TEXT_FIELD_LEN_MAX};
+use crate::domain::{AccountPath, AccountPrefix, Money, User};
+use crate::store::{now_us, AuditEvent, Store, StoreError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +18,8 @@ pub enum ReverseError {
     Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
 }
 
 pub struct ReverseRequest {
@@ -76,7 +78,7 @@ pub async fn reverse(
             ),
         },
     };
-    let checkpoints = store.commit(batch).await?;
+    let checkpoints = append(store, batch).await?;
     checkpoints
         .into_iter()
         .next()
@@ -160,10 +162,11 @@ async fn check_unpaid_approvals(
     }
     // Each account's own entries are read once: payments are not indexed by person.
     let mut outstanding: HashMap<(String, String), i64> = HashMap::new();
-    let accounts: BTreeSet<&str> = selected.iter().map(|p| p.account.as_str()).collect();
+    let accounts: BTreeSet<&AccountPath> = selected.iter().map(|p| &p.account).collect();
     for account in accounts {
-        for balance in store.beneficiary_balances(account).await? {
-            if balance.account == account {
+        let prefix = AccountPrefix::of_account(account);
+        for balance in store.beneficiary_balances(&prefix).await? {
+            if balance.account == account.as_str() {
                 *outstanding
                     .entry((balance.account, balance.beneficiary))
                     .or_default() += balance.amount_dong;
@@ -190,10 +193,7 @@ async fn check_unpaid_approvals(
 
 /// The posting without a beneficiary whose account shares the longest path
 /// (after the kind) with `account`.
-fn closest_aggregate<'a>(
-    original: &'a Entry,
-    account: &crate::domain::AccountPath,
-) -> Option<&'a Posting> {
+fn closest_aggregate<'a>(original: &'a Entry, account: &AccountPath) -> Option<&'a Posting> {
     let own: Vec<&str> = account.as_str().split(':').skip(1).collect();
     original
         .postings

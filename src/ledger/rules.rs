@@ -1,6 +1,6 @@
 //! Posting rules: how each business event becomes a balanced entry.
 
-use super::entry::{EntryKind, NewEntry, Posting};
+use crate::domain::journal::{EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, Money, Program};
 use chrono::NaiveDate;
 

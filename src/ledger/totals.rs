@@ -1,30 +1,30 @@
 //! Per-entry account totals: the small table reports and balance rules read,
 //! so they never scan postings. Verification recomputes them from postings.
 
-use super::entry::{EntryKind, NewEntry, Posting};
+use crate::domain::journal::{AccountTotal, EntryError, EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, Money};
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AccountTotal {
-    pub amount_dong: i64,
-    /// Change in the number of approvals in force on this account (payable
-    /// accounts only): +1 per beneficiary approved, −1 per approval reversed.
-    pub approvals_delta: i64,
-}
-
-/// Totals of one entry by account, in account order.
-pub fn entry_totals(kind: EntryKind, postings: &[Posting]) -> BTreeMap<String, AccountTotal> {
+/// Totals of one entry by account, in account order. An entry whose postings
+/// sum to zero may still hold an account total past `i64` (many postings on
+/// one account, balanced on others): that is an error, not a saturation.
+pub fn entry_totals(
+    kind: EntryKind,
+    postings: &[Posting],
+) -> Result<BTreeMap<String, AccountTotal>, EntryError> {
     let mut totals: BTreeMap<&str, AccountTotal> = BTreeMap::new();
     for posting in postings {
         let total = totals.entry(posting.account.as_str()).or_default();
-        total.amount_dong = total.amount_dong.saturating_add(posting.amount.dong());
+        total.amount_dong = total
+            .amount_dong
+            .checked_add(posting.amount.dong())
+            .ok_or(EntryError::Overflow)?;
         total.approvals_delta += approvals_delta(kind, posting);
     }
-    totals
+    Ok(totals
         .into_iter()
         .map(|(account, total)| (account.to_string(), total))
-        .collect()
+        .collect())
 }
 
 fn approvals_delta(kind: EntryKind, posting: &Posting) -> i64 {
@@ -56,6 +56,16 @@ pub struct BalanceRuleBroken {
     pub shortfall_dong: i64,
 }
 
+/// Why balances refuse a batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BalanceError {
+    #[error(transparent)]
+    Rule(#[from] BalanceRuleBroken),
+    /// A total or a balance past `i64` (`EntryError::Overflow`).
+    #[error(transparent)]
+    Overflow(#[from] EntryError),
+}
+
 /// Accounts whose rule must be checked before appending these entries.
 pub fn ruled_accounts(entries: &[NewEntry]) -> Vec<String> {
     let mut accounts: Vec<String> = entries
@@ -74,22 +84,25 @@ pub fn ruled_accounts(entries: &[NewEntry]) -> Vec<String> {
 pub fn check_balance_rules(
     balances: &mut HashMap<String, i64>,
     entries: &[NewEntry],
-) -> Result<(), BalanceRuleBroken> {
+) -> Result<(), BalanceError> {
     for entry in entries {
-        for (account, total) in entry_totals(entry.kind, &entry.postings) {
+        for (account, total) in entry_totals(entry.kind, &entry.postings)? {
             let ruled = AccountPath::parse(&account)
                 .map(|a| a.must_not_go_negative())
                 .unwrap_or(false);
             let balance = balances.entry(account.clone()).or_insert(0);
             let before = *balance;
-            *balance = before.saturating_add(total.amount_dong);
+            *balance = before
+                .checked_add(total.amount_dong)
+                .ok_or(EntryError::Overflow)?;
             if ruled && *balance < 0 && total.amount_dong < 0 {
                 return Err(BalanceRuleBroken {
                     account,
                     balance_dong: before,
                     change_dong: total.amount_dong,
-                    shortfall_dong: -*balance,
-                });
+                    shortfall_dong: balance.checked_neg().ok_or(EntryError::Overflow)?,
+                }
+                .into());
             }
         }
     }
@@ -128,7 +141,7 @@ mod tests {
     #[test]
     fn approvals_are_counted() {
         let entry = approval(10);
-        let totals = entry_totals(entry.kind, &entry.postings);
+        let totals = entry_totals(entry.kind, &entry.postings).unwrap();
         assert_eq!(totals["payable:P:842:c"].approvals_delta, 1);
         assert_eq!(totals["budget:P:842"].amount_dong, -10);
     }
@@ -136,7 +149,10 @@ mod tests {
     #[test]
     fn overdraft_is_refused_with_shortfall() {
         let mut balances = HashMap::from([("budget:P:842".to_string(), 7)]);
-        let error = check_balance_rules(&mut balances, &[approval(10)]).unwrap_err();
+        let Err(BalanceError::Rule(error)) = check_balance_rules(&mut balances, &[approval(10)])
+        else {
+            panic!("overdraft allowed");
+        };
         assert_eq!(error.shortfall_dong, 3);
         assert_eq!(error.account, "budget:P:842");
         let mut enough = HashMap::from([("budget:P:842".to_string(), 10)]);

@@ -2,70 +2,14 @@
 //! rules from the stored rows, trusting nothing the database says about them.
 //! The store streams rows into a [`Verifier`]; the first problem is kept.
 
-use super::canonical::{parse_hash, EntryFields, EntryHasher, GENESIS_HASH};
-use super::entry::EntryKind;
-use super::totals::AccountTotal;
+use super::canonical::{EntryFields, EntryHasher, GENESIS_HASH};
+use crate::domain::journal::{
+    AccountTotal, Checkpoint, EntryKind, Posting, StoredHeader, StoredPosting,
+};
 use crate::domain::AccountPath;
+use crate::store::JournalSink;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-
-/// An entry's stored columns, as read back.
-#[derive(Debug, Clone)]
-pub struct StoredHeader {
-    pub seq: i64,
-    pub effective_date: String,
-    pub recorded_at_us: i64,
-    pub actor: String,
-    pub kind: String,
-    pub reference: String,
-    pub memo: String,
-    pub corrects_seq: Option<i64>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoredPosting {
-    pub entry_seq: i64,
-    pub account: String,
-    pub amount_dong: i64,
-    pub beneficiary: Option<String>,
-    pub source_line: Option<i64>,
-    pub reference: Option<String>,
-}
-
-/// A checkpoint `(seq, head hash)` as printed on every report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Checkpoint {
-    pub seq: i64,
-    pub hash: String,
-}
-
-impl Checkpoint {
-    /// Parses `SEQ:HASH` as printed on reports.
-    pub fn parse(text: &str) -> Result<Checkpoint, String> {
-        let (seq, hash) = text
-            .split_once(':')
-            .ok_or_else(|| format!("checkpoint '{text}' must look like SEQ:HASH"))?;
-        let seq: i64 = seq
-            .trim()
-            .parse()
-            .map_err(|_| format!("checkpoint sequence '{seq}' is not a number"))?;
-        if parse_hash(hash.trim()).is_none() {
-            return Err(format!("checkpoint hash '{hash}' is not 64 hex digits"));
-        }
-        Ok(Checkpoint {
-            seq,
-            hash: hash.trim().to_ascii_lowercase(),
-        })
-    }
-}
-
-impl std::fmt::Display for Checkpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyProblem {
@@ -254,10 +198,10 @@ impl Verifier {
         kind: EntryKind,
         postings: &[StoredPosting],
     ) -> Result<(), String> {
-        let typed: Vec<super::entry::Posting> = postings
+        let typed: Vec<Posting> = postings
             .iter()
             .map(|p| {
-                Ok(super::entry::Posting {
+                Ok(Posting {
                     account: AccountPath::parse(&p.account)?,
                     amount: crate::domain::Money::from_dong(p.amount_dong),
                     beneficiary: p.beneficiary.clone(),
@@ -266,7 +210,7 @@ impl Verifier {
                 })
             })
             .collect::<Result<_, String>>()?;
-        let recomputed = super::totals::entry_totals(kind, &typed);
+        let recomputed = super::totals::entry_totals(kind, &typed).map_err(|e| e.to_string())?;
         let stored = self.stored_totals.remove(&seq).unwrap_or_default();
         if recomputed != stored {
             return Err("its stored account totals differ from its postings".into());
@@ -354,6 +298,18 @@ fn hash_of(
     Ok(hasher.finish())
 }
 
+impl JournalSink for Verifier {
+    fn header(&mut self, header: StoredHeader) {
+        Verifier::header(self, header)
+    }
+    fn total(&mut self, entry_seq: i64, account: String, total: AccountTotal) {
+        Verifier::total(self, entry_seq, account, total)
+    }
+    fn posting(&mut self, posting: StoredPosting) {
+        Verifier::posting(self, posting)
+    }
+}
+
 /// Streams the whole journal from the store through a [`Verifier`].
 pub async fn run(
     store: &dyn crate::store::Store,
@@ -362,19 +318,4 @@ pub async fn run(
     let mut verifier = Verifier::new(checkpoint);
     store.scan(&mut verifier).await?;
     Ok(verifier.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checkpoints_parse() {
-        let hash = "ab".repeat(32);
-        let checkpoint = Checkpoint::parse(&format!("12:{hash}")).unwrap();
-        assert_eq!(checkpoint.seq, 12);
-        assert_eq!(checkpoint.to_string(), format!("12:{hash}"));
-        assert!(Checkpoint::parse("12").is_err());
-        assert!(Checkpoint::parse("x:ab").is_err());
-    }
 }

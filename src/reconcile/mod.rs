@@ -5,9 +5,9 @@
 
 use crate::domain::national_id::mask;
 use crate::domain::text::csv_safe;
-use crate::domain::{AccountPath, Money};
+use crate::domain::Checkpoint;
+use crate::domain::{AccountPath, AccountPrefix, Money};
 use crate::import::report::{ImportReport, RejectionCode};
-use crate::ledger::Checkpoint;
 use crate::store::{ImportRecord, Store, StoreError, StoreResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -124,8 +124,8 @@ pub async fn reconcile(
     district: Option<&str>,
 ) -> StoreResult<Reconciliation> {
     let prefix = match district {
-        Some(d) => format!("payable:{program}:{d}:"),
-        None => format!("payable:{program}:"),
+        Some(d) => AccountPrefix::payable_of_program_district(program, d),
+        None => AccountPrefix::payable_of_program(program),
     };
     for attempt in 1..=READ_ATTEMPTS_MAX {
         if attempt > 1 {
@@ -152,7 +152,7 @@ async fn read_people(
     store: &dyn Store,
     program: &str,
     district: Option<&str>,
-    prefix: &str,
+    prefix: &AccountPrefix,
 ) -> StoreResult<(People, Names)> {
     let mut laps = crate::telemetry::Laps::start("reconcile");
     // Independent reads, at once: a cold answer is what a burst of requests waits for.

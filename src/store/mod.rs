@@ -1,32 +1,43 @@
-//! Storage: one `Store` trait, a SQLite and a PostgreSQL backend chosen by the
-//! URL scheme, each with its own embedded migrations. Domain code talks to the
-//! trait only; SQL lives in the backend modules.
+//! Storage: rows in, rows out. One [`Store`] trait, a SQLite and a
+//! PostgreSQL backend chosen by the URL scheme, each with its own embedded
+//! migrations. The store knows no ledger rules and no roles: the ledger
+//! decides what may be appended and drives the store's append transaction
+//! ([`AppendTx`]); use cases read through the trait. SQL lives here only:
+//! the query texts both backends share in `sql`, the row mapping they share
+//! in `rows`, and each backend's own connection handling, list parameters
+//! and bulk inserts in its folder, grouped by table family. The rows the
+//! store takes and returns that are not domain values are in `records`.
+//!
+//! A backend implements [`Store`] (its name and [`Store::begin_append`]),
+//! the three table families [`UserStore`], [`ImportStore`] and
+//! [`JournalStore`], and an [`AppendTx`]; [`Store`]'s doc says what each
+//! must guarantee.
 
-mod commit;
-mod common;
+mod records;
+mod rows;
+mod sql;
+
 pub mod postgres;
 pub mod sqlite;
 
-use crate::auth::Role;
-use crate::ledger::totals::AccountTotal;
-use crate::ledger::verify::{Checkpoint, StoredHeader, StoredPosting};
-use crate::ledger::Entry;
+use crate::domain::journal::{AccountTotal, Checkpoint, Entry, StoredHeader, StoredPosting};
+use crate::domain::{AccountPrefix, AccountScope, NewUser, User};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use serde::Serialize;
 use std::sync::Arc;
 
-pub use commit::{Batch, ImportCommit};
+pub use records::{
+    AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditRecord, BeneficiaryBalance,
+    EntryRow, ImportKey, ImportRecord, NewImport, PostingRow, RollPeople, RollPerson, TotalRow,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0}")]
-    BalanceRule(#[from] crate::ledger::totals::BalanceRuleBroken),
-    #[error("entry refused: {0}")]
-    Entry(#[from] crate::ledger::entry::EntryError),
+    /// A row collides with one already stored (a user or program that
+    /// exists).
     #[error("{0}")]
     Conflict(String),
-    /// What a validation read has changed since: validate again.
+    /// What a read was computed from changed meanwhile: ask again.
     #[error("{0}")]
     Stale(String),
     #[error("database error: {0}")]
@@ -41,192 +52,6 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub role: Role,
-    pub district: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub role: Role,
-    pub district: Option<String>,
-    pub password_hash: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct AuditEvent {
-    pub at_us: i64,
-    pub actor: String,
-    pub action: String,
-    /// `ok`, `refused` or `failed`.
-    pub outcome: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRecord {
-    pub id: i64,
-    pub at_us: i64,
-    pub actor: String,
-    pub action: String,
-    pub outcome: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewImport {
-    pub kind: String,
-    pub program: String,
-    pub district: String,
-    pub file_name: String,
-    pub sha256: String,
-    pub content: Vec<u8>,
-    pub report_json: String,
-    pub uploaded_at_us: i64,
-    pub uploaded_by: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportRecord {
-    pub id: i64,
-    pub kind: String,
-    pub program: String,
-    pub district: String,
-    pub file_name: String,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub uploaded_at_us: i64,
-    pub uploaded_by: String,
-    #[serde(skip)]
-    pub report_json: String,
-    pub committed_by: Option<String>,
-    pub committed_at_us: Option<i64>,
-}
-
-/// One person of a roll, as written on it.
-pub struct RollPerson<'a> {
-    pub national_id: &'a str,
-    pub full_name: &'a str,
-    pub date_of_birth: Option<&'a dyn std::fmt::Display>,
-    /// `male` or `female`.
-    pub sex: Option<&'static str>,
-    pub commune_code: &'a str,
-}
-
-/// The people of one roll as stored in `roll_people`: a JSON array of
-/// `[national_id, full_name, date_of_birth, sex, commune_code]` in the roll's
-/// order (rolls before migration 0003's upgrade: in national ID order; readers
-/// take any order), made once when the roll is validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollPeople(String);
-
-impl RollPeople {
-    /// Written by hand: a roll has tens of thousands of people, and all but
-    /// a rare name need no escaping.
-    pub fn new(people: Vec<RollPerson<'_>>) -> RollPeople {
-        use std::fmt::Write;
-        let mut json = String::with_capacity(people.len() * 80 + 2);
-        json.push('[');
-        for (index, person) in people.iter().enumerate() {
-            if index > 0 {
-                json.push(',');
-            }
-            json.push('[');
-            push_json_str(&mut json, person.national_id);
-            json.push(',');
-            push_json_str(&mut json, person.full_name);
-            json.push(',');
-            match person.date_of_birth {
-                // Dates are digits and `/`: nothing to escape.
-                Some(date) => {
-                    let _ = write!(json, "\"{date}\"");
-                }
-                None => json.push_str("null"),
-            }
-            json.push(',');
-            match person.sex {
-                Some(sex) => push_json_str(&mut json, sex),
-                None => json.push_str("null"),
-            }
-            json.push(',');
-            push_json_str(&mut json, person.commune_code);
-            json.push(']');
-        }
-        json.push(']');
-        RollPeople(json)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// `text` as a JSON string.
-fn push_json_str(json: &mut String, text: &str) {
-    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        json.push_str(&serde_json::Value::from(text).to_string());
-    } else {
-        json.push('"');
-        json.push_str(text);
-        json.push('"');
-    }
-}
-
-/// One beneficiary's postings on one account, summed. On a `payable`
-/// account, postings with a voucher reference are payments (and their
-/// reversals): `paid_dong` is what they took out, so the approved amount is
-/// `amount_dong + paid_dong`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BeneficiaryBalance {
-    pub beneficiary: String,
-    pub account: String,
-    pub amount_dong: i64,
-    pub paid_dong: i64,
-    /// Reference (decision number) of the lowest and highest approving entry.
-    pub decisions: [Option<String>; 2],
-}
-
-impl BeneficiaryBalance {
-    pub fn approved_dong(&self) -> i64 {
-        self.amount_dong + self.paid_dong
-    }
-}
-
-/// One person's approving postings on one account, summed: positive while
-/// the approval is in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApprovedHolding {
-    pub beneficiary: String,
-    pub account: String,
-    pub approved_dong: i64,
-    /// Reference (decision number) of the lowest and highest approving entry.
-    pub decisions: [Option<String>; 2],
-}
-
-/// Where a beneficiary's approval came from: entry, file and line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApprovalSource {
-    pub beneficiary: String,
-    pub account: String,
-    pub entry_seq: i64,
-    pub reference: String,
-    pub source_line: Option<i64>,
-    pub import_id: Option<i64>,
-    pub file_name: Option<String>,
-}
-
-/// Totals of one account over the entries selected by date and seq.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AccountSum {
-    pub account: String,
-    pub amount_dong: i64,
-    pub approvals: i64,
-}
-
 /// Receives the whole journal, in order: headers, then totals, then postings.
 pub trait JournalSink: Send {
     fn header(&mut self, header: StoredHeader);
@@ -234,24 +59,34 @@ pub trait JournalSink: Send {
     fn posting(&mut self, posting: StoredPosting);
 }
 
-impl JournalSink for crate::ledger::verify::Verifier {
-    fn header(&mut self, header: StoredHeader) {
-        crate::ledger::verify::Verifier::header(self, header)
-    }
-    fn total(&mut self, entry_seq: i64, account: String, total: AccountTotal) {
-        crate::ledger::verify::Verifier::total(self, entry_seq, account, total)
-    }
-    fn posting(&mut self, posting: StoredPosting) {
-        crate::ledger::verify::Verifier::posting(self, posting)
-    }
-}
-
+/// A backend: the three table families below, plus the append transaction.
+///
+/// What every backend must provide:
+/// - its migrations applied when it opens, and the database's own refusal
+///   of updates and deletes of history (triggers);
+/// - reads that see committed data only, each method one consistent answer
+///   (a [`JournalStore::scan`] inside one snapshot);
+/// - [`Store::begin_append`]: a transaction that holds the one append lock
+///   of the ledger from its start until it commits or is dropped (dropped =
+///   rolled back), so that appends form a single chain.
+///
+/// Callers hold `&dyn Store` and call the families' methods on it directly.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: UserStore + ImportStore + JournalStore {
     fn backend_name(&self) -> &'static str;
 
+    /// Opens the append transaction, waiting for the append lock.
+    async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>>;
+}
+
+/// Users, their sessions and the audit trail.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a user and its audit event together; a taken username is a
+    /// [`StoreError::Conflict`].
     async fn add_user(&self, user: NewUser, audit: AuditEvent) -> StoreResult<User>;
     async fn user_count(&self) -> StoreResult<i64>;
+    /// The user and its password hash.
     async fn find_user(&self, username: &str) -> StoreResult<Option<(User, String)>>;
     async fn add_session(
         &self,
@@ -260,13 +95,21 @@ pub trait Store: Send + Sync {
         now_us: i64,
         expires_at_us: i64,
     ) -> StoreResult<()>;
+    /// The user of a session that has not expired at `now_us`.
     async fn session_user(&self, token_hash: &str, now_us: i64) -> StoreResult<Option<User>>;
     async fn end_session(&self, token_hash: &str) -> StoreResult<()>;
     async fn audit(&self, event: AuditEvent) -> StoreResult<()>;
+    /// The newest `limit` audit events, newest first.
     async fn audit_events(&self, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+}
 
+/// Program definitions and uploaded imports.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Every program's (code, definition text), in code order.
     async fn program_definitions(&self) -> StoreResult<Vec<(String, String)>>;
 
+    /// Stores an upload and its audit event together; returns its id.
     async fn save_import(&self, import: NewImport) -> StoreResult<i64>;
     async fn import_record(&self, id: i64) -> StoreResult<Option<ImportRecord>>;
     async fn import_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
@@ -279,54 +122,118 @@ pub trait Store: Send + Sync {
         sha256: &str,
     ) -> StoreResult<Option<i64>>;
     async fn committed_imports(&self, kind: &str, program: &str) -> StoreResult<Vec<ImportRecord>>;
+}
 
-    /// Appends a batch atomically: all of it, or nothing.
-    async fn commit(&self, batch: Batch) -> StoreResult<Vec<Checkpoint>>;
+/// Reads of the journal: entries, totals, per-person balances, the scan.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
     async fn head(&self) -> StoreResult<Option<Checkpoint>>;
     async fn entry(&self, seq: i64) -> StoreResult<Option<Entry>>;
     /// Entries that name `seq` as the entry they correct.
     async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>>;
     /// Current balance of one account, from the per-entry totals.
     async fn account_balance(&self, account: &str) -> StoreResult<i64>;
+    /// Totals per account over the entries effective on or before `as_of`
+    /// and at or before `at_seq` (no bound where `None`).
     async fn account_sums(
         &self,
         as_of: Option<NaiveDate>,
         at_seq: Option<i64>,
     ) -> StoreResult<Vec<AccountSum>>;
-    /// Per beneficiary and account under `account_prefix`: what was approved
-    /// and paid, read through the entries that touch those accounts.
+    /// Per beneficiary and account under `prefix`: what was approved and
+    /// paid, read through the entries that touch those accounts.
     async fn beneficiary_balances(
         &self,
-        account_prefix: &str,
+        prefix: &AccountPrefix,
     ) -> StoreResult<Vec<BeneficiaryBalance>>;
-    /// What these people hold approved on accounts under `account_prefix`
+    /// What these people hold approved on accounts under `prefix`
     /// (approvals and their reversals, summed per account), found through the
     /// index of approving postings; people with no such posting are absent.
     async fn approvals_of(
         &self,
-        account_prefix: &str,
+        prefix: &AccountPrefix,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovedHolding>>;
-    /// Voucher references already posted on the `payable` accounts of a
-    /// district, in any program: a district's payment office numbers its
-    /// vouchers, so a number seen twice there is one payment paid twice.
-    async fn district_vouchers(&self, district: &str) -> StoreResult<Vec<String>>;
+    /// Voucher references posted by payments (and their reversals) whose
+    /// entries touch an account in `scope`.
+    async fn vouchers_in(&self, scope: &AccountScope) -> StoreResult<Vec<String>>;
+    /// Where these people's approvals on accounts under `prefix` came from,
+    /// in entry order.
     async fn approval_sources(
         &self,
-        program: &str,
+        prefix: &AccountPrefix,
         national_ids: &[String],
     ) -> StoreResult<Vec<ApprovalSource>>;
+    /// (national ID, name) of these people, as written on the roll of their
+    /// approval (the lowest name, should several rolls disagree).
     async fn beneficiary_names(
         &self,
         national_ids: &[String],
     ) -> StoreResult<Vec<(String, String)>>;
     /// Names of everyone on the approval rolls whose entries touch accounts
-    /// under `account_prefix`: the rolls' own rows, read in key order.
+    /// under `prefix`: the rolls' own rows, read in key order.
     async fn beneficiary_names_under(
         &self,
-        account_prefix: &str,
+        prefix: &AccountPrefix,
     ) -> StoreResult<Vec<(String, String)>>;
+    /// The whole journal, to `sink`, from one snapshot.
     async fn scan(&self, sink: &mut dyn JournalSink) -> StoreResult<()>;
+}
+
+/// The append transaction: reads under the append lock and inserts, in the
+/// order the ledger calls them; nothing is checked here beyond the
+/// database's own constraints. Dropping it without [`AppendTx::commit`]
+/// rolls everything back.
+#[async_trait]
+pub trait AppendTx: Send {
+    /// The last entry of the journal.
+    async fn head(&mut self) -> StoreResult<Option<Checkpoint>>;
+    /// Current balance of one account, from the per-entry totals.
+    async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
+    /// Which of these people hold a positive sum of approving postings under
+    /// `prefix` and gained one by an entry after `after_seq`.
+    async fn approval_holders(
+        &mut self,
+        prefix: &AccountPrefix,
+        national_ids: &[String],
+        after_seq: i64,
+    ) -> StoreResult<Vec<String>>;
+    /// Whether entries after `after_seq` have totals on an account in
+    /// `scope` (one that adds an approval, when `approvals_only`).
+    async fn accounts_changed_since(
+        &mut self,
+        scope: &AccountScope,
+        after_seq: i64,
+        approvals_only: bool,
+    ) -> StoreResult<bool>;
+    /// The committed import with this key's digest (for its kind, program
+    /// and district) or this key's import id, if any.
+    async fn committed_import(&mut self, key: &ImportKey<'_>) -> StoreResult<Option<i64>>;
+    /// Every entry of the batch, in seq order, in as few statements as the backend allows.
+    async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()>;
+    /// The postings of every entry of the batch, chunked by rows, not by entry.
+    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()>;
+    async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()>;
+    /// A program definition; an existing code is a [`StoreError::Conflict`].
+    async fn insert_program(
+        &mut self,
+        code: &str,
+        definition: &str,
+        at_us: i64,
+        actor: &str,
+    ) -> StoreResult<()>;
+    /// The import's commit, with the first and last seq it posted.
+    async fn insert_import_commit(
+        &mut self,
+        key: &ImportKey<'_>,
+        at_us: i64,
+        actor: &str,
+        seqs: Option<(i64, i64)>,
+    ) -> StoreResult<()>;
+    /// The people of an import's roll, as one JSON document.
+    async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()>;
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
 /// Which backend a URL selects.
@@ -353,92 +260,4 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
 /// Microseconds since the Unix epoch, now.
 pub fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
-}
-
-pub(crate) fn parse_date(text: &str) -> StoreResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| StoreError::Corrupt(format!("date '{text}' is not YYYY-MM-DD")))
-}
-
-pub(crate) fn entry_from_parts(
-    header: StoredHeader,
-    postings: Vec<StoredPosting>,
-    import_id: Option<i64>,
-) -> StoreResult<Entry> {
-    use crate::domain::{AccountPath, Money};
-    let kind = crate::ledger::EntryKind::parse(&header.kind)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown entry kind '{}'", header.kind)))?;
-    let postings = postings
-        .into_iter()
-        .map(|p| {
-            Ok(crate::ledger::Posting {
-                account: AccountPath::parse(&p.account).map_err(StoreError::Corrupt)?,
-                amount: Money::from_dong(p.amount_dong),
-                beneficiary: p.beneficiary,
-                source_line: p.source_line.and_then(|l| u64::try_from(l).ok()),
-                reference: p.reference,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Entry {
-        seq: header.seq,
-        effective_date: parse_date(&header.effective_date)?,
-        recorded_at_us: header.recorded_at_us,
-        actor: header.actor,
-        kind,
-        reference: header.reference,
-        memo: header.memo,
-        corrects_seq: header.corrects_seq,
-        import_id,
-        prev_hash: header.prev_hash,
-        hash: header.hash,
-        postings,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RollPeople, RollPerson};
-
-    #[test]
-    fn roll_people_are_json_in_roll_order_with_names_escaped() {
-        let born = "07/03/1961";
-        let people = vec![
-            RollPerson {
-                national_id: "084200000002",
-                full_name: "Thạch \"Út\" \\ Sa\tRây",
-                date_of_birth: None,
-                sex: None,
-                commune_code: "29242",
-            },
-            RollPerson {
-                national_id: "084100000001",
-                full_name: "Nguyễn Văn An",
-                date_of_birth: Some(&born),
-                sex: Some("male"),
-                commune_code: "29239",
-            },
-        ];
-        let json = RollPeople::new(people);
-        let parsed: serde_json::Value = serde_json::from_str(json.as_str()).expect("JSON");
-        assert_eq!(
-            parsed,
-            serde_json::json!([
-                [
-                    "084200000002",
-                    "Thạch \"Út\" \\ Sa\tRây",
-                    null,
-                    null,
-                    "29242"
-                ],
-                [
-                    "084100000001",
-                    "Nguyễn Văn An",
-                    "07/03/1961",
-                    "male",
-                    "29239"
-                ],
-            ])
-        );
-    }
 }

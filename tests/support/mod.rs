@@ -132,11 +132,12 @@ fn rand_suffix() -> String {
 pub async fn add_user(
     db: &TestDb,
     username: &str,
-    role: ansinh::auth::Role,
+    role: ansinh::domain::Role,
     district: Option<&str>,
     password_hash: &str,
-) -> ansinh::store::User {
-    use ansinh::store::{now_us, AuditEvent, NewUser};
+) -> ansinh::domain::User {
+    use ansinh::domain::NewUser;
+    use ansinh::store::{now_us, AuditEvent};
     let audit = AuditEvent {
         at_us: now_us(),
         actor: "test".into(),
@@ -156,8 +157,7 @@ pub async fn add_user(
 pub mod province {
     //! A small province for import tests: the example program and one user per role.
     use super::TestDb;
-    use ansinh::auth::Role;
-    use ansinh::store::User;
+    use ansinh::domain::{Role, User};
 
     pub struct Users {
         pub provincial: User,

@@ -1,7 +1,10 @@
-//! Journal entries and postings, and the rules every entry obeys before it is
-//! appended: postings sum to zero, at least two postings, limits respected.
+//! Journal entries and postings as values: what an entry is before and after
+//! it has a place in the chain, the rules every entry obeys on its own
+//! (postings sum to zero, at least two postings, limits respected), the
+//! stored row shapes read back from either database, and checkpoints.
+//! The ledger decides what may be appended; this module only names things.
 
-use crate::domain::{AccountPath, Money};
+use super::{AccountPath, Money};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -126,6 +129,81 @@ impl NewEntry {
     }
 }
 
+/// A checkpoint `(seq, head hash)` as printed on every report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Checkpoint {
+    /// Parses `SEQ:HASH` as printed on reports.
+    pub fn parse(text: &str) -> Result<Checkpoint, String> {
+        let (seq, hash) = text
+            .split_once(':')
+            .ok_or_else(|| format!("checkpoint '{text}' must look like SEQ:HASH"))?;
+        let seq: i64 = seq
+            .trim()
+            .parse()
+            .map_err(|_| format!("checkpoint sequence '{seq}' is not a number"))?;
+        if parse_hash(hash.trim()).is_none() {
+            return Err(format!("checkpoint hash '{hash}' is not 64 hex digits"));
+        }
+        Ok(Checkpoint {
+            seq,
+            hash: hash.trim().to_ascii_lowercase(),
+        })
+    }
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+/// A SHA-256 hash written as 64 hex digits, as bytes.
+pub fn parse_hash(text: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(text).ok()?;
+    bytes.try_into().ok()
+}
+
+/// An entry's stored columns, as read back.
+#[derive(Debug, Clone)]
+pub struct StoredHeader {
+    pub seq: i64,
+    pub effective_date: String,
+    pub recorded_at_us: i64,
+    pub actor: String,
+    pub kind: String,
+    pub reference: String,
+    pub memo: String,
+    pub corrects_seq: Option<i64>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A posting's stored columns, as read back.
+#[derive(Debug, Clone)]
+pub struct StoredPosting {
+    pub entry_seq: i64,
+    pub account: String,
+    pub amount_dong: i64,
+    pub beneficiary: Option<String>,
+    pub source_line: Option<i64>,
+    pub reference: Option<String>,
+}
+
+/// One entry's total on one account: the small `account_totals` table that
+/// reports and balance rules read, so that they never scan postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountTotal {
+    pub amount_dong: i64,
+    /// Change in the number of approvals in force on this account (payable
+    /// accounts only): +1 per beneficiary approved, −1 per approval reversed.
+    pub approvals_delta: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +236,16 @@ mod tests {
             posting("donations:covid", -10),
         ]);
         assert_eq!(ok.check(), Ok(()));
+    }
+
+    #[test]
+    fn checkpoints_parse() {
+        let hash = "ab".repeat(32);
+        let checkpoint = Checkpoint::parse(&format!("12:{hash}")).unwrap();
+        assert_eq!(checkpoint.seq, 12);
+        assert_eq!(checkpoint.to_string(), format!("12:{hash}"));
+        assert!(Checkpoint::parse("12").is_err());
+        assert!(Checkpoint::parse("x:ab").is_err());
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! The one write path into the journal, shared by both backends: inside a
-//! transaction that holds the append lock, read the head, check balance
-//! rules, chain and insert every entry, then commit — all or nothing.
+//! The one write path into the journal: inside the store's append
+//! transaction (which holds the append lock), read the head, check the
+//! entries, the balance rules and what an import's validation read, chain
+//! and insert every entry, then commit — all or nothing. Every rule lives
+//! here; the store's transaction only moves rows in and out.
 
-use super::common::district_accounts_pattern;
-use super::{AuditEvent, RollPeople, StoreError, StoreResult};
-use crate::ledger::canonical::{
-    entry_hash, parse_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH,
+use super::canonical::{entry_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH};
+use super::totals::{
+    check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
 };
-use crate::ledger::totals::{check_balance_rules, entry_totals, ruled_accounts, AccountTotal};
-use crate::ledger::verify::Checkpoint;
-use crate::ledger::{NewEntry, Posting};
-use async_trait::async_trait;
+use crate::domain::journal::{parse_hash, Checkpoint, EntryError, EntryKind, NewEntry};
+use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::{
+    AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, RollPeople, Store, StoreError, TotalRow,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// Everything one business action writes, committed atomically.
@@ -39,98 +41,75 @@ pub struct ImportCommit {
     pub sha256: String,
 }
 
-/// A stored entry row, ready to insert.
-pub struct EntryRow<'a> {
-    pub seq: i64,
-    pub effective_date: String,
-    pub recorded_at_us: i64,
-    pub actor: &'a str,
-    pub entry: &'a NewEntry,
-    pub import_id: Option<i64>,
-    pub prev_hash: String,
-    pub hash: String,
-    pub encoding: i64,
+impl ImportCommit {
+    fn key(&self) -> ImportKey<'_> {
+        ImportKey {
+            import_id: self.import_id,
+            kind: &self.kind,
+            program: &self.program,
+            district: &self.district,
+            sha256: &self.sha256,
+        }
+    }
 }
 
-/// One row of `postings`: entry, position in it, and the posting.
-pub struct PostingRow<'a> {
-    pub seq: i64,
-    pub idx: i64,
-    pub posting: &'a Posting,
+/// Why an append posted nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// An account with a balance rule would go below zero.
+    #[error("{0}")]
+    BalanceRule(#[from] BalanceRuleBroken),
+    /// An entry breaks a rule every entry obeys.
+    #[error("entry refused: {0}")]
+    Entry(#[from] EntryError),
+    /// The batch collides with what is stored: the file was already
+    /// imported, the program already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// What a validation read has changed since: validate again.
+    #[error("{0}")]
+    Stale(String),
+    #[error(transparent)]
+    Store(StoreError),
 }
 
-/// One row of `account_totals`.
-pub struct TotalRow {
-    pub seq: i64,
-    pub account: String,
-    pub total: AccountTotal,
+impl From<BalanceError> for AppendError {
+    fn from(error: BalanceError) -> AppendError {
+        match error {
+            BalanceError::Rule(broken) => AppendError::BalanceRule(broken),
+            BalanceError::Overflow(entry) => AppendError::Entry(entry),
+        }
+    }
 }
 
-/// What a backend's write transaction must offer; the order of calls and all
-/// the rules live in [`run`].
-#[async_trait]
-pub trait LedgerTx: Send {
-    /// Which of these people were approved in the program by entries after
-    /// `after_seq` and hold that approval still.
-    async fn approval_holders(
-        &mut self,
-        program: &str,
-        national_ids: &[String],
-        after_seq: i64,
-    ) -> StoreResult<Vec<String>>;
-    /// Whether entries after `after_seq` touch an account matching the `LIKE`
-    /// pattern (only to approve someone, when `approvals_only`).
-    async fn accounts_changed_since(
-        &mut self,
-        pattern: &str,
-        after_seq: i64,
-        approvals_only: bool,
-    ) -> StoreResult<bool>;
-    async fn head(&mut self) -> StoreResult<Option<(i64, String)>>;
-    async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
-    async fn import_already_committed(&mut self, commit: &ImportCommit)
-        -> StoreResult<Option<i64>>;
-    /// Every entry of the batch, in seq order, in as few statements as the backend allows.
-    async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()>;
-    /// The postings of every entry of the batch, chunked by rows, not by entry.
-    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()>;
-    async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()>;
-    async fn insert_program(
-        &mut self,
-        code: &str,
-        definition: &str,
-        at_us: i64,
-        actor: &str,
-    ) -> StoreResult<()>;
-    async fn insert_import_commit(
-        &mut self,
-        commit: &ImportCommit,
-        at_us: i64,
-        actor: &str,
-        seqs: Option<(i64, i64)>,
-    ) -> StoreResult<()>;
-    /// The people of an import's roll, as one JSON document.
-    async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()>;
-    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
-    async fn commit(self: Box<Self>) -> StoreResult<()>;
+impl From<StoreError> for AppendError {
+    /// A uniqueness conflict the store reports is the append's conflict.
+    fn from(error: StoreError) -> AppendError {
+        match error {
+            StoreError::Conflict(message) => AppendError::Conflict(message),
+            other => AppendError::Store(other),
+        }
+    }
 }
 
-pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Checkpoint>> {
+/// Appends a batch atomically: all of it, or nothing.
+pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, AppendError> {
     let mut laps = crate::telemetry::Laps::start("commit");
     for entry in &batch.entries {
         entry.check()?;
     }
+    let mut tx = store.begin_append().await?;
     if let Some(commit) = &batch.import_commit {
-        if let Some(existing) = tx.import_already_committed(commit).await? {
-            return Err(StoreError::Conflict(format!(
+        if let Some(existing) = tx.committed_import(&commit.key()).await? {
+            return Err(AppendError::Conflict(format!(
                 "this file was already imported for program {} and district {} (import {existing}); nothing was posted again / tệp này đã được nhập",
                 commit.program, commit.district
             )));
         }
     }
     let head = tx.head().await?;
-    let head_seq = head.as_ref().map_or(0, |(seq, _)| *seq);
     if let Some(commit) = &batch.import_commit {
+        let head_seq = head.as_ref().map_or(0, |head| head.seq);
         check_since_validation(tx.as_mut(), &batch.entries, commit, head_seq).await?;
     }
     laps.lap("changes since validation");
@@ -142,23 +121,46 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
     check_balance_rules(&mut balances, &batch.entries)?;
     laps.lap("balance rules");
 
+    let import_id = batch.import_commit.as_ref().map(|c| c.import_id);
+    let (rows, totals) = chain(head, &batch, import_id)?;
+    laps.lap("hash");
+    insert_journal(tx.as_mut(), &rows, &totals, &mut laps).await?;
+    let checkpoints: Vec<Checkpoint> = rows
+        .into_iter()
+        .map(|r| Checkpoint {
+            seq: r.seq,
+            hash: r.hash,
+        })
+        .collect();
+    insert_records(tx.as_mut(), &batch, &checkpoints, &mut laps).await?;
+    tx.commit().await?;
+    laps.lap("commit");
+    Ok(checkpoints)
+}
+
+/// The batch's entries as rows chained after `head`, and their per-account
+/// totals.
+fn chain<'a>(
+    head: Option<Checkpoint>,
+    batch: &'a Batch,
+    import_id: Option<i64>,
+) -> Result<(Vec<EntryRow<'a>>, Vec<TotalRow>), AppendError> {
     let (mut seq, mut prev_hash) = match head {
-        Some((seq, hash)) => {
-            let bytes = parse_hash(&hash).ok_or_else(|| {
-                StoreError::Corrupt(format!("head hash of entry {seq} is not hex"))
+        Some(head) => {
+            let bytes = parse_hash(&head.hash).ok_or_else(|| {
+                StoreError::Corrupt(format!("head hash of entry {} is not hex", head.seq))
             })?;
-            (seq, bytes)
+            (head.seq, bytes)
         }
         None => (0, GENESIS_HASH),
     };
-    let import_id = batch.import_commit.as_ref().map(|c| c.import_id);
     let mut rows = Vec::with_capacity(batch.entries.len());
     let mut totals = Vec::new();
     for entry in &batch.entries {
         seq += 1;
-        let row = chain_row(seq, &prev_hash, &batch, entry, import_id);
-        prev_hash = parse_hash(&row.hash).unwrap_or(GENESIS_HASH);
-        totals.extend(entry_totals(entry.kind, &entry.postings).into_iter().map(
+        let (row, hash) = chain_row(seq, &prev_hash, batch, entry, import_id);
+        prev_hash = hash;
+        totals.extend(entry_totals(entry.kind, &entry.postings)?.into_iter().map(
             |(account, total)| TotalRow {
                 seq,
                 account,
@@ -167,8 +169,17 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
         ));
         rows.push(row);
     }
-    laps.lap("hash");
-    tx.insert_entries(&rows).await?;
+    Ok((rows, totals))
+}
+
+/// Entries, their postings and their totals, in that order.
+async fn insert_journal(
+    tx: &mut dyn AppendTx,
+    rows: &[EntryRow<'_>],
+    totals: &[TotalRow],
+    laps: &mut crate::telemetry::Laps,
+) -> Result<(), AppendError> {
+    tx.insert_entries(rows).await?;
     let postings: Vec<PostingRow> = rows
         .iter()
         .flat_map(|row| {
@@ -185,15 +196,19 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
         .collect();
     tx.insert_postings(&postings).await?;
     laps.lap("insert entries and postings");
-    tx.insert_totals(&totals).await?;
+    tx.insert_totals(totals).await?;
     laps.lap("insert totals");
-    let checkpoints: Vec<Checkpoint> = rows
-        .into_iter()
-        .map(|r| Checkpoint {
-            seq: r.seq,
-            hash: r.hash,
-        })
-        .collect();
+    Ok(())
+}
+
+/// What the batch stores beside the journal: a program definition, the
+/// import's commit and its people, and the audit event.
+async fn insert_records(
+    tx: &mut dyn AppendTx,
+    batch: &Batch,
+    checkpoints: &[Checkpoint],
+    laps: &mut crate::telemetry::Laps,
+) -> Result<(), AppendError> {
     if let Some((code, definition)) = &batch.program {
         tx.insert_program(code, definition, batch.recorded_at_us, &batch.actor)
             .await?;
@@ -203,11 +218,12 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
             .first()
             .zip(checkpoints.last())
             .map(|(a, b)| (a.seq, b.seq));
-        tx.insert_import_commit(commit, batch.recorded_at_us, &batch.actor, seqs)
+        tx.insert_import_commit(&commit.key(), batch.recorded_at_us, &batch.actor, seqs)
             .await?;
     }
     if let Some(people) = &batch.roll_people {
         // People are recorded as written on their roll: only imports bring them.
+        let import_id = batch.import_commit.as_ref().map(|c| c.import_id);
         let import_id = import_id.ok_or_else(|| {
             StoreError::Corrupt("a roll's people without the import they came from".into())
         })?;
@@ -215,20 +231,18 @@ pub async fn run(mut tx: Box<dyn LedgerTx>, batch: Batch) -> StoreResult<Vec<Che
         laps.lap("insert roll people");
     }
     tx.insert_audit(&batch.audit).await?;
-    tx.commit().await?;
-    laps.lap("commit");
-    Ok(checkpoints)
+    Ok(())
 }
 
 /// What an import's validation read must not have changed before its commit,
 /// which holds the append lock: validation reads without it, so that a roll
 /// can be checked while another commits.
 async fn check_since_validation(
-    tx: &mut dyn LedgerTx,
+    tx: &mut dyn AppendTx,
     entries: &[NewEntry],
     commit: &ImportCommit,
     head_seq: i64,
-) -> StoreResult<()> {
+) -> Result<(), AppendError> {
     let after_seq = commit.validated_at_seq;
     if after_seq >= head_seq {
         return Ok(());
@@ -236,19 +250,19 @@ async fn check_since_validation(
     if commit.kind == "payments" {
         // A payment roll read its district's approvals, payments and
         // vouchers: every one of them lives on the district's payable accounts.
-        let district = district_accounts_pattern(&commit.district);
+        let district = AccountScope::payable_of_district(&commit.district);
         if tx
             .accounts_changed_since(&district, after_seq, false)
             .await?
         {
-            return Err(StoreError::Stale(format!(
+            return Err(AppendError::Stale(format!(
                 "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
                 commit.district
             )));
         }
         return Ok(());
     }
-    let program = format!("payable:{}:%", commit.program);
+    let program = AccountScope::payable_of_program(&commit.program);
     if tx.accounts_changed_since(&program, after_seq, true).await? {
         check_one_approval_per_person(tx, entries, after_seq).await?;
     }
@@ -260,15 +274,12 @@ async fn check_since_validation(
 /// with whatever was appended after entry `after_seq`, which validation read
 /// up to.
 async fn check_one_approval_per_person(
-    tx: &mut dyn LedgerTx,
+    tx: &mut dyn AppendTx,
     entries: &[NewEntry],
     after_seq: i64,
-) -> StoreResult<()> {
+) -> Result<(), AppendError> {
     let mut by_program: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for entry in entries
-        .iter()
-        .filter(|e| e.kind == crate::ledger::EntryKind::Approval)
-    {
+    for entry in entries.iter().filter(|e| e.kind == EntryKind::Approval) {
         for posting in entry
             .postings
             .iter()
@@ -280,9 +291,10 @@ async fn check_one_approval_per_person(
         }
     }
     for (program, ids) in by_program {
-        let holders = tx.approval_holders(program, &ids, after_seq).await?;
+        let prefix = AccountPrefix::payable_of_program(program);
+        let holders = tx.approval_holders(&prefix, &ids, after_seq).await?;
         if let Some(first) = holders.first() {
-            return Err(StoreError::Stale(format!(
+            return Err(AppendError::Stale(format!(
                 "{} people on this roll (first {first}) were approved in program {program} by another import since it was validated; nothing was posted: validate it again / có người đã được phê duyệt trong lúc chờ, hãy kiểm tra lại",
                 holders.len()
             )));
@@ -291,13 +303,14 @@ async fn check_one_approval_per_person(
     Ok(())
 }
 
+/// Entry `seq`'s row, chained after `prev_hash`, and its hash.
 fn chain_row<'a>(
     seq: i64,
     prev_hash: &[u8; 32],
     batch: &'a Batch,
     entry: &'a NewEntry,
     import_id: Option<i64>,
-) -> EntryRow<'a> {
+) -> (EntryRow<'a>, [u8; 32]) {
     let effective_date = entry.effective_date.format("%Y-%m-%d").to_string();
     let fields = EntryFields {
         seq,
@@ -309,8 +322,8 @@ fn chain_row<'a>(
         memo: &entry.memo,
         corrects_seq: entry.corrects_seq,
     };
-    let hash = hex::encode(entry_hash(prev_hash, &fields, &entry.postings));
-    EntryRow {
+    let hash = entry_hash(prev_hash, &fields, &entry.postings);
+    let row = EntryRow {
         seq,
         effective_date,
         recorded_at_us: batch.recorded_at_us,
@@ -318,7 +331,8 @@ fn chain_row<'a>(
         entry,
         import_id,
         prev_hash: hex::encode(prev_hash),
-        hash,
+        hash: hex::encode(hash),
         encoding: i64::from(ENCODING_VERSION),
-    }
+    };
+    (row, hash)
 }

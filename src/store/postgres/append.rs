@@ -1,0 +1,301 @@
+//! PostgreSQL: the append transaction (a transaction that takes the
+//! advisory append lock first) and its bulk inserts: `UNNEST` of arrays for
+//! entries and totals, a binary `COPY` for postings.
+
+use super::any_of;
+use super::users::insert_audit;
+use crate::domain::journal::Checkpoint;
+use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::{
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, StoreError, StoreResult,
+    TotalRow,
+};
+use async_trait::async_trait;
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// Key of the advisory lock that serializes appends to the journal.
+const APPEND_LOCK_KEY: i64 = 0x616e_7369_6e68; // "ansinh"
+const ROWS_PER_INSERT: usize = 50_000;
+/// `COPY` data is sent in messages of about this size: the server stores one
+/// while the next is encoded.
+const COPY_CHUNK_BYTES: usize = 1 << 20;
+
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl PgTx {
+    /// Waits for the append lock, held until the transaction ends.
+    pub(super) async fn begin(pool: &PgPool) -> StoreResult<PgTx> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        Ok(PgTx { tx })
+    }
+}
+
+#[async_trait]
+impl AppendTx for PgTx {
+    async fn head(&mut self) -> StoreResult<Option<Checkpoint>> {
+        let row = sqlx::query(sql::HEAD).fetch_optional(&mut *self.tx).await?;
+        row.map(|row| rows::checkpoint_from_row(&row)).transpose()
+    }
+
+    async fn account_balance(&mut self, account: &str) -> StoreResult<i64> {
+        let sum: Option<i64> = sqlx::query_scalar(sql::ACCOUNT_BALANCE)
+            .bind(account)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(sum.unwrap_or(0))
+    }
+
+    async fn approval_holders(
+        &mut self,
+        prefix: &AccountPrefix,
+        national_ids: &[String],
+        after_seq: i64,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(&sql::approval_holders(&any_of(1)))
+            .bind(national_ids)
+            .bind(sql::prefix_length(prefix))
+            .bind(prefix.as_str())
+            .bind(after_seq)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    async fn accounts_changed_since(
+        &mut self,
+        scope: &AccountScope,
+        after_seq: i64,
+        approvals_only: bool,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(sql::ACCOUNTS_CHANGED_SINCE)
+            .bind(after_seq)
+            .bind(sql::like_pattern(scope))
+            .bind(approvals_only)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn committed_import(&mut self, key: &ImportKey<'_>) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(sql::COMMITTED_IMPORT)
+            .bind(key.kind)
+            .bind(key.program)
+            .bind(key.district)
+            .bind(key.sha256)
+            .bind(key.import_id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            sqlx::query(
+                "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[])",
+            )
+            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.effective_date.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.recorded_at_us).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.actor).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.kind.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.reference.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.memo.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.entry.corrects_seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.import_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.encoding).collect::<Vec<_>>())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
+        copy_rows(
+            &mut self.tx,
+            "COPY postings (entry_seq, idx, account, amount, beneficiary, source_line, reference) FROM STDIN (FORMAT binary)",
+            rows,
+            |data, row| {
+                let idx = i32::try_from(row.idx)
+                    .map_err(|_| StoreError::Corrupt(format!("posting index {}", row.idx)))?;
+                data.row(7);
+                data.int8(Some(row.seq));
+                data.int4(idx);
+                data.text(Some(row.posting.account.as_str()))?;
+                data.int8(Some(row.posting.amount.dong()));
+                data.text(row.posting.beneficiary.as_deref())?;
+                data.int8(row.posting.source_line.map(|l| l as i64));
+                data.text(row.posting.reference.as_deref())
+            },
+        )
+        .await
+    }
+
+    async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            sqlx::query(
+                "INSERT INTO account_totals (entry_seq, account, amount, approvals_delta) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])",
+            )
+            .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.account.as_str()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.total.amount_dong)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.total.approvals_delta)
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_program(
+        &mut self,
+        code: &str,
+        definition: &str,
+        at_us: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_PROGRAM)
+            .bind(code)
+            .bind(definition)
+            .bind(at_us)
+            .bind(actor)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| rows::program_conflict(e, code))?;
+        Ok(())
+    }
+
+    async fn insert_import_commit(
+        &mut self,
+        key: &ImportKey<'_>,
+        at_us: i64,
+        actor: &str,
+        seqs: Option<(i64, i64)>,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_IMPORT_COMMIT)
+            .bind(key.import_id)
+            .bind(key.kind)
+            .bind(key.program)
+            .bind(key.district)
+            .bind(key.sha256)
+            .bind(at_us)
+            .bind(actor)
+            .bind(seqs.map(|s| s.0))
+            .bind(seqs.map(|s| s.1))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_ROLL_PEOPLE)
+            .bind(import_id)
+            .bind(people)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()> {
+        insert_audit(&mut self.tx, event).await
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Rows for `COPY … FROM STDIN (FORMAT binary)`: each value as its length
+/// and its bytes in PostgreSQL's binary form, so that the server parses no
+/// text and no value needs escaping.
+struct CopyRows {
+    buffer: Vec<u8>,
+}
+
+impl CopyRows {
+    /// The binary format's signature, flags and header extension length.
+    const HEADER: &'static [u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+    /// A field count of -1 ends the data.
+    const TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+
+    fn row(&mut self, fields: i16) {
+        self.buffer.extend_from_slice(&fields.to_be_bytes());
+    }
+
+    fn null(&mut self) {
+        self.buffer.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    /// An `integer` column.
+    fn int4(&mut self, value: i32) {
+        self.buffer.extend_from_slice(&4i32.to_be_bytes());
+        self.buffer.extend_from_slice(&value.to_be_bytes());
+    }
+
+    /// A `bigint` column.
+    fn int8(&mut self, value: Option<i64>) {
+        match value {
+            Some(value) => {
+                self.buffer.extend_from_slice(&8i32.to_be_bytes());
+                self.buffer.extend_from_slice(&value.to_be_bytes());
+            }
+            None => self.null(),
+        }
+    }
+
+    /// A `text` column: UTF-8 bytes as they are.
+    fn text(&mut self, value: Option<&str>) -> StoreResult<()> {
+        let Some(value) = value else {
+            self.null();
+            return Ok(());
+        };
+        let length = i32::try_from(value.len())
+            .map_err(|_| StoreError::Corrupt("a text value over 2 GiB".into()))?;
+        self.buffer.extend_from_slice(&length.to_be_bytes());
+        self.buffer.extend_from_slice(value.as_bytes());
+        Ok(())
+    }
+}
+
+/// Streams `rows` into `statement` (a binary `COPY … FROM STDIN`), a chunk
+/// at a time; `encode` writes one row.
+async fn copy_rows<T>(
+    tx: &mut Transaction<'static, Postgres>,
+    statement: &str,
+    rows: &[T],
+    encode: impl Fn(&mut CopyRows, &T) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut data = CopyRows {
+        buffer: Vec::with_capacity(COPY_CHUNK_BYTES + 4096),
+    };
+    data.buffer.extend_from_slice(CopyRows::HEADER);
+    for row in rows {
+        encode(&mut data, row)?;
+        if data.buffer.len() >= COPY_CHUNK_BYTES {
+            copy.send(data.buffer.as_slice()).await?;
+            data.buffer.clear();
+        }
+    }
+    data.buffer.extend_from_slice(&CopyRows::TRAILER);
+    copy.send(data.buffer.as_slice()).await?;
+    copy.finish().await?;
+    Ok(())
+}

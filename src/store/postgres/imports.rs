@@ -1,0 +1,78 @@
+//! PostgreSQL: program definitions and uploaded imports.
+
+use super::users::insert_audit;
+use super::PgStore;
+use crate::store::{rows, sql, ImportRecord, ImportStore, NewImport, StoreResult};
+use async_trait::async_trait;
+use sqlx::Row;
+
+#[async_trait]
+impl ImportStore for PgStore {
+    async fn program_definitions(&self) -> StoreResult<Vec<(String, String)>> {
+        let found = sqlx::query(sql::PROGRAM_DEFINITIONS)
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::program_from_row).collect()
+    }
+
+    async fn save_import(&self, import: NewImport) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(sql::INSERT_IMPORT)
+            .bind(&import.kind)
+            .bind(&import.program)
+            .bind(&import.district)
+            .bind(&import.file_name)
+            .bind(&import.sha256)
+            .bind(import.content.len() as i64)
+            .bind(&import.content)
+            .bind(&import.report_json)
+            .bind(import.uploaded_at_us)
+            .bind(&import.uploaded_by)
+            .fetch_one(&mut *tx)
+            .await?;
+        let id: i64 = row.try_get("id")?;
+        insert_audit(&mut tx, &import.upload_audit(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn import_record(&self, id: i64) -> StoreResult<Option<ImportRecord>> {
+        let row = sqlx::query(&sql::import_by_id())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| rows::import_from_row(&row)).transpose()
+    }
+
+    async fn import_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(sql::IMPORT_CONTENT)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn committed_import_with_digest(
+        &self,
+        kind: &str,
+        program: &str,
+        district: &str,
+        sha256: &str,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(sql::COMMITTED_IMPORT_WITH_DIGEST)
+            .bind(kind)
+            .bind(program)
+            .bind(district)
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn committed_imports(&self, kind: &str, program: &str) -> StoreResult<Vec<ImportRecord>> {
+        let found = sqlx::query(&sql::committed_imports_of_program())
+            .bind(kind)
+            .bind(program)
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::import_from_row).collect()
+    }
+}

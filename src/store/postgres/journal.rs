@@ -1,0 +1,291 @@
+//! PostgreSQL: reads of the journal and the scan. Many-row answers travel as
+//! one row of arrays or one JSON text instead of one message per row; the
+//! scan streams, inside one read-only snapshot.
+
+use super::{any_of, entries_in, json_rows, PgStore};
+use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
+use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::rows::{self, PersonPosting};
+use crate::store::{
+    sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, JournalSink,
+    JournalStore, StoreResult,
+};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use futures_util::TryStreamExt;
+use sqlx::{PgConnection, PgPool, Row};
+
+#[async_trait]
+impl JournalStore for PgStore {
+    async fn head(&self) -> StoreResult<Option<Checkpoint>> {
+        let row = sqlx::query(sql::HEAD).fetch_optional(&self.pool).await?;
+        row.map(|row| rows::checkpoint_from_row(&row)).transpose()
+    }
+
+    async fn entry(&self, seq: i64) -> StoreResult<Option<Entry>> {
+        let Some(row) = sqlx::query(&sql::entry_by_seq())
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (header, import_id) = rows::header_from_row(&row)?;
+        let found = sqlx::query(&sql::postings_of_entry())
+            .bind(seq)
+            .fetch_all(&self.pool)
+            .await?;
+        let postings = found
+            .iter()
+            .map(rows::posting_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows::entry_from_parts(header, postings, import_id).map(Some)
+    }
+
+    async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>> {
+        let seqs: Vec<i64> = sqlx::query_scalar(sql::CORRECTIONS_OF)
+            .bind(seq)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut entries = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(entry) = self.entry(seq).await? {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn account_balance(&self, account: &str) -> StoreResult<i64> {
+        let sum: Option<i64> = sqlx::query_scalar(sql::ACCOUNT_BALANCE)
+            .bind(account)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(sum.unwrap_or(0))
+    }
+
+    async fn account_sums(
+        &self,
+        as_of: Option<NaiveDate>,
+        at_seq: Option<i64>,
+    ) -> StoreResult<Vec<AccountSum>> {
+        let as_of = as_of
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| sql::NO_DATE_BOUND.into());
+        let found = sqlx::query(sql::ACCOUNT_SUMS)
+            .bind(as_of)
+            .bind(at_seq.unwrap_or(sql::NO_SEQ_BOUND))
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::account_sum_from_row).collect()
+    }
+
+    async fn beneficiary_balances(
+        &self,
+        prefix: &AccountPrefix,
+    ) -> StoreResult<Vec<BeneficiaryBalance>> {
+        let entries: Vec<(i64, String, String)> = sqlx::query_as(sql::ENTRIES_UNDER_PREFIX)
+            .bind(sql::prefix_length(prefix))
+            .bind(prefix.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let seqs: Vec<i64> = entries.iter().map(|(seq, _, _)| *seq).collect();
+        let decisions = rows::approval_decisions(entries);
+        // The postings of entries already read never change: the two
+        // halves are read at once, on two connections.
+        let (earlier, later) = seqs.split_at(seqs.len() / 2);
+        let (earlier, later) = futures_util::future::try_join(
+            person_postings(&self.pool, earlier, prefix),
+            person_postings(&self.pool, later, prefix),
+        )
+        .await?;
+        let (earlier, later) = (posting_rows(&earlier)?, posting_rows(&later)?);
+        Ok(rows::sum_balances(
+            earlier.into_iter().chain(later),
+            &decisions,
+        ))
+    }
+
+    async fn approvals_of(
+        &self,
+        prefix: &AccountPrefix,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<ApprovedHolding>> {
+        let sql = json_rows(
+            sql::APPROVALS_OF_PEOPLE_COLUMNS,
+            &sql::approvals_of_people(&any_of(3)),
+        );
+        let json: Option<String> = sqlx::query_scalar(&sql)
+            .bind(sql::prefix_length(prefix))
+            .bind(prefix.as_str())
+            .bind(national_ids)
+            .fetch_one(&self.pool)
+            .await?;
+        rows::holdings_from_json(json.as_deref())
+    }
+
+    async fn vouchers_in(&self, scope: &AccountScope) -> StoreResult<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        vouchers_of(&mut conn, &sql::like_pattern(scope)).await
+    }
+
+    async fn approval_sources(
+        &self,
+        prefix: &AccountPrefix,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<ApprovalSource>> {
+        let found = sqlx::query(&sql::approval_sources(&any_of(1)))
+            .bind(national_ids)
+            .bind(sql::prefix_length(prefix))
+            .bind(prefix.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::approval_source_from_row).collect()
+    }
+
+    async fn beneficiary_names(
+        &self,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        // The name as written on the roll of the person's approval (the
+        // lowest, should several rolls have approved them).
+        let documents: Vec<String> = sqlx::query_scalar(&sql::roll_people_of(&any_of(1)))
+            .bind(national_ids)
+            .fetch_all(&self.pool)
+            .await?;
+        let wanted: std::collections::HashSet<&str> =
+            national_ids.iter().map(String::as_str).collect();
+        rows::names_in(&documents, Some(&wanted))
+    }
+
+    async fn beneficiary_names_under(
+        &self,
+        prefix: &AccountPrefix,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let documents: Vec<String> = sqlx::query_scalar(sql::ROLL_PEOPLE_UNDER_PREFIX)
+            .bind(sql::prefix_length(prefix))
+            .bind(prefix.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows::names_in(&documents, None)
+    }
+
+    async fn scan(&self, sink: &mut dyn JournalSink) -> StoreResult<()> {
+        // One snapshot for the whole scan, so that entries appended
+        // meanwhile are simply not seen.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let mut seqs = Vec::new();
+        {
+            let sql = sql::scan_entries();
+            let mut found = sqlx::query(&sql).fetch(&mut *tx);
+            while let Some(row) = found.try_next().await? {
+                let header = rows::header_from_row(&row)?.0;
+                seqs.push(header.seq);
+                sink.header(header);
+            }
+        }
+        {
+            let mut found = sqlx::query(sql::SCAN_TOTALS).fetch(&mut *tx);
+            while let Some(row) = found.try_next().await? {
+                let total = AccountTotal {
+                    amount_dong: row.try_get("amount")?,
+                    approvals_delta: row.try_get("approvals_delta")?,
+                };
+                sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+            }
+        }
+        // Postings of entries that are not in the journal: the verifier must see them.
+        let mut orphans: Vec<i64> = sqlx::query_scalar(sql::ORPHAN_POSTING_SEQS)
+            .fetch_all(&mut *tx)
+            .await?;
+        seqs.append(&mut orphans);
+        seqs.sort_unstable();
+        scan_postings(&mut tx, &seqs, sink).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Every posting of a person in `entry_seqs` on the accounts under the
+/// prefix, as one row of arrays: one message instead of one per row, and no
+/// text format in between.
+async fn person_postings(
+    pool: &PgPool,
+    entry_seqs: &[i64],
+    prefix: &AccountPrefix,
+) -> StoreResult<PostingColumns> {
+    if entry_seqs.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT array_agg(beneficiary), array_agg(account), array_agg(amount), \
+         array_agg(voucher::bigint), array_agg(entry_seq) FROM ({}) AS rows",
+        sql::person_postings(&entries_in(3))
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(sql::prefix_length(prefix))
+        .bind(prefix.as_str())
+        .bind(entry_seqs)
+        .fetch_one(pool)
+        .await?)
+}
+
+type PostingColumns = (
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<Vec<i64>>,
+    Option<Vec<i64>>,
+    Option<Vec<i64>>,
+);
+
+/// The rows of [`person_postings`], borrowing their texts.
+fn posting_rows(columns: &PostingColumns) -> StoreResult<Vec<PersonPosting<'_>>> {
+    let (people, accounts, amounts, vouchers, seqs) = columns;
+    Ok(people
+        .iter()
+        .flatten()
+        .zip(accounts.iter().flatten())
+        .zip(amounts.iter().flatten())
+        .zip(vouchers.iter().flatten())
+        .zip(seqs.iter().flatten())
+        .map(|((((person, account), amount), voucher), seq)| {
+            (person.as_str(), account.as_str(), *amount, *voucher, *seq)
+        })
+        .collect())
+}
+
+/// The voucher references of [`sql::VOUCHERS`], as one array.
+async fn vouchers_of(conn: &mut PgConnection, pattern: &str) -> StoreResult<Vec<String>> {
+    let sql = format!(
+        "SELECT array_agg(reference) FROM ({}) AS rows",
+        sql::VOUCHERS
+    );
+    let references: Option<Vec<String>> = sqlx::query_scalar(&sql)
+        .bind(pattern)
+        .fetch_one(conn)
+        .await?;
+    Ok(references.unwrap_or_default())
+}
+
+/// Every posting, in entry and position order, to the verifier: one
+/// streamed query (rows arrive in batches over the wire), which also brings
+/// the postings of any entry missing from the journal, so the list of seqs
+/// the scan read is not needed.
+async fn scan_postings(
+    conn: &mut PgConnection,
+    _seqs: &[i64],
+    sink: &mut dyn JournalSink,
+) -> StoreResult<()> {
+    let sql = format!(
+        "SELECT {} FROM postings ORDER BY entry_seq, idx",
+        sql::POSTING_COLUMNS
+    );
+    let mut found = sqlx::query(&sql).fetch(conn);
+    while let Some(row) = found.try_next().await? {
+        sink.posting(rows::posting_from_row(&row)?);
+    }
+    Ok(())
+}

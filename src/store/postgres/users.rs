@@ -1,0 +1,102 @@
+//! PostgreSQL: users, sessions and the audit trail.
+
+use super::PgStore;
+use crate::domain::{NewUser, User};
+use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreResult, UserStore};
+use async_trait::async_trait;
+use sqlx::{PgConnection, Row};
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn add_user(&self, user: NewUser, audit: AuditEvent) -> StoreResult<User> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(sql::INSERT_USER)
+            .bind(&user.username)
+            .bind(user.role.as_str())
+            .bind(&user.district)
+            .bind(&user.password_hash)
+            .bind(audit.at_us)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| rows::user_conflict(e, &user.username))?;
+        let created = rows::user_from_row(&row)?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn user_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::USER_COUNT)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn find_user(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        let row = sqlx::query(sql::FIND_USER)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((rows::user_from_row(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now_us: i64,
+        expires_at_us: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::INSERT_SESSION)
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_us)
+            .bind(expires_at_us)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now_us: i64) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sql::SESSION_USER)
+            .bind(token_hash)
+            .bind(now_us)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| rows::user_from_row(&row)).transpose()
+    }
+
+    async fn end_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query(sql::DELETE_SESSION)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(&self, event: AuditEvent) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, &event).await
+    }
+
+    async fn audit_events(&self, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+        let found = sqlx::query(sql::AUDIT_EVENTS)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::audit_from_row).collect()
+    }
+}
+
+/// One audit event, on the connection (or in the transaction) given.
+pub(super) async fn insert_audit(conn: &mut PgConnection, event: &AuditEvent) -> StoreResult<()> {
+    sqlx::query(sql::INSERT_AUDIT)
+        .bind(event.at_us)
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(&event.outcome)
+        .bind(&event.detail)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! The rows the store takes in and gives back that are not domain values:
+//! audit events, uploaded imports, a roll's people document, the sums and
+//! balances that reads return, and the rows an append inserts.
+
+use crate::domain::journal::{AccountTotal, NewEntry, Posting};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub at_us: i64,
+    pub actor: String,
+    pub action: String,
+    /// `ok`, `refused` or `failed`.
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at_us: i64,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewImport {
+    pub kind: String,
+    pub program: String,
+    pub district: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+    pub report_json: String,
+    pub uploaded_at_us: i64,
+    pub uploaded_by: String,
+}
+
+impl NewImport {
+    /// The audit event of this upload, stored as import `id`.
+    pub(crate) fn upload_audit(&self, id: i64) -> AuditEvent {
+        AuditEvent {
+            at_us: self.uploaded_at_us,
+            actor: self.uploaded_by.clone(),
+            action: format!("import.upload.{}", self.kind),
+            outcome: "ok".into(),
+            detail: format!(
+                "import {id}: {} ({} bytes, sha256 {}) for program {} district {}",
+                self.file_name,
+                self.content.len(),
+                self.sha256,
+                self.program,
+                self.district
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub kind: String,
+    pub program: String,
+    pub district: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub uploaded_at_us: i64,
+    pub uploaded_by: String,
+    #[serde(skip)]
+    pub report_json: String,
+    pub committed_by: Option<String>,
+    pub committed_at_us: Option<i64>,
+}
+
+/// One person of a roll, as written on it.
+pub struct RollPerson<'a> {
+    pub national_id: &'a str,
+    pub full_name: &'a str,
+    pub date_of_birth: Option<&'a dyn std::fmt::Display>,
+    /// `male` or `female`.
+    pub sex: Option<&'static str>,
+    pub commune_code: &'a str,
+}
+
+/// The people of one roll as stored in `roll_people`: a JSON array of
+/// `[national_id, full_name, date_of_birth, sex, commune_code]` in the roll's
+/// order (rolls before migration 0003's upgrade: in national ID order; readers
+/// take any order), made once when the roll is validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollPeople(String);
+
+impl RollPeople {
+    /// Written by hand: a roll has tens of thousands of people, and all but
+    /// a rare name need no escaping.
+    pub fn new(people: Vec<RollPerson<'_>>) -> RollPeople {
+        use std::fmt::Write;
+        let mut json = String::with_capacity(people.len() * 80 + 2);
+        json.push('[');
+        for (index, person) in people.iter().enumerate() {
+            if index > 0 {
+                json.push(',');
+            }
+            json.push('[');
+            push_json_str(&mut json, person.national_id);
+            json.push(',');
+            push_json_str(&mut json, person.full_name);
+            json.push(',');
+            match person.date_of_birth {
+                // Dates are digits and `/`: nothing to escape.
+                Some(date) => {
+                    let _ = write!(json, "\"{date}\"");
+                }
+                None => json.push_str("null"),
+            }
+            json.push(',');
+            match person.sex {
+                Some(sex) => push_json_str(&mut json, sex),
+                None => json.push_str("null"),
+            }
+            json.push(',');
+            push_json_str(&mut json, person.commune_code);
+            json.push(']');
+        }
+        json.push(']');
+        RollPeople(json)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `text` as a JSON string.
+fn push_json_str(json: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        json.push_str(&serde_json::Value::from(text).to_string());
+    } else {
+        json.push('"');
+        json.push_str(text);
+        json.push('"');
+    }
+}
+
+/// One beneficiary's postings on one account, summed. On a `payable`
+/// account, postings with a voucher reference are payments (and their
+/// reversals): `paid_dong` is what they took out, so the approved amount is
+/// `amount_dong + paid_dong`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BeneficiaryBalance {
+    pub beneficiary: String,
+    pub account: String,
+    pub amount_dong: i64,
+    pub paid_dong: i64,
+    /// Reference (decision number) of the lowest and highest approving entry.
+    pub decisions: [Option<String>; 2],
+}
+
+impl BeneficiaryBalance {
+    pub fn approved_dong(&self) -> i64 {
+        self.amount_dong + self.paid_dong
+    }
+}
+
+/// One person's approving postings on one account, summed: positive while
+/// the approval is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovedHolding {
+    pub beneficiary: String,
+    pub account: String,
+    pub approved_dong: i64,
+    /// Reference (decision number) of the lowest and highest approving entry.
+    pub decisions: [Option<String>; 2],
+}
+
+/// Where a beneficiary's approval came from: entry, file and line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalSource {
+    pub beneficiary: String,
+    pub account: String,
+    pub entry_seq: i64,
+    pub reference: String,
+    pub source_line: Option<i64>,
+    pub import_id: Option<i64>,
+    pub file_name: Option<String>,
+}
+
+/// Totals of one account over the entries selected by date and seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSum {
+    pub account: String,
+    pub amount_dong: i64,
+    pub approvals: i64,
+}
+
+/// A stored entry row, ready to insert.
+pub struct EntryRow<'a> {
+    pub seq: i64,
+    pub effective_date: String,
+    pub recorded_at_us: i64,
+    pub actor: &'a str,
+    pub entry: &'a NewEntry,
+    pub import_id: Option<i64>,
+    pub prev_hash: String,
+    pub hash: String,
+    pub encoding: i64,
+}
+
+/// One row of `postings`: entry, position in it, and the posting.
+pub struct PostingRow<'a> {
+    pub seq: i64,
+    pub idx: i64,
+    pub posting: &'a Posting,
+}
+
+/// One row of `account_totals`.
+pub struct TotalRow {
+    pub seq: i64,
+    pub account: String,
+    pub total: AccountTotal,
+}
+
+/// What identifies an import's commit: the import, and the kind, program,
+/// district and file digest that may be committed once only.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportKey<'a> {
+    pub import_id: i64,
+    pub kind: &'a str,
+    pub program: &'a str,
+    pub district: &'a str,
+    pub sha256: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RollPeople, RollPerson};
+
+    #[test]
+    fn roll_people_are_json_in_roll_order_with_names_escaped() {
+        let born = "07/03/1961";
+        let people = vec![
+            RollPerson {
+                national_id: "084200000002",
+                full_name: "Thạch \"Út\" \\ Sa\tRây",
+                date_of_birth: None,
+                sex: None,
+                commune_code: "29242",
+            },
+            RollPerson {
+                national_id: "084100000001",
+                full_name: "Nguyễn Văn An",
+                date_of_birth: Some(&born),
+                sex: Some("male"),
+                commune_code: "29239",
+            },
+        ];
+        let json = RollPeople::new(people);
+        let parsed: serde_json::Value = serde_json::from_str(json.as_str()).expect("JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                [
+                    "084200000002",
+                    "Thạch \"Út\" \\ Sa\tRây",
+                    null,
+                    null,
+                    "29242"
+                ],
+                [
+                    "084100000001",
+                    "Nguyễn Văn An",
+                    "07/03/1961",
+                    "male",
+                    "29239"
+                ],
+            ])
+        );
+    }
+}

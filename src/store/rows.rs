@@ -1,0 +1,383 @@
+//! Row mapping both backends share: sqlx rows (generic over `sqlx::Row`, so
+//! one function serves SQLite and PostgreSQL) and the JSON documents the
+//! backends aggregate rows into, turned into domain values and store
+//! records. Nothing here knows a ledger rule.
+
+use super::{
+    ApprovalSource, ApprovedHolding, AuditRecord, BeneficiaryBalance, ImportRecord, StoreError,
+    StoreResult,
+};
+use crate::domain::journal::{Entry, EntryKind, Posting, StoredHeader, StoredPosting};
+use crate::domain::{AccountPath, Checkpoint, Money, Role, User};
+use chrono::NaiveDate;
+
+pub fn header_from_row<R>(row: &R) -> StoreResult<(StoredHeader, Option<i64>)>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((
+        StoredHeader {
+            seq: row.try_get("seq")?,
+            effective_date: row.try_get("effective_date")?,
+            recorded_at_us: row.try_get("recorded_at_us")?,
+            actor: row.try_get("actor")?,
+            kind: row.try_get("kind")?,
+            reference: row.try_get("reference")?,
+            memo: row.try_get("memo")?,
+            corrects_seq: row.try_get("corrects_seq")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        },
+        row.try_get("import_id")?,
+    ))
+}
+
+pub fn posting_from_row<R>(row: &R) -> StoreResult<StoredPosting>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredPosting {
+        entry_seq: row.try_get("entry_seq")?,
+        account: row.try_get("account")?,
+        amount_dong: row.try_get("amount")?,
+        beneficiary: row.try_get("beneficiary")?,
+        source_line: row.try_get("source_line")?,
+        reference: row.try_get("reference")?,
+    })
+}
+
+pub fn user_from_row<R>(row: &R) -> StoreResult<User>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role '{role}'")))?,
+        district: row.try_get("district")?,
+    })
+}
+
+pub fn import_from_row<R>(row: &R) -> StoreResult<ImportRecord>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ImportRecord {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        program: row.try_get("program")?,
+        district: row.try_get("district")?,
+        file_name: row.try_get("file_name")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        uploaded_at_us: row.try_get("uploaded_at_us")?,
+        uploaded_by: row.try_get("uploaded_by")?,
+        report_json: row.try_get("report")?,
+        committed_by: row.try_get("committed_by")?,
+        committed_at_us: row.try_get("committed_at_us")?,
+    })
+}
+
+/// Postings of entry `seq` from `[[idx, account, amount, beneficiary, line, reference], …]`, in idx order.
+pub fn postings_from_json(seq: i64, json: Option<&str>) -> StoreResult<Vec<StoredPosting>> {
+    type Row = (
+        i64,
+        String,
+        i64,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let mut rows: Vec<Row> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("postings of entry {seq}: {e}")))?;
+    rows.sort_by_key(|row| row.0);
+    Ok(rows
+        .into_iter()
+        .map(
+            |(_, account, amount_dong, beneficiary, source_line, reference)| StoredPosting {
+                entry_seq: seq,
+                account,
+                amount_dong,
+                beneficiary,
+                source_line,
+                reference,
+            },
+        )
+        .collect())
+}
+
+/// One posting row of [`super::sql::person_postings`]: beneficiary, account,
+/// amount, 1 when it carries a voucher reference (a payment), entry.
+pub type PersonPosting<'a> = (&'a str, &'a str, i64, i64, i64);
+
+/// Approval entries' decision numbers, by entry.
+pub type Decisions = std::collections::HashMap<i64, String>;
+
+/// Sums postings per (beneficiary, account). On `payable` accounts, postings
+/// without a voucher reference approve (or reverse an approval) and postings
+/// with one pay; the decisions are those of the approval entries involved.
+pub fn sum_balances<'a>(
+    postings: impl IntoIterator<Item = PersonPosting<'a>>,
+    decisions: &Decisions,
+) -> Vec<BeneficiaryBalance> {
+    use std::collections::hash_map::Entry;
+    let mut index: crate::fast_hash::FastMap<(&str, &str), usize> = Default::default();
+    let mut balances: Vec<BeneficiaryBalance> = Vec::new();
+    for (beneficiary, account, amount_dong, voucher, entry_seq) in postings {
+        let at = match index.entry((beneficiary, account)) {
+            Entry::Occupied(found) => *found.get(),
+            Entry::Vacant(vacant) => {
+                balances.push(BeneficiaryBalance {
+                    beneficiary: beneficiary.to_string(),
+                    account: account.to_string(),
+                    amount_dong: 0,
+                    paid_dong: 0,
+                    decisions: [None, None],
+                });
+                *vacant.insert(balances.len() - 1)
+            }
+        };
+        let balance = &mut balances[at];
+        balance.amount_dong += amount_dong;
+        if voucher != 0 {
+            balance.paid_dong -= amount_dong;
+        }
+        if let Some(decision) = decisions.get(&entry_seq) {
+            let [first, last] = &mut balance.decisions;
+            if first.as_ref().is_none_or(|f| decision < f) {
+                *first = Some(decision.clone());
+            }
+            if last.as_ref().is_none_or(|l| decision > l) {
+                *last = Some(decision.clone());
+            }
+        }
+    }
+    balances
+}
+
+/// The names in `roll_people` documents, of `wanted` people or of everyone;
+/// the lowest name where rolls disagree. In national ID order.
+pub fn names_in(
+    documents: &[String],
+    wanted: Option<&std::collections::HashSet<&str>>,
+) -> StoreResult<Vec<(String, String)>> {
+    type Person = (
+        String,
+        String,
+        serde::de::IgnoredAny,
+        serde::de::IgnoredAny,
+        serde::de::IgnoredAny,
+    );
+    let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for document in documents {
+        let people: Vec<Person> = serde_json::from_str(document)
+            .map_err(|e| StoreError::Corrupt(format!("roll people: {e}")))?;
+        for (national_id, name, ..) in people {
+            if wanted.is_some_and(|w| !w.contains(national_id.as_str())) {
+                continue;
+            }
+            match names.entry(national_id) {
+                std::collections::btree_map::Entry::Vacant(vacant) => {
+                    vacant.insert(name);
+                }
+                std::collections::btree_map::Entry::Occupied(mut known) => {
+                    if name < *known.get() {
+                        known.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+pub fn audit_from_row<R>(row: &R) -> StoreResult<AuditRecord>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at_us: row.try_get("at_us")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+pub fn program_from_row<R>(row: &R) -> StoreResult<(String, String)>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((row.try_get("code")?, row.try_get("definition")?))
+}
+
+/// A row of [`super::sql::HEAD`].
+pub fn checkpoint_from_row<R>(row: &R) -> StoreResult<Checkpoint>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Checkpoint {
+        seq: row.try_get("seq")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// A row of [`super::sql::ACCOUNT_SUMS`].
+pub fn account_sum_from_row<R>(row: &R) -> StoreResult<super::AccountSum>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(super::AccountSum {
+        account: row.try_get("account")?,
+        amount_dong: row.try_get("amount")?,
+        approvals: row.try_get("approvals")?,
+    })
+}
+
+/// A row of [`super::sql::approval_sources`].
+pub fn approval_source_from_row<R>(row: &R) -> StoreResult<ApprovalSource>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ApprovalSource {
+        beneficiary: row.try_get("beneficiary")?,
+        account: row.try_get("account")?,
+        entry_seq: row.try_get("entry_seq")?,
+        reference: row.try_get("reference")?,
+        source_line: row.try_get("source_line")?,
+        import_id: row.try_get("import_id")?,
+        file_name: row.try_get("file_name")?,
+    })
+}
+
+/// The rows of [`super::sql::approvals_of_people`] aggregated into one JSON
+/// array (`None`: no row).
+pub fn holdings_from_json(json: Option<&str>) -> StoreResult<Vec<ApprovedHolding>> {
+    type Row = (String, String, i64, Option<String>, Option<String>);
+    let rows: Vec<Row> = serde_json::from_str(json.unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("approvals of people: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(beneficiary, account, approved_dong, first, last)| ApprovedHolding {
+                beneficiary,
+                account,
+                approved_dong,
+                decisions: [first, last],
+            },
+        )
+        .collect())
+}
+
+/// The approval entries among `(seq, kind, reference)` rows of
+/// [`super::sql::ENTRIES_UNDER_PREFIX`], by seq, with their decision number.
+pub fn approval_decisions(entries: Vec<(i64, String, String)>) -> Decisions {
+    entries
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "approval")
+        .map(|(seq, _, reference)| (seq, reference))
+        .collect()
+}
+
+pub fn parse_date(text: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("date '{text}' is not YYYY-MM-DD")))
+}
+
+/// A stored entry from its header and postings rows.
+pub fn entry_from_parts(
+    header: StoredHeader,
+    postings: Vec<StoredPosting>,
+    import_id: Option<i64>,
+) -> StoreResult<Entry> {
+    let kind = EntryKind::parse(&header.kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown entry kind '{}'", header.kind)))?;
+    let postings = postings
+        .into_iter()
+        .map(|p| {
+            Ok(Posting {
+                account: AccountPath::parse(&p.account).map_err(StoreError::Corrupt)?,
+                amount: Money::from_dong(p.amount_dong),
+                beneficiary: p.beneficiary,
+                source_line: p
+                    .source_line
+                    .map(|line| {
+                        u64::try_from(line).map_err(|_| {
+                            StoreError::Corrupt(format!(
+                                "entry {}: source line {line} is negative",
+                                header.seq
+                            ))
+                        })
+                    })
+                    .transpose()?,
+                reference: p.reference,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Entry {
+        seq: header.seq,
+        effective_date: parse_date(&header.effective_date)?,
+        recorded_at_us: header.recorded_at_us,
+        actor: header.actor,
+        kind,
+        reference: header.reference,
+        memo: header.memo,
+        corrects_seq: header.corrects_seq,
+        import_id,
+        prev_hash: header.prev_hash,
+        hash: header.hash,
+        postings,
+    })
+}
+
+/// A taken username is a conflict the user can act on.
+pub fn user_conflict(error: sqlx::Error, username: &str) -> StoreError {
+    match error {
+        sqlx::Error::Database(ref d) if d.is_unique_violation() => StoreError::Conflict(format!(
+            "user '{username}' already exists / người dùng đã tồn tại"
+        )),
+        other => other.into(),
+    }
+}
+
+/// A program code already defined is a conflict the user can act on.
+pub fn program_conflict(error: sqlx::Error, code: &str) -> StoreError {
+    match error {
+        sqlx::Error::Database(ref d) if d.is_unique_violation() => StoreError::Conflict(format!(
+            "program '{code}' already exists / chương trình đã tồn tại"
+        )),
+        other => other.into(),
+    }
+}

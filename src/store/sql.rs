@@ -1,0 +1,213 @@
+//! The query texts both backends share, grouped by table family. sqlx
+//! accepts `$N` placeholders on SQLite and PostgreSQL alike, so a query is
+//! written once here; where the backends differ only in how a list parameter
+//! is tested (`IN (SELECT value FROM json_each($N))` on SQLite, `= ANY($N)`
+//! on PostgreSQL), the query is a function of that test, `in_list`. What
+//! differs more (bulk inserts, locking, aggregating rows into one message)
+//! stays in the backend's own folder. Also here: how a domain
+//! [`AccountScope`] / [`AccountPrefix`] becomes SQL parameters.
+
+use crate::domain::{AccountPrefix, AccountScope};
+
+// ----- users, sessions, audit -----
+
+pub const INSERT_USER: &str =
+    "INSERT INTO users (username, role, district, password_hash, created_at_us) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id, username, role, district";
+pub const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
+pub const FIND_USER: &str =
+    "SELECT id, username, role, district, password_hash FROM users WHERE lower(username) = lower($1)";
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4)";
+pub const SESSION_USER: &str =
+    "SELECT u.id, u.username, u.role, u.district FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_at_us > $2";
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+pub const INSERT_AUDIT: &str =
+    "INSERT INTO audit_events (at_us, actor, action, outcome, detail) VALUES ($1, $2, $3, $4, $5)";
+pub const AUDIT_EVENTS: &str =
+    "SELECT id, at_us, actor, action, outcome, detail FROM audit_events ORDER BY id DESC LIMIT $1";
+
+// ----- programs and imports -----
+
+pub const PROGRAM_DEFINITIONS: &str = "SELECT code, definition FROM programs ORDER BY code";
+pub const INSERT_PROGRAM: &str =
+    "INSERT INTO programs (code, definition, created_at_us, created_by) VALUES ($1, $2, $3, $4)";
+pub const INSERT_IMPORT: &str =
+    "INSERT INTO imports (kind, program, district, file_name, sha256, size_bytes, content, report, uploaded_at_us, uploaded_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+pub const IMPORT_SELECT: &str =
+    "SELECT i.id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
+     i.uploaded_at_us, i.uploaded_by, i.report, c.committed_by, c.committed_at_us \
+     FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id";
+pub const IMPORT_CONTENT: &str = "SELECT content FROM imports WHERE id = $1";
+pub const COMMITTED_IMPORT_WITH_DIGEST: &str =
+    "SELECT import_id FROM import_commits WHERE kind = $1 AND program = $2 AND district = $3 AND sha256 = $4";
+/// The commit of the same file (kind, program, district, digest) or of the same import.
+pub const COMMITTED_IMPORT: &str =
+    "SELECT import_id FROM import_commits WHERE (kind = $1 AND program = $2 AND district = $3 AND sha256 = $4) OR import_id = $5";
+pub const INSERT_IMPORT_COMMIT: &str =
+    "INSERT INTO import_commits (import_id, kind, program, district, sha256, committed_at_us, committed_by, first_seq, last_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub const INSERT_ROLL_PEOPLE: &str = "INSERT INTO roll_people (import_id, people) VALUES ($1, $2)";
+
+pub fn import_by_id() -> String {
+    format!("{IMPORT_SELECT} WHERE i.id = $1")
+}
+
+pub fn committed_imports_of_program() -> String {
+    format!(
+        "{IMPORT_SELECT} WHERE i.kind = $1 AND i.program = $2 AND c.import_id IS NOT NULL ORDER BY i.id"
+    )
+}
+
+// ----- the journal -----
+
+/// Postings that approve (or reverse an approval): those of a person without
+/// a voucher reference. Written as the partial index `postings_approved` is,
+/// so that both backends use it.
+pub const APPROVED_POSTINGS: &str = "beneficiary IS NOT NULL AND reference IS NULL";
+pub const APPROVED_POSTINGS_OF_P: &str = "p.beneficiary IS NOT NULL AND p.reference IS NULL";
+
+pub const ENTRY_COLUMNS: &str = "seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, prev_hash, hash, import_id";
+pub const POSTING_COLUMNS: &str = "entry_seq, account, amount, beneficiary, source_line, reference";
+
+pub const HEAD: &str = "SELECT seq, hash FROM journal_entries ORDER BY seq DESC LIMIT 1";
+pub const CORRECTIONS_OF: &str =
+    "SELECT seq FROM journal_entries WHERE corrects_seq = $1 ORDER BY seq";
+pub const ACCOUNT_BALANCE: &str =
+    "SELECT CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account = $1";
+/// Totals per account of the entries effective on or before `$1` and at or
+/// before seq `$2`.
+pub const ACCOUNT_SUMS: &str =
+    "SELECT t.account, CAST(SUM(t.amount) AS BIGINT) AS amount, CAST(SUM(t.approvals_delta) AS BIGINT) AS approvals \
+     FROM account_totals t JOIN journal_entries e ON e.seq = t.entry_seq \
+     WHERE e.effective_date <= $1 AND e.seq <= $2 GROUP BY t.account ORDER BY t.account";
+/// The `$1` of [`ACCOUNT_SUMS`] when no date bounds the sums: after every date.
+pub const NO_DATE_BOUND: &str = "9999-12-31";
+/// The `$2` of [`ACCOUNT_SUMS`] when no seq bounds the sums: after every seq.
+pub const NO_SEQ_BOUND: i64 = i64::MAX;
+
+pub fn entry_by_seq() -> String {
+    format!("SELECT {ENTRY_COLUMNS} FROM journal_entries WHERE seq = $1")
+}
+
+pub fn postings_of_entry() -> String {
+    format!("SELECT {POSTING_COLUMNS} FROM postings WHERE entry_seq = $1 ORDER BY idx")
+}
+
+/// What the people in list parameter `$3` hold approved on the accounts under
+/// prefix `$2` (of length `$1`), through the index of approving postings, with
+/// the approving decision (lowest and highest, should a person have been
+/// approved again after a reversal).
+pub fn approvals_of_people(in_list: &str) -> String {
+    format!(
+        "SELECT p.beneficiary AS beneficiary, p.account AS account, CAST(SUM(p.amount) AS BIGINT) AS approved, \
+         MIN(CASE WHEN e.kind = 'approval' THEN e.reference END) AS first_decision, \
+         MAX(CASE WHEN e.kind = 'approval' THEN e.reference END) AS last_decision \
+         FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
+         WHERE p.beneficiary {in_list} AND {APPROVED_POSTINGS_OF_P} AND substr(p.account, 1, $1) = $2 \
+         GROUP BY p.beneficiary, p.account"
+    )
+}
+
+/// The columns of each row of [`approvals_of_people`], for the backends'
+/// JSON aggregation.
+pub const APPROVALS_OF_PEOPLE_COLUMNS: &str =
+    "beneficiary, account, approved, first_decision, last_decision";
+
+/// The entries that touch accounts under prefix `$2` (of length `$1`), with
+/// their kind and reference, found in the small `account_totals` table: a
+/// district's listing reads its own entries, not every posting of the ledger.
+pub const ENTRIES_UNDER_PREFIX: &str = "SELECT e.seq, e.kind, e.reference FROM journal_entries e \
+     WHERE e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2) \
+     ORDER BY e.seq";
+
+/// Every posting of a person in the entries of list parameter `$3` on the
+/// accounts under prefix `$2` (of length `$1`), one row each: summing them in
+/// Rust costs a fraction of a `GROUP BY`.
+pub fn person_postings(in_list: &str) -> String {
+    format!(
+        "SELECT beneficiary, account, amount, CASE WHEN reference IS NULL THEN 0 ELSE 1 END AS voucher, entry_seq \
+         FROM postings WHERE entry_seq {in_list} \
+         AND beneficiary IS NOT NULL AND substr(account, 1, $1) = $2"
+    )
+}
+
+/// The voucher references on postings of the payment entries (and their
+/// reversals) that touch an account matching the `LIKE` pattern `$1`.
+pub const VOUCHERS: &str =
+    "SELECT reference FROM postings WHERE reference IS NOT NULL AND entry_seq IN \
+     (SELECT t.entry_seq FROM account_totals t JOIN journal_entries e ON e.seq = t.entry_seq \
+      WHERE t.account LIKE $1 AND e.kind IN ('payment', 'reversal'))";
+
+/// Where the approvals of the people in list parameter `$1` on the accounts
+/// under prefix `$3` (of length `$2`) came from: entry, file and line.
+pub fn approval_sources(in_list: &str) -> String {
+    format!(
+        "SELECT p.beneficiary, p.account, p.entry_seq, e.reference, p.source_line, e.import_id, i.file_name \
+         FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq LEFT JOIN imports i ON i.id = e.import_id \
+         WHERE p.beneficiary {in_list} AND p.beneficiary IS NOT NULL AND p.reference IS NULL AND e.kind = 'approval' AND substr(p.account, 1, $2) = $3 \
+         ORDER BY p.entry_seq"
+    )
+}
+
+/// The people documents of the approval rolls whose entries touch accounts
+/// under prefix `$2` (of length `$1`).
+pub const ROLL_PEOPLE_UNDER_PREFIX: &str =
+    "SELECT people FROM roll_people WHERE import_id IN (SELECT e.import_id FROM journal_entries e \
+     WHERE e.kind = 'approval' AND e.seq IN (SELECT entry_seq FROM account_totals WHERE substr(account, 1, $1) = $2))";
+
+/// The people documents of the rolls that approved the people in list
+/// parameter `$1`.
+pub fn roll_people_of(in_list: &str) -> String {
+    format!(
+        "SELECT people FROM roll_people WHERE import_id IN (SELECT e.import_id FROM postings p \
+         JOIN journal_entries e ON e.seq = p.entry_seq WHERE p.beneficiary {in_list} AND {APPROVED_POSTINGS_OF_P})"
+    )
+}
+
+pub fn scan_entries() -> String {
+    format!("SELECT {ENTRY_COLUMNS} FROM journal_entries ORDER BY seq")
+}
+pub const SCAN_TOTALS: &str = "SELECT entry_seq, account, amount, approvals_delta FROM account_totals ORDER BY entry_seq, account";
+/// Postings of entries that are not in the journal: the verifier must see them.
+pub const ORPHAN_POSTING_SEQS: &str =
+    "SELECT DISTINCT entry_seq FROM postings WHERE entry_seq NOT IN (SELECT seq FROM journal_entries)";
+
+// ----- the append transaction -----
+
+/// Which of the people in list parameter `$1` hold a positive sum of
+/// approving postings under prefix `$3` (of length `$2`), one of them after
+/// seq `$4`. Approved = the postings without a voucher reference (approvals
+/// and their reversals); payments carry one.
+pub fn approval_holders(in_list: &str) -> String {
+    format!(
+        "SELECT beneficiary FROM postings WHERE beneficiary {in_list} AND {APPROVED_POSTINGS} AND substr(account, 1, $2) = $3 \
+         GROUP BY beneficiary HAVING SUM(amount) > 0 AND SUM(CASE WHEN entry_seq > $4 AND amount > 0 THEN 1 ELSE 0 END) > 0"
+    )
+}
+
+/// An entry after seq `$1` with a total on an account matching the `LIKE`
+/// pattern `$2` (adding an approval, when `$3`).
+pub const ACCOUNTS_CHANGED_SINCE: &str =
+    "SELECT entry_seq FROM account_totals WHERE entry_seq > $1 AND account LIKE $2 \
+     AND (approvals_delta > 0 OR NOT $3) LIMIT 1";
+
+// ----- account scopes as parameters -----
+
+/// The length parameter that goes with a prefix in `substr(account, 1, $N)
+/// = $M`. A prefix too long for an `i32` is longer than any account path
+/// (128 characters at most), so no account is under it, and neither is one
+/// under the longest length.
+pub fn prefix_length(prefix: &AccountPrefix) -> i32 {
+    i32::try_from(prefix.as_str().len()).unwrap_or(i32::MAX)
+}
+
+/// The `LIKE` pattern of a scope's accounts. Codes hold no `:`, and
+/// district codes are digits.
+pub fn like_pattern(scope: &AccountScope) -> String {
+    match scope {
+        AccountScope::Under(prefix) => format!("{prefix}%"),
+        AccountScope::PayableOfDistrict(district) => format!("payable:%:{district}:%"),
+    }
+}

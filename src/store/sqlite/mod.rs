@@ -1,0 +1,118 @@
+//! The embedded default: one SQLite file in WAL mode. Reads and small
+//! writes share a pool; appends go through one connection of their own and
+//! take the write lock up front (`BEGIN IMMEDIATE`), so the chain stays one
+//! line even when several processes import at once.
+//!
+//! The folder follows the table families of [`super::Store`]: `users`
+//! (users, sessions, audit), `imports` (programs and uploads), `journal`
+//! (reads and the scan), `append` (the append transaction and its bulk
+//! inserts). Queries come from `store::sql`; what is SQLite's own here is
+//! how a list is passed (a JSON text read with `json_each`) and how many rows
+//! travel as one JSON text.
+
+mod append;
+mod imports;
+mod journal;
+mod users;
+
+use super::{AppendTx, Store, StoreResult};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Page size of a new database file.
+const PAGE_BYTES: u32 = 32 * 1024;
+/// Page cache of the connection that appends: it holds a large roll's dirty
+/// pages until its commit.
+const APPENDER_CACHE_KIB: u32 = 32 * 1024;
+/// Page cache of each other connection.
+const READER_CACHE_KIB: u32 = 2 * 1024;
+/// The WAL is copied into the database once it holds this much.
+const CHECKPOINT_WAL_BYTES: u32 = 64 * 1024 * 1024;
+
+pub struct SqliteStore {
+    /// Reads and the small writes (users, sessions, uploads, audit events).
+    pool: SqlitePool,
+    /// The one connection that appends to the ledger. Its page cache holds a
+    /// large roll's dirty pages; a pool of writers would each keep a cache
+    /// that large, and appends take the write lock in turn anyway.
+    appender: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &str) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            // Takes effect when the file is created. Rolls write hundreds of
+            // thousands of rows at a time: 32 KiB pages mean a fraction of
+            // the page splits, WAL frames and write calls of 4 KiB ones.
+            .page_size(PAGE_BYTES)
+            .pragma("temp_store", "memory")
+            // Reads go through the memory map, not the page cache.
+            .pragma("mmap_size", "1073741824")
+            // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
+            // instead of every 4 MiB: a roll commits tens of MiB at once.
+            .pragma(
+                "wal_autocheckpoint",
+                (CHECKPOINT_WAL_BYTES / PAGE_BYTES).to_string(),
+            );
+        let pool = SqlitePoolOptions::new()
+            .max_connections(3)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{}", READER_CACHE_KIB)),
+            )
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let appender = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB)))
+            .await?;
+        Ok(SqliteStore { pool, appender })
+    }
+
+    /// For tests and tools that must reach the raw database (tampering tests).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
+        Ok(Box::new(append::SqliteTx::begin(&self.appender).await?))
+    }
+}
+
+/// A list parameter: a JSON array text, read in SQL by [`in_json_list`].
+/// A list of texts always serializes, so the fallback is never taken.
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+/// A list of seqs as a JSON array text (integers always serialize).
+fn json_seqs(values: &[i64]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+/// Membership in the list parameter `$index`, a JSON array text.
+fn in_json_list(index: usize) -> String {
+    format!("IN (SELECT value FROM json_each(${index}))")
+}
+
+/// Many rows as one JSON array text: one message from the database thread
+/// instead of one per row.
+fn json_rows(columns: &str, inner: &str) -> String {
+    format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
+}
