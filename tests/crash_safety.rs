@@ -70,7 +70,7 @@ async fn import_once(
         let db_path = dir.join(format!("kill-{delay_ms}-{}.db", now_us()));
         let url = format!("sqlite://{}", db_path.display());
         let store = store::open(&url).await.expect("open");
-        ansinh::ledger::programs::add(store.as_ref(), "tinh", support::province::EXAMPLE_PROGRAM)
+        ansinh::programs::add(store.as_ref(), "tinh", support::province::EXAMPLE_PROGRAM)
             .await
             .expect("program");
         let audit = AuditEvent {

@@ -11,10 +11,10 @@ mod support;
 use ansinh::cli::demo::{self, DEMO_FUND};
 use ansinh::demo::{ExpectedFigures, Scale, AS_OF};
 use ansinh::domain::Money;
-use ansinh::ledger::export::{self, beancount_account, Format};
-use ansinh::ledger::report::{self, GroupBy, Summary};
 use ansinh::ledger::rules;
 use ansinh::ledger::{append, Batch};
+use ansinh::report::export::{self, beancount_account, Format};
+use ansinh::report::{self, GroupBy, Summary};
 use ansinh::store::{self, now_us, AuditEvent, Store};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -711,7 +711,7 @@ async fn beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts
     let store = db.store.as_ref();
     support::province::setup(&db).await;
     // Codes may start with `_` or `-`, which no Beancount account component may.
-    ansinh::ledger::programs::add(store, "tinh", &program_toml("_P1"))
+    ansinh::programs::add(store, "tinh", &program_toml("_P1"))
         .await
         .expect("program _P1");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -724,10 +724,10 @@ async fn beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts
     }
 
     // `p2` and `P2` are two programs to ansinh but would be one account to Beancount.
-    ansinh::ledger::programs::add(store, "tinh", &program_toml("p2"))
+    ansinh::programs::add(store, "tinh", &program_toml("p2"))
         .await
         .expect("program p2");
-    ansinh::ledger::programs::add(store, "tinh", &program_toml("P2"))
+    ansinh::programs::add(store, "tinh", &program_toml("P2"))
         .await
         .expect("program P2");
     let mut out = Vec::new();

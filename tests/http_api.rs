@@ -41,7 +41,7 @@ async fn province(db: &TestDb) {
     add_user(db, "huyen842", Role::District, Some("842")).await;
     add_user(db, "huyen844", Role::District, Some("844")).await;
     add_user(db, "kiemtoan", Role::Auditor, None).await;
-    ansinh::ledger::programs::add(
+    ansinh::programs::add(
         db.store.as_ref(),
         "tinh",
         support::province::EXAMPLE_PROGRAM,

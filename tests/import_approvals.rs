@@ -232,7 +232,7 @@ async fn control_totals_and_budget_refuse_the_commit() {
         let small = province::EXAMPLE_PROGRAM
             .replace("code = \"NQ68\"", "code = \"SMALL\"")
             .replace("\"842\" = 50000000000", "\"842\" = 2000000");
-        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", &small)
+        ansinh::programs::add(db.store.as_ref(), "tinh", &small)
             .await
             .expect("program");
         let mut over = upload("842", "e.csv", roll(&[A1, A2]));

@@ -6,9 +6,9 @@ use ansinh::domain::User;
 use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::import::report::{ImportReport, RejectionCode};
-use ansinh::ledger::reverse::{self, ReverseError, ReverseRequest};
 use ansinh::ledger::verify;
 use ansinh::reconcile::{self, Status};
+use ansinh::reverse::{self, ReverseError, ReverseRequest};
 use ansinh::store::StoreError;
 use std::collections::HashMap;
 use support::{province, TestDb};
@@ -392,7 +392,7 @@ async fn vouchers_are_one_district_s_numbers_in_every_program() {
         );
         // In district 842, CT-001 is taken in every program.
         let second = province::EXAMPLE_PROGRAM.replacen("code = \"NQ68\"", "code = \"NQ68B\"", 1);
-        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", &second)
+        ansinh::programs::add(db.store.as_ref(), "tinh", &second)
             .await
             .expect("second program");
         let mut approval = upload(RollKind::Approvals, "b.csv", APPROVALS);

@@ -8,8 +8,8 @@
 
 use super::{CliError, CliResult, Context};
 use crate::demo::Scale;
-use crate::ledger::report::{self, GroupBy};
 use crate::ledger::verify;
+use crate::report::{self, GroupBy};
 use std::process::Command;
 
 use std::time::Instant;

@@ -11,8 +11,8 @@ use crate::import::batch;
 use crate::import::parse::RollKind;
 use crate::import::pipeline::ImportError;
 use crate::ledger::append::{append, Batch};
-use crate::ledger::report::{self, GroupBy};
 use crate::ledger::rules;
+use crate::report::{self, GroupBy};
 use crate::store::{now_us, AuditEvent, Store};
 use std::sync::Arc;
 use std::time::Instant;
@@ -181,7 +181,7 @@ pub async fn build(
         if !text.contains("allocated_on") {
             text = format!("allocated_on = \"{DEMO_ALLOCATION_DATE}\"\n{text}");
         }
-        crate::ledger::programs::add(store, "tinh", &text)
+        crate::programs::add(store, "tinh", &text)
             .await
             .map_err(|e| CliError::Other(format!("demo program {}: {e}", program.code)))?;
     }

@@ -1,7 +1,7 @@
 //! `ansinh export --format ledger|beancount|csv [--as-of YYYY-MM-DD] [--output FILE]`.
 
 use super::{CliResult, Context};
-use crate::ledger::export::{self, Format};
+use crate::report::export::{self, Format};
 use chrono::NaiveDate;
 use std::path::PathBuf;
 

@@ -2,8 +2,8 @@
 
 use super::{CliError, CliResult, Context};
 use crate::auth::Action;
-use crate::ledger::programs::{add, AddError};
 use crate::ledger::AppendError;
+use crate::programs::{add, AddError};
 use std::path::PathBuf;
 
 /// A program file is small; a larger one is a mistake.

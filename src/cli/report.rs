@@ -3,7 +3,7 @@
 
 use super::{CliResult, Context};
 use crate::domain::date::parse_date;
-use crate::ledger::report::{self, GroupBy};
+use crate::report::{self, GroupBy};
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]

@@ -1,7 +1,7 @@
 //! `ansinh reverse --entry SEQ --reason TEXT [--beneficiary NATIONAL_ID]`.
 
 use super::{CliError, CliResult, Context};
-use crate::ledger::reverse::{self, ReverseError, ReverseRequest};
+use crate::reverse::{self, ReverseError, ReverseRequest};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -93,7 +93,7 @@ async fn reverse(
     Path(seq): Path<i64>,
     Json(body): Json<ReverseBody>,
 ) -> Result<Json<Checkpoint>, Error> {
-    use crate::ledger::reverse::{self, ReverseError, ReverseRequest};
+    use crate::reverse::{self, ReverseError, ReverseRequest};
     let request = ReverseRequest {
         seq,
         reason: body.reason,

@@ -8,8 +8,8 @@
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
-use crate::ledger::report::{self, GroupBy};
 use crate::reconcile;
+use crate::report::{self, GroupBy};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;

@@ -179,7 +179,7 @@ pub mod province {
     /// The example program (budgets of 50 tỷ per district) and users.
     pub async fn setup(db: &TestDb) -> Users {
         let provincial = add(db, "tinh", Role::Provincial, None).await;
-        ansinh::ledger::programs::add(db.store.as_ref(), "tinh", EXAMPLE_PROGRAM)
+        ansinh::programs::add(db.store.as_ref(), "tinh", EXAMPLE_PROGRAM)
             .await
             .expect("program");
         Users {

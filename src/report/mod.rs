@@ -7,10 +7,13 @@
 //! beneficiaries the approvals in force (one per person per program, which
 //! the duplicate rule guarantees).
 
+pub mod export;
+
 use crate::domain::money::format_scaled;
 use crate::domain::program::FootnoteGroup;
 use crate::domain::Checkpoint;
 use crate::domain::{AccountPath, Money, Program};
+
 use crate::store::{AccountSum, Store, StoreResult};
 use chrono::NaiveDate;
 use serde::Serialize;

@@ -1,10 +1,10 @@
 //! Corrections: a reversing entry that names the entry it corrects and why.
 //! A whole entry, or one beneficiary's part of it; never the same part twice.
 
-use super::append::{append, AppendError, Batch};
 use crate::auth::{authorize, Action, Forbidden};
 use crate::domain::journal::{Checkpoint, Entry, EntryKind, NewEntry, Posting, TEXT_FIELD_LEN_MAX};
 use crate::domain::{AccountPath, AccountPrefix, Money, User};
+use crate::ledger::{append, AppendError, Batch};
 use crate::store::{now_us, AuditEvent, Store, StoreError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
