@@ -13,8 +13,8 @@ pub enum Command {
     Add {
         #[arg(long)]
         username: String,
-        #[arg(long, value_parser = ["admin", "provincial", "district", "auditor"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// District code (required for district officers).
         #[arg(long)]
         district: Option<String>,
@@ -27,8 +27,6 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
         role,
         district,
     } = command;
-    let role =
-        Role::parse(&role).ok_or_else(|| CliError::Usage(format!("unknown role '{role}'")))?;
     let district = check_district(role, district)?;
     check_username(&username)?;
     let bootstrap = no_users(context).await?;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The names are those of `--role`, the API and the `users.role` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -47,4 +48,24 @@ pub struct NewUser {
     pub role: Role,
     pub district: Option<String>,
     pub password_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+    use clap::ValueEnum;
+
+    #[test]
+    fn a_role_has_one_name_on_the_command_line_in_storage_and_in_json() {
+        for role in Role::value_variants() {
+            let name = role.to_possible_value().expect("named");
+            assert_eq!(name.get_name(), role.as_str());
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
+            assert_eq!(
+                serde_json::to_value(role).expect("json"),
+                serde_json::json!(role.as_str())
+            );
+        }
+        assert_eq!(Role::parse("Admin"), None);
+    }
 }
