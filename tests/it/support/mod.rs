@@ -1,11 +1,26 @@
-//! Test support: real databases for every test. SQLite in a temp dir always;
-//! PostgreSQL when ANSINH_TEST_POSTGRES_URL names a server (a fresh database
-//! is created per test and dropped afterwards).
-#![allow(dead_code)]
+//! Test support: real databases for every test, and the app on a loopback
+//! port. SQLite in a temp dir always; PostgreSQL when ANSINH_TEST_POSTGRES_URL
+//! names a server (a fresh database is created per test and dropped
+//! afterwards). The harness (`harness.rs`) runs each database test once per
+//! backend and reports the PostgreSQL ones as ignored when no server is named.
+
+pub mod harness;
+
+use harness::Backend;
 
 use ansinh::store::{self, Store};
 use sqlx::Connection;
 use std::sync::Arc;
+
+/// The variable that names a PostgreSQL server for the tests.
+pub const POSTGRES_ENV: &str = "ANSINH_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server the tests may create databases on, if one is named.
+pub fn postgres_server() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
 
 pub struct TestDb {
     pub url: String,
@@ -16,6 +31,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh, migrated database on `backend`.
+    pub async fn open(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("ansinh.db");
@@ -30,38 +53,21 @@ impl TestDb {
         }
     }
 
-    /// None (with a printed notice) when no PostgreSQL server is configured.
-    pub async fn postgres() -> Option<TestDb> {
-        let Ok(server) = std::env::var("ANSINH_TEST_POSTGRES_URL") else {
-            eprintln!("notice: ANSINH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of this test");
-            return None;
-        };
-        let name = format!("ansinh_test_{}", rand_suffix());
-        let mut admin = sqlx::PgConnection::connect(&server)
-            .await
-            .expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
+    /// A fresh database on the configured server. The harness runs
+    /// PostgreSQL tests only when one is configured (and ignores them otherwise).
+    pub async fn postgres() -> TestDb {
+        let server = postgres_server()
+            .unwrap_or_else(|| panic!("{POSTGRES_ENV} is not set: the harness ignores this test"));
+        let name = create_database(&server).await;
         let url = database_url(&server, &name);
         let store = store::open(&url).await.expect("open postgres");
-        Some(TestDb {
+        TestDb {
             url,
             store,
             backend: "postgres",
             _dir: None,
             pg_admin: Some((server, name)),
-        })
-    }
-
-    /// Both backends that are available: SQLite always, PostgreSQL if configured.
-    pub async fn all() -> Vec<TestDb> {
-        let mut dbs = vec![TestDb::sqlite().await];
-        if let Some(pg) = TestDb::postgres().await {
-            dbs.push(pg);
         }
-        dbs
     }
 
     /// Runs raw SQL behind the store's back (tampering tests).
@@ -102,6 +108,19 @@ async fn raw_sql(backend: &str, url: &str, sql: &str) -> Result<u64, sqlx::Error
     }
 }
 
+/// Creates a database with a fresh name on `server`; returns the name.
+async fn create_database(server: &str) -> String {
+    let name = format!("ansinh_test_{}", rand_suffix());
+    let mut admin = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    name
+}
+
 pub fn database_url(server: &str, name: &str) -> String {
     let (base, query) = match server.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
@@ -126,6 +145,20 @@ fn rand_suffix() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{}_{n}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+/// Starts the app on a loopback port (port 0: the system picks a free one)
+/// and returns its base URL. The app is `ansinh::http::app`, the one
+/// `ansinh serve` and `ansinh bench http` serve; it runs until the test's
+/// runtime ends.
+pub async fn start_app(db: &TestDb) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    format!("http://{address}")
 }
 
 /// Adds a user with a given password hash (tests hash once: argon2 is slow in debug).
@@ -166,7 +199,10 @@ pub mod province {
         pub auditor: User,
     }
 
-    pub const EXAMPLE_PROGRAM: &str = include_str!("../../imports/programs/nq68-example.toml");
+    pub const EXAMPLE_PROGRAM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/imports/programs/nq68-example.toml"
+    ));
 
     /// A fixed hash nobody logs in with: these users act through the library.
     const UNUSED_HASH: &str =
@@ -201,51 +237,51 @@ pub struct EarlierSchema {
 }
 
 impl EarlierSchema {
-    /// SQLite always, PostgreSQL if configured; migrations up to `version` applied.
-    pub async fn all(version: i64) -> Vec<EarlierSchema> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
-        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
-            .expect("url")
-            .create_if_missing(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .expect("create sqlite");
-        migrations_up_to("sqlite", version)
-            .await
-            .run_direct(&mut conn)
-            .await
-            .expect("early migrations");
-        let mut found = vec![EarlierSchema {
-            url,
-            backend: "sqlite",
-            dir: Some(dir),
-            pg_admin: None,
-        }];
-        if let Ok(server) = std::env::var("ANSINH_TEST_POSTGRES_URL") {
-            let name = format!("ansinh_test_{}", rand_suffix());
-            let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create database");
-            let url = database_url(&server, &name);
-            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-            migrations_up_to("postgres", version)
-                .await
-                .run_direct(&mut conn)
-                .await
-                .expect("early migrations");
-            found.push(EarlierSchema {
-                url,
-                backend: "postgres",
-                dir: None,
-                pg_admin: Some((server, name)),
-            });
-        } else {
-            eprintln!("notice: ANSINH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL half of this test");
+    /// A database on `backend` with the migrations up to `version` applied.
+    pub async fn new(backend: Backend, version: i64) -> EarlierSchema {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
+                let options =
+                    <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+                        .expect("url")
+                        .create_if_missing(true);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .expect("create sqlite");
+                migrations_up_to("sqlite", version)
+                    .await
+                    .run_direct(&mut conn)
+                    .await
+                    .expect("early migrations");
+                EarlierSchema {
+                    url,
+                    backend: "sqlite",
+                    dir: Some(dir),
+                    pg_admin: None,
+                }
+            }
+            Backend::Postgres => {
+                let server = postgres_server().unwrap_or_else(|| {
+                    panic!("{POSTGRES_ENV} is not set: the harness ignores this test")
+                });
+                let name = create_database(&server).await;
+                let url = database_url(&server, &name);
+                let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+                migrations_up_to("postgres", version)
+                    .await
+                    .run_direct(&mut conn)
+                    .await
+                    .expect("early migrations");
+                EarlierSchema {
+                    url,
+                    backend: "postgres",
+                    dir: None,
+                    pg_admin: Some((server, name)),
+                }
+            }
         }
-        found
     }
 
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {

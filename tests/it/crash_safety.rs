@@ -1,14 +1,20 @@
 //! A process killed in the middle of an import leaves either the whole import
 //! or nothing, and the ledger verifies.
 
-mod support;
-
+use crate::support;
+use crate::support::harness::{Runtime, Suite};
 use ansinh::auth::password;
 use ansinh::domain::{NewUser, Role};
 use ansinh::ledger::verify;
 use ansinh::store::{self, now_us, AuditEvent};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        tokio_on(Runtime::MultiThread { workers: None }): killed_imports_leave_all_or_nothing,
+    );
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_ansinh");
 const ROWS: usize = 30_000;
@@ -40,7 +46,6 @@ fn letters(mut n: usize) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn killed_imports_leave_all_or_nothing() {
     let hash = password::hash("district password").expect("hash");
     let dir = tempfile::tempdir().expect("dir");

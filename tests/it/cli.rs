@@ -1,10 +1,17 @@
 //! The binary as a user runs it: exit codes, bootstrap, serve, tampering.
 
-mod support;
-
+use crate::support::harness::Suite;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        test: users_are_added_as_a_new_user_would_try,
+        test: serve_answers_login_over_http,
+        test: verify_names_the_entry_whose_posting_was_changed_behind_the_triggers,
+    );
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_ansinh");
 
@@ -73,7 +80,6 @@ fn bootstrap(dir: &Path) {
     assert!(out.status.success(), "{}", text(&out));
 }
 
-#[test]
 fn users_are_added_as_a_new_user_would_try() {
     let dir = tempfile::tempdir().expect("dir");
     // The first user must be an admin.
@@ -134,7 +140,6 @@ fn users_are_added_as_a_new_user_would_try() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
 fn serve_answers_login_over_http() {
     let dir = tempfile::tempdir().expect("dir");
     bootstrap(dir.path());
@@ -165,7 +170,6 @@ fn serve_answers_login_over_http() {
     assert_eq!(status.expect("request"), 200, "{line}");
 }
 
-#[test]
 fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
     let dir = tempfile::tempdir().expect("dir");
     bootstrap(dir.path());

@@ -3,11 +3,12 @@
 //! ansinh gives it, to the đồng; and the small demo's report must agree with
 //! the figures its generator promises, reproducibly under `--at-seq`.
 //!
-//! A tool that is not installed is skipped with a printed notice (the test
-//! passes); CI installs hledger and ledger-cli.
+//! A test whose tool is not installed is reported as ignored, with the
+//! reason; CI installs hledger and ledger-cli.
 
-mod support;
-
+use crate::support;
+use crate::support::harness::{installed, Needs, Suite};
+use crate::support::TestDb;
 use ansinh::cli::demo::{self, DEMO_FUND};
 use ansinh::demo::{ExpectedFigures, Scale, AS_OF};
 use ansinh::domain::Money;
@@ -21,7 +22,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
-use support::TestDb;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        needs(Needs::Tool("hledger")): hledger_balances_equal_ansinh,
+        needs(Needs::Tool("ledger")): ledger_cli_accepts_the_export_and_agrees,
+        needs(Needs::Tool("bean-check")): beancount_accepts_the_export,
+        needs(Needs::Tool("bean-query")): beancount_balances_equal_ansinh,
+        tokio: csv_export_balances_and_is_formula_safe,
+        each_backend: demo_report_agrees_with_generator_and_at_seq_reproduces,
+        sqlite: beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts,
+    );
+}
 
 /// Donation references a spreadsheet would run as formulas, and text that
 /// journal syntaxes treat specially (quotes, `;`, `|`, backslash, line break).
@@ -155,18 +167,6 @@ fn day_after(date: NaiveDate) -> String {
 }
 
 // ---------------------------------------------------------------- external tools
-
-/// Whether `program --version` runs; prints the skip notice when it does not.
-fn installed(program: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("{program} not installed: skipped");
-    }
-    ok
-}
 
 /// Runs a tool; it must exit 0 and print nothing that looks like an error.
 fn run_tool(program: &str, args: &[&str]) -> String {
@@ -309,11 +309,7 @@ fn file_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
-#[tokio::test]
 async fn hledger_balances_equal_ansinh() {
-    if !installed("hledger") {
-        return;
-    }
     let (dir, store) = open_snapshot().await;
     let store = store.as_ref();
     let full = file_in(&dir, "full.journal");
@@ -349,11 +345,7 @@ async fn hledger_balances_equal_ansinh() {
     );
 }
 
-#[tokio::test]
 async fn ledger_cli_accepts_the_export_and_agrees() {
-    if !installed("ledger") {
-        return;
-    }
     let (dir, store) = open_snapshot().await;
     let store = store.as_ref();
     let full = file_in(&dir, "full.ledger");
@@ -379,22 +371,27 @@ async fn ledger_cli_accepts_the_export_and_agrees() {
     );
 }
 
-#[tokio::test]
-async fn beancount_accepts_the_export_and_agrees() {
-    if !installed("bean-check") {
-        return;
-    }
+/// The snapshot and its Beancount exports: all dates, and as of [`AS_OF`].
+async fn beancount_exports() -> (tempfile::TempDir, Arc<dyn Store>, PathBuf, PathBuf) {
     let (dir, store) = open_snapshot().await;
-    let store = store.as_ref();
     let full = file_in(&dir, "full.beancount");
     let as_of = file_in(&dir, "as-of.beancount");
-    export_to(store, Format::Beancount, None, &full).await;
-    export_to(store, Format::Beancount, Some(AS_OF), &as_of).await;
+    export_to(store.as_ref(), Format::Beancount, None, &full).await;
+    export_to(store.as_ref(), Format::Beancount, Some(AS_OF), &as_of).await;
+    (dir, store, full, as_of)
+}
+
+async fn beancount_accepts_the_export() {
+    let (_dir, _store, full, as_of) = beancount_exports().await;
     for file in [&full, &as_of] {
         let out = run_tool("bean-check", &[file.to_str().expect("utf-8 path")]);
         assert!(out.trim().is_empty(), "bean-check printed:\n{out}");
     }
+}
 
+async fn beancount_balances_equal_ansinh() {
+    let (_dir, store, full, as_of) = beancount_exports().await;
+    let store = store.as_ref();
     let all = ansinh_balances(store, None).await;
     let at_date = ansinh_balances(store, Some(AS_OF)).await;
     // Beancount names must not merge two ansinh accounts.
@@ -410,9 +407,6 @@ async fn beancount_accepts_the_export_and_agrees() {
         );
         map
     };
-    if !installed("bean-query") {
-        return;
-    }
     assert_same_balances(
         "bean-query",
         "full export",
@@ -457,7 +451,6 @@ async fn beancount_accepts_the_export_and_agrees() {
 
 // ---------------------------------------------------------------- CSV
 
-#[tokio::test]
 async fn csv_export_balances_and_is_formula_safe() {
     let (dir, store) = open_snapshot().await;
     let store = store.as_ref();
@@ -595,104 +588,101 @@ fn printed(summary: &Summary) -> String {
     )
 }
 
-#[tokio::test]
-async fn demo_report_agrees_with_generator_and_at_seq_reproduces() {
-    for db in TestDb::all().await {
-        let backend = db.backend;
-        let store = db.store.as_ref();
-        let stats = demo::build(&db.store, Scale::Small, demo::Generation::InProcess)
-            .await
-            .expect("build the small demo");
-        let expected: ExpectedFigures = stats.plan.expected.clone();
-        assert_eq!(expected.as_of, AS_OF);
+async fn demo_report_agrees_with_generator_and_at_seq_reproduces(db: TestDb) {
+    let backend = db.backend;
+    let store = db.store.as_ref();
+    let stats = demo::build(&db.store, Scale::Small, demo::Generation::InProcess)
+        .await
+        .expect("build the small demo");
+    let expected: ExpectedFigures = stats.plan.expected.clone();
+    assert_eq!(expected.as_of, AS_OF);
 
-        let at_date = report::summary(store, AS_OF, None, GroupBy::Program)
-            .await
-            .expect("summary as of");
-        println!(
-            "{backend} as of {AS_OF}: support {:?}, food {:?}, funds {:?}",
-            at_date.support, at_date.food_support, at_date.funds
-        );
-        assert_figures(
-            backend,
-            &at_date,
-            expected.support_beneficiaries,
-            expected.support_approved,
-            expected.support_paid,
-            expected.food_approved,
-            expected.fund_donated,
-        );
-        let future = NaiveDate::from_ymd_opt(2100, 1, 1).expect("date");
-        let at_end = report::summary(store, future, None, GroupBy::Program)
-            .await
-            .expect("summary, all dates");
-        println!(
-            "{backend} all dates: support {:?}, food {:?}, funds {:?}",
-            at_end.support, at_end.food_support, at_end.funds
-        );
-        assert_figures(
-            backend,
-            &at_end,
-            expected.all_support_beneficiaries,
-            expected.all_support_approved,
-            expected.all_support_paid,
-            expected.all_food_approved,
-            expected.all_fund_donated,
-        );
-        assert!(
-            at_end.support.beneficiaries > at_date.support.beneficiaries,
-            "{backend}: December approvals exist"
-        );
-        assert!(
-            at_end.support.paid_dong > at_date.support.paid_dong,
-            "{backend}: December payments exist"
-        );
+    let at_date = report::summary(store, AS_OF, None, GroupBy::Program)
+        .await
+        .expect("summary as of");
+    println!(
+        "{backend} as of {AS_OF}: support {:?}, food {:?}, funds {:?}",
+        at_date.support, at_date.food_support, at_date.funds
+    );
+    assert_figures(
+        backend,
+        &at_date,
+        expected.support_beneficiaries,
+        expected.support_approved,
+        expected.support_paid,
+        expected.food_approved,
+        expected.fund_donated,
+    );
+    let future = NaiveDate::from_ymd_opt(2100, 1, 1).expect("date");
+    let at_end = report::summary(store, future, None, GroupBy::Program)
+        .await
+        .expect("summary, all dates");
+    println!(
+        "{backend} all dates: support {:?}, food {:?}, funds {:?}",
+        at_end.support, at_end.food_support, at_end.funds
+    );
+    assert_figures(
+        backend,
+        &at_end,
+        expected.all_support_beneficiaries,
+        expected.all_support_approved,
+        expected.all_support_paid,
+        expected.all_food_approved,
+        expected.all_fund_donated,
+    );
+    assert!(
+        at_end.support.beneficiaries > at_date.support.beneficiaries,
+        "{backend}: December approvals exist"
+    );
+    assert!(
+        at_end.support.paid_dong > at_date.support.paid_dong,
+        "{backend}: December payments exist"
+    );
 
-        // --at-seq: a backdated donation changes today's report as of 25/11,
-        // not the one pinned to the checkpoint printed before it.
-        let checkpoint = at_date.checkpoint.clone().expect("checkpoint");
-        let backdated = NaiveDate::from_ymd_opt(2021, 11, 1).expect("date");
-        commit_donation(store, backdated, 2_500_000_000, "PT-2021-BO-SUNG").await;
-        let pinned = report::summary(store, AS_OF, Some(checkpoint.seq), GroupBy::Program)
-            .await
-            .expect("pinned summary");
-        assert_eq!(
-            pinned.checkpoint.as_ref(),
-            Some(&checkpoint),
-            "{backend}: pinned checkpoint"
-        );
-        assert_eq!(pinned.funds, at_date.funds, "{backend}: pinned funds");
-        assert_eq!(pinned.total, at_date.total, "{backend}: pinned totals");
-        assert_eq!(pinned.support, at_date.support, "{backend}: pinned support");
-        assert_eq!(
-            pinned.food_support, at_date.food_support,
-            "{backend}: pinned food support"
-        );
-        assert_eq!(
-            printed(&pinned),
-            printed(&at_date),
-            "{backend}: the pinned report prints exactly as before"
-        );
+    // --at-seq: a backdated donation changes today's report as of 25/11,
+    // not the one pinned to the checkpoint printed before it.
+    let checkpoint = at_date.checkpoint.clone().expect("checkpoint");
+    let backdated = NaiveDate::from_ymd_opt(2021, 11, 1).expect("date");
+    commit_donation(store, backdated, 2_500_000_000, "PT-2021-BO-SUNG").await;
+    let pinned = report::summary(store, AS_OF, Some(checkpoint.seq), GroupBy::Program)
+        .await
+        .expect("pinned summary");
+    assert_eq!(
+        pinned.checkpoint.as_ref(),
+        Some(&checkpoint),
+        "{backend}: pinned checkpoint"
+    );
+    assert_eq!(pinned.funds, at_date.funds, "{backend}: pinned funds");
+    assert_eq!(pinned.total, at_date.total, "{backend}: pinned totals");
+    assert_eq!(pinned.support, at_date.support, "{backend}: pinned support");
+    assert_eq!(
+        pinned.food_support, at_date.food_support,
+        "{backend}: pinned food support"
+    );
+    assert_eq!(
+        printed(&pinned),
+        printed(&at_date),
+        "{backend}: the pinned report prints exactly as before"
+    );
 
-        let now = report::summary(store, AS_OF, None, GroupBy::Program)
-            .await
-            .expect("summary after the backdated donation");
-        assert_eq!(
-            fund_total(&now),
-            fund_total(&at_date) + 2_500_000_000,
-            "{backend}: the backdated donation counts today"
-        );
-        assert_eq!(
-            now.checkpoint.as_ref().map(|c| c.seq),
-            Some(checkpoint.seq + 1),
-            "{backend}: new checkpoint"
-        );
-        assert_eq!(
-            now.support, at_date.support,
-            "{backend}: support figures unchanged by a donation"
-        );
-        assert_ne!(printed(&now), printed(&at_date), "{backend}");
-    }
+    let now = report::summary(store, AS_OF, None, GroupBy::Program)
+        .await
+        .expect("summary after the backdated donation");
+    assert_eq!(
+        fund_total(&now),
+        fund_total(&at_date) + 2_500_000_000,
+        "{backend}: the backdated donation counts today"
+    );
+    assert_eq!(
+        now.checkpoint.as_ref().map(|c| c.seq),
+        Some(checkpoint.seq + 1),
+        "{backend}: new checkpoint"
+    );
+    assert_eq!(
+        now.support, at_date.support,
+        "{backend}: support figures unchanged by a donation"
+    );
+    assert_ne!(printed(&now), printed(&at_date), "{backend}");
 }
 
 // ---------------------------------------------------------------- Beancount names
@@ -705,9 +695,7 @@ fn program_toml(code: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts() {
-    let db = TestDb::sqlite().await;
+async fn beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts(db: TestDb) {
     let store = db.store.as_ref();
     support::province::setup(&db).await;
     // Codes may start with `_` or `-`, which no Beancount account component may.
@@ -721,6 +709,8 @@ async fn beancount_export_copes_with_awkward_codes_and_refuses_to_merge_accounts
     assert!(text.contains("open Assets:Budget:X-P1:842 VND"), "{text}");
     if installed("bean-check") {
         run_tool("bean-check", &[path.to_str().expect("utf-8 path")]);
+    } else {
+        println!("bean-check not installed: this export is not checked by it");
     }
 
     // `p2` and `P2` are two programs to ansinh but would be one account to Beancount.

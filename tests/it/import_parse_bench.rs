@@ -1,8 +1,16 @@
 //! Parse throughput of the roll parser on ~300k generated approval rows.
-//! Run: `cargo test --release --test import_parse_bench -- --ignored --nocapture`
+//! Run: `cargo test --release --test it -- --ignored import_parse_bench`
+//! (a benchmark, so an ignored test: it prints figures rather than asserting speed).
 
+use crate::support::harness::Suite;
 use ansinh::import::parse::{read_approvals, read_payments, Record};
 use std::time::Instant;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        benchmark: parse_throughput,
+    );
+}
 
 const ROWS: usize = 300_000;
 
@@ -68,8 +76,6 @@ fn payment_roll(rows: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-#[test]
-#[ignore = "benchmark: run in release with --ignored --nocapture"]
 fn parse_throughput() {
     let bytes = approval_roll(ROWS);
     let mut best = f64::MAX;

@@ -2,11 +2,19 @@
 //! executed and its output compared with the lines the README shows under it
 //! (hashes and timings, which differ on every run, are masked on both sides).
 
+use crate::support::harness::Suite;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-const README: &str = include_str!("../README.md");
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        test: the_worked_example_prints_what_the_readme_shows,
+        test: masking_hides_only_hashes_and_timings,
+    );
+}
+
+const README: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
 const BIN: &str = env!("CARGO_BIN_EXE_ansinh");
 
 /// Splits a shell line into words, honouring '…' and "…" quotes.
@@ -145,7 +153,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
 fn the_worked_example_prints_what_the_readme_shows() {
     let dir = tempfile::tempdir().expect("dir");
     copy_dir(
@@ -179,7 +186,6 @@ fn the_worked_example_prints_what_the_readme_shows() {
     }
 }
 
-#[test]
 fn masking_hides_only_hashes_and_timings() {
     let hash = "ab".repeat(32);
     assert_eq!(masked(&format!("entry 2:{hash} ok")), "entry 2:<hash> ok");

@@ -1,10 +1,15 @@
 //! Databases written under an earlier schema open under the current one with
 //! their data: every migration that moves data is tested with data in it.
 
-mod support;
-
+use crate::support::harness::{Backend, Suite};
+use crate::support::EarlierSchema;
 use ansinh::domain::AccountPrefix;
-use support::EarlierSchema;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        each_backend: roll_people_and_balances_survive_migration_0003,
+    );
+}
 
 /// Under migration 0002: one approval roll of two people in district 842, one
 /// of them paid (a payment posting indexed by `postings_paid`).
@@ -28,53 +33,51 @@ const ROLL_UNDER_0002: &str = "
         (1, '084069106889', 'Kim Ngọc Hên', NULL, NULL, '29254');
 ";
 
-#[tokio::test]
-async fn roll_people_and_balances_survive_migration_0003() {
-    for early in EarlierSchema::all(2).await {
-        early.raw(ROLL_UNDER_0002).await.expect("data under 0002");
-        let db = early.open().await;
-        let names = db
-            .store
-            .beneficiary_names_under(&AccountPrefix::payable_of_program_district("NQ68", "842"))
+async fn roll_people_and_balances_survive_migration_0003(backend: Backend) {
+    let early = EarlierSchema::new(backend, 2).await;
+    early.raw(ROLL_UNDER_0002).await.expect("data under 0002");
+    let db = early.open().await;
+    let names = db
+        .store
+        .beneficiary_names_under(&AccountPrefix::payable_of_program_district("NQ68", "842"))
+        .await
+        .expect("names");
+    assert_eq!(
+        names,
+        vec![
+            ("084069106889".to_string(), "Kim Ngọc Hên".to_string()),
+            ("084078918650".to_string(), "Thạch Sa Rây".to_string()),
+        ],
+        "{}",
+        db.backend
+    );
+    let named = db
+        .store
+        .beneficiary_names(&["084078918650".to_string()])
+        .await
+        .expect("names of people");
+    assert_eq!(named.len(), 1, "{}", db.backend);
+    let mut balances = db
+        .store
+        .beneficiary_balances(&AccountPrefix::payable_of_program_district("NQ68", "842"))
+        .await
+        .expect("balances");
+    balances.sort_by(|a, b| a.beneficiary.cmp(&b.beneficiary));
+    let paid: Vec<(i64, i64)> = balances
+        .iter()
+        .map(|b| (b.approved_dong(), b.paid_dong))
+        .collect();
+    assert_eq!(
+        paid,
+        vec![(1_500_000, 0), (1_500_000, 1_500_000)],
+        "{}",
+        db.backend
+    );
+    assert!(
+        db.raw("UPDATE roll_people SET people = '[]'")
             .await
-            .expect("names");
-        assert_eq!(
-            names,
-            vec![
-                ("084069106889".to_string(), "Kim Ngọc Hên".to_string()),
-                ("084078918650".to_string(), "Thạch Sa Rây".to_string()),
-            ],
-            "{}",
-            db.backend
-        );
-        let named = db
-            .store
-            .beneficiary_names(&["084078918650".to_string()])
-            .await
-            .expect("names of people");
-        assert_eq!(named.len(), 1, "{}", db.backend);
-        let mut balances = db
-            .store
-            .beneficiary_balances(&AccountPrefix::payable_of_program_district("NQ68", "842"))
-            .await
-            .expect("balances");
-        balances.sort_by(|a, b| a.beneficiary.cmp(&b.beneficiary));
-        let paid: Vec<(i64, i64)> = balances
-            .iter()
-            .map(|b| (b.approved_dong(), b.paid_dong))
-            .collect();
-        assert_eq!(
-            paid,
-            vec![(1_500_000, 0), (1_500_000, 1_500_000)],
-            "{}",
-            db.backend
-        );
-        assert!(
-            db.raw("UPDATE roll_people SET people = '[]'")
-                .await
-                .is_err(),
-            "{}: roll_people must be append-only",
-            db.backend
-        );
-    }
+            .is_err(),
+        "{}: roll_people must be append-only",
+        db.backend
+    );
 }

@@ -1,31 +1,28 @@
 //! Logins under load and abuse, and the headers of every answer, against the
 //! real app on port 0.
 
-mod support;
-
+use crate::support::harness::Suite;
+use crate::support::{self, TestDb};
 use ansinh::auth::password;
 use ansinh::domain::Role;
 use serde_json::{json, Value};
-use support::TestDb;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        sqlite: fifty_parallel_wrong_passwords_are_refused_after_the_fifth_hash,
+        sqlite: an_overlong_username_is_refused_without_being_kept,
+        sqlite: sessions_take_a_bearer_in_any_case_and_a_secure_cookie,
+        sqlite: every_answer_carries_the_security_headers,
+    );
+}
 
 const PASSWORD: &str = "mật khẩu đủ dài";
 
-async fn spawn(db: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    format!("http://{address}")
-}
-
-async fn started() -> (TestDb, String) {
-    let db = TestDb::sqlite().await;
+/// Officer 842 with [`PASSWORD`], then the app; returns its base URL.
+async fn started(db: &TestDb) -> String {
     let hash = password::hash(PASSWORD).expect("hash");
-    support::add_user(&db, "officer842", Role::District, Some("842"), &hash).await;
-    let base = spawn(&db).await;
-    (db, base)
+    support::add_user(db, "officer842", Role::District, Some("842"), &hash).await;
+    support::start_app(db).await
 }
 
 async fn login(
@@ -42,9 +39,8 @@ async fn login(
         .expect("login")
 }
 
-#[tokio::test]
-async fn fifty_parallel_wrong_passwords_are_refused_after_the_fifth_hash() {
-    let (_db, base) = started().await;
+async fn fifty_parallel_wrong_passwords_are_refused_after_the_fifth_hash(db: TestDb) {
+    let base = started(&db).await;
     let client = reqwest::Client::new();
     let attempts = (0..50).map(|n| {
         let (client, base) = (client.clone(), base.clone());
@@ -72,9 +68,8 @@ async fn fifty_parallel_wrong_passwords_are_refused_after_the_fifth_hash() {
     );
 }
 
-#[tokio::test]
-async fn an_overlong_username_is_refused_without_being_kept() {
-    let (_db, base) = started().await;
+async fn an_overlong_username_is_refused_without_being_kept(db: TestDb) {
+    let base = started(&db).await;
     let client = reqwest::Client::new();
     let huge = "x".repeat(1024 * 1024);
     let answer = login(&client, &base, &huge, "whatever it is").await;
@@ -83,9 +78,8 @@ async fn an_overlong_username_is_refused_without_being_kept() {
     assert_eq!(ok.status(), 200);
 }
 
-#[tokio::test]
-async fn sessions_take_a_bearer_in_any_case_and_a_secure_cookie() {
-    let (_db, base) = started().await;
+async fn sessions_take_a_bearer_in_any_case_and_a_secure_cookie(db: TestDb) {
+    let base = started(&db).await;
     let client = reqwest::Client::new();
     let ok = login(&client, &base, "officer842", PASSWORD).await;
     assert_eq!(ok.status(), 200);
@@ -110,9 +104,8 @@ async fn sessions_take_a_bearer_in_any_case_and_a_secure_cookie() {
     }
 }
 
-#[tokio::test]
-async fn every_answer_carries_the_security_headers() {
-    let (_db, base) = started().await;
+async fn every_answer_carries_the_security_headers(db: TestDb) {
+    let base = started(&db).await;
     let client = reqwest::Client::new();
     for path in [
         "/",

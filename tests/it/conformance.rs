@@ -1,0 +1,359 @@
+//! One conformance suite, run on every available backend: SQLite always,
+//! PostgreSQL when ANSINH_TEST_POSTGRES_URL is set (CI sets it).
+
+use crate::support::harness::{Needs, Suite};
+use crate::support::TestDb;
+use ansinh::domain::{AccountPath, Checkpoint, EntryKind, Money, NewEntry, Posting};
+use ansinh::ledger::verify;
+use ansinh::ledger::{append, AppendError, Batch};
+use ansinh::store::AuditEvent;
+use chrono::NaiveDate;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        each_backend: appended_entries_read_back_unchanged,
+        needs(Needs::Postgres): both_backends_build_the_same_chain,
+        each_backend: database_triggers_refuse_rewriting_history,
+        each_backend: concurrent_appends_keep_one_unbroken_chain,
+        each_backend: overdraft_is_refused_and_leaves_nothing_behind,
+        each_backend: unbalanced_entries_are_refused,
+        each_backend: verify_detects_a_changed_amount,
+        each_backend: verify_detects_a_deleted_posting,
+        each_backend: verify_detects_an_inserted_posting,
+        each_backend: verify_detects_a_truncated_tail_behind_a_checkpoint,
+        each_backend: verify_accepts_a_checkpoint_the_ledger_extends,
+        each_backend: text_that_bulk_formats_must_escape_reads_back_unchanged,
+    );
+}
+
+const FIXED_TIME_US: i64 = 1_637_800_000_000_000;
+
+fn posting(account: AccountPath, amount: i64, beneficiary: Option<&str>) -> Posting {
+    Posting {
+        account,
+        amount: Money::from_dong(amount),
+        beneficiary: beneficiary.map(str::to_string),
+        source_line: None,
+        reference: None,
+    }
+}
+
+fn entry(kind: EntryKind, reference: &str, postings: Vec<Posting>) -> NewEntry {
+    NewEntry {
+        effective_date: NaiveDate::from_ymd_opt(2021, 11, 25).expect("date"),
+        kind,
+        reference: reference.into(),
+        memo: String::new(),
+        corrects_seq: None,
+        postings,
+    }
+}
+
+fn donation(amount: i64, reference: &str) -> NewEntry {
+    entry(
+        EntryKind::Donation,
+        reference,
+        vec![
+            posting(AccountPath::fund("covid"), amount, None),
+            posting(AccountPath::donations("covid"), -amount, None),
+        ],
+    )
+}
+
+fn allocation(amount: i64) -> NewEntry {
+    entry(
+        EntryKind::Allocation,
+        "alloc",
+        vec![
+            posting(AccountPath::appropriation("NQ68"), -amount, None),
+            posting(AccountPath::budget("NQ68", "842"), amount, None),
+        ],
+    )
+}
+
+fn approval(amount: i64, national_id: &str) -> NewEntry {
+    entry(
+        EntryKind::Approval,
+        "1/QĐ-UBND",
+        vec![
+            posting(AccountPath::budget("NQ68", "842"), -amount, None),
+            posting(
+                AccountPath::payable("NQ68", "842", "tu-do"),
+                amount,
+                Some(national_id),
+            ),
+        ],
+    )
+}
+
+fn batch(entries: Vec<NewEntry>) -> Batch {
+    Batch {
+        actor: "tester".into(),
+        recorded_at_us: FIXED_TIME_US,
+        entries,
+        program: None,
+        import_commit: None,
+        roll_people: None,
+        audit: AuditEvent {
+            at_us: FIXED_TIME_US,
+            actor: "tester".into(),
+            action: "test".into(),
+            outcome: "ok".into(),
+            detail: String::new(),
+        },
+    }
+}
+
+async fn seed(db: &TestDb) {
+    let store = &db.store;
+    append(store.as_ref(), batch(vec![donation(1_000_000, "UNC-1")]))
+        .await
+        .expect("donation");
+    append(store.as_ref(), batch(vec![allocation(10_000_000)]))
+        .await
+        .expect("allocation");
+    append(
+        store.as_ref(),
+        batch(vec![
+            approval(1_500_000, "084123456789"),
+            approval(1_500_000, "084123456790"),
+        ]),
+    )
+    .await
+    .expect("approvals");
+}
+
+async fn appended_entries_read_back_unchanged(db: TestDb) {
+    seed(&db).await;
+    let head = db.store.head().await.expect("head").expect("non-empty");
+    assert_eq!(head.seq, 4, "{}", db.backend);
+    let stored = db.store.entry(3).await.expect("read").expect("entry 3");
+    let expected = approval(1_500_000, "084123456789");
+    assert_eq!(stored.kind, expected.kind);
+    assert_eq!(stored.postings, expected.postings, "{}", db.backend);
+    assert_eq!(stored.effective_date, expected.effective_date);
+    assert_eq!(stored.actor, "tester");
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+    assert_eq!(report.postings, 8);
+}
+
+async fn both_backends_build_the_same_chain() {
+    let sqlite = TestDb::sqlite().await;
+    let postgres = TestDb::postgres().await;
+    seed(&sqlite).await;
+    seed(&postgres).await;
+    let a = sqlite.store.head().await.expect("head");
+    let b = postgres.store.head().await.expect("head");
+    assert!(a.is_some());
+    assert_eq!(
+        a, b,
+        "the canonical encoding must not depend on the database"
+    );
+}
+
+async fn database_triggers_refuse_rewriting_history(db: TestDb) {
+    seed(&db).await;
+    for sql in [
+        "UPDATE postings SET amount = 1 WHERE entry_seq = 1",
+        "DELETE FROM postings WHERE entry_seq = 1",
+        "UPDATE journal_entries SET memo = 'x' WHERE seq = 1",
+        "DELETE FROM journal_entries WHERE seq = 4",
+        "UPDATE account_totals SET amount = 0",
+        "DELETE FROM audit_events",
+    ] {
+        let error = db.raw(sql).await.expect_err(sql);
+        assert!(
+            error.to_string().contains("append-only"),
+            "{}: {sql}: {error}",
+            db.backend
+        );
+    }
+}
+
+async fn concurrent_appends_keep_one_unbroken_chain(db: TestDb) {
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..10 {
+                let reference = format!("UNC-{task}-{n}");
+                append(store.as_ref(), batch(vec![donation(1_000 + n, &reference)]))
+                    .await
+                    .expect("append");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+    assert_eq!(report.entries, 80, "{}", db.backend);
+}
+
+async fn overdraft_is_refused_and_leaves_nothing_behind(db: TestDb) {
+    seed(&db).await;
+    let before = db.store.head().await.expect("head");
+    // 7,000,000 of budget is left; this batch asks for 7,500,000 in two entries.
+    let refused = append(
+        db.store.as_ref(),
+        batch(vec![
+            approval(4_000_000, "084123456791"),
+            approval(3_500_000, "084123456792"),
+        ]),
+    )
+    .await
+    .expect_err("over budget");
+    match refused {
+        AppendError::BalanceRule(broken) => {
+            assert_eq!(broken.account, "budget:NQ68:842");
+            assert_eq!(broken.shortfall_dong, 500_000, "{}", db.backend);
+        }
+        other => panic!("{}: unexpected {other}", db.backend),
+    }
+    assert_eq!(
+        db.store.head().await.expect("head"),
+        before,
+        "{}",
+        db.backend
+    );
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok());
+}
+
+async fn unbalanced_entries_are_refused(db: TestDb) {
+    let mut bad = donation(10, "x");
+    bad.postings[1].amount = Money::from_dong(-9);
+    let error = append(db.store.as_ref(), batch(vec![bad]))
+        .await
+        .expect_err("unbalanced");
+    assert!(matches!(error, AppendError::Entry(_)), "{}", db.backend);
+    assert_eq!(db.store.head().await.expect("head"), None);
+}
+
+async fn tampered(
+    db: &TestDb,
+    drop_triggers: &str,
+    tamper: &str,
+    checkpoint: Option<Checkpoint>,
+) -> (i64, String) {
+    db.raw(drop_triggers).await.expect("drop triggers");
+    db.raw(tamper).await.expect("tamper");
+    let report = verify::run(db.store.as_ref(), checkpoint)
+        .await
+        .expect("verify");
+    let problem = report.problem.expect("verify must fail");
+    (problem.seq, problem.reason)
+}
+
+fn drop_posting_triggers(backend: &str) -> &'static str {
+    if backend == "postgres" {
+        "DROP TRIGGER postings_append_only ON postings; DROP TRIGGER journal_entries_append_only ON journal_entries; \
+         DROP TRIGGER account_totals_append_only ON account_totals"
+    } else {
+        "DROP TRIGGER postings_no_update; DROP TRIGGER postings_no_delete; \
+         DROP TRIGGER journal_entries_no_delete; DROP TRIGGER account_totals_no_delete"
+    }
+}
+
+async fn verify_detects_a_changed_amount(db: TestDb) {
+    seed(&db).await;
+    let sql = "UPDATE postings SET amount = 1600000 WHERE entry_seq = 3 AND idx = 1";
+    let (seq, reason) = tampered(&db, drop_posting_triggers(db.backend), sql, None).await;
+    assert_eq!(seq, 3, "{}: {reason}", db.backend);
+}
+
+async fn verify_detects_a_deleted_posting(db: TestDb) {
+    seed(&db).await;
+    let sql = "DELETE FROM postings WHERE entry_seq = 2 AND idx = 1";
+    let (seq, _) = tampered(&db, drop_posting_triggers(db.backend), sql, None).await;
+    assert_eq!(seq, 2, "{}", db.backend);
+}
+
+async fn verify_detects_an_inserted_posting(db: TestDb) {
+    seed(&db).await;
+    let sql =
+        "INSERT INTO postings (entry_seq, idx, account, amount) VALUES (1, 2, 'fund:covid', 0)";
+    let (seq, _) = tampered(&db, "SELECT 1", sql, None).await;
+    assert_eq!(seq, 1, "{}", db.backend);
+}
+
+async fn verify_detects_a_truncated_tail_behind_a_checkpoint(db: TestDb) {
+    seed(&db).await;
+    let checkpoint = db.store.head().await.expect("head").expect("entries");
+    let sql = "DELETE FROM account_totals WHERE entry_seq = 4; DELETE FROM postings WHERE entry_seq = 4; \
+               DELETE FROM journal_entries WHERE seq = 4";
+    let (seq, reason) = tampered(
+        &db,
+        drop_posting_triggers(db.backend),
+        sql,
+        Some(checkpoint.clone()),
+    )
+    .await;
+    assert_eq!(seq, 4, "{}", db.backend);
+    assert!(reason.contains("truncated"), "{reason}");
+    // Without the checkpoint, the shortened chain is self-consistent: the
+    // checkpoint is what catches it.
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok());
+}
+
+async fn verify_accepts_a_checkpoint_the_ledger_extends(db: TestDb) {
+    seed(&db).await;
+    let old = Checkpoint {
+        seq: 2,
+        hash: db.store.entry(2).await.expect("read").expect("e").hash,
+    };
+    append(db.store.as_ref(), batch(vec![donation(5, "later")]))
+        .await
+        .expect("append");
+    let report = verify::run(db.store.as_ref(), Some(old.clone()))
+        .await
+        .expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problem);
+    let forged = Checkpoint {
+        seq: 2,
+        hash: "0".repeat(64),
+    };
+    let report = verify::run(db.store.as_ref(), Some(forged))
+        .await
+        .expect("verify");
+    assert_eq!(report.problem.expect("rewritten").seq, 2);
+}
+
+async fn text_that_bulk_formats_must_escape_reads_back_unchanged(db: TestDb) {
+    // Bulk inserts carry values in formats where a tab, a newline or a
+    // backslash could mean something else (COPY's text format, SQL literals):
+    // such text must come back byte for byte, and the chain must verify.
+    let awkward = [
+        "PC\\2021\\001",
+        "tab\there",
+        "line\nbreak\r\n",
+        "Lê Thị Ánh\\",
+        "\\N",
+    ];
+    let postings: Vec<Posting> = awkward
+        .iter()
+        .enumerate()
+        .flat_map(|(n, text)| {
+            let mut paid = posting(AccountPath::fund("covid"), 10 + n as i64, Some(text));
+            paid.reference = Some(text.to_string());
+            paid.source_line = Some(n as u64 + 2);
+            [
+                paid,
+                posting(AccountPath::donations("covid"), -(10 + n as i64), None),
+            ]
+        })
+        .collect();
+    let mut awkward_entry = entry(EntryKind::Donation, "UNC\\\t1", postings.clone());
+    awkward_entry.memo = "memo\twith\nbreaks\\".into();
+    append(db.store.as_ref(), batch(vec![awkward_entry]))
+        .await
+        .expect("append");
+    let stored = db.store.entry(1).await.expect("read").expect("entry 1");
+    assert_eq!(stored.postings, postings, "{}", db.backend);
+    assert_eq!(stored.memo, "memo\twith\nbreaks\\", "{}", db.backend);
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+}

@@ -1,0 +1,1298 @@
+//! The HTTP API as a client sees it: the real app on port 0, real logins,
+//! multipart uploads, on every backend (SQLite always, PostgreSQL when
+//! ANSINH_TEST_POSTGRES_URL is set).
+
+use crate::support;
+use crate::support::harness::Suite;
+use crate::support::TestDb;
+use ansinh::auth::password;
+use ansinh::domain::Role;
+use ansinh::import::parse::RollKind;
+use ansinh::import::pipeline::{self, RollUpload};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        each_backend: imports_are_staged_then_committed_once_within_the_officers_district,
+        each_backend: reconciliation_stays_within_the_district_and_exports_csv,
+        each_backend: reconciliation_pages_its_json_lines_and_keeps_whole_totals,
+        each_backend: reports_state_their_checkpoint_and_are_provincial,
+        each_backend: reversal_over_http_is_provincial_once_and_keeps_the_chain_valid,
+        each_backend: openapi_document_matches_the_routes,
+        each_backend: errors_are_clean_json_and_leak_no_internals,
+        sqlite: every_api_refusal_is_the_documented_error_json,
+    );
+}
+
+const PASSWORD: &str = "mật khẩu đủ dài";
+const APPROVALS_842: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/imports/samples/approvals-842.csv"
+));
+const APPROVALS_844: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/imports/samples/approvals-844.csv"
+));
+const PAYMENTS_842: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/imports/samples/payments-842.csv"
+));
+/// approvals-842.csv: six people, 8.710.000 đồng; payments-842.csv pays the first five.
+const APPROVED_842_DONG: i64 = 8_710_000;
+const PAID_842_DONG: i64 = 7_710_000;
+/// The one person in approvals-842.csv whom payments-842.csv does not pay.
+const UNPAID_842: &str = "084212485294";
+const PAID_842: &str = "084078918650";
+
+/// argon2 is slow in debug builds: hash once, share the hash between users.
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD).expect("hash"))
+        .clone()
+}
+
+async fn add_user(db: &TestDb, username: &str, role: Role, district: Option<&str>) {
+    support::add_user(db, username, role, district, &password_hash()).await;
+}
+
+/// The example program NQ68 (budget 50 tỷ per district) and one login per role.
+async fn province(db: &TestDb) {
+    add_user(db, "tinh", Role::Provincial, None).await;
+    add_user(db, "huyen842", Role::District, Some("842")).await;
+    add_user(db, "huyen844", Role::District, Some("844")).await;
+    add_user(db, "kiemtoan", Role::Auditor, None).await;
+    ansinh::programs::add(
+        db.store.as_ref(),
+        "tinh",
+        support::province::EXAMPLE_PROGRAM,
+    )
+    .await
+    .expect("program");
+}
+
+struct Api {
+    base: String,
+    client: reqwest::Client,
+    backend: &'static str,
+}
+
+impl Api {
+    /// The example province's users, then the app on a loopback port.
+    async fn with_province(db: &TestDb) -> Api {
+        province(db).await;
+        Api::spawn(db).await
+    }
+
+    async fn spawn(db: &TestDb) -> Api {
+        Api {
+            base: support::start_app(db).await,
+            client: reqwest::Client::new(),
+            backend: db.backend,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn login(&self, username: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}: login {username}",
+            self.backend
+        );
+        let body: Value = response.json().await.expect("login json");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    async fn get(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    async fn post_json(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    async fn upload(
+        &self,
+        token: &str,
+        kind: &str,
+        district: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let file = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(file_name.to_string())
+            .mime_str("text/csv")
+            .expect("mime");
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .text("program", "NQ68")
+            .text("district", district.to_string())
+            .part("file", file);
+        self.client
+            .post(self.url("/api/v1/imports"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    async fn head_seq(&self) -> i64 {
+        let health: Value = self
+            .client
+            .get(self.url("/api/v1/health"))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("health json");
+        health["head_seq"].as_i64().expect("head_seq")
+    }
+
+    /// Uploads and commits a roll; returns the commit's import report.
+    async fn import(
+        &self,
+        token: &str,
+        kind: &str,
+        district: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Value {
+        let staged = self.upload(token, kind, district, file_name, bytes).await;
+        assert_eq!(
+            staged.status(),
+            StatusCode::CREATED,
+            "{}: upload {file_name}",
+            self.backend
+        );
+        let report: Value = staged.json().await.expect("report");
+        let id = report["import_id"].as_i64().expect("import_id");
+        let committed = self
+            .post_json(token, &format!("/api/v1/imports/{id}/commit"), &json!({}))
+            .await;
+        assert_eq!(
+            committed.status(),
+            StatusCode::OK,
+            "{}: commit {file_name}",
+            self.backend
+        );
+        committed.json().await.expect("committed report")
+    }
+
+    /// The example approval roll of district 842, committed by `officer`.
+    async fn import_approvals_842(&self, officer: &str) -> Value {
+        self.import(
+            officer,
+            "approvals",
+            "842",
+            "approvals-842.csv",
+            APPROVALS_842,
+        )
+        .await
+    }
+
+    /// The example payment roll of district 842, committed by `officer`.
+    async fn import_payments_842(&self, officer: &str) -> Value {
+        self.import(officer, "payments", "842", "payments-842.csv", PAYMENTS_842)
+            .await
+    }
+}
+
+/// Status and JSON body, with the body in the panic message when it is not JSON.
+async fn json_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"));
+    (status, body)
+}
+
+/// A refusal: the expected status and the clean `{error, message}` body.
+async fn assert_error(response: Response, status: StatusCode, code: &str, context: &str) -> String {
+    let (got, body) = json_of(response).await;
+    assert_eq!(got, status, "{context}: {body}");
+    assert_eq!(body["error"], code, "{context}: {body}");
+    let message = body["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{context}: no message in {body}"))
+        .to_string();
+    assert!(!message.is_empty(), "{context}");
+    message
+}
+
+fn content_type(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn is_hash(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn imports_are_staged_then_committed_once_within_the_officers_district(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+    let officer844 = api.login("huyen844").await;
+    let auditor = api.login("kiemtoan").await;
+    let head_before = api.head_seq().await;
+
+    // Upload: validated, reported, nothing posted.
+    let (status, report) = json_of(
+        api.upload(
+            &officer,
+            "approvals",
+            "842",
+            "approvals-842.csv",
+            APPROVALS_842,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{backend}: {report}");
+    assert_eq!(report["status"], "validated", "{backend}: {report}");
+    assert_eq!(report["kind"], "approvals");
+    assert_eq!(report["district"], "842");
+    assert_eq!(report["file_name"], "approvals-842.csv");
+    assert_eq!(report["rows_accepted"], 6, "{backend}: {report}");
+    assert_eq!(report["rows_rejected"], 0, "{backend}: {report}");
+    assert_eq!(report["accepted_total_dong"], APPROVED_842_DONG);
+    assert_eq!(report["blocking"], json!([]));
+    assert_eq!(report["checkpoints"], json!([]));
+    assert!(is_hash(&report["sha256"]), "{report}");
+    let id = report["import_id"].as_i64().expect("import_id");
+    assert_eq!(
+        api.head_seq().await,
+        head_before,
+        "{backend}: validating posts nothing"
+    );
+
+    // The stored report, for the officer and the auditor; not for another district.
+    let (status, shown) = json_of(api.get(&officer, &format!("/api/v1/imports/{id}")).await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {shown}");
+    assert_eq!(shown["import_id"], id);
+    assert_eq!(shown["status"], "validated");
+    assert_eq!(shown["rows_accepted"], 6);
+    assert_eq!(shown["sha256"], report["sha256"]);
+    assert_eq!(
+        api.get(&auditor, &format!("/api/v1/imports/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_error(
+        api.get(&officer844, &format!("/api/v1/imports/{id}")).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+
+    // Nobody but the district's officer commits it.
+    let path = format!("/api/v1/imports/{id}/commit");
+    assert_error(
+        api.post_json(&auditor, &path, &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.post_json(&officer844, &path, &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    assert_eq!(api.head_seq().await, head_before);
+
+    // Commit: posted, with checkpoints.
+    let (status, committed) = json_of(api.post_json(&officer, &path, &json!({})).await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {committed}");
+    assert_eq!(committed["status"], "committed", "{backend}: {committed}");
+    assert_eq!(committed["rows_accepted"], 6);
+    let checkpoints = committed["checkpoints"].as_array().expect("checkpoints");
+    assert!(!checkpoints.is_empty(), "{backend}: {committed}");
+    for checkpoint in checkpoints {
+        assert!(
+            checkpoint["seq"].as_i64().expect("seq") > head_before,
+            "{checkpoint}"
+        );
+        assert!(is_hash(&checkpoint["hash"]), "{checkpoint}");
+    }
+    let last = checkpoints.last().expect("a checkpoint");
+    assert_eq!(
+        api.head_seq().await,
+        last["seq"].as_i64().expect("seq"),
+        "{backend}"
+    );
+    let (_, shown) = json_of(api.get(&officer, &format!("/api/v1/imports/{id}")).await).await;
+    assert_eq!(shown["status"], "committed", "{backend}: {shown}");
+
+    // Committing again is refused cleanly and posts nothing.
+    let head = api.head_seq().await;
+    let again = api.post_json(&officer, &path, &json!({})).await;
+    assert!(
+        again.status().is_client_error(),
+        "{backend}: {}",
+        again.status()
+    );
+    let (_, body) = json_of(again).await;
+    assert!(body["error"].is_string(), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("already committed"),
+        "{body}"
+    );
+    assert_eq!(api.head_seq().await, head);
+
+    // Another district, or a role that writes nothing: 403, nothing stored.
+    let message = assert_error(
+        api.upload(
+            &officer,
+            "approvals",
+            "844",
+            "approvals-844.csv",
+            APPROVALS_844,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    assert!(message.contains("844"), "{message}");
+    assert_error(
+        api.upload(
+            &auditor,
+            "approvals",
+            "842",
+            "approvals-842.csv",
+            APPROVALS_842,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+
+    // A Windows-1258 file: refused, says UTF-8, nothing stored.
+    let cp1258 =
+        b"STT;H\xe4 v\xe0 t\xean;S\xf4\xcc\x81 CCCD\r\n1;Nguy\xd2\xaan V\xe3n A;084078918650\r\n";
+    let (status, refused) = json_of(
+        api.upload(&officer, "approvals", "842", "cp1258.csv", cp1258)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{backend}: {refused}"
+    );
+    assert_eq!(refused["error"], "refused");
+    assert!(
+        refused["message"]
+            .as_str()
+            .expect("message")
+            .contains("UTF-8"),
+        "{refused}"
+    );
+    assert_eq!(refused["details"]["code"], "not_utf8", "{refused}");
+    assert!(
+        db.store
+            .import_record(id + 1)
+            .await
+            .expect("import record")
+            .is_none(),
+        "{backend}: a refused file is not stored"
+    );
+    assert_eq!(api.head_seq().await, head);
+
+    // The same file again is recognised: staged as refused, never posted twice.
+    let (status, repeat) = json_of(
+        api.upload(&officer, "approvals", "842", "copy.csv", APPROVALS_842)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{backend}: {repeat}");
+    assert_eq!(repeat["status"], "refused", "{backend}: {repeat}");
+    assert!(
+        repeat["blocking"].to_string().contains("already imported"),
+        "{repeat}"
+    );
+    let repeat_id = repeat["import_id"].as_i64().expect("import_id");
+    let (status, blocked) = json_of(
+        api.post_json(
+            &officer,
+            &format!("/api/v1/imports/{repeat_id}/commit"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{backend}: {blocked}"
+    );
+    assert_eq!(blocked["details"]["status"], "refused", "{blocked}");
+    assert_eq!(
+        api.head_seq().await,
+        head,
+        "{backend}: nothing posted twice"
+    );
+}
+
+async fn reconciliation_stays_within_the_district_and_exports_csv(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+    let provincial = api.login("tinh").await;
+    api.import_approvals_842(&officer).await;
+    let payments = api.import_payments_842(&officer).await;
+    assert_eq!(payments["rows_accepted"], 5, "{backend}: {payments}");
+    assert_eq!(payments["accepted_total_dong"], PAID_842_DONG);
+    assert_eq!(payments["status"], "committed");
+
+    let (status, own) = json_of(
+        api.get(&officer, "/api/v1/reconciliation?program=NQ68&district=842")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {own}");
+    assert_eq!(own["program"], "NQ68");
+    assert_eq!(own["district"], "842");
+    assert_eq!(own["checkpoint"]["seq"], api.head_seq().await);
+    let lines = own["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 6, "{backend}: {own}");
+    let total = &own["total"];
+    assert_eq!(total["beneficiaries"], 6);
+    assert_eq!(total["approved_dong"], APPROVED_842_DONG);
+    assert_eq!(total["paid_dong"], PAID_842_DONG);
+    assert_eq!(total["outstanding_dong"], APPROVED_842_DONG - PAID_842_DONG);
+    assert_eq!(
+        total["by_status"],
+        json!({ "paid": 5, "unpaid": 1 }),
+        "{backend}"
+    );
+    assert_eq!(own["districts"]["842"], *total);
+    // The district's own officer sees full national IDs.
+    let unpaid = lines
+        .iter()
+        .find(|l| l["status"] == "unpaid")
+        .expect("an unpaid line");
+    assert_eq!(unpaid["national_id"], UNPAID_842, "{backend}: {unpaid}");
+    assert_eq!(unpaid["outstanding_dong"], 1_000_000);
+    let paid = lines
+        .iter()
+        .find(|l| l["national_id"] == PAID_842)
+        .expect("a paid line");
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["full_name"], "Thạch Sa Rây");
+
+    // Nothing outside the officer's district.
+    assert_error(
+        api.get(&officer, "/api/v1/reconciliation?program=NQ68")
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.get(&officer, "/api/v1/reconciliation?program=NQ68&district=844")
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+
+    // The province reads the sum of districts, with full IDs.
+    let (status, province) = json_of(
+        api.get(&provincial, "/api/v1/reconciliation?program=NQ68")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {province}");
+    assert_eq!(province["district"], Value::Null);
+    assert_eq!(
+        province["total"], *total,
+        "{backend}: one district, same totals"
+    );
+    assert!(
+        province["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["national_id"] == UNPAID_842),
+        "{province}"
+    );
+
+    // CSV: a header line, then one line per person.
+    let response = api
+        .get(
+            &officer,
+            "/api/v1/reconciliation?program=NQ68&district=842&format=csv",
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        content_type(&response).starts_with("text/csv"),
+        "{}",
+        content_type(&response)
+    );
+    let csv = response.text().await.expect("csv");
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("program,district,national_id,full_name,category,approved,paid,outstanding,status,refused_lines"));
+    assert_eq!(rows.count(), 6, "{csv}");
+    assert!(csv.contains(&format!("NQ68,842,{UNPAID_842},")), "{csv}");
+}
+
+async fn reconciliation_pages_its_json_lines_and_keeps_whole_totals(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+    api.import_approvals_842(&officer).await;
+    let base = "/api/v1/reconciliation?program=NQ68&district=842";
+    let (_, whole) = json_of(api.get(&officer, base).await).await;
+    assert_eq!(whole["lines_total"], 6, "{backend}: {whole}");
+    assert_eq!(whole["lines_offset"], 0);
+    assert_eq!(whole["lines"].as_array().expect("lines").len(), 6);
+
+    let (status, page) =
+        json_of(api.get(&officer, &format!("{base}&offset=1&limit=2")).await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {page}");
+    assert_eq!(page["lines_total"], 6);
+    assert_eq!(page["lines_offset"], 1);
+    assert_eq!(
+        page["lines"],
+        json!(whole["lines"].as_array().expect("lines")[1..3])
+    );
+    assert_eq!(
+        page["total"], whole["total"],
+        "{backend}: totals cover every line"
+    );
+
+    let (_, past_end) = json_of(api.get(&officer, &format!("{base}&offset=9")).await).await;
+    assert_eq!(past_end["lines"], json!([]), "{backend}: {past_end}");
+    assert_eq!(past_end["lines_offset"], 6);
+
+    for (query, says) in [
+        ("&limit=0", "between 1 and 10000"),
+        ("&limit=10001", "between 1 and 10000"),
+        ("&format=csv&limit=5", "CSV export always holds every line"),
+        ("&format=xml", "must be json or csv"),
+    ] {
+        let message = assert_error(
+            api.get(&officer, &format!("{base}{query}")).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            backend,
+        )
+        .await;
+        assert!(message.contains(says), "{backend} {query}: {message}");
+    }
+}
+
+async fn reports_state_their_checkpoint_and_are_provincial(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+    let provincial = api.login("tinh").await;
+    let approvals = api.import_approvals_842(&officer).await;
+    api.import_payments_842(&officer).await;
+    let head = api.head_seq().await;
+
+    let (status, summary) = json_of(
+        api.get(&provincial, "/api/v1/reports/summary?as_of=2021-12-31")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {summary}");
+    assert_eq!(summary["as_of"], "2021-12-31");
+    assert_eq!(summary["total"]["beneficiaries"], 6, "{backend}: {summary}");
+    assert_eq!(
+        summary["total"]["approved_dong"], APPROVED_842_DONG,
+        "{backend}: {summary}"
+    );
+    assert_eq!(summary["total"]["paid_dong"], PAID_842_DONG);
+    assert_eq!(
+        summary["total"]["outstanding_dong"],
+        APPROVED_842_DONG - PAID_842_DONG
+    );
+    assert_eq!(summary["rows"][0]["key"], "NQ68");
+    assert_eq!(summary["checkpoint"]["seq"], head, "{backend}: {summary}");
+    assert!(is_hash(&summary["checkpoint"]["hash"]), "{summary}");
+    let hash = summary["checkpoint"]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_string();
+
+    // Before the decision date nothing was approved yet.
+    let (_, early) = json_of(
+        api.get(&provincial, "/api/v1/reports/summary?as_of=2021-08-01")
+            .await,
+    )
+    .await;
+    assert_eq!(early["total"]["approved_dong"], 0, "{backend}: {early}");
+
+    // Pinned to the approvals' checkpoint: approved, nothing paid yet, that checkpoint.
+    let pinned_at = approvals["checkpoints"]
+        .as_array()
+        .and_then(|c| c.last())
+        .cloned()
+        .expect("approval checkpoint");
+    let path = format!(
+        "/api/v1/reports/summary?as_of=2021-12-31&at_seq={}",
+        pinned_at["seq"]
+    );
+    let (_, pinned) = json_of(api.get(&provincial, &path).await).await;
+    assert_eq!(pinned["checkpoint"], pinned_at, "{backend}: {pinned}");
+    assert_eq!(pinned["total"]["approved_dong"], APPROVED_842_DONG);
+    assert_eq!(pinned["total"]["paid_dong"], 0, "{backend}: {pinned}");
+
+    let (_, by_district) = json_of(
+        api.get(
+            &provincial,
+            "/api/v1/reports/summary?as_of=2021-12-31&by=district",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(by_district["rows"][0]["key"], "842", "{by_district}");
+
+    // The footnote: Vietnamese, vi-VN figures, the checkpoint it was computed at.
+    let response = api
+        .get(
+            &provincial,
+            "/api/v1/reports/summary?as_of=2021-12-31&format=footnote",
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        content_type(&response).starts_with("text/plain"),
+        "{}",
+        content_type(&response)
+    );
+    let footnote = response.text().await.expect("footnote");
+    assert!(footnote.contains("Đến ngày 31/12/2021"), "{footnote}");
+    assert!(footnote.contains("6 đối tượng"), "{footnote}");
+    assert!(footnote.contains("(8.710.000 đồng)"), "{footnote}");
+    assert!(footnote.contains(&format!("{head}:{hash}")), "{footnote}");
+
+    let response = api
+        .get(
+            &provincial,
+            "/api/v1/reports/summary?as_of=2021-12-31&format=csv",
+        )
+        .await;
+    assert!(
+        content_type(&response).starts_with("text/csv"),
+        "{}",
+        content_type(&response)
+    );
+    let csv = response.text().await.expect("csv");
+    assert!(
+        csv.starts_with("as_of,checkpoint,key,label,beneficiaries,approved,paid,outstanding"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("total,,6,{APPROVED_842_DONG},{PAID_842_DONG},")),
+        "{csv}"
+    );
+    let text = api
+        .get(
+            &provincial,
+            "/api/v1/reports/summary?as_of=2021-12-31&format=text",
+        )
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("Báo cáo đến ngày 31/12/2021"), "{text}");
+
+    // Reports are provincial; bad parameters are the client's fault.
+    assert_error(
+        api.get(&officer, "/api/v1/reports/summary?as_of=2021-12-31")
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    for bad in [
+        "as_of=2021-13-45",
+        "as_of=hôm-qua",
+        "as_of=2021-12-31&by=commune",
+    ] {
+        let message = assert_error(
+            api.get(&provincial, &format!("/api/v1/reports/summary?{bad}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            bad,
+        )
+        .await;
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    assert_eq!(
+        api.get(&provincial, "/api/v1/reports/summary")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST,
+        "as_of is required"
+    );
+}
+
+async fn reversal_over_http_is_provincial_once_and_keeps_the_chain_valid(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+    let provincial = api.login("tinh").await;
+    let auditor = api.login("kiemtoan").await;
+    let approvals = api.import_approvals_842(&officer).await;
+    api.import_payments_842(&officer).await;
+    let checkpoints = approvals["checkpoints"].as_array().expect("checkpoints");
+    assert_eq!(
+        checkpoints.len(),
+        1,
+        "{backend}: one decision, one entry: {approvals}"
+    );
+    let approval = checkpoints[0].clone();
+    let approval_seq = approval["seq"].as_i64().expect("seq");
+
+    // The unpaid beneficiary, as the reconciliation shows it.
+    let (_, before) = json_of(
+        api.get(
+            &provincial,
+            "/api/v1/reconciliation?program=NQ68&district=842",
+        )
+        .await,
+    )
+    .await;
+    let unpaid = before["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["status"] == "unpaid")
+        .expect("unpaid line");
+    let beneficiary = unpaid["national_id"].as_str().expect("id").to_string();
+    assert_eq!(beneficiary, UNPAID_842);
+
+    let path = format!("/api/v1/journal/{approval_seq}/reverse");
+    let body = json!({ "reason": "trùng đối tượng, đã hưởng ở chính sách khác", "beneficiary": beneficiary });
+    let head = api.head_seq().await;
+    assert_error(
+        api.post_json(&officer, &path, &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.post_json(&auditor, &path, &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+    // A paid approval cannot be reversed before its payment.
+    let paid = json!({ "reason": "sai đối tượng", "beneficiary": PAID_842 });
+    let message = assert_error(
+        api.post_json(&provincial, &path, &paid).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        backend,
+    )
+    .await;
+    assert!(message.contains("reverse the payment first"), "{message}");
+    let no_reason = api
+        .post_json(
+            &provincial,
+            &path,
+            &json!({ "reason": "  ", "beneficiary": beneficiary }),
+        )
+        .await;
+    assert!(
+        no_reason.status().is_client_error(),
+        "{backend}: {}",
+        no_reason.status()
+    );
+    assert_error(
+        api.post_json(&provincial, "/api/v1/journal/99999/reverse", &body)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        backend,
+    )
+    .await;
+    assert_eq!(
+        api.head_seq().await,
+        head,
+        "{backend}: refusals post nothing"
+    );
+
+    let (status, reversal) = json_of(api.post_json(&provincial, &path, &body).await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {reversal}");
+    assert_eq!(reversal["seq"], head + 1, "{reversal}");
+    assert!(is_hash(&reversal["hash"]), "{reversal}");
+    let message = assert_error(
+        api.post_json(&provincial, &path, &body).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        backend,
+    )
+    .await;
+    assert!(message.contains("already reversed"), "{message}");
+    assert_eq!(api.head_seq().await, head + 1);
+
+    // The reversing entry names what it corrects; the person leaves the reconciliation.
+    let (status, entry) = json_of(
+        api.get(&auditor, &format!("/api/v1/journal/{}", head + 1))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {entry}");
+    assert_eq!(entry["kind"], "reversal");
+    assert_eq!(entry["corrects_seq"], approval_seq);
+    assert_eq!(entry["actor"], "tinh");
+    assert_eq!(entry["hash"], reversal["hash"]);
+    let (_, after) = json_of(
+        api.get(
+            &provincial,
+            "/api/v1/reconciliation?program=NQ68&district=842",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        after["total"]["approved_dong"], PAID_842_DONG,
+        "{backend}: {after}"
+    );
+    assert_eq!(after["total"]["by_status"], json!({ "paid": 5 }));
+
+    // The auditor verifies: the chain holds and extends the approvals' checkpoint.
+    let (status, verified) = json_of(api.get(&auditor, "/api/v1/verify").await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {verified}");
+    assert_eq!(verified["problem"], Value::Null, "{backend}: {verified}");
+    assert_eq!(verified["head"], reversal, "{verified}");
+    assert_eq!(verified["entries"], head + 1);
+    let checkpoint = format!(
+        "{approval_seq}:{}",
+        approval["hash"].as_str().expect("hash")
+    );
+    let (_, extended) = json_of(
+        api.get(&auditor, &format!("/api/v1/verify?checkpoint={checkpoint}"))
+            .await,
+    )
+    .await;
+    assert_eq!(extended["problem"], Value::Null, "{backend}: {extended}");
+    let forged = format!("{approval_seq}:{}", "0".repeat(64));
+    let (_, rewritten) = json_of(
+        api.get(&auditor, &format!("/api/v1/verify?checkpoint={forged}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        rewritten["problem"]["seq"], approval_seq,
+        "{backend}: {rewritten}"
+    );
+    assert_error(
+        api.get(&auditor, "/api/v1/journal/424242").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.get(&auditor, "/api/v1/verify?checkpoint=nonsense")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.get(&officer, "/api/v1/verify").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+
+    // The audit trail has it, for auditors only.
+    let (status, events) = json_of(api.get(&auditor, "/api/v1/audit?limit=50").await).await;
+    assert_eq!(status, StatusCode::OK, "{backend}: {events}");
+    let events = events.as_array().expect("events");
+    assert!(
+        events.iter().any(|e| e["action"] == "journal.reverse"
+            && e["actor"] == "tinh"
+            && e["outcome"] == "ok"),
+        "{backend}: {events:?}"
+    );
+    assert_error(
+        api.get(&provincial, "/api/v1/audit").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        backend,
+    )
+    .await;
+}
+
+/// Every route the app serves under /api/v1, with its methods.
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/health", &["get"]),
+    ("/api/v1/session", &["post", "get", "delete"]),
+    ("/api/v1/imports", &["post"]),
+    ("/api/v1/imports/{id}", &["get"]),
+    ("/api/v1/imports/{id}/commit", &["post"]),
+    ("/api/v1/reconciliation", &["get"]),
+    ("/api/v1/reports/summary", &["get"]),
+    ("/api/v1/journal/{seq}", &["get"]),
+    ("/api/v1/journal/{seq}/reverse", &["post"]),
+    ("/api/v1/verify", &["get"]),
+    ("/api/v1/audit", &["get"]),
+];
+
+async fn openapi_document_matches_the_routes(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let auditor = api.login("kiemtoan").await;
+    // Import 1 and entry 1 exist, so `{id}` and `{seq}` = 1 name real things
+    // (staged through the pipeline: one login fewer, argon2 is slow in debug).
+    let (officer, _) = db
+        .store
+        .find_user("huyen842")
+        .await
+        .expect("find user")
+        .expect("officer");
+    let upload = RollUpload {
+        kind: RollKind::Approvals,
+        program: "NQ68".into(),
+        district: "842".into(),
+        file_name: "approvals-842.csv".into(),
+        bytes: APPROVALS_842.to_vec(),
+        expect_rows: None,
+        expect_total: None,
+    };
+    let staged = pipeline::stage(db.store.as_ref(), &officer, &upload)
+        .await
+        .expect("stage");
+    assert_eq!(staged.report.import_id, Some(1), "{backend}");
+    assert!(
+        db.store.entry(1).await.expect("entry").is_some(),
+        "{backend}"
+    );
+
+    let response = api
+        .client
+        .get(api.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("openapi");
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.expect("openapi json");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("openapi version")
+            .starts_with("3."),
+        "{document}"
+    );
+    assert!(document["info"]["title"].is_string());
+    let paths = document["paths"].as_object().expect("paths");
+
+    // Both directions: every route is documented, every documented operation is routed.
+    for (path, methods) in ROUTES {
+        for method in *methods {
+            assert!(
+                paths.get(*path).and_then(|p| p.get(*method)).is_some(),
+                "{method} {path} is served but not documented"
+            );
+        }
+    }
+    let mut operations: Vec<(String, String, bool)> = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            assert!(
+                operation["responses"].is_object(),
+                "{method} {path} documents no responses"
+            );
+            let public = operation.get("security").is_some_and(|s| s == &json!([]));
+            operations.push((path.clone(), method.clone(), public));
+        }
+    }
+    assert!(operations.len() >= 10, "{operations:?}");
+    // Logging out ends the auditor's session: do it last.
+    operations.sort_by_key(|(_, method, _)| method == "delete");
+    for (path, method, public) in &operations {
+        let url = api.url(&path.replace("{id}", "1").replace("{seq}", "1"));
+        let request = |authorized: bool| {
+            let builder = match method.as_str() {
+                "get" => api.client.get(&url),
+                "post" => api.client.post(&url).json(&json!({})),
+                "delete" => api.client.delete(&url),
+                other => panic!("undocumented method {other}"),
+            };
+            if authorized {
+                builder.bearer_auth(&auditor)
+            } else {
+                builder
+            }
+        };
+        let anonymous = request(false).send().await.expect("request").status();
+        if !public {
+            assert_eq!(
+                anonymous,
+                StatusCode::UNAUTHORIZED,
+                "{backend}: {method} {path} without a session"
+            );
+        }
+        let status = request(true).send().await.expect("request").status();
+        assert_ne!(status, StatusCode::NOT_FOUND, "{backend}: {method} {path}");
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{backend}: {method} {path}"
+        );
+        assert!(
+            !status.is_server_error(),
+            "{backend}: {method} {path} → {status}"
+        );
+    }
+}
+
+async fn errors_are_clean_json_and_leak_no_internals(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let backend = db.backend;
+    let officer = api.login("huyen842").await;
+
+    let malformed = api
+        .client
+        .post(api.url("/api/v1/session"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(r#"{"username": "huyen842", "password": "#)
+        .send()
+        .await
+        .expect("login");
+    assert!(
+        malformed.status().is_client_error(),
+        "{backend}: {}",
+        malformed.status()
+    );
+    let text = malformed.text().await.expect("body");
+    for internal in ["panicked", "sqlx", "src/", ".rs:", "SELECT", "stack"] {
+        assert!(!text.contains(internal), "{backend}: {text}");
+    }
+    let wrong_shape = api
+        .client
+        .post(api.url("/api/v1/session"))
+        .json(&json!({ "username": 5 }))
+        .send()
+        .await
+        .expect("login");
+    assert!(
+        wrong_shape.status().is_client_error(),
+        "{backend}: {}",
+        wrong_shape.status()
+    );
+
+    assert_error(
+        api.get(&officer, "/api/v1/imports/424242").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        backend,
+    )
+    .await;
+    assert_error(
+        api.post_json(&officer, "/api/v1/imports/424242/commit", &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        backend,
+    )
+    .await;
+    assert!(api
+        .get(&officer, "/api/v1/imports/abc")
+        .await
+        .status()
+        .is_client_error());
+
+    // An upload missing its fields says which one.
+    let form = reqwest::multipart::Form::new().text("kind", "approvals");
+    let response = api
+        .client
+        .post(api.url("/api/v1/imports"))
+        .bearer_auth(&officer)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let message = assert_error(response, StatusCode::BAD_REQUEST, "bad_request", backend).await;
+    assert!(message.contains("file"), "{message}");
+    let message = assert_error(
+        api.upload(&officer, "refunds", "842", "x.csv", APPROVALS_842)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        backend,
+    )
+    .await;
+    assert!(message.contains("approvals or payments"), "{message}");
+    let message = assert_error(
+        api.upload(&officer, "approvals", "xyz", "x.csv", APPROVALS_842)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        backend,
+    )
+    .await;
+    assert!(message.contains("district code"), "{message}");
+
+    // Past the upload limit: refused as too large, read no further, nothing stored.
+    let head = api.head_seq().await;
+    let mut huge = APPROVALS_842.to_vec();
+    huge.resize(ansinh::http::BODY_BYTES_MAX + 1, b' ');
+    let (status, refused) = json_of(
+        api.upload(&officer, "approvals", "842", "huge.csv", &huge)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{backend}: {refused}"
+    );
+    assert_eq!(refused["error"], "refused");
+    assert_eq!(refused["details"]["code"], "too_large", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .expect("message")
+            .contains("64 MiB"),
+        "{refused}"
+    );
+    assert!(
+        db.store
+            .import_record(1)
+            .await
+            .expect("import record")
+            .is_none(),
+        "{backend}: nothing stored"
+    );
+    assert_eq!(api.head_seq().await, head);
+}
+
+async fn every_api_refusal_is_the_documented_error_json(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let officer = api.login("huyen842").await;
+    let session = api.url("/api/v1/session");
+    let cases = [
+        (
+            "malformed JSON",
+            api.client
+                .post(&session)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body("{\"username\": ")
+                .send()
+                .await,
+        ),
+        (
+            "wrong JSON shape",
+            api.client
+                .post(&session)
+                .json(&json!({ "username": 5 }))
+                .send()
+                .await,
+        ),
+        (
+            "no content type",
+            api.client.post(&session).body("{}").send().await,
+        ),
+        (
+            "non-numeric id",
+            api.client
+                .get(api.url("/api/v1/imports/abc"))
+                .bearer_auth(&officer)
+                .send()
+                .await,
+        ),
+        (
+            "missing query field",
+            api.client
+                .get(api.url("/api/v1/reconciliation"))
+                .bearer_auth(&officer)
+                .send()
+                .await,
+        ),
+        (
+            "not multipart",
+            api.client
+                .post(api.url("/api/v1/imports"))
+                .bearer_auth(&officer)
+                .json(&json!({}))
+                .send()
+                .await,
+        ),
+        (
+            "unknown route",
+            api.client
+                .get(api.url("/api/v1/no-such-thing"))
+                .bearer_auth(&officer)
+                .send()
+                .await,
+        ),
+    ];
+    for (case, response) in cases {
+        let response = response.expect("request");
+        assert!(
+            response.status().is_client_error(),
+            "{case}: {}",
+            response.status()
+        );
+        assert!(
+            content_type(&response).starts_with("application/json"),
+            "{case}: {}",
+            content_type(&response)
+        );
+        let (_, body) = json_of(response).await;
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{case}: {body}"
+        );
+    }
+}

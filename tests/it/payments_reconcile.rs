@@ -1,0 +1,549 @@
+//! Payments, reconciliation and corrections through the real pipeline, on every backend.
+
+use crate::support::harness::{Runtime, Suite};
+use crate::support::{province, TestDb};
+use ansinh::domain::User;
+use ansinh::import::parse::RollKind;
+use ansinh::import::pipeline::{self, RollUpload};
+use ansinh::import::report::{ImportReport, RejectionCode};
+use ansinh::ledger::verify;
+use ansinh::reconcile::{self, Status};
+use ansinh::reverse::{self, ReverseError, ReverseRequest};
+use ansinh::store::StoreError;
+use std::collections::HashMap;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        each_backend: payment_lines_are_matched_or_refused_with_reasons,
+        each_backend: reconciliation_covers_every_status_and_ties_to_the_ledger,
+        each_backend: reversals_correct_once_and_show_in_reconciliation,
+        each_backend: vouchers_are_one_district_s_numbers_in_every_program,
+        each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
+    );
+}
+
+const APPROVALS: &str = "\u{feff}STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\r\n\
+1;Thạch Sa Rây;084078918650;29239;tu-do;1.500.000;2315/QĐ-UBND;16/08/2021\r\n\
+2;Nguyễn Thị Mỹ Linh;084185360298;29239;tu-do;1.500.000;2315/QĐ-UBND;16/08/2021\r\n\
+3;Kim Ngọc Hên;084069106889;29239;tam-hoan-hdld;3.710.000;2315/QĐ-UBND;16/08/2021\r\n\
+4;Lê Văn Bốn;084070000004;29239;tu-do;1.500.000;2315/QĐ-UBND;16/08/2021\r\n\
+5;Lê Văn Năm;084070000005;29239;tu-do;1.500.000;2315/QĐ-UBND;16/08/2021\r\n";
+
+// Line 2 pays in full; 3 pays part; 4 has no approval; 5 repeats line 2's voucher;
+// 6 pays more than outstanding; 7 pays the approved-elsewhere person; 8 pays person 5 in full;
+// 9 pays person 5 again with a new voucher (beyond outstanding).
+const PAYMENTS: &str = "national_id,full_name,amount,paid_date,reference,decision_no\n\
+084078918650,Thạch Sa Rây,1500000,2021-08-28,CT-001,2315/QĐ-UBND\n\
+084069106889,Kim Ngọc Hên,1855000,2021-08-28,CT-002,\n\
+084099999999,Người Lạ,1500000,2021-08-28,CT-003,\n\
+084185360298,Nguyễn Thị Mỹ Linh,1500000,2021-08-29,CT-001,\n\
+084185360298,Nguyễn Thị Mỹ Linh,2000000,2021-08-29,CT-005,\n\
+084070000044,Lê Văn Khác,1500000,2021-08-29,CT-006,\n\
+084070000005,Lê Văn Năm,1500000,2021-08-30,CT-007,\n\
+084070000005,Lê Văn Năm,1500000,2021-08-30,CT-008,\n";
+
+fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
+    RollUpload {
+        kind,
+        program: "NQ68".into(),
+        district: "842".into(),
+        file_name: name.into(),
+        bytes: text.as_bytes().to_vec(),
+        expect_rows: None,
+        expect_total: None,
+    }
+}
+
+/// A payment roll of one line: `national_id` paid 1.500.000 đồng on
+/// 2021-09-01 under voucher `reference`, for `program` in `district`.
+fn one_payment(program: &str, district: &str, national_id: &str, reference: &str) -> RollUpload {
+    let mut roll = upload(
+        RollKind::Payments,
+        &format!("{program}-{district}-{reference}.csv"),
+        &format!("national_id,amount,paid_date,reference\n{national_id},1500000,2021-09-01,{reference}\n"),
+    );
+    roll.program = program.into();
+    roll.district = district.into();
+    roll
+}
+
+/// Imports the approval roll [`APPROVALS`] as `user`.
+async fn approve(db: &TestDb, user: &User) -> ImportReport {
+    import(db, user, RollKind::Approvals, "approvals.csv", APPROVALS).await
+}
+
+async fn import(db: &TestDb, user: &User, kind: RollKind, name: &str, text: &str) -> ImportReport {
+    import_upload(db, user, &upload(kind, name, text)).await
+}
+
+async fn import_upload(db: &TestDb, user: &User, upload: &RollUpload) -> ImportReport {
+    let staged = pipeline::stage(db.store.as_ref(), user, upload)
+        .await
+        .expect("stage");
+    pipeline::commit(db.store.as_ref(), user, staged)
+        .await
+        .expect("commit")
+}
+
+async fn approve_and_pay(db: &TestDb, users: &province::Users) -> ImportReport {
+    import(
+        db,
+        &users.officer842,
+        RollKind::Approvals,
+        "approvals.csv",
+        APPROVALS,
+    )
+    .await;
+    // Person 084070000044 is approved in district 844 (commune 29278).
+    let other =
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
+                 1;Lê Văn Khác;084070000044;29278;tu-do;1.500.000;77/QĐ-UBND;18/08/2021\n";
+    let mut other_upload = upload(RollKind::Approvals, "844.csv", other);
+    other_upload.district = "844".into();
+    import_upload(db, &users.officer844, &other_upload).await;
+    import(
+        db,
+        &users.officer842,
+        RollKind::Payments,
+        "payments.csv",
+        PAYMENTS,
+    )
+    .await
+}
+
+async fn payment_lines_are_matched_or_refused_with_reasons(db: TestDb) {
+    let users = province::setup(&db).await;
+    let report = approve_and_pay(&db, &users).await;
+    assert_eq!(report.rows_read, 8, "{}", db.backend);
+    assert_eq!(
+        report.rows_accepted, 3,
+        "{}: {:#?}",
+        db.backend, report.rejected
+    );
+    let codes: HashMap<u64, RejectionCode> =
+        report.rejected.iter().map(|r| (r.line, r.code)).collect();
+    assert_eq!(codes[&4], RejectionCode::PaidWithoutApproval);
+    assert_eq!(codes[&5], RejectionCode::DuplicatePayment);
+    assert_eq!(codes[&6], RejectionCode::Overpaid);
+    assert_eq!(codes[&7], RejectionCode::PaidWithoutApproval);
+    assert_eq!(codes[&9], RejectionCode::Overpaid);
+    let elsewhere = &report
+        .rejected
+        .iter()
+        .find(|r| r.line == 7)
+        .expect("line 7")
+        .problems[0];
+    assert!(
+        elsewhere.reason_en.contains("approved in district 844"),
+        "{}",
+        elsewhere.reason_en
+    );
+    let over = &report
+        .rejected
+        .iter()
+        .find(|r| r.line == 6)
+        .expect("line 6")
+        .problems[0];
+    assert_eq!(over.column.as_deref(), Some("amount"));
+    assert!(
+        over.reason_en.contains("only 1.500.000"),
+        "{}",
+        over.reason_en
+    );
+
+    // A voucher already posted is refused in a later roll too.
+    let again = "national_id,amount,paid_date,reference\n084185360298,1500000,2021-09-01,CT-002\n";
+    let report = pipeline::validate(
+        db.store.as_ref(),
+        &users.officer842,
+        &upload(RollKind::Payments, "again.csv", again),
+    )
+    .await
+    .expect("validate")
+    .report;
+    assert_eq!(report.rejected[0].code, RejectionCode::DuplicatePayment);
+    assert!(verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .is_ok());
+}
+
+async fn reconciliation_covers_every_status_and_ties_to_the_ledger(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve_and_pay(&db, &users).await;
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    let status: HashMap<&str, Status> = result
+        .lines
+        .iter()
+        .map(|l| (l.national_id.as_str(), l.status))
+        .collect();
+    assert_eq!(status["084078918650"], Status::Paid, "{}", db.backend);
+    assert_eq!(status["084069106889"], Status::PartiallyPaid);
+    assert_eq!(status["084185360298"], Status::DuplicatePayment);
+    assert_eq!(status["084099999999"], Status::PaidWithoutApproval);
+    assert_eq!(status["084070000044"], Status::PaidWithoutApproval);
+    assert_eq!(status["084070000005"], Status::Overpaid);
+    assert_eq!(status["084070000004"], Status::Unpaid);
+    // Names come from the district's own roll, or, for a person refused
+    // here, from the roll that approved them elsewhere.
+    let name_of = |id: &str| {
+        result
+            .lines
+            .iter()
+            .find(|l| l.national_id == id)
+            .map(|l| l.full_name.as_str())
+    };
+    assert_eq!(
+        name_of("084078918650"),
+        Some("Thạch Sa Rây"),
+        "{}",
+        db.backend
+    );
+    assert_eq!(
+        name_of("084070000044"),
+        Some("Lê Văn Khác"),
+        "{}",
+        db.backend
+    );
+    let partial = result
+        .lines
+        .iter()
+        .find(|l| l.national_id == "084069106889")
+        .expect("line");
+    assert_eq!(
+        (
+            partial.approved_dong,
+            partial.paid_dong,
+            partial.outstanding_dong
+        ),
+        (3_710_000, 1_855_000, 1_855_000)
+    );
+
+    // Totals tie to the ledger's balances.
+    let mut outstanding = 0;
+    let mut paid = 0;
+    for category in ["tu-do", "tam-hoan-hdld"] {
+        outstanding += db
+            .store
+            .account_balance(&format!("payable:NQ68:842:{category}"))
+            .await
+            .expect("balance");
+        paid += db
+            .store
+            .account_balance(&format!("disbursed:NQ68:842:{category}"))
+            .await
+            .expect("balance");
+    }
+    assert_eq!(result.total.outstanding_dong, outstanding);
+    assert_eq!(result.total.paid_dong, paid);
+    assert_eq!(
+        result.total.approved_dong,
+        50_000_000_000
+            - db.store
+                .account_balance("budget:NQ68:842")
+                .await
+                .expect("budget")
+    );
+
+    // The provincial view is the sum of its districts.
+    let province = reconcile::reconcile(db.store.as_ref(), "NQ68", None)
+        .await
+        .expect("reconcile");
+    let district_844 = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("844"))
+        .await
+        .expect("reconcile");
+    assert_eq!(
+        province.total.approved_dong,
+        result.total.approved_dong + district_844.total.approved_dong
+    );
+    assert_eq!(
+        province.total.paid_dong,
+        result.total.paid_dong + district_844.total.paid_dong
+    );
+    assert_eq!(province.districts.len(), 2);
+
+    // CSV neutralizes formulas and masking hides IDs.
+    let mut masked = result.clone();
+    masked.mask_ids();
+    assert!(masked
+        .lines
+        .iter()
+        .all(|l| l.national_id.contains("*******")));
+    assert!(result.to_csv().starts_with("program,district,national_id"));
+}
+
+async fn reversals_correct_once_and_show_in_reconciliation(db: TestDb) {
+    let users = province::setup(&db).await;
+    let report = approve(&db, &users.officer842).await;
+    let approval_seq = report.checkpoints[0].seq;
+    let request = |beneficiary: Option<&str>| ReverseRequest {
+        seq: approval_seq,
+        reason: "approved in error: not resident".into(),
+        beneficiary: beneficiary.map(str::to_string),
+    };
+
+    // District officers and auditors may not reverse.
+    let refused = reverse::reverse(db.store.as_ref(), &users.officer842, request(None)).await;
+    assert!(matches!(refused, Err(ReverseError::Forbidden(_))));
+
+    let checkpoint = reverse::reverse(
+        db.store.as_ref(),
+        &users.provincial,
+        request(Some("084070000004")),
+    )
+    .await
+    .expect("reverse");
+    let entry = db
+        .store
+        .entry(checkpoint.seq)
+        .await
+        .expect("read")
+        .expect("entry");
+    assert_eq!(entry.corrects_seq, Some(approval_seq));
+    assert!(entry.memo.contains("approved in error"));
+    let twice = reverse::reverse(
+        db.store.as_ref(),
+        &users.provincial,
+        request(Some("084070000004")),
+    )
+    .await;
+    assert!(
+        matches!(twice, Err(ReverseError::Refused(_))),
+        "{}",
+        db.backend
+    );
+
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    assert!(result.lines.iter().all(|l| l.national_id != "084070000004"));
+    assert_eq!(result.total.approved_dong, 9_710_000 - 1_500_000);
+
+    // Paid approvals cannot be reversed before their payment.
+    let pay = "national_id,amount,paid_date,reference\n084078918650,1500000,2021-08-28,CT-1\n";
+    let paid = import(&db, &users.officer842, RollKind::Payments, "p.csv", pay).await;
+    let blocked = reverse::reverse(
+        db.store.as_ref(),
+        &users.provincial,
+        request(Some("084078918650")),
+    )
+    .await;
+    assert!(
+        matches!(blocked, Err(ReverseError::Refused(ref m)) if m.contains("reverse the payment first")),
+        "{blocked:?}"
+    );
+    let payment = ReverseRequest {
+        seq: paid.checkpoints[0].seq,
+        reason: "bank returned the transfer".into(),
+        beneficiary: None,
+    };
+    reverse::reverse(db.store.as_ref(), &users.provincial, payment)
+        .await
+        .expect("reverse payment");
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    let line = result
+        .lines
+        .iter()
+        .find(|l| l.national_id == "084078918650")
+        .expect("line");
+    assert_eq!(line.status, Status::Unpaid);
+
+    // The rest of the approval, reversed whole: everyone left goes.
+    reverse::reverse(db.store.as_ref(), &users.provincial, request(None))
+        .await
+        .expect("reverse rest");
+    let again = reverse::reverse(db.store.as_ref(), &users.provincial, request(None)).await;
+    assert!(matches!(again, Err(ReverseError::Refused(_))));
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    assert_eq!(result.total.approved_dong, 0);
+    assert_eq!(
+        db.store
+            .account_balance("budget:NQ68:842")
+            .await
+            .expect("budget"),
+        50_000_000_000
+    );
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problem);
+}
+
+async fn vouchers_are_one_district_s_numbers_in_every_program(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve_and_pay(&db, &users).await;
+    // District 844 numbers its own vouchers: its CT-001 is not 842's.
+    let in_844 = one_payment("NQ68", "844", "084070000044", "CT-001");
+    let staged = pipeline::stage(db.store.as_ref(), &users.officer844, &in_844)
+        .await
+        .expect("stage");
+    assert!(
+        staged.report.rejected.is_empty(),
+        "{}: {:?}",
+        db.backend,
+        staged.report.rejected
+    );
+    // In district 842, CT-001 is taken in every program.
+    let second = province::EXAMPLE_PROGRAM.replacen("code = \"NQ68\"", "code = \"NQ68B\"", 1);
+    ansinh::programs::add(db.store.as_ref(), "tinh", &second)
+        .await
+        .expect("second program");
+    let mut approval = upload(RollKind::Approvals, "b.csv", APPROVALS);
+    approval.program = "NQ68B".into();
+    import_upload(&db, &users.officer842, &approval).await;
+    let paid_again = one_payment("NQ68B", "842", "084070000004", "CT-001");
+    let report = pipeline::validate(db.store.as_ref(), &users.officer842, &paid_again)
+        .await
+        .expect("validate")
+        .report;
+    assert_eq!(report.rejected.len(), 1, "{}", db.backend);
+    assert_eq!(report.rejected[0].code, RejectionCode::DuplicatePayment);
+    assert!(
+        report.rejected[0].problems[0]
+            .reason_en
+            .contains("district 842"),
+        "{}",
+        report.rejected[0].problems[0].reason_en
+    );
+}
+
+async fn a_payment_roll_validated_before_its_district_changed_is_validated_again(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve(&db, &users.officer842).await;
+    let pays_in_full = |reference: &str| {
+        format!(
+            "national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,{reference}\n"
+        )
+    };
+    // Validated (staged) while another roll pays the same person in full.
+    let waiting = pipeline::stage(
+        db.store.as_ref(),
+        &users.officer842,
+        &upload(RollKind::Payments, "waiting.csv", &pays_in_full("CT-101")),
+    )
+    .await
+    .expect("stage");
+    assert!(waiting.report.can_commit(), "{}", db.backend);
+    let waiting_id = waiting.report.import_id.expect("stored");
+    import(
+        &db,
+        &users.officer842,
+        RollKind::Payments,
+        "first.csv",
+        &pays_in_full("CT-100"),
+    )
+    .await;
+    let head = db.store.head().await.expect("head");
+    match pipeline::commit(db.store.as_ref(), &users.officer842, waiting).await {
+        Err(pipeline::ImportError::Stale(report)) => assert!(
+            report
+                .blocking
+                .iter()
+                .any(|b| b.contains("validate it again")),
+            "{:?}",
+            report.blocking
+        ),
+        _ => panic!("{}: a stale validation must not pay twice", db.backend),
+    }
+    assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+    // Validated again from the stored file, the line is now an overpayment.
+    let Err(pipeline::ImportError::Blocked(report)) =
+        pipeline::commit_staged(db.store.as_ref(), &users.officer842, waiting_id).await
+    else {
+        panic!("{}: validated again, nothing is left to commit", db.backend)
+    };
+    assert_eq!(
+        report.rejected[0].code,
+        RejectionCode::Overpaid,
+        "{}",
+        db.backend
+    );
+    assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+}
+
+/// Rolls the racing importer commits, of `RACE_ROLL_ROWS` people at 1.500.000 đồng.
+const RACE_ROLLS: usize = 12;
+const RACE_ROLL_ROWS: usize = 300;
+const RACE_ROLL_DONG: i64 = RACE_ROLL_ROWS as i64 * 1_500_000;
+
+/// Approval roll `roll` of the race: people no other roll holds.
+fn race_roll(roll: usize) -> RollUpload {
+    let mut text = String::from(
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
+    );
+    for row in 0..RACE_ROLL_ROWS {
+        let n = roll * RACE_ROLL_ROWS + row;
+        let name: String = format!("{n:05}")
+            .bytes()
+            .map(|digit| char::from(b'a' + (digit - b'0')))
+            .collect();
+        text.push_str(&format!(
+            "{};Người {name};0841{n:08};29239;tu-do;1.500.000;{roll}/QĐ-UBND;16/08/2021\n",
+            row + 1
+        ));
+    }
+    upload(RollKind::Approvals, &format!("race-{roll}.csv"), &text)
+}
+
+async fn reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit(db: TestDb) {
+    let users = province::setup(&db).await;
+    let first_seq = db.store.head().await.expect("head").map_or(0, |h| h.seq);
+    let store = db.store.clone();
+    let officer = users.officer842.clone();
+    let importer = tokio::spawn(async move {
+        for roll in 0..RACE_ROLLS {
+            let staged = pipeline::stage(store.as_ref(), &officer, &race_roll(roll))
+                .await
+                .expect("stage");
+            pipeline::commit(store.as_ref(), &officer, staged)
+                .await
+                .expect("commit");
+        }
+    });
+    // Each roll is one entry: the checkpoint says how many rolls an
+    // answer must hold, no more and no fewer.
+    let (mut answers, mut refusals) = (0, 0);
+    loop {
+        let finished = importer.is_finished();
+        match reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842")).await {
+            Ok(result) => {
+                let seq = result.checkpoint.as_ref().map_or(0, |c| c.seq);
+                let rolls = seq - first_seq;
+                assert_eq!(
+                    result.total.approved_dong,
+                    rolls * RACE_ROLL_DONG,
+                    "{}: the answer at checkpoint {seq} holds {rolls} rolls",
+                    db.backend
+                );
+                answers += 1;
+            }
+            Err(StoreError::Stale(message)) => {
+                assert!(message.contains("ask again"), "{message}");
+                refusals += 1;
+            }
+            Err(other) => panic!("{}: {other}", db.backend),
+        }
+        if finished {
+            break;
+        }
+    }
+    importer.await.expect("importer");
+    assert!(
+        answers > 0,
+        "{}: no answer while rolls committed",
+        db.backend
+    );
+    eprintln!(
+        "{}: {answers} answers and {refusals} refusals while {RACE_ROLLS} rolls committed",
+        db.backend
+    );
+    let last = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    assert_eq!(last.total.approved_dong, RACE_ROLLS as i64 * RACE_ROLL_DONG);
+}
