@@ -117,7 +117,7 @@ async fn dry_run_posts_nothing_and_commit_posts_everything() {
                 .report
                 .blocking
                 .iter()
-                .any(|b| b.contains("already imported")),
+                .any(|b| b.to_string().contains("already imported")),
             "{:?}",
             again.report.blocking
         );
@@ -215,7 +215,7 @@ async fn control_totals_and_budget_refuse_the_commit() {
             panic!("must be refused")
         };
         assert!(
-            report.blocking[0].contains("declared 3 rows"),
+            report.blocking[0].to_string().contains("declared 3 rows"),
             "{}",
             report.blocking[0]
         );
@@ -250,7 +250,7 @@ async fn control_totals_and_budget_refuse_the_commit() {
             report
                 .blocking
                 .iter()
-                .any(|b| b.contains("exceeded by 1.000.000")),
+                .any(|b| b.to_string().contains("exceeded by 1.000.000")),
             "{:?}",
             report.blocking
         );
@@ -391,7 +391,10 @@ async fn a_roll_validated_before_a_competing_commit_is_refused_at_commit() {
             )
         };
         assert!(
-            report.blocking.iter().any(|b| b.contains("084078918650")),
+            report
+                .blocking
+                .iter()
+                .any(|b| b.to_string().contains("084078918650")),
             "{:?}",
             report.blocking
         );
