@@ -495,6 +495,13 @@ fn plan(
             postings,
         });
     }
+    let people = roll_people(&groups);
+    drop_in_background(groups);
+    (entries, people)
+}
+
+/// Each accepted person as written on the roll, in entry order.
+fn roll_people(groups: &[(Decision, Vec<Accepted>)]) -> RollPeople {
     let people = groups
         .iter()
         .flat_map(|(_, items)| items)
@@ -509,7 +516,5 @@ fn plan(
             commune_code: &row.commune_code,
         })
         .collect();
-    let people = RollPeople::new(people);
-    drop_in_background(groups);
-    (entries, people)
+    RollPeople::new(people)
 }

@@ -212,6 +212,39 @@ impl ImportReport {
 
     pub fn to_text(&self) -> String {
         let mut text = String::new();
+        self.write_summary(&mut text);
+        self.write_controls(&mut text);
+        for entry in &self.entries {
+            let _ = writeln!(
+                text,
+                "  entry     {} dated {}: {} rows, {} đồng",
+                entry.reference,
+                entry.effective_date,
+                entry.rows,
+                Money::from_dong(entry.total_dong).format_vi()
+            );
+        }
+        self.write_rejected(&mut text);
+        for warning in &self.warnings {
+            let _ = writeln!(text, "  warning   {}", describe(warning));
+        }
+        for blocker in &self.blocking {
+            let _ = writeln!(text, "  BLOCKED   {blocker}");
+        }
+        let status = match self.status {
+            ImportStatus::Validated => "validated, nothing posted / đã kiểm tra, chưa ghi sổ",
+            ImportStatus::Refused => "refused, nothing posted / bị từ chối, không ghi sổ",
+            ImportStatus::Committed => "committed / đã ghi sổ",
+        };
+        let _ = writeln!(text, "  status    {status}");
+        for checkpoint in &self.checkpoints {
+            let _ = writeln!(text, "  posted    entry {}", checkpoint);
+        }
+        text
+    }
+
+    /// The file, its format and the counts.
+    fn write_summary(&self, text: &mut String) {
         let kind = match self.kind {
             RollKind::Approvals => "approval roll / danh sách phê duyệt",
             RollKind::Payments => "payment roll / danh sách chi trả",
@@ -261,6 +294,9 @@ impl ImportReport {
             "  accepted total / tổng tiền hợp lệ: {} đồng",
             Money::from_dong(self.accepted_total_dong).format_vi()
         );
+    }
+
+    fn write_controls(&self, text: &mut String) {
         for control in &self.controls {
             let _ = writeln!(
                 text,
@@ -283,33 +319,6 @@ impl ImportReport {
                 }
             );
         }
-        for entry in &self.entries {
-            let _ = writeln!(
-                text,
-                "  entry     {} dated {}: {} rows, {} đồng",
-                entry.reference,
-                entry.effective_date,
-                entry.rows,
-                Money::from_dong(entry.total_dong).format_vi()
-            );
-        }
-        self.write_rejected(&mut text);
-        for warning in &self.warnings {
-            let _ = writeln!(text, "  warning   {}", describe(warning));
-        }
-        for blocker in &self.blocking {
-            let _ = writeln!(text, "  BLOCKED   {blocker}");
-        }
-        let status = match self.status {
-            ImportStatus::Validated => "validated, nothing posted / đã kiểm tra, chưa ghi sổ",
-            ImportStatus::Refused => "refused, nothing posted / bị từ chối, không ghi sổ",
-            ImportStatus::Committed => "committed / đã ghi sổ",
-        };
-        let _ = writeln!(text, "  status    {status}");
-        for checkpoint in &self.checkpoints {
-            let _ = writeln!(text, "  posted    entry {}", checkpoint);
-        }
-        text
     }
 
     fn write_rejected(&self, text: &mut String) {
