@@ -320,6 +320,7 @@ impl<'r> RowCtx<'r> {
         }
     }
 
+    #[inline]
     pub(super) fn commune_code(&mut self) -> Option<String> {
         let field = Field::CommuneCode;
         let value = self.required(field)?;
@@ -394,6 +395,7 @@ impl<'r> RowCtx<'r> {
         }
     }
 
+    #[inline]
     pub(super) fn birth_date(&mut self) -> Option<BirthDate> {
         let field = Field::DateOfBirth;
         let value = self.optional(field)?;
@@ -411,6 +413,7 @@ impl<'r> RowCtx<'r> {
         self.error(field, code, value, en, vi);
     }
 
+    #[inline]
     pub(super) fn sex(&mut self) -> Option<Sex> {
         let field = Field::Sex;
         let value = self.optional(field)?;

@@ -95,14 +95,15 @@ impl<R> Roll<'_, R> {
     }
 
     /// What the record just read is: a line to skip, a totals row, or a row.
-    fn classify(&mut self, line: u64) -> Record<R> {
+    /// (Typed as the iterator's item, so that the large record is built in place.)
+    fn classify(&mut self, line: u64) -> Option<Result<Record<R>, FileError>> {
         if self.records_after_header == 1 && is_column_numbers(&self.record) {
-            return Record::Ignored(Problem::row(
+            return Some(Ok(Record::Ignored(Problem::row(
                 line,
                 ProblemCode::ColumnNumbers,
                 "ignored: the row of column numbers under the header".to_string(),
                 "bỏ qua: dòng đánh số thứ tự cột dưới dòng tiêu đề".to_string(),
-            ));
+            ))));
         }
         if let Some(totals) = detect_totals(&self.columns, &self.record, line) {
             if let Record::Totals(ControlTotals {
@@ -111,27 +112,27 @@ impl<R> Roll<'_, R> {
             {
                 self.after_totals = true;
             }
-            return totals;
+            return Some(Ok(totals));
         }
         let id_empty = self
             .columns
             .text(&self.record, Field::NationalId)
             .is_empty();
         if self.after_totals && id_empty {
-            return Record::Ignored(Problem::row(
+            return Some(Ok(Record::Ignored(Problem::row(
                 line,
                 ProblemCode::AfterTotals,
                 "ignored: a line after the totals row without a national ID (signatures, place and date)"
                     .to_string(),
                 "bỏ qua: dòng sau dòng tổng cộng, không có số CCCD/CMND (chữ ký, địa danh, ngày tháng)"
                     .to_string(),
-            ));
+            ))));
         }
         self.parse_record(line)
     }
 
     /// A beneficiary's row: accepted with its warnings, or rejected with every problem.
-    fn parse_record(&self, line: u64) -> Record<R> {
+    fn parse_record(&self, line: u64) -> Option<Result<Record<R>, FileError>> {
         let columns = &self.columns;
         let record = &self.record;
         let mut ctx = RowCtx {
@@ -162,7 +163,7 @@ impl<R> Roll<'_, R> {
             warnings,
             ..
         } = ctx;
-        match parsed {
+        Some(Ok(match parsed {
             Some(row) if problems.is_empty() => Record::Row(Parsed { row, warnings }),
             _ => {
                 if problems.is_empty() {
@@ -180,7 +181,7 @@ impl<R> Roll<'_, R> {
                     raw: record.iter().map(str::to_string).collect(),
                 }
             }
-        }
+        }))
     }
 }
 
@@ -188,10 +189,10 @@ impl<R> Iterator for Roll<'_, R> {
     type Item = Result<Record<R>, FileError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(match self.read_next()? {
-            Ok(line) => Ok(self.classify(line)),
-            Err(error) => Err(error),
-        })
+        match self.read_next()? {
+            Ok(line) => self.classify(line),
+            Err(error) => Some(Err(error)),
+        }
     }
 }
 

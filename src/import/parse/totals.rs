@@ -34,6 +34,7 @@ pub(super) fn is_column_numbers(record: &StringRecord) -> bool {
 
 /// A totals row: a label (`Tổng cộng`, `Cộng`, `Total`, `Cộng xã …`) in the STT, name or
 /// first column, and no national ID (or the label itself in the ID column).
+#[inline]
 pub(super) fn detect_totals<R>(
     columns: &Columns,
     record: &StringRecord,
@@ -63,6 +64,7 @@ pub(super) fn detect_totals<R>(
 
 /// The totals label of a record, its column and kind: looked for in the STT, name and
 /// first columns, in that order.
+#[inline]
 fn find_label<'r>(
     columns: &Columns,
     record: &'r StringRecord,
