@@ -212,7 +212,7 @@ pub async fn build(
         ImportError::Blocked(report) | ImportError::Stale(report) => CliError::Other(format!(
             "demo roll {} refused: {}",
             report.file_name,
-            report.blocking.join("; ")
+            report.blocking_text()
         )),
         other => super::import::map_error(other),
     })?;

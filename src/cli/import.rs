@@ -7,12 +7,6 @@ use crate::import::parse::{RollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Kind {
-    Approvals,
-    Payments,
-}
-
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
 pub enum Output {
     #[default]
@@ -23,7 +17,7 @@ pub enum Output {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(value_enum)]
-    kind: Kind,
+    kind: RollKind,
     #[arg(long)]
     program: String,
     #[arg(long)]
@@ -74,7 +68,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
             print(&report);
             Err(CliError::Refused(format!(
                 "commit refused, nothing posted: {}",
-                report.blocking.join("; ")
+                report.blocking_text()
             )))
         }
         Err(other) => Err(map_error(other)),
@@ -93,10 +87,7 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
     }
     let bytes = std::fs::read(&args.file)?;
     Ok(RollUpload {
-        kind: match args.kind {
-            Kind::Approvals => RollKind::Approvals,
-            Kind::Payments => RollKind::Payments,
-        },
+        kind: args.kind,
         program: args.program.clone(),
         district: args.district.clone(),
         file_name: args

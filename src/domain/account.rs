@@ -137,6 +137,25 @@ impl AccountScope {
     pub fn payable_of_district(district: &str) -> AccountScope {
         AccountScope::PayableOfDistrict(district.to_string())
     }
+
+    /// Whether `account` is one of the scope's accounts.
+    pub fn contains(&self, account: &AccountPath) -> bool {
+        match self {
+            AccountScope::Under(prefix) => account.as_str().starts_with(prefix.as_str()),
+            AccountScope::PayableOfDistrict(district) => {
+                account.kind() == "payable" && account.segment(2) == Some(district.as_str())
+            }
+        }
+    }
+}
+
+/// What a validation read of the ledger, for the commit to check again under
+/// the append lock: the accounts of `scope`, and whether only approvals on
+/// them change what was read (`approvals_only`) or every posting does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountsRead {
+    pub scope: AccountScope,
+    pub approvals_only: bool,
 }
 
 impl std::fmt::Display for AccountPath {
@@ -158,6 +177,17 @@ mod tests {
         assert_eq!(AccountPath::parse("payable:NQ68:842:tu-do"), Ok(path));
         assert!(AccountPath::parse("budget::842").is_err());
         assert!(AccountPath::parse("budget:NQ 68").is_err());
+    }
+
+    #[test]
+    fn scopes_contain_their_accounts() {
+        let path = AccountPath::payable("NQ68", "842", "tu-do");
+        assert!(AccountScope::payable_of_program("NQ68").contains(&path));
+        assert!(!AccountScope::payable_of_program("NQ6").contains(&path));
+        assert!(AccountScope::payable_of_district("842").contains(&path));
+        assert!(!AccountScope::payable_of_district("844").contains(&path));
+        let budget = AccountPath::parse("budget:NQ68:842").expect("path");
+        assert!(!AccountScope::payable_of_district("842").contains(&budget));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod program;
 pub mod text;
 pub mod user;
 
-pub use account::{AccountPath, AccountPrefix, AccountScope};
+pub use account::{AccountPath, AccountPrefix, AccountScope, AccountsRead};
 pub use admin_units::DistrictCode;
 pub use journal::{Checkpoint, Entry, EntryKind, NewEntry, Posting};
 pub use money::Money;

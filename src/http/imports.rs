@@ -5,7 +5,7 @@ use super::{AppState, Error};
 use crate::auth::{authorize, Action};
 use crate::domain::money::group_digits;
 use crate::domain::Money;
-use crate::import::parse::{RollKind, FILE_BYTES_MAX};
+use crate::import::parse::{RollKind, UnknownRollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
 use crate::import::report::{ImportReport, ImportStatus};
 use axum::extract::multipart::MultipartError;
@@ -30,7 +30,7 @@ impl From<ImportError> for Error {
             ImportError::Blocked(report) | ImportError::Stale(report) => Error::Unprocessable {
                 message: format!(
                     "commit refused, nothing posted / không ghi sổ: {}",
-                    report.blocking.join("; ")
+                    report.blocking_text()
                 ),
                 details: serde_json::to_value(&*report).unwrap_or_default(),
             },
@@ -71,15 +71,9 @@ async fn upload(
     };
     let (file_name, bytes) =
         file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
-    let kind = match field("kind")?.as_str() {
-        "approvals" => RollKind::Approvals,
-        "payments" => RollKind::Payments,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "kind '{other}' must be approvals or payments"
-            )))
-        }
-    };
+    let kind: RollKind = field("kind")?
+        .parse()
+        .map_err(|e: UnknownRollKind| Error::BadRequest(e.to_string()))?;
     let upload = RollUpload {
         kind,
         program: field("program")?,

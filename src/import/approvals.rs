@@ -2,19 +2,18 @@
 //! district budget checked before anything is posted. One journal entry per
 //! approval decision (number and date) in the file.
 
-use super::parse::{self, ApprovalRow, ControlTotals, Record, Sex};
-use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Validated};
+use super::parse::{self, ApprovalRow, ControlTotals, ProblemCode, Record, Sex};
 use super::report::{
-    ControlCheck, ImportReport, ImportStatus, Issue, PlannedEntry, RejectedRow, RejectionCode,
+    Blocker, ControlCheck, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow,
+    RejectionCode, COMMAND_LINE_SOURCE,
 };
+use super::roll::{drop_in_background, Checked, ImportError, Source};
 use super::validate::{problem_at, ColumnNames, RowRules};
 use crate::domain::journal::{EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, AccountPrefix, Money, Program};
 use crate::fast_hash::FastMap;
-use crate::store::{RollPeople, RollPerson, Store};
+use crate::store::{ApprovalSource, RollPeople, RollPerson, Store, StoreError};
 use std::collections::{HashMap, HashSet};
-
-pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
 
 /// A row that passed the row rules: what the ledger needs of it, with the
 /// index of its category in the program. The rest of the row (address, bank
@@ -61,50 +60,23 @@ pub struct ReadApprovals {
     columns: ColumnNames,
 }
 
-/// A report with nothing read yet, describing the file's header.
-pub(crate) fn empty_report(
-    header: &parse::HeaderReport,
-    program: &Program,
-    district: &str,
-    source: &Source,
-    size: usize,
-) -> ImportReport {
-    ImportReport {
-        import_id: None,
-        kind: header.kind,
-        program: program.code.as_str().to_string(),
-        district: district.to_string(),
-        file_name: source.file_name.clone(),
-        sha256: source.sha256.clone(),
-        size_bytes: size as u64,
-        status: ImportStatus::Validated,
-        delimiter: header.delimiter.to_string(),
-        had_bom: header.had_bom,
-        columns: header.columns.clone(),
-        ignored_columns: header.ignored_columns.clone(),
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        accepted_total_dong: 0,
-        rejected: Vec::new(),
-        warnings: Vec::new(),
-        controls: Vec::new(),
-        blocking: Vec::new(),
-        entries: Vec::new(),
-        checkpoints: Vec::new(),
-    }
-}
-
 /// Reads the roll and applies the row rules; touches no database.
 pub fn read(
     program: &Program,
     district: &str,
-    upload: &RollUpload,
+    bytes: &[u8],
     source: &Source,
 ) -> Result<ReadApprovals, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read approvals");
-    let roll = parse::read_approvals(&upload.bytes)?.without_free_text();
-    let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
+    let roll = parse::read_approvals(bytes)?.without_free_text();
+    let mut report = ImportReport::empty(
+        &roll.header,
+        program.code.as_str(),
+        district,
+        &source.file_name,
+        &source.sha256,
+        bytes.len() as u64,
+    );
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rules = RowRules::new(program, district);
     let mut accepted: Vec<Accepted> = Vec::new();
@@ -160,10 +132,10 @@ pub async fn check(
     store: &dyn Store,
     program: &Program,
     district: &str,
-    upload: &RollUpload,
+    declared: Option<DeclaredTotals>,
     source: &Source,
     read: ReadApprovals,
-) -> Result<Validated, ImportError> {
+) -> Result<Checked, ImportError> {
     let ReadApprovals {
         mut report,
         accepted,
@@ -174,7 +146,7 @@ pub async fn check(
     let accepted = drop_ledger_duplicates(store, program, &mut report, accepted, &columns).await?;
     laps.lap("ledger duplicates");
     finish(
-        store, program, district, upload, source, report, accepted, totals_row,
+        store, program, district, declared, source, report, accepted, totals_row,
     )
     .await
 }
@@ -184,12 +156,12 @@ async fn finish(
     store: &dyn Store,
     program: &Program,
     district: &str,
-    upload: &RollUpload,
+    declared: Option<DeclaredTotals>,
     source: &Source,
     mut report: ImportReport,
     accepted: Vec<Accepted>,
     totals_row: Option<ControlTotals>,
-) -> Result<Validated, ImportError> {
+) -> Result<Checked, ImportError> {
     let total = accepted
         .iter()
         .try_fold(Money::ZERO, |sum, a| sum.checked_add(a.row.amount))
@@ -198,15 +170,14 @@ async fn finish(
     report.rows_rejected = report.rejected.len() as u64;
     report.accepted_total_dong = total.dong();
     report.rejected.sort_by_key(|r| r.line);
-    check_controls(&mut report, totals_row, upload);
+    check_controls(&mut report, totals_row, declared);
     let mut laps = crate::telemetry::Laps::start("validate approvals");
     check_budget(store, program, district, &mut report, total).await?;
     laps.lap("budget");
     let (entries, people) = plan(program, district, source, accepted, &mut report);
     laps.lap("plan");
-    Ok(Validated {
+    Ok(Checked {
         report,
-        validated_at_seq: 0,
         entries,
         roll_people: Some(people),
     })
@@ -265,7 +236,7 @@ fn drop_file_duplicates(
             item.row.line,
             columns.get("national_id"),
             item.row.national_id.as_str(),
-            "duplicate_in_file",
+            ProblemCode::DuplicateInFile,
             format!("duplicate: the same person is already on line {first} of this file"),
             format!("trùng: người này đã có ở dòng {first} của tệp"),
         );
@@ -323,24 +294,7 @@ async fn drop_ledger_duplicates(
             continue;
         }
         let (en, vi) = match sources.get(id) {
-            Some(source) => {
-                let district = AccountPath::parse(&source.account)
-                    .ok()
-                    .and_then(|a| a.segment(2).map(str::to_string))
-                    .unwrap_or_default();
-                let file = source.file_name.clone().unwrap_or_else(|| "-".into());
-                let line = source
-                    .source_line
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "-".into());
-                (
-                    format!(
-                        "duplicate: already approved in program {code}, district {district}, file {file} line {line} (entry {}, decision {})",
-                        source.entry_seq, source.reference
-                    ),
-                    format!("trùng: đã được phê duyệt trong chương trình {code}, huyện {district}, tệp {file} dòng {line} (quyết định {})", source.reference),
-                )
-            }
+            Some(source) => where_approved(code, source)?,
             None => (
                 format!("duplicate: already approved in program {code}"),
                 format!("trùng: đã được phê duyệt trong chương trình {code}"),
@@ -350,7 +304,7 @@ async fn drop_ledger_duplicates(
             item.row.line,
             columns.get("national_id"),
             id,
-            "duplicate_approval",
+            ProblemCode::DuplicateApproval,
             en,
             vi,
         );
@@ -359,10 +313,38 @@ async fn drop_ledger_duplicates(
     Ok(kept)
 }
 
+/// Where a person's approval in program `code` is: district, file and line.
+fn where_approved(code: &str, source: &ApprovalSource) -> Result<(String, String), ImportError> {
+    let district = AccountPath::parse(&source.account)
+        .ok()
+        .and_then(|a| a.segment(2).map(str::to_string))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "approval account {} of entry {} names no district",
+                source.account, source.entry_seq
+            ))
+        })?;
+    let file = source.file_name.clone().unwrap_or_else(|| "-".into());
+    let line = source
+        .source_line
+        .map(|l| l.to_string())
+        .unwrap_or_else(|| "-".into());
+    Ok((
+        format!(
+            "duplicate: already approved in program {code}, district {district}, file {file} line {line} (entry {}, decision {})",
+            source.entry_seq, source.reference
+        ),
+        format!(
+            "trùng: đã được phê duyệt trong chương trình {code}, huyện {district}, tệp {file} dòng {line} (quyết định {})",
+            source.reference
+        ),
+    ))
+}
+
 fn check_controls(
     report: &mut ImportReport,
     totals_row: Option<ControlTotals>,
-    upload: &RollUpload,
+    declared: Option<DeclaredTotals>,
 ) {
     let computed_rows = report.rows_accepted;
     let computed_total = report.accepted_total_dong;
@@ -374,23 +356,24 @@ fn check_controls(
             totals.amount.map(Money::dong),
         ));
     }
-    if upload.expect_rows.is_some() || upload.expect_total.is_some() {
+    if let Some(declared) = declared {
         checks.push((
             COMMAND_LINE_SOURCE.to_string(),
-            upload.expect_rows,
-            upload.expect_total.map(Money::dong),
+            declared.rows,
+            declared.total_dong,
         ));
     }
     for (source, rows, total) in checks {
         let matches =
             rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
         if !matches {
-            report.blocking.push(format!(
-                "control totals differ ({source}): declared {} rows / {} đồng, accepted {computed_rows} rows / {} đồng / tổng kiểm soát không khớp",
-                rows.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
-                total.map(|t| Money::from_dong(t).format_vi()).unwrap_or_else(|| "-".into()),
-                Money::from_dong(computed_total).format_vi(),
-            ));
+            report.blocking.push(Blocker::ControlTotals {
+                source: source.clone(),
+                declared_rows: rows,
+                declared_total_dong: total,
+                accepted_rows: computed_rows,
+                accepted_total_dong: computed_total,
+            });
         }
         report.controls.push(ControlCheck {
             source,
@@ -413,29 +396,23 @@ async fn check_budget(
     let account = AccountPath::budget(program.code.as_str(), district);
     let available = store.account_balance(account.as_str()).await?;
     if total.dong() > available {
-        report.blocking.push(format!(
-            "the district budget {account} would be exceeded by {} đồng (available {}, asked {}) / vượt dự toán {} đồng",
-            Money::from_dong(total.dong() - available).format_vi(),
-            Money::from_dong(available).format_vi(),
-            total.format_vi(),
-            Money::from_dong(total.dong() - available).format_vi(),
-        ));
+        report.blocking.push(Blocker::BudgetExceeded {
+            account: account.as_str().to_string(),
+            available_dong: available,
+            asked_dong: total.dong(),
+        });
     }
     Ok(())
 }
 
-/// One entry per (decision number, decision date), in the order decisions
-/// first appear; and each person as written on the roll.
-fn plan(
-    program: &Program,
-    district: &str,
-    source: &Source,
-    accepted: Vec<Accepted>,
-    report: &mut ImportReport,
-) -> (Vec<NewEntry>, RollPeople) {
-    let code = program.code.as_str();
-    let mut groups: Vec<((String, chrono::NaiveDate), Vec<Accepted>)> = Vec::new();
-    let mut group_of: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
+/// A decision: its number and date.
+type Decision = (String, chrono::NaiveDate);
+
+/// The accepted rows of each decision (number and date), in the order decisions
+/// first appear.
+fn by_decision(accepted: Vec<Accepted>) -> Vec<(Decision, Vec<Accepted>)> {
+    let mut groups: Vec<(Decision, Vec<Accepted>)> = Vec::new();
+    let mut group_of: HashMap<Decision, usize> = HashMap::new();
     let mut last: Option<usize> = None;
     for item in accepted {
         let same_as_last = last.filter(|&index| {
@@ -460,6 +437,20 @@ fn plan(
         last = Some(index);
         groups[index].1.push(item);
     }
+    groups
+}
+
+/// One entry per (decision number, decision date), in the order decisions
+/// first appear; and each person as written on the roll.
+fn plan(
+    program: &Program,
+    district: &str,
+    source: &Source,
+    accepted: Vec<Accepted>,
+    report: &mut ImportReport,
+) -> (Vec<NewEntry>, RollPeople) {
+    let code = program.code.as_str();
+    let groups = by_decision(accepted);
     let payable_accounts: Vec<AccountPath> = program
         .categories
         .iter()
@@ -504,6 +495,13 @@ fn plan(
             postings,
         });
     }
+    let people = roll_people(&groups);
+    drop_in_background(groups);
+    (entries, people)
+}
+
+/// Each accepted person as written on the roll, in entry order.
+fn roll_people(groups: &[(Decision, Vec<Accepted>)]) -> RollPeople {
     let people = groups
         .iter()
         .flat_map(|(_, items)| items)
@@ -518,7 +516,5 @@ fn plan(
             commune_code: &row.commune_code,
         })
         .collect();
-    let people = RollPeople::new(people);
-    drop_in_background(groups);
-    (entries, people)
+    RollPeople::new(people)
 }

@@ -7,7 +7,8 @@
 //! validated again from its stored bytes and committed.
 
 use super::parse::RollKind;
-use super::pipeline::{self, ImportError, Prepared, RollUpload, Validated};
+use super::pipeline::{self, ImportError, Prepared, RollUpload, Upload, Validated};
+use super::reads::RollReads;
 use super::report::ImportReport;
 use crate::domain::User;
 use crate::store::Store;
@@ -53,17 +54,16 @@ pub struct Done<'a> {
     pub commit_seconds: f64,
 }
 
-/// Whether validating `next` reads accounts that committing `current` writes.
-/// A payment roll reads its district's `payable` accounts in every program;
-/// an approval roll reads who holds an approval in its program, which only
-/// approval rolls of that program change (budgets are checked again at commit).
-fn reads_what_it_writes(next: &Job, current: &Job) -> bool {
-    match next.kind {
-        RollKind::Payments => current.district == next.district,
-        RollKind::Approvals => {
-            current.kind == RollKind::Approvals && current.program == next.program
-        }
+impl Job {
+    fn reads(&self) -> RollReads<'_> {
+        RollReads::new(self.kind, &self.program, &self.district)
     }
+}
+
+/// Whether validating `next` reads accounts that committing `current` writes
+/// (see [`RollReads`]).
+fn reads_what_it_writes(next: &Job, current: &Job) -> bool {
+    next.reads().changed_by(&current.reads())
 }
 
 /// The order to import in. A payment roll waits for the approval rolls of its
@@ -100,7 +100,7 @@ pub fn schedule(jobs: Vec<Job>) -> Vec<Job> {
                     .position(|job| ready(job) && independent(job, 1))
             })
             .or_else(|| pending.iter().position(ready))
-            .unwrap_or(0);
+            .expect("an approval roll is always ready, and a payment roll waits only for approval rolls");
         order.push(pending.remove(pick));
     }
     order
@@ -108,7 +108,7 @@ pub fn schedule(jobs: Vec<Job>) -> Vec<Job> {
 
 type Reading = JoinHandle<Result<Prepared, ImportError>>;
 /// A roll validated, in schedule order, for the committer.
-type Checked = Result<(Prepared, Validated, f64), ImportError>;
+type Checked = Result<(Validated, f64), ImportError>;
 
 /// Reads one roll (file, digest, parse, row rules) on one of the runtime's
 /// threads: a batch has nothing else for them to do, and keeping its
@@ -131,7 +131,7 @@ fn read_in_background(store: Arc<dyn Store>, job: Job) -> Reading {
             expect_rows: None,
             expect_total: None,
         };
-        pipeline::prepare(program, upload)
+        Upload::new(&job.user, upload)?.prepare(program)
     })
 }
 
@@ -169,12 +169,11 @@ async fn validate_all(
         }
         let started = Instant::now();
         let outcome = async {
-            let mut prepared = reading
+            let prepared: Prepared = reading
                 .await
                 .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
-            let validated =
-                pipeline::validate_prepared(store.as_ref(), &job.user, &mut prepared).await?;
-            Ok((prepared, validated, started.elapsed().as_secs_f64()))
+            let validated = prepared.validate(store.as_ref()).await?;
+            Ok((validated, started.elapsed().as_secs_f64()))
         }
         .await;
         let failed = outcome.is_err();
@@ -226,9 +225,9 @@ pub async fn import_all(
             break;
         };
         log_wait("committer waits", waited);
-        let (prepared, validated, validate_seconds) = outcome?;
+        let (validated, validate_seconds) = outcome?;
         let started = Instant::now();
-        let report = commit(store.as_ref(), &job.user, prepared, validated).await?;
+        let report = commit(store.as_ref(), &job.user, validated).await?;
         let commit_seconds = started.elapsed().as_secs_f64();
         committed_sender.send_replace(index + 1);
         on_done(Done {
@@ -250,18 +249,14 @@ pub async fn import_all(
 async fn commit(
     store: &dyn Store,
     user: &User,
-    prepared: Prepared,
-    mut validated: Validated,
+    validated: Validated,
 ) -> Result<ImportReport, ImportError> {
-    pipeline::save_prepared(store, user, prepared, &mut validated).await?;
-    let import_id = validated.report.import_id;
-    match pipeline::commit(store, user, validated).await {
-        Err(ImportError::Stale(_)) => {
-            let import_id =
-                import_id.ok_or_else(|| ImportError::Refused("a saved import has no id".into()))?;
-            pipeline::commit_staged(store, user, import_id).await
-        }
-        other => other,
+    let staged = validated.stage(store).await?;
+    let import_id = staged.import_id();
+    match staged.commit(store).await {
+        Ok(committed) => Ok(committed.report),
+        Err(ImportError::Stale(_)) => pipeline::commit_staged(store, user, import_id).await,
+        Err(other) => Err(other),
     }
 }
 

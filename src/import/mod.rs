@@ -1,14 +1,28 @@
 //! Imports of district rolls: parse → validate → plan → commit, and the import report.
 //!
-//! `parse` turns the bytes of a CSV roll into typed rows (syntax only: no database,
-//! no program). `validate` checks rows against the program and district;
-//! `approvals` and `payments` check them against the ledger and plan the
-//! entries; `pipeline` stages and commits atomically.
+//! Dependencies point one way, down this list:
+//! - `batch`: many rolls at once, both cores busy;
+//! - `pipeline`: the staged import as types used in order (upload → prepared →
+//!   validated → staged → committed);
+//! - `approvals`, `payments`: each kind checked against the ledger and planned
+//!   as journal entries;
+//! - `validate`: row rules that need the program and district, not the ledger;
+//! - `roll`: what the stages share (the upload, its digest, the error, a checked roll);
+//! - `reads`: what a roll's validation reads of the ledger (batch scheduling,
+//!   the commit's stale check);
+//! - `report`: the import report and what blocks a commit;
+//! - `parse`: the bytes of a CSV roll into typed rows (syntax only: no database,
+//!   no program).
 
 pub mod approvals;
 pub mod batch;
 pub mod parse;
 pub mod payments;
 pub mod pipeline;
+pub mod reads;
 pub mod report;
+pub mod roll;
 pub mod validate;
+
+pub use parse::RollKind;
+pub use reads::RollReads;

@@ -3,15 +3,14 @@
 //! that match nothing, pay beyond what is outstanding, or repeat a voucher
 //! reference are not posted; each is listed with its reason.
 
-use super::approvals::empty_report;
-use super::parse::{self, PaymentRow, Record};
-use super::pipeline::{drop_in_background, ImportError, RollUpload, Source, Validated};
+use super::parse::{self, PaymentRow, ProblemCode, Record};
 use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
+use super::roll::{drop_in_background, Checked, ImportError, Source};
 use super::validate::{problem_at, ColumnNames};
 use crate::domain::journal::{EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, AccountPrefix, AccountScope, Money, Program};
 use crate::fast_hash::{FastMap, FastSet};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,12 +55,19 @@ pub struct ReadPayments {
 pub fn read(
     program: &Program,
     district: &str,
-    upload: &RollUpload,
+    bytes: &[u8],
     source: &Source,
 ) -> Result<ReadPayments, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read payments");
-    let roll = parse::read_payments(&upload.bytes)?.without_free_text();
-    let mut report = empty_report(&roll.header, program, district, source, upload.bytes.len());
+    let roll = parse::read_payments(bytes)?.without_free_text();
+    let mut report = ImportReport::empty(
+        &roll.header,
+        program.code.as_str(),
+        district,
+        &source.file_name,
+        &source.sha256,
+        bytes.len() as u64,
+    );
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rows = Vec::new();
     for record in roll {
@@ -106,7 +112,7 @@ pub async fn check(
     district: &str,
     source: &Source,
     read: ReadPayments,
-) -> Result<Validated, ImportError> {
+) -> Result<Checked, ImportError> {
     let ReadPayments {
         mut report,
         rows,
@@ -131,14 +137,17 @@ pub async fn check(
     );
     report.rows_accepted = accepted.len() as u64;
     report.rows_rejected = report.rejected.len() as u64;
-    report.accepted_total_dong = accepted.iter().map(|a| a.row.amount.dong()).sum();
+    report.accepted_total_dong = accepted
+        .iter()
+        .try_fold(Money::ZERO, |sum, a| sum.checked_add(a.row.amount))
+        .map_err(|e| ImportError::Refused(e.to_string()))?
+        .dong();
     report.rejected.sort_by_key(|r| r.line);
     let entries = plan(program, district, source, accepted, &mut report);
     drop_in_background((holdings, seen));
     laps.lap("match and plan");
-    Ok(Validated {
+    Ok(Checked {
         report,
-        validated_at_seq: 0,
         entries,
         roll_people: None,
     })
@@ -165,10 +174,7 @@ async fn load_holdings(
         let category = match categories.get(&balance.account) {
             Some(category) => category.clone(),
             None => {
-                let category: Arc<str> = AccountPath::parse(&balance.account)
-                    .ok()
-                    .and_then(|a| a.segment(3).map(Arc::from))
-                    .unwrap_or_else(|| Arc::from(""));
+                let category: Arc<str> = Arc::from(account_segment(&balance.account, 3)?);
                 categories.insert(balance.account.clone(), category.clone());
                 category
             }
@@ -194,6 +200,19 @@ async fn load_holdings(
             }
         }
     }
+    add_approvals_elsewhere(store, code, district, rows, &mut holdings).await?;
+    Ok(holdings)
+}
+
+/// For the people of `rows` without an approval in force in this district:
+/// the district where they are approved in the program, if any.
+async fn add_approvals_elsewhere(
+    store: &dyn Store,
+    code: &str,
+    district: &str,
+    rows: &[PaymentRow],
+    holdings: &mut FastMap<String, Holding>,
+) -> Result<(), ImportError> {
     let mut others: Vec<String> = rows
         .iter()
         .map(|r| r.national_id.as_str())
@@ -207,22 +226,33 @@ async fn load_holdings(
         .collect();
     others.sort_unstable();
     others.dedup();
-    if !others.is_empty() {
-        for approval in store
-            .approvals_of(&AccountPrefix::payable_of_program(code), &others)
-            .await?
-        {
-            let elsewhere = AccountPath::parse(&approval.account)
-                .ok()
-                .and_then(|a| a.segment(2).map(str::to_string))
-                .filter(|d| d != district);
-            if let (Some(elsewhere), true) = (elsewhere, approval.approved_dong > 0) {
-                let holding = holdings.entry(approval.beneficiary).or_default();
-                holding.approved_elsewhere.get_or_insert(elsewhere);
-            }
+    if others.is_empty() {
+        return Ok(());
+    }
+    for approval in store
+        .approvals_of(&AccountPrefix::payable_of_program(code), &others)
+        .await?
+    {
+        let elsewhere = account_segment(&approval.account, 2)?;
+        if elsewhere != district && approval.approved_dong > 0 {
+            let holding = holdings.entry(approval.beneficiary).or_default();
+            holding
+                .approved_elsewhere
+                .get_or_insert_with(|| elsewhere.to_string());
         }
     }
-    Ok(holdings)
+    Ok(())
+}
+
+/// Segment `index` of a `payable` account read from the ledger (2: district,
+/// 3: category); a payable account without it is a corrupt ledger.
+fn account_segment(account: &str, index: usize) -> Result<String, ImportError> {
+    AccountPath::parse(account)
+        .ok()
+        .and_then(|a| a.segment(index).map(str::to_string))
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("payable account {account} has no segment {index}")).into()
+        })
 }
 
 /// Voucher references the district has already posted, in any program: a
@@ -290,6 +320,47 @@ fn match_rows(
     accepted
 }
 
+/// Why a line is not posted: its rejection code and the problem.
+type Refusal = Box<(RejectionCode, Issue)>;
+
+/// The three ways a payment line is refused.
+#[derive(Clone, Copy)]
+enum Refused {
+    DuplicatePayment,
+    PaidWithoutApproval,
+    Overpaid,
+}
+
+/// A line's refusal: the rejection and the problem, under one code.
+fn refusal(
+    row: &PaymentRow,
+    columns: &ColumnNames,
+    refused: Refused,
+    column: &str,
+    value: &str,
+    en: String,
+    vi: String,
+) -> Refusal {
+    let (rejection, code) = match refused {
+        Refused::DuplicatePayment => (
+            RejectionCode::DuplicatePayment,
+            ProblemCode::DuplicatePayment,
+        ),
+        Refused::PaidWithoutApproval => (
+            RejectionCode::PaidWithoutApproval,
+            ProblemCode::PaidWithoutApproval,
+        ),
+        Refused::Overpaid => (RejectionCode::Overpaid, ProblemCode::Overpaid),
+    };
+    Box::new((
+        rejection,
+        problem_at(row.line, columns.get(column), value, code, en, vi),
+    ))
+}
+
+/// Matches one line: its voucher reference is new, its person holds an
+/// approval in force here (under its decision, when it names one), and it
+/// pays no more than is outstanding. The category paid, or the refusal.
 fn match_row(
     program: &Program,
     district: &str,
@@ -298,41 +369,99 @@ fn match_row(
     seen: &FastSet<String>,
     references_in_file: &FastMap<&str, u64>,
     columns: &ColumnNames,
-) -> Result<Arc<str>, Box<(RejectionCode, Issue)>> {
-    let code = program.code.as_str();
-    let at = |column: &str, value: &str, en: String, vi: String| {
-        let code = en.split(':').next().unwrap_or("payment").replace(' ', "_");
-        problem_at(row.line, columns.get(column), value, &code, en, vi)
-    };
-    if seen.contains(&row.reference) {
-        return Err(Box::new((
-            RejectionCode::DuplicatePayment,
-            at(
-                "reference",
-                &row.reference,
-                format!("duplicate payment: this voucher reference was already posted in district {district}"),
-                format!("chi trùng: số chứng từ này đã được ghi sổ ở huyện {district}"),
+) -> Result<Arc<str>, Refusal> {
+    check_reference(district, row, seen, references_in_file, columns)?;
+    let place = approval_here(program, district, row, holdings, columns)?;
+    let Place {
+        category,
+        approved,
+        outstanding,
+    } = place;
+    if row.amount.dong() > *outstanding {
+        return Err(refusal(
+            row,
+            columns,
+            Refused::Overpaid,
+            "amount",
+            &row.amount.format_vi(),
+            format!(
+                "overpaid: pays {} but only {} of {} approved is outstanding",
+                row.amount.format_vi(),
+                Money::from_dong(*outstanding).format_vi(),
+                Money::from_dong(*approved).format_vi()
             ),
-        )));
+            format!(
+                "chi vượt: chi {} nhưng chỉ còn {} chưa chi",
+                row.amount.format_vi(),
+                Money::from_dong(*outstanding).format_vi()
+            ),
+        ));
+    }
+    *outstanding -= row.amount.dong();
+    Ok(category.clone())
+}
+
+/// A voucher reference is posted once per district: not before, not twice in the file.
+fn check_reference(
+    district: &str,
+    row: &PaymentRow,
+    seen: &FastSet<String>,
+    references_in_file: &FastMap<&str, u64>,
+    columns: &ColumnNames,
+) -> Result<(), Refusal> {
+    if seen.contains(&row.reference) {
+        return Err(refusal(
+            row,
+            columns,
+            Refused::DuplicatePayment,
+            "reference",
+            &row.reference,
+            format!("duplicate payment: this voucher reference was already posted in district {district}"),
+            format!("chi trùng: số chứng từ này đã được ghi sổ ở huyện {district}"),
+        ));
     }
     if let Some(first) = references_in_file.get(row.reference.as_str()) {
-        return Err(Box::new((
-            RejectionCode::DuplicatePayment,
-            at(
-                "reference",
-                &row.reference,
-                format!(
-                    "duplicate payment: the same voucher reference is on line {first} of this file"
-                ),
-                format!("chi trùng: số chứng từ đã có ở dòng {first}"),
+        return Err(refusal(
+            row,
+            columns,
+            Refused::DuplicatePayment,
+            "reference",
+            &row.reference,
+            format!(
+                "duplicate payment: the same voucher reference is on line {first} of this file"
             ),
-        )));
+            format!("chi trùng: số chứng từ đã có ở dòng {first}"),
+        ));
     }
+    Ok(())
+}
+
+/// The line's person's approval in force in this district, under the line's
+/// decision when it names one.
+fn approval_here<'h>(
+    program: &Program,
+    district: &str,
+    row: &PaymentRow,
+    holdings: &'h mut FastMap<String, Holding>,
+    columns: &ColumnNames,
+) -> Result<&'h mut Place, Refusal> {
+    let code = program.code.as_str();
     let id = row.national_id.as_str();
-    let Some(holding) = holdings
-        .get_mut(id)
-        .filter(|h| h.here.as_ref().is_some_and(|p| p.approved > 0))
-    else {
+    let unapproved = |column: &str, value: &str, en: String, vi: String| {
+        refusal(
+            row,
+            columns,
+            Refused::PaidWithoutApproval,
+            column,
+            value,
+            en,
+            vi,
+        )
+    };
+    let approved_here = holdings
+        .get(id)
+        .is_some_and(|h| h.here.as_ref().is_some_and(|p| p.approved > 0));
+    if !approved_here {
         let elsewhere = holdings.get(id).and_then(|h| h.approved_elsewhere.clone());
         let (en, vi) = match elsewhere {
             Some(other) => (
@@ -344,56 +473,36 @@ fn match_row(
                 format!("chi không có phê duyệt: không có quyết định phê duyệt trong chương trình {code}"),
             ),
         };
-        return Err(Box::new((
-            RejectionCode::PaidWithoutApproval,
-            at("national_id", id, en, vi),
-        )));
-    };
+        return Err(unapproved("national_id", id, en, vi));
+    }
+    let holding = holdings.get_mut(id).ok_or_else(|| {
+        unapproved(
+            "national_id",
+            id,
+            "paid without approval".into(),
+            "chi không có phê duyệt".into(),
+        )
+    })?;
     if let Some(decision) = &row.decision_no {
         if !holding.decisions.contains(decision) {
-            return Err(Box::new((RejectionCode::PaidWithoutApproval, at("decision_no", decision,
-                format!("paid without approval: no approval under decision {decision} for this person"),
-                format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}")))));
+            return Err(unapproved(
+                "decision_no",
+                decision,
+                format!(
+                    "paid without approval: no approval under decision {decision} for this person"
+                ),
+                format!("chi không có phê duyệt: không có phê duyệt theo quyết định {decision}"),
+            ));
         }
     }
-    let Some(Place {
-        category,
-        approved,
-        outstanding,
-    }) = holding.in_force_here()
-    else {
-        return Err(Box::new((
-            RejectionCode::PaidWithoutApproval,
-            at(
-                "national_id",
-                id,
-                "paid without approval".into(),
-                "chi không có phê duyệt".into(),
-            ),
-        )));
-    };
-    if row.amount.dong() > *outstanding {
-        return Err(Box::new((
-            RejectionCode::Overpaid,
-            at(
-                "amount",
-                &row.amount.format_vi(),
-                format!(
-                    "overpaid: pays {} but only {} of {} approved is outstanding",
-                    row.amount.format_vi(),
-                    Money::from_dong(*outstanding).format_vi(),
-                    Money::from_dong(*approved).format_vi()
-                ),
-                format!(
-                    "chi vượt: chi {} nhưng chỉ còn {} chưa chi",
-                    row.amount.format_vi(),
-                    Money::from_dong(*outstanding).format_vi()
-                ),
-            ),
-        )));
-    }
-    *outstanding -= row.amount.dong();
-    Ok(category.clone())
+    holding.in_force_here().ok_or_else(|| {
+        unapproved(
+            "national_id",
+            id,
+            "paid without approval".into(),
+            "chi không có phê duyệt".into(),
+        )
+    })
 }
 
 /// One entry per payment date, in date order: a `payable` posting per line

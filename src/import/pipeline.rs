@@ -1,70 +1,24 @@
-//! The staged import: parse → validate → plan → commit. `validate` posts
-//! nothing; `commit` posts every accepted row in one transaction or nothing.
+//! The staged import as types that can only be used in order, each step consuming the
+//! one before: [`Upload`] (authorized, district parsed) → [`Prepared`] (read and checked
+//! by the row rules; no database) → [`Validated`] (checked against the ledger; nothing
+//! stored) → [`Staged`] (bytes, digest and report kept as evidence; nothing posted) →
+//! [`Committed`] (every accepted row posted in one transaction, or nothing).
+//!
+//! [`validate`], [`stage`], [`commit`] and [`commit_staged`] run these steps for the
+//! entry points.
 
 use super::approvals;
-use super::parse::{FileError, RollKind};
+use super::parse::ProblemCode;
+use super::parse::RollKind;
 use super::payments;
-use super::report::{ImportReport, ImportStatus};
-use crate::auth::{authorize, Action, Forbidden};
+use super::reads::RollReads;
+use super::report::{Blocker, ImportReport, ImportStatus};
+pub use super::roll::{ImportError, RollUpload, Source, FILE_NAME_LEN_MAX};
+use crate::auth::{authorize, Action};
 use crate::domain::journal::NewEntry;
-use crate::domain::User;
-use crate::domain::{DistrictCode, Money, Program};
+use crate::domain::{DistrictCode, Money, Program, User};
 use crate::ledger::{append, AppendError, Batch, ImportCommit};
 use crate::store::{now_us, AuditEvent, NewImport, RollPeople, Store, StoreError};
-use sha2::{Digest, Sha256};
-
-/// A file name longer than this is cut: it is a label, the digest is the identity.
-pub const FILE_NAME_LEN_MAX: usize = 255;
-
-#[derive(Debug, Clone)]
-pub struct RollUpload {
-    pub kind: RollKind,
-    pub program: String,
-    pub district: String,
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    pub expect_rows: Option<u64>,
-    pub expect_total: Option<Money>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("{0}")]
-    Forbidden(#[from] Forbidden),
-    /// The whole file is refused; nothing was stored.
-    #[error("{0}")]
-    File(#[from] FileError),
-    #[error("{0}")]
-    Refused(String),
-    #[error("import {0} not found / không tìm thấy")]
-    NotFound(i64),
-    /// Validated, but the commit is refused; the report says why.
-    #[error("commit refused / không ghi sổ: {}", .0.blocking.join("; "))]
-    Blocked(Box<ImportReport>),
-    /// Validated, but the ledger changed what validation read before the
-    /// commit: nothing was posted; validating again may succeed.
-    #[error("commit refused / không ghi sổ: {}", .0.blocking.join("; "))]
-    Stale(Box<ImportReport>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Append(#[from] AppendError),
-}
-
-/// The identity of the uploaded file.
-pub struct Source {
-    pub sha256: String,
-    pub file_name: String,
-}
-
-/// What validation produced: the report, and the entries a commit would post.
-pub struct Validated {
-    pub report: ImportReport,
-    /// The journal's head before validation read the ledger (0 when empty).
-    pub validated_at_seq: i64,
-    pub entries: Vec<NewEntry>,
-    pub roll_people: Option<RollPeople>,
-}
 
 pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, ImportError> {
     let definitions = store.program_definitions().await?;
@@ -80,16 +34,86 @@ pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, Impo
         .map_err(|e| StoreError::Corrupt(format!("stored program {code}: {e}")).into())
 }
 
+/// An upload whose district is parsed and whose user may import for it: both
+/// decided here, once per import.
+pub struct Upload {
+    roll: RollUpload,
+    district: DistrictCode,
+    user: User,
+}
+
+impl Upload {
+    /// Parses the district and checks that `user` may import rolls for it.
+    pub fn new(user: &User, roll: RollUpload) -> Result<Upload, ImportError> {
+        let district = DistrictCode::parse(&roll.district).map_err(ImportError::Refused)?;
+        authorize(
+            user,
+            Action::ImportRoll {
+                district: district.as_str(),
+            },
+        )?;
+        Ok(Upload {
+            roll,
+            district,
+            user: user.clone(),
+        })
+    }
+
+    pub fn kind(&self) -> RollKind {
+        self.roll.kind
+    }
+
+    /// What this roll's validation will read of the ledger.
+    pub fn reads(&self) -> RollReads<'_> {
+        RollReads::new(self.roll.kind, &self.roll.program, self.district.as_str())
+    }
+
+    /// Digests and reads the upload and applies the row rules; touches no
+    /// database. `program` is the upload's program, as stored.
+    pub fn prepare(self, program: Program) -> Result<Prepared, ImportError> {
+        if program.code.as_str() != self.roll.program {
+            return Err(ImportError::Refused(format!(
+                "the roll is for program {}, not {}",
+                self.roll.program, program.code
+            )));
+        }
+        let mut laps = crate::telemetry::Laps::start("prepare");
+        let source = Source::of(&self.roll);
+        laps.lap("sha256");
+        let district = self.district.as_str();
+        let bytes = &self.roll.bytes;
+        let read = match self.roll.kind {
+            RollKind::Approvals => {
+                ReadRoll::Approvals(approvals::read(&program, district, bytes, &source)?)
+            }
+            RollKind::Payments => {
+                ReadRoll::Payments(payments::read(&program, district, bytes, &source)?)
+            }
+        };
+        Ok(Prepared {
+            upload: self,
+            program,
+            source,
+            read,
+        })
+    }
+
+    /// [`Upload::prepare`] on a blocking thread, off the async runtime.
+    pub async fn prepare_in_background(self, program: Program) -> Result<Prepared, ImportError> {
+        tokio::task::spawn_blocking(move || self.prepare(program))
+            .await
+            .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))?
+    }
+}
+
 /// A roll read and checked by every rule that needs no database: the half of
 /// validation that is pure CPU work, so that a batch can read the next roll
 /// while the ledger takes the one before it.
 pub struct Prepared {
-    upload: RollUpload,
+    upload: Upload,
     program: Program,
-    district: DistrictCode,
     source: Source,
-    /// Taken by validation.
-    read: Option<ReadRoll>,
+    read: ReadRoll,
 }
 
 enum ReadRoll {
@@ -97,139 +121,64 @@ enum ReadRoll {
     Payments(payments::ReadPayments),
 }
 
-/// Digests and reads the upload and applies the row rules; touches no database.
-pub fn prepare(program: Program, upload: RollUpload) -> Result<Prepared, ImportError> {
-    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
-    let mut laps = crate::telemetry::Laps::start("prepare");
-    let source = Source {
-        sha256: hex::encode(Sha256::digest(&upload.bytes)),
-        file_name: upload.file_name.chars().take(FILE_NAME_LEN_MAX).collect(),
-    };
-    laps.lap("sha256");
-    let read = match upload.kind {
-        RollKind::Approvals => ReadRoll::Approvals(approvals::read(
-            &program,
-            district.as_str(),
-            &upload,
-            &source,
-        )?),
-        RollKind::Payments => ReadRoll::Payments(payments::read(
-            &program,
-            district.as_str(),
-            &upload,
-            &source,
-        )?),
-    };
-    Ok(Prepared {
-        upload,
-        program,
-        district,
-        source,
-        read: Some(read),
-    })
-}
-
-/// [`prepare`] on a blocking thread, off the async runtime.
-async fn prepare_in_background(
-    program: Program,
-    upload: RollUpload,
-) -> Result<Prepared, ImportError> {
-    tokio::task::spawn_blocking(move || prepare(program, upload))
-        .await
-        .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))?
-}
-
-/// Parses and validates; stores and posts nothing.
-pub async fn validate(
-    store: &dyn Store,
-    user: &User,
-    upload: &RollUpload,
-) -> Result<Validated, ImportError> {
-    let mut prepared = prepare_upload(store, user, upload).await?;
-    validate_prepared(store, user, &mut prepared).await
-}
-
-/// Checks that the user may import for the upload's district, then reads it.
-async fn prepare_upload(
-    store: &dyn Store,
-    user: &User,
-    upload: &RollUpload,
-) -> Result<Prepared, ImportError> {
-    let district = DistrictCode::parse(&upload.district).map_err(ImportError::Refused)?;
-    authorize(
-        user,
-        Action::ImportRoll {
-            district: district.as_str(),
-        },
-    )?;
-    let program = load_program(store, &upload.program).await?;
-    prepare_in_background(program, upload.clone()).await
-}
-
-/// Checks a prepared roll against the ledger; stores and posts nothing. The
-/// roll's rows are used up: a prepared roll is validated once.
-pub async fn validate_prepared(
-    store: &dyn Store,
-    user: &User,
-    prepared: &mut Prepared,
-) -> Result<Validated, ImportError> {
-    let read = prepared.read.take().ok_or_else(|| {
-        ImportError::Refused("this roll was already validated; read it again".into())
-    })?;
-    let Prepared {
-        upload,
-        program,
-        district,
-        source,
-        ..
-    } = prepared;
-    authorize(
-        user,
-        Action::ImportRoll {
-            district: district.as_str(),
-        },
-    )?;
-    let mut laps = crate::telemetry::Laps::start("validate");
-    let validated_at_seq = store.head().await?.map_or(0, |head| head.seq);
-    let mut validated = match read {
-        ReadRoll::Approvals(read) => {
-            approvals::check(store, program, district.as_str(), upload, source, read).await?
+impl Prepared {
+    /// Checks the roll against the ledger and decides whether it may be
+    /// committed; stores and posts nothing.
+    pub async fn validate(self, store: &dyn Store) -> Result<Validated, ImportError> {
+        let Prepared {
+            upload,
+            program,
+            source,
+            read,
+        } = self;
+        let district = upload.district.as_str();
+        let declared = upload.roll.declared();
+        let mut laps = crate::telemetry::Laps::start("validate");
+        let validated_at_seq = store.head().await?.map_or(0, |head| head.seq);
+        let checked = match read {
+            ReadRoll::Approvals(read) => {
+                approvals::check(store, &program, district, declared, &source, read).await?
+            }
+            ReadRoll::Payments(read) => {
+                payments::check(store, &program, district, &source, read).await?
+            }
+        };
+        laps.lap("ledger checks");
+        let mut report = checked.report;
+        report.declared = declared;
+        refuse_over_long_fields(&report)?;
+        if let Some(existing) = store
+            .committed_import_with_digest(
+                upload.roll.kind.as_str(),
+                program.code.as_str(),
+                district,
+                &report.sha256,
+            )
+            .await?
+        {
+            report.blocking.push(Blocker::AlreadyImported {
+                import_id: existing,
+                program: program.code.as_str().to_string(),
+                district: district.to_string(),
+            });
         }
-        ReadRoll::Payments(read) => {
-            payments::check(store, program, district.as_str(), source, read).await?
+        laps.lap("committed digest");
+        if report.rows_accepted == 0 {
+            report.blocking.push(Blocker::NoRowAccepted);
         }
-    };
-    laps.lap("ledger checks");
-    validated.validated_at_seq = validated_at_seq;
-    let report = &mut validated.report;
-    refuse_over_long_fields(report)?;
-    let kind = kind_name(upload.kind);
-    if let Some(existing) = store
-        .committed_import_with_digest(
-            kind,
-            program.code.as_str(),
-            district.as_str(),
-            &report.sha256,
-        )
-        .await?
-    {
-        report.blocking.push(format!(
-            "this file was already imported for program {} and district {} (import {existing}); it will not be posted twice / tệp này đã được nhập (lần nhập {existing})",
-            program.code, district
-        ));
+        report.status = if report.can_commit() {
+            ImportStatus::Validated
+        } else {
+            ImportStatus::Refused
+        };
+        Ok(Validated {
+            report,
+            upload,
+            validated_at_seq,
+            entries: checked.entries,
+            roll_people: checked.roll_people,
+        })
     }
-    laps.lap("committed digest");
-    if report.rows_accepted == 0 {
-        report
-            .blocking
-            .push("no row was accepted / không có dòng hợp lệ".into());
-    }
-    report.status = if report.can_commit() {
-        ImportStatus::Validated
-    } else {
-        ImportStatus::Refused
-    };
-    Ok(validated)
 }
 
 /// A field past the documented length limit refuses the whole file, like
@@ -240,7 +189,7 @@ fn refuse_over_long_fields(report: &ImportReport) -> Result<(), ImportError> {
         .rejected
         .iter()
         .flat_map(|r| &r.problems)
-        .find(|p| p.code == "too_long");
+        .find(|p| p.code == ProblemCode::TooLong);
     match too_long {
         Some(problem) => Err(ImportError::Refused(format!(
             "the file is refused, nothing was stored: {} / tệp bị từ chối, không lưu gì",
@@ -250,95 +199,178 @@ fn refuse_over_long_fields(report: &ImportReport) -> Result<(), ImportError> {
     }
 }
 
-pub fn kind_name(kind: RollKind) -> &'static str {
-    match kind {
-        RollKind::Approvals => "approvals",
-        RollKind::Payments => "payments",
+/// A roll checked against the ledger: its report (which says whether it may
+/// be committed), and the entries a commit would post. Nothing is stored.
+pub struct Validated {
+    pub report: ImportReport,
+    upload: Upload,
+    /// The journal's head before validation read the ledger (0 when empty).
+    validated_at_seq: i64,
+    entries: Vec<NewEntry>,
+    roll_people: Option<RollPeople>,
+}
+
+impl Validated {
+    pub fn into_report(self) -> ImportReport {
+        self.report
     }
-}
 
-/// Validates and keeps the upload (bytes, digest, report) as evidence; posts nothing.
-pub async fn stage(
-    store: &dyn Store,
-    user: &User,
-    upload: &RollUpload,
-) -> Result<Validated, ImportError> {
-    let prepared = prepare_upload(store, user, upload).await?;
-    stage_prepared(store, user, prepared).await
-}
-
-/// [`stage`] for a roll already prepared.
-pub async fn stage_prepared(
-    store: &dyn Store,
-    user: &User,
-    mut prepared: Prepared,
-) -> Result<Validated, ImportError> {
-    let mut laps = crate::telemetry::Laps::start("stage");
-    let mut validated = validate_prepared(store, user, &mut prepared).await?;
-    laps.lap("validate");
-    save_prepared(store, user, prepared, &mut validated).await?;
-    laps.lap("save import");
-    Ok(validated)
-}
-
-/// Keeps a validated roll's bytes, digest and report as evidence, and names
-/// the stored import in the report; posts nothing.
-pub async fn save_prepared(
-    store: &dyn Store,
-    user: &User,
-    prepared: Prepared,
-    validated: &mut Validated,
-) -> Result<(), ImportError> {
-    let id = store
-        .save_import(NewImport {
-            kind: kind_name(prepared.upload.kind).into(),
-            program: prepared.upload.program,
-            district: validated.report.district.clone(),
-            file_name: validated.report.file_name.clone(),
-            sha256: validated.report.sha256.clone(),
-            content: prepared.upload.bytes,
-            report_json: validated.report.to_json(),
-            uploaded_at_us: now_us(),
-            uploaded_by: user.username.clone(),
+    /// Keeps the upload (bytes, digest, report) as evidence; posts nothing.
+    pub async fn stage(self, store: &dyn Store) -> Result<Staged, ImportError> {
+        let Validated {
+            mut report,
+            upload,
+            validated_at_seq,
+            entries,
+            roll_people,
+        } = self;
+        let Upload { roll, user, .. } = upload;
+        let import_id = store
+            .save_import(NewImport {
+                kind: roll.kind.as_str().into(),
+                program: roll.program,
+                district: report.district.clone(),
+                file_name: report.file_name.clone(),
+                sha256: report.sha256.clone(),
+                content: roll.bytes,
+                report_json: report.to_json(),
+                uploaded_at_us: now_us(),
+                uploaded_by: user.username.clone(),
+            })
+            .await?;
+        report.import_id = Some(import_id);
+        Ok(Staged {
+            report,
+            import_id,
+            user,
+            validated_at_seq,
+            entries,
+            roll_people,
         })
-        .await?;
-    validated.report.import_id = Some(id);
-    Ok(())
+    }
+
+    /// A validation of an import already stored (its bytes read back).
+    fn into_stored(self, import_id: i64) -> Staged {
+        let Validated {
+            mut report,
+            upload,
+            validated_at_seq,
+            entries,
+            roll_people,
+        } = self;
+        report.import_id = Some(import_id);
+        Staged {
+            report,
+            import_id,
+            user: upload.user,
+            validated_at_seq,
+            entries,
+            roll_people,
+        }
+    }
 }
 
-/// Commits a validated import: all accepted rows in one transaction, or nothing.
-pub async fn commit(
-    store: &dyn Store,
-    user: &User,
-    mut validated: Validated,
-) -> Result<ImportReport, ImportError> {
-    let report = &mut validated.report;
-    let import_id = report
-        .import_id
-        .ok_or_else(|| ImportError::Refused("stage the import before committing".into()))?;
-    if !report.can_commit() {
-        audit_refusal(store, user, report).await?;
-        return Err(ImportError::Blocked(Box::new(validated.report)));
+/// A validated roll kept as evidence under its import id; nothing posted.
+pub struct Staged {
+    pub report: ImportReport,
+    import_id: i64,
+    /// Who uploaded and validated it: the commit's actor.
+    user: User,
+    validated_at_seq: i64,
+    entries: Vec<NewEntry>,
+    roll_people: Option<RollPeople>,
+}
+
+/// A committed roll: its accepted rows are in the ledger.
+pub struct Committed {
+    pub report: ImportReport,
+}
+
+impl Staged {
+    pub fn import_id(&self) -> i64 {
+        self.import_id
     }
+
+    /// Commits: all accepted rows in one transaction, or nothing.
+    pub async fn commit(self, store: &dyn Store) -> Result<Committed, ImportError> {
+        let Staged {
+            mut report,
+            import_id,
+            user,
+            validated_at_seq,
+            entries,
+            roll_people,
+        } = self;
+        if !report.can_commit() {
+            audit_refusal(store, &user, import_id, &report).await?;
+            return Err(ImportError::Blocked(Box::new(report)));
+        }
+        let batch = commit_batch(
+            &user,
+            import_id,
+            validated_at_seq,
+            &report,
+            entries,
+            roll_people,
+        );
+        match append(store, batch).await {
+            Ok(checkpoints) => {
+                report.checkpoints = checkpoints;
+                report.status = ImportStatus::Committed;
+                Ok(Committed { report })
+            }
+            Err(AppendError::BalanceRule(broken)) => {
+                report
+                    .blocking
+                    .push(Blocker::BalanceRule(broken.to_string()));
+                report.status = ImportStatus::Refused;
+                audit_refusal(store, &user, import_id, &report).await?;
+                Err(ImportError::Blocked(Box::new(report)))
+            }
+            Err(AppendError::Conflict(message)) => {
+                report.blocking.push(Blocker::Conflict(message));
+                report.status = ImportStatus::Refused;
+                Err(ImportError::Blocked(Box::new(report)))
+            }
+            Err(AppendError::Stale(message)) => {
+                report.blocking.push(Blocker::Stale(message));
+                report.status = ImportStatus::Refused;
+                Err(ImportError::Stale(Box::new(report)))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// The ledger batch that posts a staged roll's entries.
+fn commit_batch(
+    user: &User,
+    import_id: i64,
+    validated_at_seq: i64,
+    report: &ImportReport,
+    entries: Vec<NewEntry>,
+    roll_people: Option<RollPeople>,
+) -> Batch {
     let now = now_us();
-    let batch = Batch {
+    Batch {
         actor: user.username.clone(),
         recorded_at_us: now,
-        entries: std::mem::take(&mut validated.entries),
+        entries,
         program: None,
         import_commit: Some(ImportCommit {
             import_id,
-            validated_at_seq: validated.validated_at_seq,
-            kind: kind_name(report.kind).into(),
+            validated_at_seq,
+            reads: RollReads::new(report.kind, &report.program, &report.district).accounts(),
+            kind: report.kind.as_str(),
             program: report.program.clone(),
             district: report.district.clone(),
             sha256: report.sha256.clone(),
         }),
-        roll_people: validated.roll_people.take(),
+        roll_people,
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),
-            action: format!("import.commit.{}", kind_name(report.kind)),
+            action: format!("import.commit.{}", report.kind.as_str()),
             outcome: "ok".into(),
             detail: format!(
                 "import {import_id}: {} rows, {} đồng accepted; {} rejected",
@@ -347,57 +379,73 @@ pub async fn commit(
                 report.rows_rejected
             ),
         },
-    };
-    match append(store, batch).await {
-        Ok(checkpoints) => {
-            report.checkpoints = checkpoints;
-            report.status = ImportStatus::Committed;
-            Ok(validated.report)
-        }
-        Err(AppendError::BalanceRule(broken)) => {
-            report
-                .blocking
-                .push(format!("budget exceeded / vượt dự toán: {broken}"));
-            report.status = ImportStatus::Refused;
-            audit_refusal(store, user, report).await?;
-            Err(ImportError::Blocked(Box::new(validated.report)))
-        }
-        Err(AppendError::Conflict(message)) => {
-            report.blocking.push(message);
-            report.status = ImportStatus::Refused;
-            Err(ImportError::Blocked(Box::new(validated.report)))
-        }
-        Err(AppendError::Stale(message)) => {
-            report.blocking.push(message);
-            report.status = ImportStatus::Refused;
-            Err(ImportError::Stale(Box::new(validated.report)))
-        }
-        Err(other) => Err(other.into()),
     }
 }
 
 async fn audit_refusal(
     store: &dyn Store,
     user: &User,
+    import_id: i64,
     report: &ImportReport,
 ) -> Result<(), StoreError> {
     store
         .audit(AuditEvent {
             at_us: now_us(),
             actor: user.username.clone(),
-            action: format!("import.commit.{}", kind_name(report.kind)),
+            action: format!("import.commit.{}", report.kind.as_str()),
             outcome: "refused".into(),
-            detail: format!(
-                "import {}: {}",
-                report.import_id.unwrap_or(0),
-                report.blocking.join("; ")
-            ),
+            detail: format!("import {import_id}: {}", report.blocking_text()),
         })
         .await
 }
 
+/// Authorizes, reads and checks an upload against its program and the ledger;
+/// stores and posts nothing.
+pub async fn validate(
+    store: &dyn Store,
+    user: &User,
+    upload: &RollUpload,
+) -> Result<Validated, ImportError> {
+    let upload = Upload::new(user, upload.clone())?;
+    let program = load_program(store, &upload.roll.program).await?;
+    upload
+        .prepare_in_background(program)
+        .await?
+        .validate(store)
+        .await
+}
+
+/// Validates and keeps the upload (bytes, digest, report) as evidence; posts nothing.
+pub async fn stage(
+    store: &dyn Store,
+    user: &User,
+    upload: &RollUpload,
+) -> Result<Staged, ImportError> {
+    let mut laps = crate::telemetry::Laps::start("stage");
+    let validated = validate(store, user, upload).await?;
+    laps.lap("validate");
+    let staged = validated.stage(store).await?;
+    laps.lap("save import");
+    Ok(staged)
+}
+
+/// Commits a staged import as `user`, who staged it.
+pub async fn commit(
+    store: &dyn Store,
+    user: &User,
+    staged: Staged,
+) -> Result<ImportReport, ImportError> {
+    if staged.user.username != user.username {
+        return Err(ImportError::Refused(format!(
+            "import {} was staged by another user: commit it by its number / lần nhập do người khác tải lên",
+            staged.import_id
+        )));
+    }
+    Ok(staged.commit(store).await?.report)
+}
+
 /// Re-validates a staged import from its stored bytes (the ledger may have
-/// moved since it was uploaded) and commits it.
+/// moved since it was uploaded) and commits it as `user`.
 pub async fn commit_staged(
     store: &dyn Store,
     user: &User,
@@ -407,10 +455,20 @@ pub async fn commit_staged(
         .import_record(import_id)
         .await?
         .ok_or(ImportError::NotFound(import_id))?;
-    authorize(
+    let kind: RollKind = record
+        .kind
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("import {import_id}: stored roll kind: {e}")))?;
+    let mut upload = Upload::new(
         user,
-        Action::ImportRoll {
-            district: &record.district,
+        RollUpload {
+            kind,
+            program: record.program.clone(),
+            district: record.district.clone(),
+            file_name: record.file_name.clone(),
+            bytes: Vec::new(),
+            expect_rows: None,
+            expect_total: None,
         },
     )?;
     if record.committed_by.is_some() {
@@ -418,53 +476,21 @@ pub async fn commit_staged(
             "import {import_id} is already committed / đã ghi sổ"
         )));
     }
-    let bytes = store
+    upload.roll.bytes = store
         .import_content(import_id)
         .await?
         .ok_or(ImportError::NotFound(import_id))?;
-    let staged: Option<ImportReport> = serde_json::from_str(&record.report_json).ok();
-    let upload = RollUpload {
-        kind: if record.kind == "payments" {
-            RollKind::Payments
-        } else {
-            RollKind::Approvals
-        },
-        program: record.program.clone(),
-        district: record.district.clone(),
-        file_name: record.file_name.clone(),
-        bytes,
-        expect_rows: staged
-            .as_ref()
-            .and_then(|r| declared(r, |c| c.declared_rows)),
-        expect_total: staged
-            .as_ref()
-            .and_then(|r| declared(r, |c| c.declared_total_dong))
-            .map(Money::from_dong),
-    };
-    let mut validated = validate(store, user, &upload).await?;
-    validated.report.import_id = Some(import_id);
-    commit(store, user, validated).await
-}
-
-fn declared<T>(
-    report: &ImportReport,
-    field: impl Fn(&super::report::ControlCheck) -> Option<T>,
-) -> Option<T> {
-    report
-        .controls
-        .iter()
-        .filter(|c| c.source == super::approvals::COMMAND_LINE_SOURCE)
-        .find_map(field)
-}
-
-/// Frees `value` on a blocking thread when there is a runtime: the maps and
-/// rows of a large roll take a while to free, and the next roll's validation
-/// waits for this one's.
-pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => {
-            runtime.spawn_blocking(move || drop(value));
-        }
-        Err(_) => drop(value),
+    let stored: ImportReport = serde_json::from_str(&record.report_json)
+        .map_err(|e| StoreError::Corrupt(format!("import {import_id}: stored report: {e}")))?;
+    if let Some(declared) = stored.declared_totals() {
+        upload.roll.expect_rows = declared.rows;
+        upload.roll.expect_total = declared.total();
     }
+    let program = load_program(store, &record.program).await?;
+    let validated = upload
+        .prepare_in_background(program)
+        .await?
+        .validate(store)
+        .await?;
+    Ok(validated.into_stored(import_id).commit(store).await?.report)
 }

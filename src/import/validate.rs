@@ -1,7 +1,7 @@
 //! Row rules that need the program and the district but not the ledger:
 //! commune within the district, category exists, amount obeys its rule.
 
-use super::parse::ApprovalRow;
+use super::parse::{ApprovalRow, ProblemCode};
 use super::report::Issue;
 use crate::domain::admin_units::units;
 use crate::domain::Program;
@@ -48,7 +48,7 @@ impl<'a> RowRules<'a> {
                 row.line,
                 columns.get("category"),
                 &row.category,
-                "unknown_category",
+                ProblemCode::UnknownCategory,
                 format!(
                     "category is not one of program {}'s: {}",
                     self.program.code,
@@ -66,7 +66,7 @@ impl<'a> RowRules<'a> {
                         row.line,
                         columns.get("amount"),
                         &row.amount.format_vi(),
-                        "amount_rule",
+                        ProblemCode::AmountRule,
                         format!("{reason} (category {})", category.code),
                         format!("số tiền không đúng mức của nhóm {}", category.code),
                     ));
@@ -109,7 +109,7 @@ impl<'a> RowRules<'a> {
             row.line,
             columns.get("commune_code"),
             &row.commune_code,
-            "commune_outside_district",
+            ProblemCode::CommuneOutsideDistrict,
             en,
             vi,
         ))
@@ -168,7 +168,7 @@ pub fn problem_at(
     line: u64,
     column: (Option<String>, Option<usize>),
     value: &str,
-    code: &str,
+    code: ProblemCode,
     reason_en: String,
     reason_vi: String,
 ) -> Issue {
@@ -177,7 +177,7 @@ pub fn problem_at(
         column: column.0,
         column_index: column.1,
         value: Some(value.to_string()),
-        code: code.to_string(),
+        code,
         reason_en,
         reason_vi,
     }

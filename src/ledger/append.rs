@@ -9,7 +9,7 @@ use super::totals::{
     check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
 };
 use crate::domain::journal::{parse_hash, Checkpoint, EntryError, EntryKind, NewEntry};
-use crate::domain::{AccountPrefix, AccountScope};
+use crate::domain::{AccountPrefix, AccountsRead};
 use crate::store::{
     AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, RollPeople, Store, StoreError, TotalRow,
 };
@@ -35,7 +35,11 @@ pub struct ImportCommit {
     /// The journal's head when validation began reading the ledger: entries
     /// after it are the only ones the commit must check again.
     pub validated_at_seq: i64,
-    pub kind: String,
+    /// What validation read of the ledger (the importer's one definition of
+    /// it): entries after `validated_at_seq` that touch it make it stale.
+    pub reads: AccountsRead,
+    /// `approvals` or `payments`, as stored with the commit.
+    pub kind: &'static str,
     pub program: String,
     pub district: String,
     pub sha256: String,
@@ -45,7 +49,7 @@ impl ImportCommit {
     fn key(&self) -> ImportKey<'_> {
         ImportKey {
             import_id: self.import_id,
-            kind: &self.kind,
+            kind: self.kind,
             program: &self.program,
             district: &self.district,
             sha256: &self.sha256,
@@ -247,26 +251,22 @@ async fn check_since_validation(
     if after_seq >= head_seq {
         return Ok(());
     }
-    if commit.kind == "payments" {
-        // A payment roll read its district's approvals, payments and
-        // vouchers: every one of them lives on the district's payable accounts.
-        let district = AccountScope::payable_of_district(&commit.district);
-        if tx
-            .accounts_changed_since(&district, after_seq, false)
-            .await?
-        {
-            return Err(AppendError::Stale(format!(
-                "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
-                commit.district
-            )));
-        }
+    let reads = &commit.reads;
+    if !tx
+        .accounts_changed_since(&reads.scope, after_seq, reads.approvals_only)
+        .await?
+    {
         return Ok(());
     }
-    let program = AccountScope::payable_of_program(&commit.program);
-    if tx.accounts_changed_since(&program, after_seq, true).await? {
-        check_one_approval_per_person(tx, entries, after_seq).await?;
+    if reads.approvals_only {
+        // New approvals in the program: stale only for the people they approved.
+        return check_one_approval_per_person(tx, entries, after_seq).await;
     }
-    Ok(())
+    // A payment roll read its district's approvals, payments and vouchers.
+    Err(AppendError::Stale(format!(
+        "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
+        commit.district
+    )))
 }
 
 /// A person holds at most one approval in force per program. Imports check

@@ -127,7 +127,7 @@ async fn dry_run_posts_nothing_and_commit_posts_everything(db: TestDb) {
             .report
             .blocking
             .iter()
-            .any(|b| b.contains("already imported")),
+            .any(|b| b.to_string().contains("already imported")),
         "{:?}",
         again.report.blocking
     );
@@ -216,7 +216,7 @@ async fn control_totals_and_budget_refuse_the_commit(db: TestDb) {
         panic!("must be refused")
     };
     assert!(
-        report.blocking[0].contains("declared 3 rows"),
+        report.blocking[0].to_string().contains("declared 3 rows"),
         "{}",
         report.blocking[0]
     );
@@ -251,7 +251,7 @@ async fn control_totals_and_budget_refuse_the_commit(db: TestDb) {
         report
             .blocking
             .iter()
-            .any(|b| b.contains("exceeded by 1.000.000")),
+            .any(|b| b.to_string().contains("exceeded by 1.000.000")),
         "{:?}",
         report.blocking
     );
@@ -389,7 +389,10 @@ async fn a_roll_validated_before_a_competing_commit_is_refused_at_commit(db: Tes
         )
     };
     assert!(
-        report.blocking.iter().any(|b| b.contains("084078918650")),
+        report
+            .blocking
+            .iter()
+            .any(|b| b.to_string().contains("084078918650")),
         "{:?}",
         report.blocking
     );

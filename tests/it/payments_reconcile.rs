@@ -444,7 +444,7 @@ async fn a_payment_roll_validated_before_its_district_changed_is_validated_again
             report
                 .blocking
                 .iter()
-                .any(|b| b.contains("validate it again")),
+                .any(|b| b.to_string().contains("validate it again")),
             "{:?}",
             report.blocking
         ),

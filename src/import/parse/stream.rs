@@ -1,0 +1,309 @@
+//! The streaming reader: [`read_approvals`] and [`read_payments`] check the file as a
+//! whole (size, not a workbook, UTF-8 by a SIMD check, header), then [`Roll`] yields one
+//! [`Record`] at a time straight from the bytes, reusing one `csv::StringRecord`.
+
+use super::cells::RowCtx;
+use super::errors::FileError;
+use super::fields::{Field, RollKind};
+use super::header::{build_columns, find_header, strip_sep_line, Columns};
+use super::lines::{count_byte, csv_reader, is_blank, line_break_byte, Lines};
+use super::problems::{Problem, ProblemCode};
+use super::rows::{
+    parse_approval, parse_payment, ApprovalRow, ControlTotals, HeaderReport, Parsed, PaymentRow,
+    Record,
+};
+use super::totals::{detect_totals, is_column_numbers};
+use super::{FILE_BYTES_MAX, ROWS_MAX};
+use csv::StringRecord;
+
+type RowParser<R> = fn(&mut RowCtx<'_>) -> Option<R>;
+
+/// A roll being read: iterate it for [`Record`]s (see the module documentation).
+pub struct Roll<'a, R> {
+    pub header: HeaderReport,
+    reader: csv::Reader<&'a [u8]>,
+    record: StringRecord,
+    lines: Lines<'a>,
+    columns: Columns,
+    parse_row: RowParser<R>,
+    records_after_header: usize,
+    pub(super) rows_max: usize,
+    after_totals: bool,
+    finished: bool,
+    keep_free_text: bool,
+}
+
+pub fn read_approvals(bytes: &[u8]) -> Result<Roll<'_, ApprovalRow>, FileError> {
+    open(bytes, RollKind::Approvals, parse_approval)
+}
+
+pub fn read_payments(bytes: &[u8]) -> Result<Roll<'_, PaymentRow>, FileError> {
+    open(bytes, RollKind::Payments, parse_payment)
+}
+
+impl<R> Roll<'_, R> {
+    pub fn kind(&self) -> RollKind {
+        self.columns.kind
+    }
+
+    /// Rows without the free text that no rule reads (row number, address,
+    /// note): the ledger keeps none of it (the stored file does), and
+    /// cleaning it is much of the cost of reading a large roll.
+    pub fn without_free_text(mut self) -> Self {
+        self.keep_free_text = false;
+        self
+    }
+
+    /// Non-blank lines read after the header so far (rows, totals, ignored lines).
+    pub fn records_read(&self) -> usize {
+        self.records_after_header
+    }
+
+    /// Reads the next non-blank record into `self.record`; its line, or `None` at the end.
+    /// An error (unreadable record, [`ROWS_MAX`] passed) ends the stream.
+    fn read_next(&mut self) -> Option<Result<u64, FileError>> {
+        while !self.finished {
+            match self.reader.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.finished = true;
+                    return None;
+                }
+                Err(error) => {
+                    self.finished = true;
+                    let at = error.position().map_or(0, |p| p.byte() as usize);
+                    let line = self.lines.line_of(at);
+                    return Some(Err(FileError::Malformed {
+                        line,
+                        detail: error.to_string(),
+                    }));
+                }
+            }
+            let start = self.record.position().map_or(0, |p| p.byte() as usize);
+            let line = self.lines.line_of(start);
+            if is_blank(&self.record) {
+                continue;
+            }
+            self.records_after_header += 1;
+            if self.records_after_header > self.rows_max {
+                self.finished = true;
+                return Some(Err(FileError::TooManyRows { line }));
+            }
+            return Some(Ok(line));
+        }
+        None
+    }
+
+    /// What the record just read is: a line to skip, a totals row, or a row.
+    /// (Typed as the iterator's item, so that the large record is built in place.)
+    fn classify(&mut self, line: u64) -> Option<Result<Record<R>, FileError>> {
+        if self.records_after_header == 1 && is_column_numbers(&self.record) {
+            return Some(Ok(Record::Ignored(Problem::row(
+                line,
+                ProblemCode::ColumnNumbers,
+                "ignored: the row of column numbers under the header".to_string(),
+                "bỏ qua: dòng đánh số thứ tự cột dưới dòng tiêu đề".to_string(),
+            ))));
+        }
+        if let Some(totals) = detect_totals(&self.columns, &self.record, line) {
+            if let Record::Totals(ControlTotals {
+                subtotal: false, ..
+            }) = totals
+            {
+                self.after_totals = true;
+            }
+            return Some(Ok(totals));
+        }
+        let id_empty = self
+            .columns
+            .text(&self.record, Field::NationalId)
+            .is_empty();
+        if self.after_totals && id_empty {
+            return Some(Ok(Record::Ignored(Problem::row(
+                line,
+                ProblemCode::AfterTotals,
+                "ignored: a line after the totals row without a national ID (signatures, place and date)"
+                    .to_string(),
+                "bỏ qua: dòng sau dòng tổng cộng, không có số CCCD/CMND (chữ ký, địa danh, ngày tháng)"
+                    .to_string(),
+            ))));
+        }
+        self.parse_record(line)
+    }
+
+    /// A beneficiary's row: accepted with its warnings, or rejected with every problem.
+    fn parse_record(&self, line: u64) -> Option<Result<Record<R>, FileError>> {
+        let columns = &self.columns;
+        let record = &self.record;
+        let mut ctx = RowCtx {
+            record,
+            columns,
+            line,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            keep_free_text: self.keep_free_text,
+        };
+        ctx.check_shape();
+        if self.after_totals {
+            ctx.warnings.push(Problem::row(
+                line,
+                ProblemCode::AfterTotalsRow,
+                "this row comes after the totals row: check that the totals include it".to_string(),
+                "dòng này nằm sau dòng tổng cộng: hãy kiểm tra số tổng cộng đã tính dòng này chưa"
+                    .to_string(),
+            ));
+        }
+        let parsed = (self.parse_row)(&mut ctx);
+        if !ctx.problems.is_empty() && record.len() > columns.width {
+            // Rejected anyway: the shift is the likely cause, say so.
+            ctx.extra_values();
+        }
+        let RowCtx {
+            mut problems,
+            warnings,
+            ..
+        } = ctx;
+        Some(Ok(match parsed {
+            Some(row) if problems.is_empty() => Record::Row(Parsed { row, warnings }),
+            _ => {
+                if problems.is_empty() {
+                    problems.push(Problem::row(
+                        line,
+                        ProblemCode::UnreadableRow,
+                        "the row could not be read".to_string(),
+                        "không đọc được dòng này".to_string(),
+                    ));
+                }
+                Record::Rejected {
+                    line,
+                    problems,
+                    warnings,
+                    raw: record.iter().map(str::to_string).collect(),
+                }
+            }
+        }))
+    }
+}
+
+impl<R> Iterator for Roll<'_, R> {
+    type Item = Result<Record<R>, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.read_next()? {
+            Ok(line) => self.classify(line),
+            Err(error) => Some(Err(error)),
+        }
+    }
+}
+
+/// The file as a whole: refuses what cannot be a roll, finds its header, and positions
+/// a reader on the first record after it.
+fn open<R>(
+    bytes: &[u8],
+    kind: RollKind,
+    parse_row: RowParser<R>,
+) -> Result<Roll<'_, R>, FileError> {
+    let had_bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let body = check_text(bytes, had_bom)?;
+    let (data, forced_delimiter, first_line) = strip_sep_line(body);
+    let header = find_header(data, kind, forced_delimiter, first_line)?;
+    let columns = build_columns(kind, header.delimiter, &header.cells, header.line)?;
+
+    let mut reader = csv_reader(data, header.delimiter);
+    let mut record = StringRecord::new();
+    for _ in 0..=header.index {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                return Err(FileError::Malformed {
+                    line: header.line,
+                    detail: error.to_string(),
+                })
+            }
+        }
+    }
+    let mut lines = Lines::new(data, first_line);
+    lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
+
+    let report = HeaderReport {
+        kind,
+        delimiter: char::from(header.delimiter),
+        had_bom,
+        header_line: header.line,
+        columns: recognised_columns(&columns),
+        ignored_columns: columns.ignored.clone(),
+    };
+    Ok(Roll {
+        header: report,
+        reader,
+        record,
+        lines,
+        columns,
+        parse_row,
+        records_after_header: 0,
+        rows_max: ROWS_MAX,
+        after_totals: false,
+        finished: false,
+        keep_free_text: true,
+    })
+}
+
+/// The text after the byte order mark, once the file is known to be UTF-8 text with
+/// something in it: not too large, not a workbook, not UTF-16, not a legacy encoding.
+fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
+    if bytes.len() > FILE_BYTES_MAX {
+        return Err(FileError::TooLarge { bytes: bytes.len() });
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(FileError::Spreadsheet { format: "xlsx" });
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(FileError::Spreadsheet { format: "xls" });
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(FileError::Utf16);
+    }
+    let bom_len = if had_bom { 3 } else { 0 };
+    let body = &bytes[bom_len..];
+    // The SIMD check first: it is many times faster on Vietnamese text, and
+    // only a file that fails it needs the position of its first bad byte.
+    let first_bad_byte = simdutf8::basic::from_utf8(body)
+        .err()
+        .and_then(|_| std::str::from_utf8(body).err());
+    if let Some(error) = first_bad_byte {
+        let offset = error.valid_up_to();
+        let break_byte = line_break_byte(body);
+        return Err(FileError::NotUtf8 {
+            byte_offset: bom_len + offset,
+            line: 1 + count_byte(&body[..offset], break_byte),
+            byte: body.get(offset).copied().unwrap_or(0),
+        });
+    }
+    // UTF-16 without a byte order mark: ASCII characters come with NUL bytes.
+    if body[..body.len().min(4096)].contains(&0) {
+        return Err(FileError::Utf16);
+    }
+    if body
+        .iter()
+        .all(|b| b.is_ascii_whitespace() || matches!(b, b',' | b';' | b'"'))
+    {
+        return Err(FileError::Empty);
+    }
+    Ok(body)
+}
+
+/// Recognised columns in file order: (header as in the file, canonical field name).
+fn recognised_columns(columns: &Columns) -> Vec<(String, String)> {
+    columns
+        .headers
+        .iter()
+        .enumerate()
+        .filter_map(|(index, text)| {
+            Field::ALL_SLOTS
+                .iter()
+                .find(|f| columns.slot[f.slot()] == Some(index))
+                .map(|f| (text.clone(), f.name().to_string()))
+        })
+        .collect()
+}
