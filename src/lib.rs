@@ -1,4 +1,15 @@
 //! ansinh: an audited, hash-chained ledger for social-support disbursement.
+//!
+//! Layers point down only, with no import cycles:
+//! - entry points: [`cli`], [`http`], [`web`];
+//! - use cases: [`import`], [`reconcile`], [`report`], [`reverse`], [`programs`];
+//! - services: [`ledger`] (journal rules, the append, verification) and
+//!   [`auth`] (passwords, sessions, authorization);
+//! - storage: [`store`] (rows in and out, no rules, no roles);
+//! - values: [`domain`] (no I/O).
+//!
+//! [`demo`] generates the demo province from [`domain`] values alone;
+//! [`telemetry`] and [`fast_hash`] serve every layer; [`config`] the entry points.
 #![forbid(unsafe_code)]
 
 pub mod auth;
