@@ -13,6 +13,7 @@ pub fn register(suite: &mut Suite) {
         sqlite: an_overlong_username_is_refused_without_being_kept,
         sqlite: sessions_take_a_bearer_in_any_case_and_a_secure_cookie,
         sqlite: every_answer_carries_the_security_headers,
+        each_backend: a_username_is_one_user_whatever_its_case,
     );
 }
 
@@ -127,4 +128,35 @@ async fn every_answer_carries_the_security_headers(db: TestDb) {
             assert_eq!(headers["cache-control"], "no-store", "{path}");
         }
     }
+}
+
+async fn a_username_is_one_user_whatever_its_case(db: TestDb) {
+    use ansinh::domain::NewUser;
+    use ansinh::store::{now_us, AuditEvent, StoreError};
+    let base = started(&db).await;
+    let audit = AuditEvent {
+        at_us: now_us(),
+        actor: "test".into(),
+        action: "user.add".into(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
+    let twin = NewUser {
+        username: "Officer842".into(),
+        role: Role::Auditor,
+        district: None,
+        password_hash: password::hash("another long password").expect("hash"),
+    };
+    let refused = db.store.add_user(twin, audit).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("already exists")),
+        "{}: {refused:?}",
+        db.backend
+    );
+    // The officer logs in however they type their name.
+    let client = reqwest::Client::new();
+    let ok = login(&client, &base, "OFFICER842", PASSWORD).await;
+    assert_eq!(ok.status(), 200, "{}", db.backend);
+    let session: Value = ok.json().await.expect("json");
+    assert_eq!(session["user"]["username"], "officer842");
 }
