@@ -17,6 +17,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: payment_lines_are_matched_or_refused_with_reasons,
         each_backend: reconciliation_covers_every_status_and_ties_to_the_ledger,
         each_backend: reversals_correct_once_and_show_in_reconciliation,
+        each_backend: every_table_that_holds_history_refuses_rewrites,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
@@ -546,4 +547,97 @@ async fn reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit
         .await
         .expect("reconcile");
     assert_eq!(last.total.approved_dong, RACE_ROLLS as i64 * RACE_ROLL_DONG);
+}
+
+/// Tables whose rows may change: accounts and logins, and sqlx's own record
+/// of migrations. Every other table holds history.
+const MUTABLE_TABLES: [&str; 3] = ["users", "sessions", "_sqlx_migrations"];
+
+/// Each table of the schema, with its first column.
+async fn tables_and_first_columns(db: &TestDb) -> Vec<(String, String)> {
+    use sqlx::Connection;
+    if db.backend == "postgres" {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema \
+             WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.ordinal_position = 1 \
+             ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("tables")
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        sqlx::query_as(
+            "SELECT m.name, (SELECT name FROM pragma_table_info(m.name) WHERE cid = 0) \
+             FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("tables")
+    }
+}
+
+async fn row_count(db: &TestDb, table: &str) -> i64 {
+    use sqlx::Connection;
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    if db.backend == "postgres" {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    }
+}
+
+/// The tables come from the schema, so a table a later migration adds is
+/// covered without being named here: it must refuse too, or be listed as
+/// mutable on purpose.
+async fn every_table_that_holds_history_refuses_rewrites(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve_and_pay(&db, &users).await;
+    let tables = tables_and_first_columns(&db).await;
+    assert!(
+        tables.len() > MUTABLE_TABLES.len(),
+        "{}: {tables:?}",
+        db.backend
+    );
+    for (table, column) in tables {
+        if MUTABLE_TABLES.contains(&table.as_str()) {
+            continue;
+        }
+        // A row trigger fires only on a row: every table must have one here.
+        assert!(
+            row_count(&db, &table).await > 0,
+            "{}: table {table} is empty after a day's work; seed it so that its protection is proven",
+            db.backend
+        );
+        let mut attempts = vec![
+            format!("UPDATE {table} SET {column} = {column}"),
+            format!("DELETE FROM {table}"),
+        ];
+        if db.backend == "postgres" {
+            attempts.push(format!("TRUNCATE {table} CASCADE"));
+        }
+        for sql in attempts {
+            let error = db.raw(&sql).await.expect_err(&sql);
+            assert!(
+                error.to_string().contains("is append-only"),
+                "{}: {sql}: {error}",
+                db.backend
+            );
+        }
+        assert!(row_count(&db, &table).await > 0, "{}: {table}", db.backend);
+    }
 }
