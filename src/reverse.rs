@@ -161,15 +161,18 @@ async fn check_unpaid_approvals(
         return Ok(());
     }
     // Each account's own entries are read once: payments are not indexed by person.
-    let mut outstanding: HashMap<(String, String), i64> = HashMap::new();
+    // Per person and account: (outstanding, paid).
+    let mut outstanding: HashMap<(String, String), (i64, i64)> = HashMap::new();
     let accounts: BTreeSet<&AccountPath> = selected.iter().map(|p| &p.account).collect();
     for account in accounts {
         let prefix = AccountPrefix::of_account(account);
         for balance in store.beneficiary_balances(&prefix).await? {
             if balance.account == account.as_str() {
-                *outstanding
+                let found = outstanding
                     .entry((balance.account, balance.beneficiary))
-                    .or_default() += balance.amount_dong;
+                    .or_default();
+                found.0 += balance.amount_dong;
+                found.1 += balance.paid_dong;
             }
         }
     }
@@ -177,10 +180,18 @@ async fn check_unpaid_approvals(
         let Some(id) = &posting.beneficiary else {
             continue;
         };
-        let left = outstanding
+        let (left, paid) = outstanding
             .get(&(posting.account.as_str().to_string(), id.clone()))
             .copied()
-            .unwrap_or(0);
+            .unwrap_or((0, 0));
+        if left < posting.amount.dong() && paid <= 0 {
+            // Nothing paid, less outstanding: a reversal committed since
+            // this one read what was reversed.
+            return Err(ReverseError::Refused(format!(
+                "beneficiary {id}'s part of entry {} was already reversed / đã được đảo",
+                original.seq
+            )));
+        }
         if left < posting.amount.dong() {
             return Err(ReverseError::Refused(format!(
                 "beneficiary {id} has been paid {} đồng of this approval: reverse the payment first / đã chi, cần đảo bút toán chi trước",

@@ -13,7 +13,7 @@ use crate::domain::{AccountPrefix, AccountsRead};
 use crate::store::{
     AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, RollPeople, Store, StoreError, TotalRow,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Everything one business action writes, committed atomically.
 #[derive(Debug, Clone)]
@@ -112,6 +112,7 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         }
     }
     let head = tx.head().await?;
+    check_corrected_once(tx.as_mut(), &batch.entries).await?;
     if let Some(commit) = &batch.import_commit {
         let head_seq = head.as_ref().map_or(0, |head| head.seq);
         check_since_validation(tx.as_mut(), &batch.entries, commit, head_seq).await?;
@@ -140,6 +141,39 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     tx.commit().await?;
     laps.lap("commit");
     Ok(checkpoints)
+}
+
+/// A correction reverses each part of an entry once: the whole of an entry
+/// without beneficiaries, or each beneficiary's part. Reversals read what
+/// was reversed before they build their entry; this check, under the append
+/// lock, closes the race between reversals built at the same time.
+async fn check_corrected_once(
+    tx: &mut dyn AppendTx,
+    entries: &[NewEntry],
+) -> Result<(), AppendError> {
+    for entry in entries {
+        let Some(corrected) = entry.corrects_seq else {
+            continue;
+        };
+        let done = tx.corrected_beneficiaries(corrected).await?;
+        if done.is_empty() {
+            continue;
+        }
+        let mut people = entry.postings.iter().filter_map(|p| p.beneficiary.as_ref());
+        let Some(first) = people.next() else {
+            return Err(AppendError::Conflict(format!(
+                "entry {corrected} was already reversed; nothing was posted / đã được đảo"
+            )));
+        };
+        let done: HashSet<&str> = done.iter().flatten().map(String::as_str).collect();
+        let mut people = std::iter::once(first).chain(people);
+        if let Some(again) = people.find(|b| done.contains(b.as_str())) {
+            return Err(AppendError::Conflict(format!(
+                "beneficiary {again}'s part of entry {corrected} was already reversed; nothing was posted / đã được đảo"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The batch's entries as rows chained after `head`, and their per-account

@@ -190,6 +190,9 @@ pub trait AppendTx: Send {
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>>;
     /// Current balance of one account, from the per-entry totals.
     async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
+    /// The beneficiaries of the postings of the entries that correct entry
+    /// `seq` (`None` for a posting without one); empty when none does.
+    async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>>;
     /// Which of these people hold a positive sum of approving postings under
     /// `prefix` and gained one by an entry after `after_seq`.
     async fn approval_holders(

@@ -74,6 +74,11 @@ pub const POSTING_COLUMNS: &str = "entry_seq, account, amount, beneficiary, sour
 pub const HEAD: &str = "SELECT seq, hash FROM journal_entries ORDER BY seq DESC LIMIT 1";
 pub const CORRECTIONS_OF: &str =
     "SELECT seq FROM journal_entries WHERE corrects_seq = $1 ORDER BY seq";
+/// The beneficiaries (NULL for postings without one) of the postings of the
+/// entries that correct entry `$1`.
+pub const CORRECTED_BENEFICIARIES: &str =
+    "SELECT DISTINCT p.beneficiary FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
+     WHERE e.corrects_seq = $1";
 pub const ACCOUNT_BALANCE: &str =
     "SELECT CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account = $1";
 /// Totals per account of the entries effective on or before `$1` and at or

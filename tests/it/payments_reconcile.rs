@@ -18,6 +18,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: reconciliation_covers_every_status_and_ties_to_the_ledger,
         each_backend: reversals_correct_once_and_show_in_reconciliation,
         each_backend: every_table_that_holds_history_refuses_rewrites,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
@@ -640,4 +641,65 @@ async fn every_table_that_holds_history_refuses_rewrites(db: TestDb) {
         }
         assert!(row_count(&db, &table).await > 0, "{}: {table}", db.backend);
     }
+}
+
+/// Reversals read what was reversed before they build their entry; the
+/// append checks it again under its lock. N at once: exactly one posts.
+async fn parallel_reversals_post_each_part_once(db: TestDb) {
+    let users = province::setup(&db).await;
+    let report = approve(&db, &users.officer842).await;
+    let approval_seq = report.checkpoints[0].seq;
+    let reverse_in_parallel = |beneficiary: Option<&'static str>, times: usize| {
+        let tasks: Vec<_> = (0..times)
+            .map(|_| {
+                let store = db.store.clone();
+                let user = users.provincial.clone();
+                tokio::spawn(async move {
+                    let request = ReverseRequest {
+                        seq: approval_seq,
+                        reason: "approved in error".into(),
+                        beneficiary: beneficiary.map(str::to_string),
+                    };
+                    reverse::reverse(store.as_ref(), &user, request).await
+                })
+            })
+            .collect();
+        async move {
+            let mut posted = 0;
+            for task in tasks {
+                match task.await.expect("task") {
+                    Ok(_) => posted += 1,
+                    Err(ReverseError::Refused(m)) => assert!(m.contains("already reversed"), "{m}"),
+                    Err(ReverseError::Append(e)) => {
+                        assert!(e.to_string().contains("already reversed"), "{e}")
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+            }
+            posted
+        }
+    };
+    assert_eq!(
+        reverse_in_parallel(Some("084070000004"), 6).await,
+        1,
+        "{}",
+        db.backend
+    );
+    assert_eq!(reverse_in_parallel(None, 4).await, 1, "{}", db.backend);
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    assert_eq!(result.total.approved_dong, 0, "{}", db.backend);
+    let budget = db
+        .store
+        .account_balance("budget:NQ68:842")
+        .await
+        .expect("budget");
+    assert_eq!(
+        budget, 50_000_000_000,
+        "{}: the whole budget back, once",
+        db.backend
+    );
+    let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(verified.is_ok(), "{}: {verified:?}", db.backend);
 }

@@ -43,6 +43,13 @@ impl AppendTx for PgTx {
         row.map(|row| rows::checkpoint_from_row(&row)).transpose()
     }
 
+    async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>> {
+        Ok(sqlx::query_scalar(sql::CORRECTED_BENEFICIARIES)
+            .bind(seq)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     async fn account_balance(&mut self, account: &str) -> StoreResult<i64> {
         let sum: Option<i64> = sqlx::query_scalar(sql::ACCOUNT_BALANCE)
             .bind(account)
