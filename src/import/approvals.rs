@@ -246,7 +246,7 @@ fn drop_file_duplicates(
 }
 
 /// Rejects rows whose person already holds an approval in this program, in
-/// any district, saying where that approval is.
+/// any district, saying where that approval is when it is in this district.
 async fn drop_ledger_duplicates(
     store: &dyn Store,
     program: &Program,
@@ -255,6 +255,7 @@ async fn drop_ledger_duplicates(
     columns: &ColumnNames,
 ) -> Result<Vec<Accepted>, ImportError> {
     let code = program.code.as_str();
+    let here = report.district.clone();
     let ids: Vec<String> = accepted
         .iter()
         .map(|a| a.row.national_id.as_str().to_string())
@@ -294,7 +295,7 @@ async fn drop_ledger_duplicates(
             continue;
         }
         let (en, vi) = match sources.get(id) {
-            Some(source) => where_approved(code, source)?,
+            Some(source) => where_approved(code, &here, source)?,
             None => (
                 format!("duplicate: already approved in program {code}"),
                 format!("trùng: đã được phê duyệt trong chương trình {code}"),
@@ -313,8 +314,16 @@ async fn drop_ledger_duplicates(
     Ok(kept)
 }
 
-/// Where a person's approval in program `code` is: district, file and line.
-fn where_approved(code: &str, source: &ApprovalSource) -> Result<(String, String), ImportError> {
+/// Where a person's approval in program `code` is: file and line when it is
+/// in district `here`, the importing one. Another district's people, files
+/// and entries are not the importing officer's to see (the report is theirs
+/// to read): "another district" is all it says, and the provincial office
+/// finds the rest in the province's reconciliation.
+fn where_approved(
+    code: &str,
+    here: &str,
+    source: &ApprovalSource,
+) -> Result<(String, String), ImportError> {
     let district = AccountPath::parse(&source.account)
         .ok()
         .and_then(|a| a.segment(2).map(str::to_string))
@@ -324,6 +333,16 @@ fn where_approved(code: &str, source: &ApprovalSource) -> Result<(String, String
                 source.account, source.entry_seq
             ))
         })?;
+    if district != here {
+        return Ok((
+            format!(
+                "duplicate: already approved in program {code} in another district (ask the provincial office)"
+            ),
+            format!(
+                "trùng: đã được phê duyệt trong chương trình {code} ở huyện khác (hỏi cán bộ cấp tỉnh)"
+            ),
+        ));
+    }
     let file = source.file_name.clone().unwrap_or_else(|| "-".into());
     let line = source
         .source_line

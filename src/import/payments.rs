@@ -464,9 +464,10 @@ fn approval_here<'h>(
     if !approved_here {
         let elsewhere = holdings.get(id).and_then(|h| h.approved_elsewhere.clone());
         let (en, vi) = match elsewhere {
-            Some(other) => (
-                format!("paid without approval: approved in district {other}, not in district {district}"),
-                format!("chi không có phê duyệt: người này được duyệt ở huyện {other}, không phải huyện {district}"),
+            // Which district is not this officer's to know.
+            Some(_) => (
+                format!("paid without approval: approved in another district, not in district {district} (ask the provincial office)"),
+                format!("chi không có phê duyệt: người này được duyệt ở huyện khác, không phải huyện {district} (hỏi cán bộ cấp tỉnh)"),
             ),
             None => (
                 format!("paid without approval: no approval in program {code} for this national ID"),

@@ -177,19 +177,27 @@ async fn read_people(
         person.outstanding += balance.amount_dong;
         person.paid += balance.paid_dong;
     }
-    add_refused_lines(payment_imports, district, &mut people);
-    laps.lap("balances and refused lines");
-    // The names on this scope's own rolls first; people found only on
-    // refused payment lines may be on another district's roll.
     let mut names: Names = names.into_iter().collect();
+    let written = add_refused_lines(payment_imports, district, &mut people);
+    laps.lap("balances and refused lines");
+    // The names on this scope's own approval rolls first. People found only
+    // on refused payment lines may be on another district's roll: a
+    // district's reconciliation names them as its own payment roll wrote
+    // them, never from another district's rolls; the province's reads every
+    // roll.
     let missing: Vec<String> = people
         .keys()
         .map(|(_, id)| id)
         .filter(|id| !names.contains_key(*id))
         .cloned()
         .collect();
-    if !missing.is_empty() {
+    if district.is_none() && !missing.is_empty() {
         names.extend(store.beneficiary_names(&missing).await?);
+    }
+    for id in missing {
+        if let Some(name) = written.get(&id) {
+            names.entry(id).or_insert_with(|| name.clone());
+        }
     }
     laps.lap("names");
     Ok((people, names))
@@ -230,11 +238,14 @@ fn assemble(
     result
 }
 
+/// Adds the refused lines of the scope's payment rolls to its people;
+/// returns the names those lines carry, as their rolls wrote them.
 fn add_refused_lines(
     payment_imports: Vec<ImportRecord>,
     district: Option<&str>,
     people: &mut People,
-) {
+) -> Names {
+    let mut written = Names::new();
     for import in payment_imports {
         if district.is_some_and(|d| d != import.district) {
             continue;
@@ -249,6 +260,9 @@ fn add_refused_lines(
             if row.code == RejectionCode::Invalid {
                 continue;
             }
+            if let Some(name) = row.full_name.filter(|n| !n.is_empty()) {
+                written.entry(national_id.clone()).or_insert(name);
+            }
             let person = people
                 .entry((import.district.clone(), national_id))
                 .or_default();
@@ -262,6 +276,7 @@ fn add_refused_lines(
             });
         }
     }
+    written
 }
 
 fn line_of(district: String, national_id: String, person: Person, names: &Names) -> Line {

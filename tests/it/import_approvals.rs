@@ -194,6 +194,30 @@ async fn duplicates_across_files_and_districts_say_where(db: TestDb) {
         .expect("validate")
         .report;
     assert_eq!(report.rows_accepted, 0);
+    // District 844's officer learns that the person is approved elsewhere,
+    // and nothing of district 842's file, line, entry or decision.
+    let problem = &report.rejected[0].problems[0];
+    assert!(
+        problem.reason_en.contains("another district"),
+        "{}",
+        problem.reason_en
+    );
+    let stored = serde_json::to_string(&report).expect("json");
+    for secret in ["842", "first.csv", "2315/QĐ-UBND", "entry"] {
+        assert!(
+            !problem.reason_en.contains(secret) && !problem.reason_vi.contains(secret),
+            "{secret}: {} / {}",
+            problem.reason_en,
+            problem.reason_vi
+        );
+    }
+    assert!(!stored.contains("first.csv"), "{stored}");
+    // The same person again in district 842: its own file and line, said.
+    let again = upload("842", "again.csv", roll(&[A1]));
+    let report = pipeline::validate(db.store.as_ref(), &users.officer842, &again)
+        .await
+        .expect("validate")
+        .report;
     let problem = &report.rejected[0].problems[0];
     assert!(
         problem.reason_en.contains("district 842")

@@ -18,6 +18,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: reconciliation_covers_every_status_and_ties_to_the_ledger,
         each_backend: reversals_correct_once_and_show_in_reconciliation,
         each_backend: every_table_that_holds_history_refuses_rewrites,
+        each_backend: a_district_s_reconciliation_names_no_one_from_another_district_s_rolls,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
@@ -137,7 +138,9 @@ async fn payment_lines_are_matched_or_refused_with_reasons(db: TestDb) {
         .expect("line 7")
         .problems[0];
     assert!(
-        elsewhere.reason_en.contains("approved in district 844"),
+        elsewhere.reason_en.contains("approved in another district")
+            && !elsewhere.reason_en.contains("844")
+            && !elsewhere.reason_vi.contains("844"),
         "{}",
         elsewhere.reason_en
     );
@@ -702,4 +705,43 @@ async fn parallel_reversals_post_each_part_once(db: TestDb) {
     );
     let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(verified.is_ok(), "{}: {verified:?}", db.backend);
+}
+
+/// A person approved in district 844 and paid by district 842: 842's
+/// reconciliation shows the name 842's payment roll wrote, never 844's.
+async fn a_district_s_reconciliation_names_no_one_from_another_district_s_rolls(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve(&db, &users.officer842).await;
+    let other =
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
+                 1;Lê Văn Khác;084070000044;29278;tu-do;1.500.000;77/QĐ-UBND;18/08/2021\n";
+    let mut other_upload = upload(RollKind::Approvals, "844.csv", other);
+    other_upload.district = "844".into();
+    import_upload(&db, &users.officer844, &other_upload).await;
+    let payments = "national_id,full_name,amount,paid_date,reference\n\
+                    084078918650,Thạch Sa Rây,1500000,2021-08-28,CT-1\n\
+                    084070000044,Lê V. Khác,1500000,2021-08-29,CT-9\n";
+    import(
+        &db,
+        &users.officer842,
+        RollKind::Payments,
+        "p.csv",
+        payments,
+    )
+    .await;
+    let district = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    let line = district
+        .lines
+        .iter()
+        .find(|l| l.national_id == "084070000044")
+        .expect("the refused line");
+    assert_eq!(line.status, Status::PaidWithoutApproval);
+    assert_eq!(line.full_name, "Lê V. Khác", "{}", db.backend);
+    assert!(
+        !district.to_json().contains("Lê Văn Khác"),
+        "{}",
+        db.backend
+    );
 }
