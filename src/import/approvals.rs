@@ -4,11 +4,10 @@
 
 use super::parse::{self, ApprovalRow, ControlTotals, ProblemCode, Record, Sex};
 use super::report::{
-    Blocker, ControlCheck, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow,
-    RejectionCode, COMMAND_LINE_SOURCE,
+    Blocker, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode,
 };
 use super::roll::{drop_in_background, Checked, ImportError, Source};
-use super::validate::{problem_at, ColumnNames, RowRules};
+use super::validate::{check_controls, problem_at, ColumnNames, RowRules};
 use crate::domain::journal::{EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, AccountPrefix, Money, Program};
 use crate::fast_hash::FastMap;
@@ -358,51 +357,6 @@ fn where_approved(
             source.reference
         ),
     ))
-}
-
-fn check_controls(
-    report: &mut ImportReport,
-    totals_row: Option<ControlTotals>,
-    declared: Option<DeclaredTotals>,
-) {
-    let computed_rows = report.rows_accepted;
-    let computed_total = report.accepted_total_dong;
-    let mut checks = Vec::new();
-    if let Some(totals) = totals_row {
-        checks.push((
-            format!("totals row '{}', line {}", totals.label, totals.line),
-            totals.rows,
-            totals.amount.map(Money::dong),
-        ));
-    }
-    if let Some(declared) = declared {
-        checks.push((
-            COMMAND_LINE_SOURCE.to_string(),
-            declared.rows,
-            declared.total_dong,
-        ));
-    }
-    for (source, rows, total) in checks {
-        let matches =
-            rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
-        if !matches {
-            report.blocking.push(Blocker::ControlTotals {
-                source: source.clone(),
-                declared_rows: rows,
-                declared_total_dong: total,
-                accepted_rows: computed_rows,
-                accepted_total_dong: computed_total,
-            });
-        }
-        report.controls.push(ControlCheck {
-            source,
-            declared_rows: rows,
-            declared_total_dong: total,
-            computed_rows,
-            computed_total_dong: computed_total,
-            matches,
-        });
-    }
 }
 
 async fn check_budget(

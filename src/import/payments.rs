@@ -3,10 +3,12 @@
 //! that match nothing, pay beyond what is outstanding, or repeat a voucher
 //! reference are not posted; each is listed with its reason.
 
-use super::parse::{self, PaymentRow, ProblemCode, Record};
-use super::report::{invalid_row, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode};
+use super::parse::{self, ControlTotals, PaymentRow, ProblemCode, Record};
+use super::report::{
+    invalid_row, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode,
+};
 use super::roll::{drop_in_background, Checked, ImportError, Source};
-use super::validate::{problem_at, ColumnNames};
+use super::validate::{check_controls, problem_at, ColumnNames};
 use crate::domain::journal::{EntryKind, NewEntry, Posting};
 use crate::domain::{AccountPath, AccountPrefix, AccountScope, Money, Program};
 use crate::fast_hash::{FastMap, FastSet};
@@ -48,6 +50,7 @@ struct Accepted {
 pub struct ReadPayments {
     report: ImportReport,
     rows: Vec<PaymentRow>,
+    totals_row: Option<ControlTotals>,
     columns: ColumnNames,
 }
 
@@ -70,6 +73,7 @@ pub fn read(
     );
     let columns = ColumnNames::new(&roll.header.columns);
     let mut rows = Vec::new();
+    let mut totals_row: Option<ControlTotals> = None;
     for record in roll {
         match record? {
             Record::Row(parsed) => {
@@ -92,6 +96,7 @@ pub fn read(
                     .extend(warnings.into_iter().map(Issue::from));
                 report.rejected.push(invalid_row(line, problems));
             }
+            Record::Totals(totals) if !totals.subtotal => totals_row = Some(totals),
             Record::Totals(_) => {}
             Record::Ignored(problem) => report.warnings.push(problem.into()),
         }
@@ -101,6 +106,7 @@ pub fn read(
     Ok(ReadPayments {
         report,
         rows,
+        totals_row,
         columns,
     })
 }
@@ -110,12 +116,14 @@ pub async fn check(
     store: &dyn Store,
     program: &Program,
     district: &str,
+    declared: Option<DeclaredTotals>,
     source: &Source,
     read: ReadPayments,
 ) -> Result<Checked, ImportError> {
     let ReadPayments {
         mut report,
         rows,
+        totals_row,
         columns,
     } = read;
     let mut laps = crate::telemetry::Laps::start("validate payments");
@@ -143,6 +151,7 @@ pub async fn check(
         .map_err(|e| ImportError::Refused(e.to_string()))?
         .dong();
     report.rejected.sort_by_key(|r| r.line);
+    check_controls(&mut report, totals_row, declared);
     let entries = plan(program, district, source, accepted, &mut report);
     drop_in_background((holdings, seen));
     laps.lap("match and plan");

@@ -140,7 +140,7 @@ impl Prepared {
                 approvals::check(store, &program, district, declared, &source, read).await?
             }
             ReadRoll::Payments(read) => {
-                payments::check(store, &program, district, &source, read).await?
+                payments::check(store, &program, district, declared, &source, read).await?
             }
         };
         laps.lap("ledger checks");

@@ -1,10 +1,12 @@
 //! Row rules that need the program and the district but not the ledger:
 //! commune within the district, category exists, amount obeys its rule.
 
-use super::parse::{ApprovalRow, ProblemCode};
-use super::report::Issue;
+use super::parse::{ApprovalRow, ControlTotals, ProblemCode};
+use super::report::{
+    Blocker, ControlCheck, DeclaredTotals, ImportReport, Issue, COMMAND_LINE_SOURCE,
+};
 use crate::domain::admin_units::units;
-use crate::domain::Program;
+use crate::domain::{Money, Program};
 use std::collections::{HashMap, HashSet};
 
 pub struct RowRules<'a> {
@@ -180,5 +182,54 @@ pub fn problem_at(
         code,
         reason_en,
         reason_vi,
+    }
+}
+
+/// Checks the accepted rows against each declared control total (a totals
+/// row in the file, the uploader's `--expect-rows/--expect-total`): every
+/// check is listed in the report, and one that differs stops the commit.
+/// The same for every roll kind.
+pub(crate) fn check_controls(
+    report: &mut ImportReport,
+    totals_row: Option<ControlTotals>,
+    declared: Option<DeclaredTotals>,
+) {
+    let computed_rows = report.rows_accepted;
+    let computed_total = report.accepted_total_dong;
+    let mut checks = Vec::new();
+    if let Some(totals) = totals_row {
+        checks.push((
+            format!("totals row '{}', line {}", totals.label, totals.line),
+            totals.rows,
+            totals.amount.map(Money::dong),
+        ));
+    }
+    if let Some(declared) = declared {
+        checks.push((
+            COMMAND_LINE_SOURCE.to_string(),
+            declared.rows,
+            declared.total_dong,
+        ));
+    }
+    for (source, rows, total) in checks {
+        let matches =
+            rows.is_none_or(|r| r == computed_rows) && total.is_none_or(|t| t == computed_total);
+        if !matches {
+            report.blocking.push(Blocker::ControlTotals {
+                source: source.clone(),
+                declared_rows: rows,
+                declared_total_dong: total,
+                accepted_rows: computed_rows,
+                accepted_total_dong: computed_total,
+            });
+        }
+        report.controls.push(ControlCheck {
+            source,
+            declared_rows: rows,
+            declared_total_dong: total,
+            computed_rows,
+            computed_total_dong: computed_total,
+            matches,
+        });
     }
 }

@@ -18,6 +18,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: reconciliation_covers_every_status_and_ties_to_the_ledger,
         each_backend: reversals_correct_once_and_show_in_reconciliation,
         each_backend: every_table_that_holds_history_refuses_rewrites,
+        each_backend: payment_rolls_are_held_to_their_control_totals,
         each_backend: a_district_s_reconciliation_names_no_one_from_another_district_s_rolls,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
@@ -744,4 +745,56 @@ async fn a_district_s_reconciliation_names_no_one_from_another_district_s_rolls(
         "{}",
         db.backend
     );
+}
+
+/// A payment roll's totals row and the uploader's declared figures are
+/// checked as an approval roll's are: listed, and a mismatch refuses the commit.
+async fn payment_rolls_are_held_to_their_control_totals(db: TestDb) {
+    use ansinh::domain::Money;
+    use ansinh::import::pipeline::ImportError;
+    let users = province::setup(&db).await;
+    approve(&db, &users.officer842).await;
+    let text = "Số CCCD/CMND;Họ và tên;Số tiền;Ngày chi;Số chứng từ\n\
+                084078918650;Thạch Sa Rây;1.500.000;28/08/2021;CT-1\n\
+                Tổng cộng;;9.999.999;;\n";
+    let mut roll = upload(RollKind::Payments, "p.csv", text);
+    roll.expect_rows = Some(7);
+    roll.expect_total = Some(Money::from_dong(1));
+    let report = pipeline::validate(db.store.as_ref(), &users.officer842, &roll)
+        .await
+        .expect("validate")
+        .report;
+    assert_eq!(
+        report.controls.len(),
+        2,
+        "{}: {:?}",
+        db.backend,
+        report.controls
+    );
+    assert!(report.controls.iter().all(|c| !c.matches));
+    assert!(!report.can_commit());
+    let staged = pipeline::stage(db.store.as_ref(), &users.officer842, &roll)
+        .await
+        .expect("stage");
+    let refused = pipeline::commit(db.store.as_ref(), &users.officer842, staged).await;
+    assert!(
+        matches!(refused, Err(ImportError::Blocked(_))),
+        "{refused:?}"
+    );
+    let paid = || async {
+        reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+            .await
+            .expect("reconcile")
+            .total
+            .paid_dong
+    };
+    assert_eq!(paid().await, 0, "{}: nothing paid", db.backend);
+    // The same roll with totals that agree commits.
+    let text = text.replace("9.999.999", "1.500.000");
+    let mut roll = upload(RollKind::Payments, "p2.csv", &text);
+    roll.expect_rows = Some(1);
+    let committed = import_upload(&db, &users.officer842, &roll).await;
+    assert_eq!(committed.controls.len(), 2);
+    assert!(committed.controls.iter().all(|c| c.matches));
+    assert_eq!(paid().await, 1_500_000, "{}", db.backend);
 }
