@@ -25,6 +25,9 @@ pub enum Error {
     Conflict(String),
     #[error("too many attempts; try again later / thử lại sau")]
     TooManyRequests,
+    /// A quota is used up (uploads never committed): nothing was stored.
+    #[error("{0}")]
+    Quota(String),
     /// The login queue is full: try again in a moment.
     #[error("{}", crate::auth::password::PasswordError::Busy)]
     Busy,
@@ -85,6 +88,7 @@ impl IntoResponse for Error {
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::Quota(_) => (StatusCode::TOO_MANY_REQUESTS, "quota"),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

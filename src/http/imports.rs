@@ -39,6 +39,7 @@ impl From<ImportError> for Error {
                 details: json!({ "code": file.code(), "line": file.line() }),
             },
             ImportError::Refused(message) => Error::BadRequest(message),
+            ImportError::Quota(message) => Error::Quota(message),
             ImportError::Store(e) => e.into(),
             ImportError::Append(e) => e.into(),
         }
@@ -55,6 +56,12 @@ async fn upload(
     while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
+            if file.is_some() {
+                return Err(Error::BadRequest(
+                    "one file per upload: send each roll on its own / mỗi lần tải lên một tệp"
+                        .into(),
+                ));
+            }
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
             let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((file_name, bytes.to_vec()));
@@ -129,12 +136,7 @@ async fn show(
         .import_record(id)
         .await?
         .ok_or(Error::NotFound)?;
-    authorize(
-        &user.user,
-        Action::ReadDistrict {
-            district: Some(&record.district),
-        },
-    )?;
+    check_visible(&user.user, &record.district)?;
     let mut report: ImportReport =
         serde_json::from_str(&record.report_json).map_err(Error::internal)?;
     report.import_id = Some(id);
@@ -144,11 +146,23 @@ async fn show(
     Ok(Json(report))
 }
 
+/// An import of a district the user may not read does not exist for them:
+/// a 403 would confirm that it does.
+fn check_visible(user: &crate::domain::User, district: &str) -> Result<(), Error> {
+    let action = Action::ReadDistrict {
+        district: Some(district),
+    };
+    authorize(user, action).map_err(|_| Error::NotFound)
+}
+
 async fn commit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ImportReport>, Error> {
+    if let Some(record) = state.store.import_record(id).await? {
+        check_visible(&user.user, &record.district)?;
+    }
     Ok(Json(
         pipeline::commit_staged(state.store.as_ref(), &user.user, id).await?,
     ))

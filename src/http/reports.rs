@@ -178,6 +178,11 @@ async fn reconciliation(
             let whole = state
                 .reconciliations
                 .get_or_compute(head, scope, async {
+                    // An unknown program is not an empty reconciliation.
+                    let programs = state.store.program_definitions().await?;
+                    if !programs.iter().any(|(code, _)| *code == query.program) {
+                        return Err(Error::NotFound);
+                    }
                     Ok(
                         reconcile::reconcile(state.store.as_ref(), &query.program, district)
                             .await?,

@@ -225,6 +225,7 @@ impl Validated {
             roll_people,
         } = self;
         let Upload { roll, user, .. } = upload;
+        check_upload_quota(store, &report.district).await?;
         let import_id = store
             .save_import(NewImport {
                 kind: roll.kind.as_str().into(),
@@ -416,6 +417,26 @@ pub async fn validate(
 }
 
 /// Validates and keeps the upload (bytes, digest, report) as evidence; posts nothing.
+/// Uploads a district may leave uncommitted within a day. Stored files are
+/// history and never deleted, so this bounds what uploads that nobody
+/// commits can add to the database: 50 files of at most 64 MiB a district a day.
+pub const UNCOMMITTED_UPLOADS_PER_DAY_MAX: i64 = 50;
+const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
+
+async fn check_upload_quota(store: &dyn Store, district: &str) -> Result<(), ImportError> {
+    let waiting = store
+        .uncommitted_uploads_since(district, now_us() - DAY_US)
+        .await?;
+    if waiting >= UNCOMMITTED_UPLOADS_PER_DAY_MAX {
+        return Err(ImportError::Quota(format!(
+            "district {district} has {waiting} uploads from the last 24 hours that were never committed \
+             (at most {UNCOMMITTED_UPLOADS_PER_DAY_MAX}): commit or drop the ones you need before uploading more / \
+             huyện {district} đã có {waiting} tệp tải lên trong 24 giờ qua chưa ghi sổ (tối đa {UNCOMMITTED_UPLOADS_PER_DAY_MAX})"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn stage(
     store: &dyn Store,
     user: &User,

@@ -55,6 +55,9 @@ pub enum ImportError {
     /// commit: nothing was posted; validating again may succeed.
     #[error("commit refused / không ghi sổ: {}", .0.blocking_text())]
     Stale(Box<ImportReport>),
+    /// Too many stored uploads nobody committed: nothing was stored.
+    #[error("{0}")]
+    Quota(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

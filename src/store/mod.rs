@@ -122,6 +122,8 @@ pub trait ImportStore: Send + Sync {
         sha256: &str,
     ) -> StoreResult<Option<i64>>;
     async fn committed_imports(&self, kind: &str, program: &str) -> StoreResult<Vec<ImportRecord>>;
+    /// How many of a district's uploads since `since_us` were never committed.
+    async fn uncommitted_uploads_since(&self, district: &str, since_us: i64) -> StoreResult<i64>;
 }
 
 /// Reads of the journal: entries, totals, per-person balances, the scan.

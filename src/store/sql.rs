@@ -79,6 +79,10 @@ pub const CORRECTIONS_OF: &str =
 pub const CORRECTED_BENEFICIARIES: &str =
     "SELECT DISTINCT p.beneficiary FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq \
      WHERE e.corrects_seq = $1";
+/// Uploads of district `$1` since `$2` (µs) that were never committed.
+pub const UNCOMMITTED_UPLOADS_SINCE: &str =
+    "SELECT COUNT(*) FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id \
+     WHERE i.district = $1 AND i.uploaded_at_us >= $2 AND c.import_id IS NULL";
 pub const ACCOUNT_BALANCE: &str =
     "SELECT CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account = $1";
 /// Totals per account of the entries effective on or before `$1` and at or

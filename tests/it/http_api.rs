@@ -23,6 +23,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: openapi_document_matches_the_routes,
         each_backend: errors_are_clean_json_and_leak_no_internals,
         sqlite: every_api_refusal_is_the_documented_error_json,
+        sqlite: an_upload_is_one_file_and_an_unknown_program_is_not_found,
     );
 }
 
@@ -310,10 +311,12 @@ async fn imports_are_staged_then_committed_once_within_the_officers_district(db:
             .status(),
         StatusCode::OK
     );
+    // Another district's import does not exist for its officer: a 403 would
+    // confirm that it does.
     assert_error(
         api.get(&officer844, &format!("/api/v1/imports/{id}")).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
         backend,
     )
     .await;
@@ -329,8 +332,8 @@ async fn imports_are_staged_then_committed_once_within_the_officers_district(db:
     .await;
     assert_error(
         api.post_json(&officer844, &path, &json!({})).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "not_found",
         backend,
     )
     .await;
@@ -1295,4 +1298,52 @@ async fn every_api_refusal_is_the_documented_error_json(db: TestDb) {
             "{case}: {body}"
         );
     }
+}
+
+async fn an_upload_is_one_file_and_an_unknown_program_is_not_found(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let officer = api.login("huyen842").await;
+    let head_before = api.head_seq().await;
+    let part = |name: &str| {
+        reqwest::multipart::Part::bytes(APPROVALS_842.to_vec())
+            .file_name(name.to_string())
+            .mime_str("text/csv")
+            .expect("mime")
+    };
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "approvals")
+        .text("program", "NQ68")
+        .text("district", "842")
+        .part("file", part("a.csv"))
+        .part("file", part("b.csv"));
+    let two = api
+        .client
+        .post(api.url("/api/v1/imports"))
+        .bearer_auth(&officer)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let message = assert_error(two, StatusCode::BAD_REQUEST, "bad_request", "two files").await;
+    assert!(message.contains("one file"), "{message}");
+    assert_eq!(api.head_seq().await, head_before);
+    assert!(
+        db.store.import_record(1).await.expect("read").is_none(),
+        "nothing stored"
+    );
+
+    let unknown = api
+        .get(&officer, "/api/v1/reconciliation?program=NQ99&district=842")
+        .await;
+    assert_error(
+        unknown,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "unknown program",
+    )
+    .await;
+    let known = api
+        .get(&officer, "/api/v1/reconciliation?program=NQ68&district=842")
+        .await;
+    assert_eq!(known.status(), StatusCode::OK);
 }

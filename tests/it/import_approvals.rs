@@ -11,6 +11,7 @@ use ansinh::ledger::verify;
 pub fn register(suite: &mut Suite) {
     register!(suite;
         each_backend: dry_run_posts_nothing_and_commit_posts_everything,
+        sqlite: uploads_nobody_commits_are_capped_per_district_and_day,
         each_backend: row_rules_reject_with_line_column_and_reason,
         each_backend: duplicates_across_files_and_districts_say_where,
         each_backend: control_totals_and_budget_refuse_the_commit,
@@ -421,4 +422,53 @@ async fn a_roll_validated_before_a_competing_commit_is_refused_at_commit(db: Tes
         report.blocking
     );
     assert_eq!(db.store.head().await.expect("head"), head, "nothing posted");
+}
+
+/// Stored uploads are never deleted: those nobody commits are capped per
+/// district and day, and past the cap nothing more is stored.
+async fn uploads_nobody_commits_are_capped_per_district_and_day(db: TestDb) {
+    let users = province::setup(&db).await;
+    let max = pipeline::UNCOMMITTED_UPLOADS_PER_DAY_MAX;
+    let mut staged = Vec::new();
+    for n in 0..max {
+        let file = upload("842", &format!("try-{n}.csv"), roll(&[A1]));
+        staged.push(
+            pipeline::stage(db.store.as_ref(), &users.officer842, &file)
+                .await
+                .expect("stage"),
+        );
+    }
+    let one_more = upload("842", "one-more.csv", roll(&[A1]));
+    let refused = pipeline::stage(db.store.as_ref(), &users.officer842, &one_more).await;
+    match refused {
+        Err(ImportError::Quota(message)) => {
+            assert!(message.contains("never committed"), "{message}")
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("staged past the cap"),
+    }
+    assert!(
+        db.store
+            .import_record(max + 1)
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing stored past the cap"
+    );
+    // Another district has its own allowance; a commit frees a place.
+    let other = upload(
+        "844",
+        "other.csv",
+        roll(&["1;Lê Văn Khác;1970;Nam;084070000044;29278;tu-do;1.500.000;77/QĐ-UBND;18/08/2021"]),
+    );
+    pipeline::stage(db.store.as_ref(), &users.officer844, &other)
+        .await
+        .expect("district 844 stages");
+    let first = staged.remove(0);
+    pipeline::commit(db.store.as_ref(), &users.officer842, first)
+        .await
+        .expect("commit");
+    pipeline::stage(db.store.as_ref(), &users.officer842, &one_more)
+        .await
+        .expect("a place was freed");
 }

@@ -67,6 +67,14 @@ impl ImportStore for PgStore {
             .await?)
     }
 
+    async fn uncommitted_uploads_since(&self, district: &str, since_us: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::UNCOMMITTED_UPLOADS_SINCE)
+            .bind(district)
+            .bind(since_us)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn committed_imports(&self, kind: &str, program: &str) -> StoreResult<Vec<ImportRecord>> {
         let found = sqlx::query(&sql::committed_imports_of_program())
             .bind(kind)
