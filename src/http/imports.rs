@@ -100,8 +100,23 @@ async fn upload(
             .transpose()
             .map_err(|e| Error::BadRequest(e.to_string()))?,
     };
-    let validated = pipeline::stage(state.store.as_ref(), &user.user, &upload).await?;
-    Ok((StatusCode::CREATED, Json(validated.report)))
+    let report = pipeline::stage(state.store.as_ref(), &user.user, &upload)
+        .await?
+        .report;
+    if report.status == ImportStatus::Refused {
+        // Stored as evidence with its report, but it can never be committed:
+        // a refusal, with the whole report beside the message.
+        return Err(Error::Unprocessable {
+            message: format!(
+                "the roll was checked and kept as import {}, but it cannot be committed / \
+                 danh sách đã được kiểm tra và lưu, nhưng không thể ghi sổ: {}",
+                report.import_id.unwrap_or_default(),
+                report.blocking_text()
+            ),
+            details: serde_json::to_value(&report).map_err(Error::internal)?,
+        });
+    }
+    Ok((StatusCode::CREATED, Json(report)))
 }
 
 /// A body past the upload limit is the same refusal as a file past the

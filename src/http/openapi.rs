@@ -49,7 +49,7 @@ pub fn document() -> Value {
                 "get": op("Who am I", "session"),
                 "delete": op("Log out", "session")
             },
-            "/api/v1/imports": { "post": op("Upload a roll (multipart: kind, program, district, file[, expect_rows, expect_total]); validates, posts nothing, returns the import report", "imports") },
+            "/api/v1/imports": { "post": op("Upload a roll (multipart: kind, program, district, file[, expect_rows, expect_total]); validates, posts nothing; 201 with the import report, or 422 with it in details when the roll cannot be committed", "imports") },
             "/api/v1/imports/{id}": { "get": op("An import and its report", "imports") },
             "/api/v1/imports/{id}/commit": { "post": op("Commit an import's accepted rows atomically", "imports") },
             "/api/v1/reconciliation": { "get": op("Reconciliation of a program (query: program, district, format=json|csv; JSON pages its lines with offset and limit, default 1000, at most 10000, beside lines_total; CSV holds every line)", "reconciliation") },

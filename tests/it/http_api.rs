@@ -450,7 +450,14 @@ async fn imports_are_staged_then_committed_once_within_the_officers_district(db:
             .await,
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{backend}: {repeat}");
+    // Checked and kept, but refused: 422, the whole report in `details`.
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{backend}: {repeat}"
+    );
+    assert_eq!(repeat["error"], "refused", "{backend}: {repeat}");
+    let repeat = repeat["details"].clone();
     assert_eq!(repeat["status"], "refused", "{backend}: {repeat}");
     assert!(
         repeat["blocking"].to_string().contains("already imported"),
