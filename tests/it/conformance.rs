@@ -1,7 +1,7 @@
 //! One conformance suite, run on every available backend: SQLite always,
 //! PostgreSQL when ANSINH_TEST_POSTGRES_URL is set (CI sets it).
 
-use crate::support::harness::{Needs, Suite};
+use crate::support::harness::{Needs, Runtime, Suite};
 use crate::support::TestDb;
 use ansinh::domain::{AccountPath, Checkpoint, EntryKind, Money, NewEntry, Posting};
 use ansinh::ledger::verify;
@@ -23,6 +23,8 @@ pub fn register(suite: &mut Suite) {
         each_backend: verify_detects_a_truncated_tail_behind_a_checkpoint,
         each_backend: verify_accepts_a_checkpoint_the_ledger_extends,
         each_backend: text_that_bulk_formats_must_escape_reads_back_unchanged,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_program_definitions_store_one,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_user_additions_store_one,
     );
 }
 
@@ -356,4 +358,91 @@ async fn text_that_bulk_formats_must_escape_reads_back_unchanged(db: TestDb) {
     assert_eq!(stored.memo, "memo\twith\nbreaks\\", "{}", db.backend);
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+}
+
+/// Six officers define the same program at once: one program, one budget.
+async fn parallel_program_definitions_store_one(db: TestDb) {
+    use ansinh::programs::{self, AddError};
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                programs::add(
+                    store.as_ref(),
+                    "tinh",
+                    crate::support::province::EXAMPLE_PROGRAM,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => stored += 1,
+            Err(AddError::Append(AppendError::Conflict(m))) => {
+                assert!(m.contains("already exists"), "{m}")
+            }
+            Err(other) => panic!("{}: {other}", db.backend),
+        }
+    }
+    assert_eq!(stored, 1, "{}", db.backend);
+    assert_eq!(
+        db.store
+            .program_definitions()
+            .await
+            .expect("programs")
+            .len(),
+        1
+    );
+    let budget = db
+        .store
+        .account_balance("budget:NQ68:842")
+        .await
+        .expect("budget");
+    assert_eq!(budget, 50_000_000_000, "{}: one allocation", db.backend);
+    assert!(verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .is_ok());
+}
+
+/// The same username, in several cases, added at once: one user.
+async fn parallel_user_additions_store_one(db: TestDb) {
+    use ansinh::domain::{NewUser, Role};
+    use ansinh::store::{now_us, StoreError};
+    let tasks: Vec<_> = [
+        "huyen842", "HUYEN842", "Huyen842", "huyen842", "hUyen842", "huyen842",
+    ]
+    .into_iter()
+    .map(|username| {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            let user = NewUser {
+                username: username.into(),
+                role: Role::District,
+                district: Some("842".into()),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$AAAA".into(),
+            };
+            let audit = AuditEvent {
+                at_us: now_us(),
+                actor: "admin".into(),
+                action: "user.add".into(),
+                outcome: "ok".into(),
+                detail: String::new(),
+            };
+            store.add_user(user, audit).await
+        })
+    })
+    .collect();
+    let mut stored = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => stored += 1,
+            Err(StoreError::Conflict(m)) => assert!(m.contains("already exists"), "{m}"),
+            Err(other) => panic!("{}: {other}", db.backend),
+        }
+    }
+    assert_eq!(stored, 1, "{}", db.backend);
+    assert_eq!(db.store.user_count().await.expect("count"), 1);
 }
