@@ -3,8 +3,8 @@
 
 use crate::auth::{authorize, Action, Forbidden};
 use crate::domain::journal::{Checkpoint, Entry, EntryKind, NewEntry, Posting, TEXT_FIELD_LEN_MAX};
-use crate::domain::{AccountPath, AccountPrefix, Money, User};
-use crate::ledger::{append, AppendError, Batch};
+use crate::domain::{AccountPath, AccountPrefix, AccountScope, AccountsRead, Money, User};
+use crate::ledger::{append, AppendError, Batch, ReadAt};
 use crate::store::{now_us, AuditEvent, Store, StoreError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -28,11 +28,28 @@ pub struct ReverseRequest {
     pub beneficiary: Option<String>,
 }
 
+/// Checks and posts a reversal: [`prepare`], then the append, which checks
+/// again under its lock what the preparation read.
 pub async fn reverse(
     store: &dyn Store,
     user: &User,
     request: ReverseRequest,
 ) -> Result<Checkpoint, ReverseError> {
+    let batch = prepare(store, user, request).await?;
+    let checkpoints = append(store, batch).await?;
+    checkpoints
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReverseError::Refused("nothing was posted".into()))
+}
+
+/// The reversal's batch, checked against the ledger as it stands; nothing
+/// is posted.
+pub async fn prepare(
+    store: &dyn Store,
+    user: &User,
+    request: ReverseRequest,
+) -> Result<Batch, ReverseError> {
     authorize(user, Action::Reverse)?;
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > TEXT_FIELD_LEN_MAX {
@@ -50,18 +67,22 @@ pub async fn reverse(
             original.seq
         )));
     }
+    // What the checks below read is checked again under the append lock.
+    let read_seq = store.head().await?.map_or(0, |head| head.seq);
     let done = already_reversed(store, &original).await?;
     let selected = select(&original, request.beneficiary.as_deref(), &done)?;
     check_unpaid_approvals(store, &original, &selected).await?;
+    let read_at = approvals_read(&original, &selected, read_seq);
     let entry = reversing_entry(&original, selected, reason, request.beneficiary.as_deref())?;
     let now = now_us();
-    let batch = Batch {
+    Ok(Batch {
         actor: user.username.clone(),
         recorded_at_us: now,
         entries: vec![entry],
         program: None,
         import_commit: None,
         roll_people: None,
+        read_at,
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),
@@ -77,12 +98,7 @@ pub async fn reverse(
                     .unwrap_or_default()
             ),
         },
-    };
-    let checkpoints = append(store, batch).await?;
-    checkpoints
-        .into_iter()
-        .next()
-        .ok_or_else(|| ReverseError::Refused("nothing was posted".into()))
+    })
 }
 
 /// Beneficiaries already reversed out of this entry; `None` inside means the
@@ -149,6 +165,29 @@ fn select<'a>(
         return Err(ReverseError::Refused(message));
     }
     Ok(selected)
+}
+
+/// What reversing an approval read: the paid and outstanding amounts on the
+/// payable accounts of its program and district. A payment committed
+/// meanwhile would make "unpaid" untrue, so the commit checks it again.
+fn approvals_read(original: &Entry, selected: &[&Posting], seq: i64) -> Option<ReadAt> {
+    if original.kind != EntryKind::Approval {
+        return None;
+    }
+    let account = selected
+        .iter()
+        .map(|p| &p.account)
+        .find(|a| a.kind() == "payable")?;
+    let (program, district) = (account.segment(1)?, account.segment(2)?);
+    Some(ReadAt {
+        seq,
+        reads: AccountsRead {
+            scope: AccountScope::Under(AccountPrefix::payable_of_program_district(
+                program, district,
+            )),
+            approvals_only: false,
+        },
+    })
 }
 
 /// An approval can only be reversed while its money is unpaid: reverse the payments first.

@@ -297,6 +297,7 @@ async fn post_donations(store: &dyn Store, plan: &DemoPlan) -> CliResult {
             program: None,
             import_commit: None,
             roll_people: None,
+            read_at: None,
             audit: AuditEvent {
                 at_us: now,
                 actor: "tinh".into(),

@@ -368,6 +368,7 @@ fn commit_batch(
             sha256: report.sha256.clone(),
         }),
         roll_people,
+        read_at: None,
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),

@@ -26,7 +26,18 @@ pub struct Batch {
     pub import_commit: Option<ImportCommit>,
     /// The people of the roll being committed, as written on it.
     pub roll_people: Option<RollPeople>,
+    /// What a write other than an import read before building its entries,
+    /// to be checked again under the lock (an import's is in its commit).
+    pub read_at: Option<ReadAt>,
     pub audit: AuditEvent,
+}
+
+/// The ledger as a write read it: at entry `seq`, the accounts of `reads`.
+/// Entries after `seq` that touch them make the write stale.
+#[derive(Debug, Clone)]
+pub struct ReadAt {
+    pub seq: i64,
+    pub reads: AccountsRead,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +124,9 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     }
     let head = tx.head().await?;
     check_corrected_once(tx.as_mut(), &batch.entries).await?;
+    if let Some(read) = &batch.read_at {
+        check_read_unchanged(tx.as_mut(), read).await?;
+    }
     if let Some(commit) = &batch.import_commit {
         let head_seq = head.as_ref().map_or(0, |head| head.seq);
         check_since_validation(tx.as_mut(), &batch.entries, commit, head_seq).await?;
@@ -172,6 +186,24 @@ async fn check_corrected_once(
                 "beneficiary {again}'s part of entry {corrected} was already reversed; nothing was posted / đã được đảo"
             )));
         }
+    }
+    Ok(())
+}
+
+/// A write that read the ledger before taking the lock (a reversal reads
+/// what is paid and outstanding) is refused as stale when what it read has
+/// changed since: it is checked again from the start, under the new state.
+async fn check_read_unchanged(tx: &mut dyn AppendTx, read: &ReadAt) -> Result<(), AppendError> {
+    let reads = &read.reads;
+    if tx
+        .accounts_changed_since(&reads.scope, read.seq, reads.approvals_only)
+        .await?
+    {
+        return Err(AppendError::Stale(
+            "what this correction read (approvals or payments of its people) changed while it was \
+             checked; nothing was posted: try again / số liệu đã thay đổi trong lúc kiểm tra, hãy thử lại"
+                .into(),
+        ));
     }
     Ok(())
 }

@@ -13,5 +13,5 @@ pub mod rules;
 pub mod totals;
 pub mod verify;
 
-pub use append::{append, AppendError, Batch, ImportCommit};
+pub use append::{append, AppendError, Batch, ImportCommit, ReadAt};
 pub use verify::VerifyReport;

@@ -96,6 +96,7 @@ fn batch(entries: Vec<NewEntry>) -> Batch {
         program: None,
         import_commit: None,
         roll_people: None,
+        read_at: None,
         audit: AuditEvent {
             at_us: FIXED_TIME_US,
             actor: "tester".into(),

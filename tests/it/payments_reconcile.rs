@@ -19,6 +19,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: reversals_correct_once_and_show_in_reconciliation,
         each_backend: every_table_that_holds_history_refuses_rewrites,
         each_backend: payment_rolls_are_held_to_their_control_totals,
+        each_backend: a_reversal_checked_before_a_payment_is_refused_as_stale,
         each_backend: a_district_s_reconciliation_names_no_one_from_another_district_s_rolls,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
@@ -797,4 +798,52 @@ async fn payment_rolls_are_held_to_their_control_totals(db: TestDb) {
     assert_eq!(committed.controls.len(), 2);
     assert!(committed.controls.iter().all(|c| c.matches));
     assert_eq!(paid().await, 1_500_000, "{}", db.backend);
+}
+
+/// A reversal checks that the approval is unpaid, then commits: a payment
+/// committed in between makes its check untrue, and the commit refuses it.
+async fn a_reversal_checked_before_a_payment_is_refused_as_stale(db: TestDb) {
+    use ansinh::ledger::{append, AppendError};
+    let users = province::setup(&db).await;
+    let report = approve(&db, &users.officer842).await;
+    let request = ReverseRequest {
+        seq: report.checkpoints[0].seq,
+        reason: "approved in error".into(),
+        beneficiary: Some("084078918650".into()),
+    };
+    let batch = reverse::prepare(db.store.as_ref(), &users.provincial, request)
+        .await
+        .expect("prepare");
+    let pay = "national_id,amount,paid_date,reference\n084078918650,1500000,2021-08-28,CT-1\n";
+    import(&db, &users.officer842, RollKind::Payments, "p.csv", pay).await;
+    let refused = append(db.store.as_ref(), batch).await;
+    assert!(
+        matches!(&refused, Err(AppendError::Stale(m)) if m.contains("try again")),
+        "{}: {refused:?}",
+        db.backend
+    );
+    // Checked again, the reversal says why it cannot be.
+    let again = ReverseRequest {
+        seq: report.checkpoints[0].seq,
+        reason: "approved in error".into(),
+        beneficiary: Some("084078918650".into()),
+    };
+    let again = reverse::reverse(db.store.as_ref(), &users.provincial, again).await;
+    assert!(
+        matches!(&again, Err(ReverseError::Refused(m)) if m.contains("reverse the payment first")),
+        "{again:?}"
+    );
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    let line = result
+        .lines
+        .iter()
+        .find(|l| l.national_id == "084078918650")
+        .expect("line");
+    assert_eq!((line.approved_dong, line.paid_dong), (1_500_000, 1_500_000));
+    assert!(verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .is_ok());
 }
