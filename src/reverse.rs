@@ -187,6 +187,10 @@ fn approvals_read(original: &Entry, selected: &[&Posting], seq: i64) -> Option<R
             )),
             approvals_only: false,
         },
+        stale_message: "what this correction read (approvals or payments of its people) changed \
+            while it was checked; nothing was posted: try again / số liệu đã thay đổi trong lúc \
+            kiểm tra, hãy thử lại"
+            .into(),
     })
 }
 

@@ -17,7 +17,7 @@ pub use super::roll::{ImportError, RollUpload, Source, FILE_NAME_LEN_MAX};
 use crate::auth::{authorize, Action};
 use crate::domain::journal::NewEntry;
 use crate::domain::{DistrictCode, Money, Program, User};
-use crate::ledger::{append, AppendError, Batch, ImportCommit};
+use crate::ledger::{append, AppendError, Batch, ImportCommit, ReadAt};
 use crate::store::{now_us, AuditEvent, NewImport, RollPeople, Store, StoreError};
 
 pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, ImportError> {
@@ -360,15 +360,22 @@ fn commit_batch(
         program: None,
         import_commit: Some(ImportCommit {
             import_id,
-            validated_at_seq,
-            reads: RollReads::new(report.kind, &report.program, &report.district).accounts(),
             kind: report.kind.as_str(),
             program: report.program.clone(),
             district: report.district.clone(),
             sha256: report.sha256.clone(),
         }),
         roll_people,
-        read_at: None,
+        read_at: Some(ReadAt {
+            seq: validated_at_seq,
+            reads: RollReads::new(report.kind, &report.program, &report.district).accounts(),
+            // Only a payment roll's read is refused whole (an approval roll's
+            // is checked person by person).
+            stale_message: format!(
+                "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
+                report.district
+            ),
+        }),
         audit: AuditEvent {
             at_us: now,
             actor: user.username.clone(),

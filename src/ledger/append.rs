@@ -26,29 +26,26 @@ pub struct Batch {
     pub import_commit: Option<ImportCommit>,
     /// The people of the roll being committed, as written on it.
     pub roll_people: Option<RollPeople>,
-    /// What a write other than an import read before building its entries,
-    /// to be checked again under the lock (an import's is in its commit).
+    /// What the write read of the ledger before taking the lock (an import's
+    /// validation, a reversal's checks), to be checked again under it.
     pub read_at: Option<ReadAt>,
     pub audit: AuditEvent,
 }
 
-/// The ledger as a write read it: at entry `seq`, the accounts of `reads`.
-/// Entries after `seq` that touch them make the write stale.
+/// The ledger as a write read it: at entry `seq` (the head when its reads
+/// began), the accounts of `reads`. Entries after `seq` that touch them make
+/// the write stale, refused with `stale_message`; where only approvals count,
+/// only for the people they approved again.
 #[derive(Debug, Clone)]
 pub struct ReadAt {
     pub seq: i64,
     pub reads: AccountsRead,
+    pub stale_message: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct ImportCommit {
     pub import_id: i64,
-    /// The journal's head when validation began reading the ledger: entries
-    /// after it are the only ones the commit must check again.
-    pub validated_at_seq: i64,
-    /// What validation read of the ledger (the importer's one definition of
-    /// it): entries after `validated_at_seq` that touch it make it stale.
-    pub reads: AccountsRead,
     /// `approvals` or `payments`, as stored with the commit.
     pub kind: &'static str,
     pub program: String,
@@ -125,11 +122,8 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     let head = tx.head().await?;
     check_corrected_once(tx.as_mut(), &batch.entries).await?;
     if let Some(read) = &batch.read_at {
-        check_read_unchanged(tx.as_mut(), read).await?;
-    }
-    if let Some(commit) = &batch.import_commit {
         let head_seq = head.as_ref().map_or(0, |head| head.seq);
-        check_since_validation(tx.as_mut(), &batch.entries, commit, head_seq).await?;
+        check_read_unchanged(tx.as_mut(), &batch.entries, read, head_seq).await?;
     }
     laps.lap("changes since validation");
     let mut balances = HashMap::new();
@@ -186,24 +180,6 @@ async fn check_corrected_once(
                 "beneficiary {again}'s part of entry {corrected} was already reversed; nothing was posted / đã được đảo"
             )));
         }
-    }
-    Ok(())
-}
-
-/// A write that read the ledger before taking the lock (a reversal reads
-/// what is paid and outstanding) is refused as stale when what it read has
-/// changed since: it is checked again from the start, under the new state.
-async fn check_read_unchanged(tx: &mut dyn AppendTx, read: &ReadAt) -> Result<(), AppendError> {
-    let reads = &read.reads;
-    if tx
-        .accounts_changed_since(&reads.scope, read.seq, reads.approvals_only)
-        .await?
-    {
-        return Err(AppendError::Stale(
-            "what this correction read (approvals or payments of its people) changed while it was \
-             checked; nothing was posted: try again / số liệu đã thay đổi trong lúc kiểm tra, hãy thử lại"
-                .into(),
-        ));
     }
     Ok(())
 }
@@ -304,35 +280,29 @@ async fn insert_records(
     Ok(())
 }
 
-/// What an import's validation read must not have changed before its commit,
-/// which holds the append lock: validation reads without it, so that a roll
-/// can be checked while another commits.
-async fn check_since_validation(
+/// What a write read without the lock (so that a roll can be checked while
+/// another commits) must not have changed before its commit, which holds it.
+async fn check_read_unchanged(
     tx: &mut dyn AppendTx,
     entries: &[NewEntry],
-    commit: &ImportCommit,
+    read: &ReadAt,
     head_seq: i64,
 ) -> Result<(), AppendError> {
-    let after_seq = commit.validated_at_seq;
-    if after_seq >= head_seq {
+    if read.seq >= head_seq {
         return Ok(());
     }
-    let reads = &commit.reads;
+    let reads = &read.reads;
     if !tx
-        .accounts_changed_since(&reads.scope, after_seq, reads.approvals_only)
+        .accounts_changed_since(&reads.scope, read.seq, reads.approvals_only)
         .await?
     {
         return Ok(());
     }
     if reads.approvals_only {
         // New approvals in the program: stale only for the people they approved.
-        return check_one_approval_per_person(tx, entries, after_seq).await;
+        return check_one_approval_per_person(tx, entries, read.seq).await;
     }
-    // A payment roll read its district's approvals, payments and vouchers.
-    Err(AppendError::Stale(format!(
-        "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
-        commit.district
-    )))
+    Err(AppendError::Stale(read.stale_message.clone()))
 }
 
 /// A person holds at most one approval in force per program. Imports check
