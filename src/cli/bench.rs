@@ -295,8 +295,8 @@ async fn bench_verify(context: &Context, runs: usize) -> CliResult {
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         if let Some(problem) = result.problem {
             return Err(CliError::Refused(format!(
-                "verification failed at entry {}: {}",
-                problem.seq, problem.reason
+                "verification failed: {}: {}",
+                problem.at, problem.reason
             )));
         }
         postings = result.postings;

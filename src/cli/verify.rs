@@ -1,4 +1,5 @@
-//! `ansinh verify [--checkpoint SEQ:HASH]`: exit 1 naming the first bad entry.
+//! `ansinh verify [--checkpoint SEQ:HASH]`: exit 1 naming the first bad
+//! entry, import or audit event.
 
 use super::{CliError, CliResult, Context};
 use crate::domain::Checkpoint;
@@ -17,8 +18,8 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let elapsed_ms = started.elapsed().as_millis();
     if let Some(problem) = &report.problem {
         return Err(CliError::Refused(format!(
-            "verification FAILED at entry {}: {} / kiểm tra thất bại tại bút toán {}",
-            problem.seq, problem.reason, problem.seq
+            "verification FAILED / kiểm tra thất bại: {}: {}",
+            problem.at, problem.reason
         )));
     }
     let head = report
@@ -27,8 +28,15 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         .map(ToString::to_string)
         .unwrap_or_else(|| "0:(empty)".into());
     println!(
-        "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; head {head}",
-        report.entries, report.postings
+        "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; {} imports' files, reports and people match their commits; {} audit events chained{}; head {head}",
+        report.entries,
+        report.postings,
+        report.imports,
+        report.audit_events - report.audit_events_unchained,
+        match report.audit_events_unchained {
+            0 => String::new(),
+            n => format!(", {n} older ones recorded before the audit chain began"),
+        }
     );
     if let Some(checkpoint) = args.checkpoint {
         println!("the ledger extends checkpoint {checkpoint}");

@@ -181,6 +181,36 @@ pub struct StoredHeader {
     pub corrects_seq: Option<i64>,
     pub prev_hash: String,
     pub hash: String,
+    /// The import that posted it, if any.
+    pub import_id: Option<i64>,
+    /// The canonical encoding its hash was computed with.
+    pub encoding: i64,
+    /// The newest audit event when it was appended (encoding 2).
+    pub audit_anchor: Option<AuditAnchor>,
+}
+
+/// What an entry of encoding 2 hashes of the import that posted it: its
+/// commit record, with the digests of the evidence stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportEvidence {
+    pub import_id: i64,
+    /// `approvals` or `payments`.
+    pub kind: String,
+    pub program: String,
+    pub district: String,
+    /// SHA-256 (hex) of the original file's bytes.
+    pub file_sha256: String,
+    /// SHA-256 (hex) of the stored report text.
+    pub report_sha256: String,
+    /// SHA-256 (hex) of the stored people document (approval rolls).
+    pub people_sha256: Option<String>,
+}
+
+/// An audit event named by an entry: its id and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    pub event_id: i64,
+    pub hash: String,
 }
 
 /// A posting's stored columns, as read back.

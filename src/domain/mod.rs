@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin_units;
+pub mod audit;
 pub mod date;
 pub mod journal;
 pub mod money;

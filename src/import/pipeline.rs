@@ -15,6 +15,7 @@ use super::reads::RollReads;
 use super::report::{Blocker, ImportReport, ImportStatus};
 pub use super::roll::{ImportError, RollUpload, Source, FILE_NAME_LEN_MAX};
 use crate::auth::{authorize, Action};
+use crate::domain::audit::sha256_hex;
 use crate::domain::journal::NewEntry;
 use crate::domain::{DistrictCode, Money, Program, User};
 use crate::ledger::{append, AppendError, Batch, ImportCommit, ReadAt};
@@ -226,6 +227,8 @@ impl Validated {
         } = self;
         let Upload { roll, user, .. } = upload;
         check_upload_quota(store, &report.district).await?;
+        let report_json = report.to_json();
+        let report_sha256 = sha256_hex(report_json.as_bytes());
         let import_id = store
             .save_import(NewImport {
                 kind: roll.kind.as_str().into(),
@@ -234,7 +237,7 @@ impl Validated {
                 file_name: report.file_name.clone(),
                 sha256: report.sha256.clone(),
                 content: roll.bytes,
-                report_json: report.to_json(),
+                report_json,
                 uploaded_at_us: now_us(),
                 uploaded_by: user.username.clone(),
             })
@@ -243,6 +246,7 @@ impl Validated {
         Ok(Staged {
             report,
             import_id,
+            report_sha256,
             user,
             validated_at_seq,
             entries,
@@ -250,8 +254,9 @@ impl Validated {
         })
     }
 
-    /// A validation of an import already stored (its bytes read back).
-    fn into_stored(self, import_id: i64) -> Staged {
+    /// A validation of an import already stored (its bytes read back, its
+    /// stored report's digest given).
+    fn into_stored(self, import_id: i64, report_sha256: String) -> Staged {
         let Validated {
             mut report,
             upload,
@@ -263,6 +268,7 @@ impl Validated {
         Staged {
             report,
             import_id,
+            report_sha256,
             user: upload.user,
             validated_at_seq,
             entries,
@@ -275,6 +281,9 @@ impl Validated {
 pub struct Staged {
     pub report: ImportReport,
     import_id: i64,
+    /// SHA-256 (hex) of the report stored with the upload: evidence the
+    /// commit puts under the chain.
+    report_sha256: String,
     /// Who uploaded and validated it: the commit's actor.
     user: User,
     validated_at_seq: i64,
@@ -297,6 +306,7 @@ impl Staged {
         let Staged {
             mut report,
             import_id,
+            report_sha256,
             user,
             validated_at_seq,
             entries,
@@ -308,7 +318,7 @@ impl Staged {
         }
         let batch = commit_batch(
             &user,
-            import_id,
+            (import_id, report_sha256),
             validated_at_seq,
             &report,
             entries,
@@ -346,7 +356,7 @@ impl Staged {
 /// The ledger batch that posts a staged roll's entries.
 fn commit_batch(
     user: &User,
-    import_id: i64,
+    (import_id, report_sha256): (i64, String),
     validated_at_seq: i64,
     report: &ImportReport,
     entries: Vec<NewEntry>,
@@ -364,6 +374,7 @@ fn commit_batch(
             program: report.program.clone(),
             district: report.district.clone(),
             sha256: report.sha256.clone(),
+            report_sha256,
         }),
         roll_people,
         read_at: Some(ReadAt {
@@ -521,5 +532,10 @@ pub async fn commit_staged(
         .await?
         .validate(store)
         .await?;
-    Ok(validated.into_stored(import_id).commit(store).await?.report)
+    let report_sha256 = sha256_hex(record.report_json.as_bytes());
+    Ok(validated
+        .into_stored(import_id, report_sha256)
+        .commit(store)
+        .await?
+        .report)
 }

@@ -8,7 +8,10 @@ use super::canonical::{entry_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH};
 use super::totals::{
     check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
 };
-use crate::domain::journal::{parse_hash, Checkpoint, EntryError, EntryKind, NewEntry};
+use crate::domain::audit::sha256_hex;
+use crate::domain::journal::{
+    parse_hash, AuditAnchor, Checkpoint, EntryError, EntryKind, ImportEvidence, NewEntry,
+};
 use crate::domain::{AccountPrefix, AccountsRead};
 use crate::store::{
     AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, RollPeople, Store, StoreError, TotalRow,
@@ -51,9 +54,25 @@ pub struct ImportCommit {
     pub program: String,
     pub district: String,
     pub sha256: String,
+    /// SHA-256 (hex) of the report text stored with the upload.
+    pub report_sha256: String,
 }
 
 impl ImportCommit {
+    /// What the entries hash of this commit: the record, with the digest of
+    /// the people document the batch stores beside it.
+    fn evidence(&self, people: Option<&RollPeople>) -> ImportEvidence {
+        ImportEvidence {
+            import_id: self.import_id,
+            kind: self.kind.to_string(),
+            program: self.program.clone(),
+            district: self.district.clone(),
+            file_sha256: self.sha256.clone(),
+            report_sha256: self.report_sha256.clone(),
+            people_sha256: people.map(|people| sha256_hex(people.as_str().as_bytes())),
+        }
+    }
+
     fn key(&self) -> ImportKey<'_> {
         ImportKey {
             import_id: self.import_id,
@@ -120,6 +139,7 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         }
     }
     let head = tx.head().await?;
+    let anchor = tx.audit_head().await?;
     check_corrected_once(tx.as_mut(), &batch.entries).await?;
     if let Some(read) = &batch.read_at {
         let head_seq = head.as_ref().map_or(0, |head| head.seq);
@@ -134,8 +154,23 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     check_balance_rules(&mut balances, &batch.entries)?;
     laps.lap("balance rules");
 
-    let import_id = batch.import_commit.as_ref().map(|c| c.import_id);
-    let (rows, totals) = chain(head, &batch, import_id)?;
+    let evidence = match &batch.import_commit {
+        Some(commit) if batch.entries.is_empty() => {
+            // The commit record is hashed in its entries: it needs one. An
+            // import that posts nothing is refused before it gets here.
+            return Err(AppendError::Store(StoreError::Corrupt(format!(
+                "import {} would commit without an entry to hold its record",
+                commit.import_id
+            ))));
+        }
+        Some(commit) => Some(commit.evidence(batch.roll_people.as_ref())),
+        None => None,
+    };
+    let under_chain = UnderChain {
+        evidence: evidence.as_ref(),
+        audit_anchor: anchor.as_ref(),
+    };
+    let (rows, totals) = chain(head, &batch, &under_chain)?;
     laps.lap("hash");
     insert_journal(tx.as_mut(), &rows, &totals, &mut laps).await?;
     let checkpoints: Vec<Checkpoint> = rows
@@ -145,7 +180,14 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
             hash: r.hash,
         })
         .collect();
-    insert_records(tx.as_mut(), &batch, &checkpoints, &mut laps).await?;
+    insert_records(
+        tx.as_mut(),
+        &batch,
+        evidence.as_ref(),
+        &checkpoints,
+        &mut laps,
+    )
+    .await?;
     tx.commit().await?;
     laps.lap("commit");
     Ok(checkpoints)
@@ -184,12 +226,19 @@ async fn check_corrected_once(
     Ok(())
 }
 
+/// What every entry of a batch hashes beside its own fields (encoding 2):
+/// the import it posts, and the newest audit event before it.
+struct UnderChain<'a> {
+    evidence: Option<&'a ImportEvidence>,
+    audit_anchor: Option<&'a AuditAnchor>,
+}
+
 /// The batch's entries as rows chained after `head`, and their per-account
 /// totals.
 fn chain<'a>(
     head: Option<Checkpoint>,
     batch: &'a Batch,
-    import_id: Option<i64>,
+    under_chain: &UnderChain<'a>,
 ) -> Result<(Vec<EntryRow<'a>>, Vec<TotalRow>), AppendError> {
     let (mut seq, mut prev_hash) = match head {
         Some(head) => {
@@ -204,7 +253,7 @@ fn chain<'a>(
     let mut totals = Vec::new();
     for entry in &batch.entries {
         seq += 1;
-        let (row, hash) = chain_row(seq, &prev_hash, batch, entry, import_id);
+        let (row, hash) = chain_row(seq, &prev_hash, batch, entry, under_chain);
         prev_hash = hash;
         totals.extend(entry_totals(entry.kind, &entry.postings)?.into_iter().map(
             |(account, total)| TotalRow {
@@ -252,6 +301,7 @@ async fn insert_journal(
 async fn insert_records(
     tx: &mut dyn AppendTx,
     batch: &Batch,
+    evidence: Option<&ImportEvidence>,
     checkpoints: &[Checkpoint],
     laps: &mut crate::telemetry::Laps,
 ) -> Result<(), AppendError> {
@@ -259,17 +309,17 @@ async fn insert_records(
         tx.insert_program(code, definition, batch.recorded_at_us, &batch.actor)
             .await?;
     }
-    if let Some(commit) = &batch.import_commit {
+    if let Some(evidence) = evidence {
         let seqs = checkpoints
             .first()
             .zip(checkpoints.last())
             .map(|(a, b)| (a.seq, b.seq));
-        tx.insert_import_commit(&commit.key(), batch.recorded_at_us, &batch.actor, seqs)
+        tx.insert_import_commit(evidence, batch.recorded_at_us, &batch.actor, seqs)
             .await?;
     }
     if let Some(people) = &batch.roll_people {
         // People are recorded as written on their roll: only imports bring them.
-        let import_id = batch.import_commit.as_ref().map(|c| c.import_id);
+        let import_id = evidence.map(|e| e.import_id);
         let import_id = import_id.ok_or_else(|| {
             StoreError::Corrupt("a roll's people without the import they came from".into())
         })?;
@@ -345,7 +395,7 @@ fn chain_row<'a>(
     prev_hash: &[u8; 32],
     batch: &'a Batch,
     entry: &'a NewEntry,
-    import_id: Option<i64>,
+    under_chain: &UnderChain<'a>,
 ) -> (EntryRow<'a>, [u8; 32]) {
     let effective_date = entry.effective_date.format("%Y-%m-%d").to_string();
     let fields = EntryFields {
@@ -357,6 +407,9 @@ fn chain_row<'a>(
         reference: &entry.reference,
         memo: &entry.memo,
         corrects_seq: entry.corrects_seq,
+        encoding: ENCODING_VERSION,
+        evidence: under_chain.evidence,
+        audit_anchor: under_chain.audit_anchor,
     };
     let hash = entry_hash(prev_hash, &fields, &entry.postings);
     let row = EntryRow {
@@ -365,10 +418,11 @@ fn chain_row<'a>(
         recorded_at_us: batch.recorded_at_us,
         actor: &batch.actor,
         entry,
-        import_id,
+        import_id: under_chain.evidence.map(|e| e.import_id),
         prev_hash: hex::encode(prev_hash),
         hash: hex::encode(hash),
         encoding: i64::from(ENCODING_VERSION),
+        audit_anchor: under_chain.audit_anchor,
     };
     (row, hash)
 }

@@ -9,6 +9,7 @@
 
 pub mod append;
 pub mod canonical;
+mod evidence;
 pub mod rules;
 pub mod totals;
 pub mod verify;

@@ -1,27 +1,68 @@
 //! Verification: recompute the chain, the per-entry totals and the balance
-//! rules from the stored rows, trusting nothing the database says about them.
-//! The store streams rows into a [`Verifier`]; the first problem is kept.
+//! rules from the stored rows, trusting nothing the database says about them;
+//! then (in `evidence`) each import's stored evidence and the audit trail's
+//! chain. The store streams rows into a [`Verifier`]; the first problem is
+//! kept.
 
 use super::canonical::{EntryFields, EntryHasher, GENESIS_HASH};
+use super::evidence::EvidenceCheck;
 use crate::domain::journal::{
-    AccountTotal, Checkpoint, EntryKind, Posting, StoredHeader, StoredPosting,
+    AccountTotal, Checkpoint, EntryKind, ImportEvidence, Posting, StoredHeader, StoredPosting,
 };
 use crate::domain::AccountPath;
-use crate::store::JournalSink;
+use crate::store::{ChainedAuditEvent, JournalSink, StoredEvidence, StoredImportCommit};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// What a problem was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// A journal entry (or the first missing one), by seq.
+    Entry(i64),
+    /// An import, by id: its commit record or what it stored.
+    Import(i64),
+    /// An audit event, by id.
+    AuditEvent(i64),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Entry(seq) => write!(f, "entry {seq} / bút toán {seq}"),
+            Place::Import(id) => write!(f, "import {id} / lần nhập {id}"),
+            Place::AuditEvent(id) => write!(f, "audit event {id} / sự kiện nhật ký {id}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyProblem {
-    /// The first entry found bad (or the first missing one).
-    pub seq: i64,
+    /// The first thing found bad.
+    pub at: Place,
     pub reason: String,
+}
+
+impl VerifyProblem {
+    /// The entry found bad, when the problem is an entry's.
+    pub fn entry_seq(&self) -> Option<i64> {
+        match self.at {
+            Place::Entry(seq) => Some(seq),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
     pub entries: u64,
     pub postings: u64,
+    /// Committed imports whose file, report and people were checked.
+    pub imports: u64,
+    pub audit_events: u64,
+    /// Audit events recorded before the audit chain began (migration 0005),
+    /// which no hash covers.
+    pub audit_events_unchained: u64,
     pub head: Option<Checkpoint>,
     pub problem: Option<VerifyProblem>,
 }
@@ -43,6 +84,8 @@ pub struct Verifier {
     postings_seen: u64,
     problem: Option<VerifyProblem>,
     checkpoint: Option<Checkpoint>,
+    evidence: EvidenceCheck,
+    journal_done: bool,
 }
 
 impl Verifier {
@@ -58,6 +101,8 @@ impl Verifier {
             postings_seen: 0,
             problem: None,
             checkpoint,
+            evidence: EvidenceCheck::default(),
+            journal_done: false,
         }
     }
 
@@ -90,7 +135,12 @@ impl Verifier {
         self.current.push(posting);
     }
 
-    pub fn finish(mut self) -> VerifyReport {
+    /// After the last posting: the entries without postings, stray totals,
+    /// the checkpoint, and whether commit records agree with the entries.
+    fn finish_journal(&mut self) {
+        if std::mem::replace(&mut self.journal_done, true) {
+            return;
+        }
         self.finish_current();
         while self.problem.is_none() && self.next_header < self.headers.len() {
             self.check_next_header(&[]);
@@ -106,20 +156,34 @@ impl Verifier {
         if self.problem.is_none() {
             self.check_checkpoint();
         }
+        if self.problem.is_none() {
+            self.evidence.check_commits();
+        }
+    }
+
+    pub fn finish(mut self) -> VerifyReport {
+        self.finish_journal();
+        self.evidence.finish();
         VerifyReport {
             entries: self.headers.len() as u64,
             postings: self.postings_seen,
+            imports: self.evidence.imports_checked(),
+            audit_events: self.evidence.audit_events,
+            audit_events_unchained: self.evidence.audit_events_unchained,
             head: self.headers.last().map(|h| Checkpoint {
                 seq: h.seq,
                 hash: h.hash.clone(),
             }),
-            problem: self.problem,
+            problem: self.problem.or(self.evidence.problem),
         }
     }
 
     fn fail(&mut self, seq: i64, reason: String) {
         if self.problem.is_none() {
-            self.problem = Some(VerifyProblem { seq, reason });
+            self.problem = Some(VerifyProblem {
+                at: Place::Entry(seq),
+                reason,
+            });
         }
     }
 
@@ -175,14 +239,29 @@ impl Verifier {
         if header.prev_hash != hex::encode(self.prev_hash) {
             return Err("its previous-hash link does not match the entry before it".into());
         }
-        let recomputed = hash_of(header, &self.prev_hash, postings)?;
+        let evidence = match header.encoding {
+            1 => None,
+            2 => match self.evidence.evidence_of(header) {
+                Ok(evidence) => evidence,
+                Err(problem) => {
+                    // Reported at the import, which is what is gone.
+                    self.problem.get_or_insert(problem);
+                    return Ok(());
+                }
+            },
+            other => return Err(format!("its encoding version {other} is unknown")),
+        };
+        let recomputed = hash_of(header, &self.prev_hash, postings, evidence.as_ref())?;
         if hex::encode(recomputed) != header.hash {
-            return Err(
-                "its contents do not match its hash (a value was changed, or a posting added or removed)"
-                    .into(),
-            );
+            return Err(match header.import_id.filter(|_| evidence.is_some()) {
+                Some(import_id) => format!(
+                    "its contents, or the commit record of import {import_id} it hashes, do not match its hash"
+                ),
+                None => "its contents do not match its hash (a value was changed, or a posting added or removed)".into(),
+            });
         }
         self.prev_hash = recomputed;
+        self.evidence.entry(header);
         let sum: i64 = postings.iter().map(|p| p.amount_dong).sum();
         if sum != 0 {
             return Err(format!("its postings sum to {sum}, not zero"));
@@ -269,7 +348,9 @@ fn hash_of(
     header: &StoredHeader,
     prev_hash: &[u8; 32],
     postings: &[StoredPosting],
+    evidence: Option<&ImportEvidence>,
 ) -> Result<[u8; 32], String> {
+    let encoding = u16::try_from(header.encoding).map_err(|_| "unknown encoding version")?;
     let fields = EntryFields {
         seq: header.seq,
         effective_date: &header.effective_date,
@@ -279,6 +360,9 @@ fn hash_of(
         reference: &header.reference,
         memo: &header.memo,
         corrects_seq: header.corrects_seq,
+        encoding,
+        evidence,
+        audit_anchor: header.audit_anchor.as_ref(),
     };
     let count = u32::try_from(postings.len()).map_err(|_| "too many postings")?;
     let mut hasher = EntryHasher::new(prev_hash, &fields, count);
@@ -307,6 +391,20 @@ impl JournalSink for Verifier {
     }
     fn posting(&mut self, posting: StoredPosting) {
         Verifier::posting(self, posting)
+    }
+    fn wants_evidence(&self) -> bool {
+        true
+    }
+    fn import_commit(&mut self, commit: StoredImportCommit) {
+        self.evidence.import_commit(commit);
+    }
+    fn import_evidence(&mut self, evidence: StoredEvidence<'_>) {
+        self.finish_journal();
+        self.evidence.import_evidence(evidence);
+    }
+    fn audit_event(&mut self, event: ChainedAuditEvent) {
+        self.finish_journal();
+        self.evidence.audit_event(event);
     }
 }
 

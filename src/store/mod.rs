@@ -20,7 +20,9 @@ mod sql;
 pub mod postgres;
 pub mod sqlite;
 
-use crate::domain::journal::{AccountTotal, Checkpoint, Entry, StoredHeader, StoredPosting};
+use crate::domain::journal::{
+    AccountTotal, AuditAnchor, Checkpoint, Entry, ImportEvidence, StoredHeader, StoredPosting,
+};
 use crate::domain::{AccountPrefix, AccountScope, NewUser, User};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -28,7 +30,8 @@ use std::sync::Arc;
 
 pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditRecord, BeneficiaryBalance,
-    EntryRow, ImportKey, ImportRecord, NewImport, PostingRow, RollPeople, RollPerson, TotalRow,
+    ChainedAuditEvent, EntryRow, ImportKey, ImportRecord, NewImport, PostingRow, RollPeople,
+    RollPerson, StoredEvidence, StoredImportCommit, TotalRow,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +55,21 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Receives the whole journal, in order: headers, then totals, then postings.
+/// Receives the whole journal, in order: headers, then totals, then
+/// postings. A sink that [`wants_evidence`](JournalSink::wants_evidence)
+/// also gets, from the same snapshot, every import commit record before the
+/// headers, and after the postings what each committed import stored, then
+/// the audit trail in id order.
 pub trait JournalSink: Send {
     fn header(&mut self, header: StoredHeader);
     fn total(&mut self, entry_seq: i64, account: String, total: AccountTotal);
     fn posting(&mut self, posting: StoredPosting);
+    fn wants_evidence(&self) -> bool {
+        false
+    }
+    fn import_commit(&mut self, _commit: StoredImportCommit) {}
+    fn import_evidence(&mut self, _evidence: StoredEvidence<'_>) {}
+    fn audit_event(&mut self, _event: ChainedAuditEvent) {}
 }
 
 /// A backend: the three table families below, plus the append transaction.
@@ -190,6 +203,8 @@ pub trait JournalStore: Send + Sync {
 pub trait AppendTx: Send {
     /// The last entry of the journal.
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>>;
+    /// The newest audit event, if it is chained: what the entries anchor.
+    async fn audit_head(&mut self) -> StoreResult<Option<AuditAnchor>>;
     /// Current balance of one account, from the per-entry totals.
     async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
     /// The beneficiaries of the postings of the entries that correct entry
@@ -227,16 +242,17 @@ pub trait AppendTx: Send {
         at_us: i64,
         actor: &str,
     ) -> StoreResult<()>;
-    /// The import's commit, with the first and last seq it posted.
+    /// The import's commit record, with the first and last seq it posted.
     async fn insert_import_commit(
         &mut self,
-        key: &ImportKey<'_>,
+        evidence: &ImportEvidence,
         at_us: i64,
         actor: &str,
         seqs: Option<(i64, i64)>,
     ) -> StoreResult<()>;
     /// The people of an import's roll, as one JSON document.
     async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()>;
+    /// An audit event, chained after the newest one.
     async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -2,7 +2,10 @@
 //! audit events, uploaded imports, a roll's people document, the sums and
 //! balances that reads return, and the rows an append inserts.
 
-use crate::domain::journal::{AccountTotal, NewEntry, Posting};
+use crate::domain::audit::{audit_hash, AuditFields, AUDIT_GENESIS_HASH};
+use crate::domain::journal::{
+    parse_hash, AccountTotal, AuditAnchor, ImportEvidence, NewEntry, Posting,
+};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -13,6 +16,75 @@ pub struct AuditEvent {
     /// `ok`, `refused` or `failed`.
     pub outcome: String,
     pub detail: String,
+}
+
+impl AuditEvent {
+    /// The (prev_hash, hash) of this event chained after the newest stored
+    /// event's hash (`None`: no event, or one from before the chain began).
+    pub(crate) fn link_after(&self, newest_hash: Option<&str>) -> Result<(String, String), String> {
+        let prev = match newest_hash {
+            None => AUDIT_GENESIS_HASH,
+            Some(text) => parse_hash(text).ok_or_else(|| {
+                format!("the newest audit event's hash '{text}' is not 64 hex digits")
+            })?,
+        };
+        let fields = AuditFields {
+            at_us: self.at_us,
+            actor: &self.actor,
+            action: &self.action,
+            outcome: &self.outcome,
+            detail: &self.detail,
+        };
+        Ok((hex::encode(prev), hex::encode(audit_hash(&prev, &fields))))
+    }
+}
+
+/// An audit event with its chain link, as stored (both `None` for events
+/// recorded before the chain began).
+#[derive(Debug, Clone)]
+pub struct ChainedAuditEvent {
+    pub record: AuditRecord,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// An import's commit record, as stored. The report and people digests are
+/// `None` for commits made before they were kept (migration 0005).
+#[derive(Debug, Clone)]
+pub struct StoredImportCommit {
+    pub import_id: i64,
+    pub kind: String,
+    pub program: String,
+    pub district: String,
+    pub file_sha256: String,
+    pub report_sha256: Option<String>,
+    pub people_sha256: Option<String>,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+}
+
+impl StoredImportCommit {
+    /// The evidence entries of encoding 2 hash; `None` for an older commit.
+    pub fn evidence(&self) -> Option<ImportEvidence> {
+        Some(ImportEvidence {
+            import_id: self.import_id,
+            kind: self.kind.clone(),
+            program: self.program.clone(),
+            district: self.district.clone(),
+            file_sha256: self.file_sha256.clone(),
+            report_sha256: self.report_sha256.clone()?,
+            people_sha256: self.people_sha256.clone(),
+        })
+    }
+}
+
+/// What is stored of a committed import, borrowed while it is checked.
+pub struct StoredEvidence<'a> {
+    pub import_id: i64,
+    pub file_name: &'a str,
+    pub content: &'a [u8],
+    pub report: &'a str,
+    pub people: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,6 +278,7 @@ pub struct EntryRow<'a> {
     pub prev_hash: String,
     pub hash: String,
     pub encoding: i64,
+    pub audit_anchor: Option<&'a AuditAnchor>,
 }
 
 /// One row of `postings`: entry, position in it, and the posting.

@@ -4,35 +4,73 @@
 //! records. Nothing here knows a ledger rule.
 
 use super::{
-    ApprovalSource, ApprovedHolding, AuditRecord, BeneficiaryBalance, ImportRecord, StoreError,
-    StoreResult,
+    ApprovalSource, ApprovedHolding, AuditRecord, BeneficiaryBalance, ChainedAuditEvent,
+    ImportRecord, StoreError, StoreResult, StoredImportCommit,
 };
-use crate::domain::journal::{Entry, EntryKind, Posting, StoredHeader, StoredPosting};
+use crate::domain::journal::{AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting};
 use crate::domain::{AccountPath, Checkpoint, Money, Role, User};
 use chrono::NaiveDate;
 
-pub fn header_from_row<R>(row: &R) -> StoreResult<(StoredHeader, Option<i64>)>
+pub fn header_from_row<R>(row: &R) -> StoreResult<StoredHeader>
 where
     R: sqlx::Row,
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok((
-        StoredHeader {
-            seq: row.try_get("seq")?,
-            effective_date: row.try_get("effective_date")?,
-            recorded_at_us: row.try_get("recorded_at_us")?,
-            actor: row.try_get("actor")?,
-            kind: row.try_get("kind")?,
-            reference: row.try_get("reference")?,
-            memo: row.try_get("memo")?,
-            corrects_seq: row.try_get("corrects_seq")?,
-            prev_hash: row.try_get("prev_hash")?,
-            hash: row.try_get("hash")?,
-        },
-        row.try_get("import_id")?,
-    ))
+    let anchor_id: Option<i64> = row.try_get("audit_anchor_id")?;
+    let anchor_hash: Option<String> = row.try_get("audit_anchor_hash")?;
+    Ok(StoredHeader {
+        seq: row.try_get("seq")?,
+        effective_date: row.try_get("effective_date")?,
+        recorded_at_us: row.try_get("recorded_at_us")?,
+        actor: row.try_get("actor")?,
+        kind: row.try_get("kind")?,
+        reference: row.try_get("reference")?,
+        memo: row.try_get("memo")?,
+        corrects_seq: row.try_get("corrects_seq")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+        import_id: row.try_get("import_id")?,
+        encoding: row.try_get("encoding")?,
+        audit_anchor: anchor_id
+            .zip(anchor_hash)
+            .map(|(event_id, hash)| AuditAnchor { event_id, hash }),
+    })
+}
+
+pub fn import_commit_from_row<R>(row: &R) -> StoreResult<StoredImportCommit>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredImportCommit {
+        import_id: row.try_get("import_id")?,
+        kind: row.try_get("kind")?,
+        program: row.try_get("program")?,
+        district: row.try_get("district")?,
+        file_sha256: row.try_get("sha256")?,
+        report_sha256: row.try_get("report_sha256")?,
+        people_sha256: row.try_get("people_sha256")?,
+        first_seq: row.try_get("first_seq")?,
+        last_seq: row.try_get("last_seq")?,
+    })
+}
+
+pub fn chained_audit_from_row<R>(row: &R) -> StoreResult<ChainedAuditEvent>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ChainedAuditEvent {
+        record: audit_from_row(row)?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
 }
 
 pub fn posting_from_row<R>(row: &R) -> StoreResult<StoredPosting>
@@ -317,11 +355,7 @@ pub fn parse_date(text: &str) -> StoreResult<NaiveDate> {
 }
 
 /// A stored entry from its header and postings rows.
-pub fn entry_from_parts(
-    header: StoredHeader,
-    postings: Vec<StoredPosting>,
-    import_id: Option<i64>,
-) -> StoreResult<Entry> {
+pub fn entry_from_parts(header: StoredHeader, postings: Vec<StoredPosting>) -> StoreResult<Entry> {
     let kind = EntryKind::parse(&header.kind)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown entry kind '{}'", header.kind)))?;
     let postings = postings
@@ -355,7 +389,7 @@ pub fn entry_from_parts(
         reference: header.reference,
         memo: header.memo,
         corrects_seq: header.corrects_seq,
-        import_id,
+        import_id: header.import_id,
         prev_hash: header.prev_hash,
         hash: header.hash,
         postings,

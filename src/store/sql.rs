@@ -23,7 +23,13 @@ pub const SESSION_USER: &str =
      WHERE s.token_hash = $1 AND s.expires_at_us > $2";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
 pub const INSERT_AUDIT: &str =
-    "INSERT INTO audit_events (at_us, actor, action, outcome, detail) VALUES ($1, $2, $3, $4, $5)";
+    "INSERT INTO audit_events (at_us, actor, action, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// The newest audit event's id and hash (NULL before the chain began): the
+/// link of the next event, and the anchor of the next entries.
+pub const AUDIT_HEAD: &str = "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1";
+/// The whole audit trail, in chain order, for verification.
+pub const SCAN_AUDIT: &str =
+    "SELECT id, at_us, actor, action, outcome, detail, prev_hash, hash FROM audit_events ORDER BY id";
 pub const AUDIT_EVENTS: &str =
     "SELECT id, at_us, actor, action, outcome, detail FROM audit_events ORDER BY id DESC LIMIT $1";
 
@@ -46,8 +52,16 @@ pub const COMMITTED_IMPORT_WITH_DIGEST: &str =
 pub const COMMITTED_IMPORT: &str =
     "SELECT import_id FROM import_commits WHERE (kind = $1 AND program = $2 AND district = $3 AND sha256 = $4) OR import_id = $5";
 pub const INSERT_IMPORT_COMMIT: &str =
-    "INSERT INTO import_commits (import_id, kind, program, district, sha256, committed_at_us, committed_by, first_seq, last_seq) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    "INSERT INTO import_commits (import_id, kind, program, district, sha256, report_sha256, people_sha256, committed_at_us, committed_by, first_seq, last_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// Every import commit, for verification.
+pub const SCAN_IMPORT_COMMITS: &str =
+    "SELECT import_id, kind, program, district, sha256, report_sha256, people_sha256, first_seq, last_seq \
+     FROM import_commits ORDER BY import_id";
+/// What is stored of one import as evidence: its file, its report, its people.
+pub const IMPORT_EVIDENCE: &str =
+    "SELECT i.file_name, i.content, i.report, p.people FROM imports i \
+     LEFT JOIN roll_people p ON p.import_id = i.id WHERE i.id = $1";
 pub const INSERT_ROLL_PEOPLE: &str = "INSERT INTO roll_people (import_id, people) VALUES ($1, $2)";
 
 pub fn import_by_id() -> String {
@@ -68,7 +82,8 @@ pub fn committed_imports_of_program() -> String {
 pub const APPROVED_POSTINGS: &str = "beneficiary IS NOT NULL AND reference IS NULL";
 pub const APPROVED_POSTINGS_OF_P: &str = "p.beneficiary IS NOT NULL AND p.reference IS NULL";
 
-pub const ENTRY_COLUMNS: &str = "seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, prev_hash, hash, import_id";
+pub const ENTRY_COLUMNS: &str = "seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, prev_hash, hash, import_id, \
+     CAST(encoding AS BIGINT) AS encoding, audit_anchor_id, audit_anchor_hash";
 pub const POSTING_COLUMNS: &str = "entry_seq, account, amount, beneficiary, source_line, reference";
 
 pub const HEAD: &str = "SELECT seq, hash FROM journal_entries ORDER BY seq DESC LIMIT 1";

@@ -938,7 +938,7 @@ async fn reversal_over_http_is_provincial_once_and_keeps_the_chain_valid(db: Tes
     )
     .await;
     assert_eq!(
-        rewritten["problem"]["seq"], approval_seq,
+        rewritten["problem"]["at"]["entry"], approval_seq,
         "{backend}: {rewritten}"
     );
     assert_error(

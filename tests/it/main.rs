@@ -32,6 +32,7 @@ macro_rules! register {
 mod cli;
 mod conformance;
 mod crash_safety;
+mod evidence;
 mod export_tools;
 mod http_api;
 mod http_login;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         cli::register,
         conformance::register,
         crash_safety::register,
+        evidence::register,
         export_tools::register,
         http_api::register,
         http_login::register,

@@ -91,7 +91,8 @@ async fn import_upload(db: &TestDb, user: &User, upload: &RollUpload) -> ImportR
         .expect("commit")
 }
 
-async fn approve_and_pay(db: &TestDb, users: &province::Users) -> ImportReport {
+/// Approvals in 842 and 844, then a payment roll in 842 (see [`PAYMENTS`]).
+pub(crate) async fn approve_and_pay(db: &TestDb, users: &province::Users) -> ImportReport {
     import(
         db,
         &users.officer842,

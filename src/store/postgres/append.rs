@@ -4,7 +4,7 @@
 
 use super::any_of;
 use super::users::insert_audit;
-use crate::domain::journal::Checkpoint;
+use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
     rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, StoreError, StoreResult,
@@ -41,6 +41,18 @@ impl AppendTx for PgTx {
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>> {
         let row = sqlx::query(sql::HEAD).fetch_optional(&mut *self.tx).await?;
         row.map(|row| rows::checkpoint_from_row(&row)).transpose()
+    }
+
+    async fn audit_head(&mut self) -> StoreResult<Option<AuditAnchor>> {
+        let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(newest.and_then(|(event_id, hash)| {
+            Some(AuditAnchor {
+                event_id,
+                hash: hash?,
+            })
+        }))
     }
 
     async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>> {
@@ -102,8 +114,8 @@ impl AppendTx for PgTx {
     async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             sqlx::query(
-                "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding) \
-                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[])",
+                "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::text[])",
             )
             .bind(chunk.iter().map(|r| r.seq).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.effective_date.as_str()).collect::<Vec<_>>())
@@ -117,6 +129,8 @@ impl AppendTx for PgTx {
             .bind(chunk.iter().map(|r| r.prev_hash.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.encoding).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.audit_anchor.map(|a| a.event_id)).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.audit_anchor.map(|a| a.hash.as_str())).collect::<Vec<_>>())
             .execute(&mut *self.tx)
             .await?;
         }
@@ -190,17 +204,19 @@ impl AppendTx for PgTx {
 
     async fn insert_import_commit(
         &mut self,
-        key: &ImportKey<'_>,
+        evidence: &ImportEvidence,
         at_us: i64,
         actor: &str,
         seqs: Option<(i64, i64)>,
     ) -> StoreResult<()> {
         sqlx::query(sql::INSERT_IMPORT_COMMIT)
-            .bind(key.import_id)
-            .bind(key.kind)
-            .bind(key.program)
-            .bind(key.district)
-            .bind(key.sha256)
+            .bind(evidence.import_id)
+            .bind(&evidence.kind)
+            .bind(&evidence.program)
+            .bind(&evidence.district)
+            .bind(&evidence.file_sha256)
+            .bind(&evidence.report_sha256)
+            .bind(&evidence.people_sha256)
             .bind(at_us)
             .bind(actor)
             .bind(seqs.map(|s| s.0))

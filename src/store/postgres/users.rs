@@ -2,7 +2,7 @@
 
 use super::PgStore;
 use crate::domain::{NewUser, User};
-use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreResult, UserStore};
+use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreError, StoreResult, UserStore};
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row};
 
@@ -75,8 +75,10 @@ impl UserStore for PgStore {
     }
 
     async fn audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_audit(&mut conn, &event).await
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn audit_events(&self, limit: i64) -> StoreResult<Vec<AuditRecord>> {
@@ -88,14 +90,32 @@ impl UserStore for PgStore {
     }
 }
 
-/// One audit event, on the connection (or in the transaction) given.
+/// Key of the advisory lock that orders the audit chain.
+const AUDIT_LOCK_KEY: i64 = 0x616e_7369_6e69; // "ansini"
+
+/// One audit event, chained after the newest, in the transaction given. The
+/// audit lock, held until that transaction ends, makes the newest event read
+/// here the one committed last: ids are drawn, and links made, in lock order.
 pub(super) async fn insert_audit(conn: &mut PgConnection, event: &AuditEvent) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut *conn)
+        .await?;
+    let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let newest_hash = newest.and_then(|(_, hash)| hash);
+    let (prev_hash, hash) = event
+        .link_after(newest_hash.as_deref())
+        .map_err(StoreError::Corrupt)?;
     sqlx::query(sql::INSERT_AUDIT)
         .bind(event.at_us)
         .bind(&event.actor)
         .bind(&event.action)
         .bind(&event.outcome)
         .bind(&event.detail)
+        .bind(prev_hash)
+        .bind(hash)
         .execute(conn)
         .await?;
     Ok(())

@@ -4,7 +4,7 @@
 
 use super::users::insert_audit;
 use super::{in_json_list, json_list};
-use crate::domain::journal::Checkpoint;
+use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
     rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, StoreResult, TotalRow,
@@ -19,9 +19,9 @@ const ROWS_PER_INSERT: usize = 500;
 /// The most parameters SQLite binds in one statement
 /// (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
 const SQLITE_PARAMETERS_MAX: usize = 32_766;
-/// The widest row inserted here (`journal_entries`, 12 columns); each
+/// The widest row inserted here (`journal_entries`, 14 columns); each
 /// insert checks its own width against it.
-const COLUMNS_MAX: usize = 12;
+const COLUMNS_MAX: usize = 14;
 const _: () = assert!(ROWS_PER_INSERT * COLUMNS_MAX <= SQLITE_PARAMETERS_MAX);
 
 pub struct SqliteTx {
@@ -41,6 +41,18 @@ impl AppendTx for SqliteTx {
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>> {
         let row = sqlx::query(sql::HEAD).fetch_optional(&mut *self.tx).await?;
         row.map(|row| rows::checkpoint_from_row(&row)).transpose()
+    }
+
+    async fn audit_head(&mut self) -> StoreResult<Option<AuditAnchor>> {
+        let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(newest.and_then(|(event_id, hash)| {
+            Some(AuditAnchor {
+                event_id,
+                hash: hash?,
+            })
+        }))
     }
 
     async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>> {
@@ -100,9 +112,9 @@ impl AppendTx for SqliteTx {
     }
 
     async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
-        insert_values::<_, 12>(
+        insert_values::<_, 14>(
             &mut self.tx,
-            "journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding)",
+            "journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash)",
             rows,
             |args, row| {
                 Arguments::add(args, row.seq)?;
@@ -117,6 +129,8 @@ impl AppendTx for SqliteTx {
                 Arguments::add(args, row.prev_hash.as_str())?;
                 Arguments::add(args, row.hash.as_str())?;
                 Arguments::add(args, row.encoding)?;
+                Arguments::add(args, row.audit_anchor.map(|a| a.event_id))?;
+                Arguments::add(args, row.audit_anchor.map(|a| a.hash.as_str()))?;
                 Ok(())
             },
         )
@@ -178,17 +192,19 @@ impl AppendTx for SqliteTx {
 
     async fn insert_import_commit(
         &mut self,
-        key: &ImportKey<'_>,
+        evidence: &ImportEvidence,
         at_us: i64,
         actor: &str,
         seqs: Option<(i64, i64)>,
     ) -> StoreResult<()> {
         sqlx::query(sql::INSERT_IMPORT_COMMIT)
-            .bind(key.import_id)
-            .bind(key.kind)
-            .bind(key.program)
-            .bind(key.district)
-            .bind(key.sha256)
+            .bind(evidence.import_id)
+            .bind(&evidence.kind)
+            .bind(&evidence.program)
+            .bind(&evidence.district)
+            .bind(&evidence.file_sha256)
+            .bind(&evidence.report_sha256)
+            .bind(&evidence.people_sha256)
             .bind(at_us)
             .bind(actor)
             .bind(seqs.map(|s| s.0))

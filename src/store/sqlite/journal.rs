@@ -8,7 +8,7 @@ use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, JournalSink,
-    JournalStore, StoreError, StoreResult,
+    JournalStore, StoreError, StoreResult, StoredEvidence,
 };
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -30,7 +30,7 @@ impl JournalStore for SqliteStore {
         else {
             return Ok(None);
         };
-        let (header, import_id) = rows::header_from_row(&row)?;
+        let header = rows::header_from_row(&row)?;
         let found = sqlx::query(&sql::postings_of_entry())
             .bind(seq)
             .fetch_all(&self.pool)
@@ -39,7 +39,7 @@ impl JournalStore for SqliteStore {
             .iter()
             .map(rows::posting_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
-        rows::entry_from_parts(header, postings, import_id).map(Some)
+        rows::entry_from_parts(header, postings).map(Some)
     }
 
     async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>> {
@@ -174,12 +174,17 @@ impl JournalStore for SqliteStore {
         // One snapshot for the whole scan, so that entries appended
         // meanwhile are simply not seen.
         let mut tx = self.pool.begin_with("BEGIN").await?;
+        let committed = if sink.wants_evidence() {
+            scan_import_commits(&mut tx, sink).await?
+        } else {
+            Vec::new()
+        };
         let mut seqs = Vec::new();
         {
             let sql = sql::scan_entries();
             let mut found = sqlx::query(&sql).fetch(&mut *tx);
             while let Some(row) = found.try_next().await? {
-                let header = rows::header_from_row(&row)?.0;
+                let header = rows::header_from_row(&row)?;
                 seqs.push(header.seq);
                 sink.header(header);
             }
@@ -201,6 +206,9 @@ impl JournalStore for SqliteStore {
         seqs.append(&mut orphans);
         seqs.sort_unstable();
         scan_postings(&mut tx, &seqs, sink).await?;
+        if sink.wants_evidence() {
+            scan_evidence(&mut tx, &committed, sink).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -267,6 +275,53 @@ async fn scan_postings(
         for posting in rows::postings_from_json(seq, json.as_deref())? {
             sink.posting(posting);
         }
+    }
+    Ok(())
+}
+
+/// Every import commit record, to `sink`; returns their import ids.
+async fn scan_import_commits(
+    conn: &mut SqliteConnection,
+    sink: &mut dyn JournalSink,
+) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    let mut found = sqlx::query(sql::SCAN_IMPORT_COMMITS).fetch(conn);
+    while let Some(row) = found.try_next().await? {
+        let commit = rows::import_commit_from_row(&row)?;
+        ids.push(commit.import_id);
+        sink.import_commit(commit);
+    }
+    Ok(ids)
+}
+
+/// What each committed import stored (one at a time: files can be large),
+/// then the audit trail, to `sink`.
+async fn scan_evidence(
+    conn: &mut SqliteConnection,
+    import_ids: &[i64],
+    sink: &mut dyn JournalSink,
+) -> StoreResult<()> {
+    for &import_id in import_ids {
+        let stored: Option<(String, Vec<u8>, String, Option<String>)> =
+            sqlx::query_as(sql::IMPORT_EVIDENCE)
+                .bind(import_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        // A commit without its import cannot be stored (foreign key); the
+        // verifier reports a commit whose evidence never came.
+        if let Some((file_name, content, report, people)) = stored {
+            sink.import_evidence(StoredEvidence {
+                import_id,
+                file_name: &file_name,
+                content: &content,
+                report: &report,
+                people: people.as_deref(),
+            });
+        }
+    }
+    let mut found = sqlx::query(sql::SCAN_AUDIT).fetch(conn);
+    while let Some(row) = found.try_next().await? {
+        sink.audit_event(rows::chained_audit_from_row(&row)?);
     }
     Ok(())
 }

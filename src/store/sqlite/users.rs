@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::domain::{NewUser, User};
-use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreResult, UserStore};
+use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreError, StoreResult, UserStore};
 use async_trait::async_trait;
 use sqlx::{Row, SqliteConnection};
 
@@ -75,8 +75,12 @@ impl UserStore for SqliteStore {
     }
 
     async fn audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_audit(&mut conn, &event).await
+        // The write lock up front: the newest event read is still the newest
+        // when this one is inserted after it.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn audit_events(&self, limit: i64) -> StoreResult<Vec<AuditRecord>> {
@@ -88,17 +92,28 @@ impl UserStore for SqliteStore {
     }
 }
 
-/// One audit event, on the connection (or in the transaction) given.
+/// One audit event, chained after the newest, in the transaction given,
+/// which holds the write lock by the time the newest is read (it began
+/// `IMMEDIATE`, or has written already): no other event can come between.
 pub(super) async fn insert_audit(
     conn: &mut SqliteConnection,
     event: &AuditEvent,
 ) -> StoreResult<()> {
+    let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let newest_hash = newest.and_then(|(_, hash)| hash);
+    let (prev_hash, hash) = event
+        .link_after(newest_hash.as_deref())
+        .map_err(StoreError::Corrupt)?;
     sqlx::query(sql::INSERT_AUDIT)
         .bind(event.at_us)
         .bind(&event.actor)
         .bind(&event.action)
         .bind(&event.outcome)
         .bind(&event.detail)
+        .bind(prev_hash)
+        .bind(hash)
         .execute(conn)
         .await?;
     Ok(())

@@ -227,6 +227,26 @@ pub mod province {
     }
 }
 
+/// The first column of every row `sql` returns, as integers.
+pub async fn query_i64(db: &TestDb, sql: &str) -> Vec<i64> {
+    use sqlx::Connection;
+    if db.backend == "postgres" {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect(sql)
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect(sql)
+    }
+}
+
 /// A database migrated only up to a given migration, with no store open:
 /// for tests that upgrade data written under an earlier schema.
 pub struct EarlierSchema {

@@ -1,0 +1,255 @@
+//! Verification of what lies under the chain beside the journal (entry
+//! encoding 2): each import's commit record and the files, report and people
+//! it stored, and the audit trail's own hash chain with the anchors entries
+//! hold in it. [`super::verify::Verifier`] feeds it what the store's scan
+//! streams; it keeps the first problem, as the verifier does.
+
+use super::verify::{Place, VerifyProblem};
+use crate::domain::audit::{audit_hash, sha256_hex, AuditFields, AUDIT_GENESIS_HASH};
+use crate::domain::journal::{parse_hash, ImportEvidence, StoredHeader};
+use crate::store::{ChainedAuditEvent, StoredEvidence, StoredImportCommit};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The entries that name one import: their lowest and highest seq, and how many.
+#[derive(Debug, Clone, Copy)]
+struct Named {
+    first_seq: i64,
+    last_seq: i64,
+    count: i64,
+}
+
+#[derive(Default)]
+pub struct EvidenceCheck {
+    commits: BTreeMap<i64, StoredImportCommit>,
+    named: BTreeMap<i64, Named>,
+    evidence_seen: HashSet<i64>,
+    /// Audit event id → (its hash as anchored, the first entry anchoring it).
+    anchors: HashMap<i64, (String, i64)>,
+    audit_prev: Option<[u8; 32]>,
+    pub audit_events: u64,
+    /// Events recorded before the audit chain began (migration 0005).
+    pub audit_events_unchained: u64,
+    pub problem: Option<VerifyProblem>,
+}
+
+impl EvidenceCheck {
+    pub fn import_commit(&mut self, commit: StoredImportCommit) {
+        self.commits.insert(commit.import_id, commit);
+    }
+
+    pub fn imports_checked(&self) -> u64 {
+        self.evidence_seen.len() as u64
+    }
+
+    /// The evidence an entry of encoding 2 hashes, from its import's stored
+    /// commit record; `Err` names the import whose record is gone.
+    pub fn evidence_of(
+        &self,
+        header: &StoredHeader,
+    ) -> Result<Option<ImportEvidence>, VerifyProblem> {
+        let Some(import_id) = header.import_id else {
+            return Ok(None);
+        };
+        let gone = |what: &str| {
+            VerifyProblem {
+            at: Place::Import(import_id),
+            reason: format!(
+                "entry {} was posted by import {import_id}, whose commit record {what} / bản ghi xác nhận lần nhập đã bị xoá hoặc sửa",
+                header.seq
+            ),
+        }
+        };
+        match self.commits.get(&import_id) {
+            None => Err(gone("is missing (import_commits)")),
+            Some(commit) => commit
+                .evidence()
+                .map(Some)
+                .ok_or_else(|| gone("has lost its report digest")),
+        }
+    }
+
+    /// An entry that passed the chain check: which import and audit event it names.
+    pub fn entry(&mut self, header: &StoredHeader) {
+        if let Some(import_id) = header.import_id {
+            let named = self.named.entry(import_id).or_insert(Named {
+                first_seq: header.seq,
+                last_seq: header.seq,
+                count: 0,
+            });
+            named.last_seq = header.seq;
+            named.count += 1;
+        }
+        if let Some(anchor) = header
+            .audit_anchor
+            .as_ref()
+            .filter(|_| header.encoding >= 2)
+        {
+            self.anchors
+                .entry(anchor.event_id)
+                .or_insert((anchor.hash.clone(), header.seq));
+        }
+    }
+
+    /// After the journal: every commit record agrees with the entries that name it.
+    pub fn check_commits(&mut self) {
+        for (import_id, commit) in &self.commits {
+            let named = self.named.get(import_id).copied();
+            let recorded = commit.first_seq.zip(commit.last_seq);
+            let agrees = match (named, recorded) {
+                (None, None) => commit.report_sha256.is_none(),
+                (Some(n), Some((first, last))) => {
+                    n.first_seq == first && n.last_seq == last && n.count == last - first + 1
+                }
+                _ => false,
+            };
+            if !agrees {
+                let problem = VerifyProblem {
+                    at: Place::Import(*import_id),
+                    reason: format!(
+                        "its commit record says it posted entries {} but the journal's entries naming it are {} / bản ghi xác nhận không khớp sổ cái",
+                        recorded.map_or("none".into(), |(a, b)| format!("{a}–{b}")),
+                        named.map_or("none".into(), |n| format!("{}–{} ({} entries)", n.first_seq, n.last_seq, n.count)),
+                    ),
+                };
+                self.fail(problem);
+                return;
+            }
+        }
+        for import_id in self.named.keys() {
+            if !self.commits.contains_key(import_id) {
+                self.fail(VerifyProblem {
+                    at: Place::Import(*import_id),
+                    reason: "entries name it, but its commit record is missing (import_commits) / thiếu bản ghi xác nhận".into(),
+                });
+                return;
+            }
+        }
+    }
+
+    /// What a committed import stored, recomputed against its commit record.
+    pub fn import_evidence(&mut self, stored: StoredEvidence<'_>) {
+        self.evidence_seen.insert(stored.import_id);
+        let Some(commit) = self.commits.get(&stored.import_id) else {
+            return;
+        };
+        let committed_in = commit
+            .first_seq
+            .map_or(String::new(), |seq| format!(" in entry {seq}"));
+        let mismatch = |what: &str, vi: &str| {
+            VerifyProblem {
+            at: Place::Import(stored.import_id),
+            reason: format!(
+                "its stored {what} ({}) does not match the digest committed with it{committed_in}: it was changed after the commit / {vi} đã bị thay đổi sau khi ghi sổ",
+                stored.file_name
+            ),
+        }
+        };
+        let problem = if sha256_hex(stored.content) != commit.file_sha256 {
+            Some(mismatch("file", "tệp gốc"))
+        } else if commit
+            .report_sha256
+            .as_ref()
+            .is_some_and(|digest| sha256_hex(stored.report.as_bytes()) != *digest)
+        {
+            Some(mismatch("report", "báo cáo kiểm tra"))
+        } else if commit.report_sha256.is_some()
+            && commit.people_sha256 != stored.people.map(|people| sha256_hex(people.as_bytes()))
+        {
+            Some(mismatch(
+                "people document (names as on the roll)",
+                "danh sách người",
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.fail(problem);
+        }
+    }
+
+    /// The next audit event in id order.
+    pub fn audit_event(&mut self, event: ChainedAuditEvent) {
+        self.audit_events += 1;
+        let id = event.record.id;
+        if let Err(reason) = self.link(&event) {
+            self.fail(VerifyProblem {
+                at: Place::AuditEvent(id),
+                reason,
+            });
+        }
+    }
+
+    fn link(&mut self, event: &ChainedAuditEvent) -> Result<(), String> {
+        let (Some(prev_text), Some(hash_text)) = (&event.prev_hash, &event.hash) else {
+            if let Some((_, seq)) = self.anchors.remove(&event.record.id) {
+                return Err(format!(
+                    "entry {seq} anchors it, but its hash was removed / sự kiện mất liên kết"
+                ));
+            }
+            if self.audit_prev.is_some() {
+                return Err("it has no hash, but events before it are chained: its link was removed / sự kiện mất liên kết".into());
+            }
+            self.audit_events_unchained += 1;
+            return Ok(());
+        };
+        let prev = self.audit_prev.unwrap_or(AUDIT_GENESIS_HASH);
+        if parse_hash(prev_text) != Some(prev) {
+            return Err("its link does not match the event before it: an event was removed or changed / chuỗi nhật ký bị cắt".into());
+        }
+        let record = &event.record;
+        let recomputed = audit_hash(
+            &prev,
+            &AuditFields {
+                at_us: record.at_us,
+                actor: &record.actor,
+                action: &record.action,
+                outcome: &record.outcome,
+                detail: &record.detail,
+            },
+        );
+        if hex::encode(recomputed) != *hash_text {
+            return Err("its contents do not match its hash: the event was changed / nội dung sự kiện đã bị sửa".into());
+        }
+        self.audit_prev = Some(recomputed);
+        if let Some((anchored, seq)) = self.anchors.remove(&record.id) {
+            if anchored != *hash_text {
+                return Err(format!(
+                    "its hash differs from the one entry {seq} anchored / khác với bút toán {seq}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// After everything: commits whose evidence never came, anchors never met.
+    pub fn finish(&mut self) {
+        if let Some(import_id) = self
+            .commits
+            .keys()
+            .find(|id| !self.evidence_seen.contains(id))
+        {
+            let problem = VerifyProblem {
+                at: Place::Import(*import_id),
+                reason:
+                    "it is recorded as committed but its stored file is missing / thiếu tệp gốc"
+                        .into(),
+            };
+            self.fail(problem);
+        }
+        if let Some((&event_id, (_, seq))) = self.anchors.iter().min_by_key(|(id, _)| **id) {
+            let problem = VerifyProblem {
+                at: Place::AuditEvent(event_id),
+                reason: format!(
+                    "entry {seq} anchors audit event {event_id}, which is missing: the audit trail was cut / nhật ký kiểm toán bị xoá"
+                ),
+            };
+            self.fail(problem);
+        }
+    }
+
+    fn fail(&mut self, problem: VerifyProblem) {
+        if self.problem.is_none() {
+            self.problem = Some(problem);
+        }
+    }
+}
