@@ -27,7 +27,9 @@ pub fn entry_totals(
         .collect())
 }
 
-fn approvals_delta(kind: EntryKind, posting: &Posting) -> i64 {
+/// How an approval posting changes its person's approvals in force: +1 for
+/// an approval, −1 for its reversal.
+pub(crate) fn approvals_delta(kind: EntryKind, posting: &Posting) -> i64 {
     if posting.beneficiary.is_none() || posting.account.kind() != "payable" {
         return 0;
     }

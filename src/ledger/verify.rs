@@ -81,6 +81,7 @@ pub struct Verifier {
     prev_hash: [u8; 32],
     expected_seq: i64,
     balances: HashMap<String, i64>,
+    people: PersonBalances,
     postings_seen: u64,
     problem: Option<VerifyProblem>,
     checkpoint: Option<Checkpoint>,
@@ -98,6 +99,7 @@ impl Verifier {
             prev_hash: GENESIS_HASH,
             expected_seq: 1,
             balances: HashMap::new(),
+            people: PersonBalances::default(),
             postings_seen: 0,
             problem: None,
             checkpoint,
@@ -267,8 +269,9 @@ impl Verifier {
             return Err(format!("its postings sum to {sum}, not zero"));
         }
         let kind = EntryKind::parse(&header.kind).ok_or("unknown entry kind")?;
-        self.check_totals(header.seq, kind, postings)?;
-        self.apply_balances(postings)
+        let typed = self.check_totals(header.seq, kind, postings)?;
+        self.apply_balances(postings)?;
+        self.people.apply(kind, &typed)
     }
 
     fn check_totals(
@@ -276,7 +279,7 @@ impl Verifier {
         seq: i64,
         kind: EntryKind,
         postings: &[StoredPosting],
-    ) -> Result<(), String> {
+    ) -> Result<Vec<Posting>, String> {
         let typed: Vec<Posting> = postings
             .iter()
             .map(|p| {
@@ -294,7 +297,7 @@ impl Verifier {
         if recomputed != stored {
             return Err("its stored account totals differ from its postings".into());
         }
-        Ok(())
+        Ok(typed)
     }
 
     fn apply_balances(&mut self, postings: &[StoredPosting]) -> Result<(), String> {
@@ -341,6 +344,53 @@ impl Verifier {
             ),
             Some(_) => {}
         }
+    }
+}
+
+/// The per-person rules, over the whole journal: on each `payable` account a
+/// person's balance never goes below zero (paid and reversed ≤ approved), and
+/// a person holds at most one approval in force per program.
+#[derive(Default)]
+struct PersonBalances {
+    /// (payable account, person) → balance, đồng.
+    payable: HashMap<(String, String), i64>,
+    /// (program, person) → approvals in force.
+    approvals: HashMap<(String, String), i64>,
+}
+
+impl PersonBalances {
+    fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
+        for posting in postings {
+            let Some(person) = &posting.beneficiary else {
+                continue;
+            };
+            if posting.account.kind() != "payable" {
+                continue;
+            }
+            let key = (posting.account.as_str().to_string(), person.clone());
+            let balance = self.payable.entry(key).or_insert(0);
+            *balance += posting.amount.dong();
+            if *balance < 0 {
+                return Err(format!(
+                    "beneficiary {person}'s balance on {} goes below zero ({balance}): more paid or reversed than approved",
+                    posting.account
+                ));
+            }
+            let delta = super::totals::approvals_delta(kind, posting);
+            if delta == 0 {
+                continue;
+            }
+            let program = posting.account.segment(1).unwrap_or_default().to_string();
+            let in_force = self.approvals.entry((program, person.clone())).or_insert(0);
+            *in_force += delta;
+            if !(0..=1).contains(in_force) {
+                return Err(format!(
+                    "beneficiary {person} holds {in_force} approvals in force in program {} after this entry (one at most, never below none)",
+                    posting.account.segment(1).unwrap_or_default()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -22,6 +22,8 @@ pub fn register(suite: &mut Suite) {
         each_backend: verify_detects_an_inserted_posting,
         each_backend: verify_detects_a_truncated_tail_behind_a_checkpoint,
         each_backend: verify_accepts_a_checkpoint_the_ledger_extends,
+        each_backend: verify_holds_a_person_to_one_approval_per_program,
+        each_backend: verify_holds_a_person_to_what_was_approved,
         each_backend: text_that_bulk_formats_must_escape_reads_back_unchanged,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_program_definitions_store_one,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_user_additions_store_one,
@@ -324,6 +326,56 @@ async fn verify_accepts_a_checkpoint_the_ledger_extends(db: TestDb) {
         .await
         .expect("verify");
     assert_eq!(report.problem.expect("rewritten").entry_seq(), Some(2));
+}
+
+/// The write paths check people before they append (validation, then the
+/// stale check under the lock); `verify` holds the ledger to the same rules,
+/// so an entry that slipped past a write path is found.
+async fn verify_holds_a_person_to_one_approval_per_program(db: TestDb) {
+    seed(&db).await;
+    append(
+        db.store.as_ref(),
+        batch(vec![approval(1_500_000, "084123456789")]),
+    )
+    .await
+    .expect("the append itself checks accounts, not people");
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    let problem = report.problem.expect("a second approval in force");
+    assert_eq!(problem.entry_seq(), Some(5), "{}: {problem:?}", db.backend);
+    assert!(
+        problem.reason.contains("2 approvals in force"),
+        "{problem:?}"
+    );
+}
+
+async fn verify_holds_a_person_to_what_was_approved(db: TestDb) {
+    seed(&db).await;
+    let mut paid = posting(
+        AccountPath::payable("NQ68", "842", "tu-do"),
+        -2_000_000,
+        Some("084123456790"),
+    );
+    paid.reference = Some("CT-1".into());
+    let payment = entry(
+        EntryKind::Payment,
+        "payment roll",
+        vec![
+            paid,
+            posting(
+                AccountPath::disbursed("NQ68", "842", "tu-do"),
+                2_000_000,
+                None,
+            ),
+        ],
+    );
+    // The account holds 3.000.000 approved: only the person's part is short.
+    append(db.store.as_ref(), batch(vec![payment]))
+        .await
+        .expect("the account rule holds");
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    let problem = report.problem.expect("paid beyond approved");
+    assert_eq!(problem.entry_seq(), Some(5), "{}: {problem:?}", db.backend);
+    assert!(problem.reason.contains("084123456790"), "{problem:?}");
 }
 
 async fn text_that_bulk_formats_must_escape_reads_back_unchanged(db: TestDb) {

@@ -111,11 +111,8 @@ async fn a_deleted_commit_record_is_named_by_its_import(db: TestDb) {
 
 async fn an_emptied_audit_trail_is_named_by_the_anchored_event(db: TestDb) {
     a_day_of_imports(&db).await;
-    let anchored = crate::support::query_i64(
-        &db,
-        "SELECT MIN(audit_anchor_id) FROM journal_entries",
-    )
-    .await[0];
+    let anchored =
+        crate::support::query_i64(&db, "SELECT MIN(audit_anchor_id) FROM journal_entries").await[0];
     behind_the_triggers(&db, "audit_events", "DELETE FROM audit_events").await;
     let (at, reason) = problem_at(&db).await;
     assert_eq!(at, Place::AuditEvent(anchored), "{}: {reason}", db.backend);

@@ -22,6 +22,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: a_reversal_checked_before_a_payment_is_refused_as_stale,
         each_backend: a_district_s_reconciliation_names_no_one_from_another_district_s_rolls,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_rolls_approve_and_pay_a_person_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
@@ -708,6 +709,94 @@ async fn parallel_reversals_post_each_part_once(db: TestDb) {
     );
     let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(verified.is_ok(), "{}: {verified:?}", db.backend);
+}
+
+/// `rolls` staged and committed at once by the officer of 842; how many
+/// committed. Every other one must be refused for the person already
+/// approved or paid: as a duplicate or overpayment when it was validated
+/// after the winner committed, as stale when before.
+async fn commit_in_parallel(db: &TestDb, users: &province::Users, rolls: Vec<RollUpload>) -> usize {
+    let tasks: Vec<_> = rolls
+        .into_iter()
+        .map(|roll| {
+            let store = db.store.clone();
+            let officer = users.officer842.clone();
+            tokio::spawn(async move {
+                let staged = pipeline::stage(store.as_ref(), &officer, &roll).await?;
+                pipeline::commit(store.as_ref(), &officer, staged).await
+            })
+        })
+        .collect();
+    let mut committed = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => committed += 1,
+            Err(pipeline::ImportError::Stale(report)) => {
+                assert!(
+                    report.blocking_text().contains("validate it again"),
+                    "{}",
+                    report.blocking_text()
+                )
+            }
+            Err(pipeline::ImportError::Blocked(report)) => {
+                let codes: Vec<RejectionCode> = report.rejected.iter().map(|r| r.code).collect();
+                assert!(
+                    codes == [RejectionCode::Duplicate] || codes == [RejectionCode::Overpaid],
+                    "{}: {codes:?} {}",
+                    db.backend,
+                    report.blocking_text()
+                );
+            }
+            Err(other) => panic!("{}: {other}", db.backend),
+        }
+    }
+    committed
+}
+
+/// Six approval rolls of one person at once, then six payment rolls paying
+/// that person in full: one of each posts.
+async fn parallel_rolls_approve_and_pay_a_person_once(db: TestDb) {
+    let users = province::setup(&db).await;
+    let approvals = (0..6)
+        .map(|n| {
+            let text = format!(
+                "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
+                 1;Thạch Sa Rây;084078918650;29239;tu-do;1.500.000;{n}/QĐ-UBND;16/08/2021\n"
+            );
+            upload(RollKind::Approvals, &format!("approval-{n}.csv"), &text)
+        })
+        .collect();
+    assert_eq!(
+        commit_in_parallel(&db, &users, approvals).await,
+        1,
+        "{}",
+        db.backend
+    );
+    let payments = (0..6)
+        .map(|n| {
+            let text = format!(
+                "national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,CT-{n}\n"
+            );
+            upload(RollKind::Payments, &format!("payment-{n}.csv"), &text)
+        })
+        .collect();
+    assert_eq!(
+        commit_in_parallel(&db, &users, payments).await,
+        1,
+        "{}",
+        db.backend
+    );
+    let result = reconcile::reconcile(db.store.as_ref(), "NQ68", Some("842"))
+        .await
+        .expect("reconcile");
+    assert_eq!(
+        (result.total.approved_dong, result.total.paid_dong),
+        (1_500_000, 1_500_000),
+        "{}",
+        db.backend
+    );
+    let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(verified.is_ok(), "{}: {:?}", db.backend, verified.problem);
 }
 
 /// A person approved in district 844 and paid by district 842: 842's
