@@ -10,6 +10,7 @@ use crate::domain::journal::{
     AccountTotal, Checkpoint, EntryKind, ImportEvidence, Posting, StoredHeader, StoredPosting,
 };
 use crate::domain::AccountPath;
+use crate::fast_hash::FastMap;
 use crate::store::{ChainedAuditEvent, JournalSink, StoredEvidence, StoredImportCommit};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -349,30 +350,66 @@ impl Verifier {
 
 /// The per-person rules, over the whole journal: on each `payable` account a
 /// person's balance never goes below zero (paid and reversed ≤ approved), and
-/// a person holds at most one approval in force per program.
+/// a person holds at most one approval in force per program. Keys are
+/// numbers (accounts and programs interned, national IDs read as digits), so
+/// that a province's hundreds of thousands of people cost tens of MiB, not
+/// hundreds.
 #[derive(Default)]
 struct PersonBalances {
+    /// Payable accounts and programs, interned.
+    names: FastMap<String, u32>,
+    /// People whose ID is not all digits, interned above [`DIGITS_KEYS_END`].
+    other_people: FastMap<String, u64>,
     /// (payable account, person) → balance, đồng.
-    payable: HashMap<(String, String), i64>,
+    payable: FastMap<(u32, u64), i64>,
     /// (program, person) → approvals in force.
-    approvals: HashMap<(String, String), i64>,
+    approvals: FastMap<(u32, u64), i64>,
 }
 
+/// Keys below this are IDs of digits: their length in the top bits, their value below.
+const DIGITS_KEYS_END: u64 = 1 << 63;
+/// The longest ID of digits read as a number (10^18 < 2^60).
+const DIGITS_MAX: usize = 18;
+
 impl PersonBalances {
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(&index) = self.names.get(name) {
+            return index;
+        }
+        let next = self.names.len() as u32;
+        self.names.insert(name.to_string(), next);
+        next
+    }
+
+    fn person(&mut self, id: &str) -> u64 {
+        if !id.is_empty() && id.len() <= DIGITS_MAX && id.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(value) = id.parse::<u64>() {
+                return ((id.len() as u64) << 59) | value;
+            }
+        }
+        if let Some(&key) = self.other_people.get(id) {
+            return key;
+        }
+        let next = DIGITS_KEYS_END + self.other_people.len() as u64;
+        self.other_people.insert(id.to_string(), next);
+        next
+    }
+
     fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
         for posting in postings {
-            let Some(person) = &posting.beneficiary else {
+            let Some(id) = &posting.beneficiary else {
                 continue;
             };
             if posting.account.kind() != "payable" {
                 continue;
             }
-            let key = (posting.account.as_str().to_string(), person.clone());
-            let balance = self.payable.entry(key).or_insert(0);
+            let person = self.person(id);
+            let account = self.name(posting.account.as_str());
+            let balance = self.payable.entry((account, person)).or_insert(0);
             *balance += posting.amount.dong();
             if *balance < 0 {
                 return Err(format!(
-                    "beneficiary {person}'s balance on {} goes below zero ({balance}): more paid or reversed than approved",
+                    "beneficiary {id}'s balance on {} goes below zero ({balance}): more paid or reversed than approved",
                     posting.account
                 ));
             }
@@ -380,13 +417,13 @@ impl PersonBalances {
             if delta == 0 {
                 continue;
             }
-            let program = posting.account.segment(1).unwrap_or_default().to_string();
-            let in_force = self.approvals.entry((program, person.clone())).or_insert(0);
+            let program_name = posting.account.segment(1).unwrap_or_default();
+            let program = self.name(program_name);
+            let in_force = self.approvals.entry((program, person)).or_insert(0);
             *in_force += delta;
             if !(0..=1).contains(in_force) {
                 return Err(format!(
-                    "beneficiary {person} holds {in_force} approvals in force in program {} after this entry (one at most, never below none)",
-                    posting.account.segment(1).unwrap_or_default()
+                    "beneficiary {id} holds {in_force} approvals in force in program {program_name} after this entry (one at most, never below none)"
                 ));
             }
         }

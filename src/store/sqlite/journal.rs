@@ -301,6 +301,9 @@ async fn scan_evidence(
     import_ids: &[i64],
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
+    // Files are read once and copied out: through the page cache, not the
+    // memory map, which would keep every page of them resident.
+    sqlx::query("PRAGMA mmap_size = 0").execute(&mut *conn).await?;
     for &import_id in import_ids {
         let stored: Option<(String, Vec<u8>, String, Option<String>)> =
             sqlx::query_as(sql::IMPORT_EVIDENCE)
@@ -319,9 +322,12 @@ async fn scan_evidence(
             });
         }
     }
-    let mut found = sqlx::query(sql::SCAN_AUDIT).fetch(conn);
-    while let Some(row) = found.try_next().await? {
-        sink.audit_event(rows::chained_audit_from_row(&row)?);
+    {
+        let mut found = sqlx::query(sql::SCAN_AUDIT).fetch(&mut *conn);
+        while let Some(row) = found.try_next().await? {
+            sink.audit_event(rows::chained_audit_from_row(&row)?);
+        }
     }
+    sqlx::query(super::MMAP_PRAGMA).execute(conn).await?;
     Ok(())
 }

@@ -29,6 +29,11 @@ const PAGE_BYTES: u32 = 32 * 1024;
 const APPENDER_CACHE_KIB: u32 = 32 * 1024;
 /// Page cache of each other connection.
 const READER_CACHE_KIB: u32 = 2 * 1024;
+/// Reads go through a memory map of up to this much of the file.
+const MMAP_BYTES: u64 = 1 << 30;
+/// Restores the memory map after a read that turned it off.
+const MMAP_PRAGMA: &str = "PRAGMA mmap_size = 1073741824";
+const _: () = assert!(MMAP_BYTES == 1_073_741_824);
 /// The WAL is copied into the database once it holds this much.
 const CHECKPOINT_WAL_BYTES: u32 = 64 * 1024 * 1024;
 
@@ -55,7 +60,7 @@ impl SqliteStore {
             .page_size(PAGE_BYTES)
             .pragma("temp_store", "memory")
             // Reads go through the memory map, not the page cache.
-            .pragma("mmap_size", "1073741824")
+            .pragma("mmap_size", MMAP_BYTES.to_string())
             // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
             // instead of every 4 MiB: a roll commits tens of MiB at once.
             .pragma(
