@@ -18,7 +18,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let elapsed_ms = started.elapsed().as_millis();
     if let Some(problem) = &report.problem {
         return Err(CliError::Refused(format!(
-            "verification FAILED / kiểm tra thất bại: {}: {}",
+            "kiểm tra thất bại / verification FAILED: {}: {}",
             problem.at, problem.reason
         )));
     }

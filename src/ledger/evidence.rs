@@ -50,21 +50,21 @@ impl EvidenceCheck {
         let Some(import_id) = header.import_id else {
             return Ok(None);
         };
-        let gone = |what: &str| {
+        let gone = |vi: &str, en: &str| {
             VerifyProblem {
             at: Place::Import(import_id),
             reason: format!(
-                "entry {} was posted by import {import_id}, whose commit record {what} / bản ghi xác nhận lần nhập đã bị xoá hoặc sửa",
+                "bút toán {0} do lần nhập {import_id} ghi, nhưng bản ghi xác nhận của lần nhập {vi} / entry {0} was posted by import {import_id}, whose commit record {en}",
                 header.seq
             ),
         }
         };
         match self.commits.get(&import_id) {
-            None => Err(gone("is missing (import_commits)")),
+            None => Err(gone("không còn", "is missing (import_commits)")),
             Some(commit) => commit
                 .evidence()
                 .map(Some)
-                .ok_or_else(|| gone("has lost its report digest")),
+                .ok_or_else(|| gone("đã mất mã băm báo cáo", "has lost its report digest")),
         }
     }
 
@@ -106,7 +106,7 @@ impl EvidenceCheck {
                 let problem = VerifyProblem {
                     at: Place::Import(*import_id),
                     reason: format!(
-                        "its commit record says it posted entries {} but the journal's entries naming it are {} / bản ghi xác nhận không khớp sổ cái",
+                        "bản ghi xác nhận ghi các bút toán {0} nhưng sổ cái có {1} / its commit record says it posted entries {0} but the journal's entries naming it are {1}",
                         recorded.map_or("none".into(), |(a, b)| format!("{a}–{b}")),
                         named.map_or("none".into(), |n| format!("{}–{} ({} entries)", n.first_seq, n.last_seq, n.count)),
                     ),
@@ -119,7 +119,7 @@ impl EvidenceCheck {
             if !self.commits.contains_key(import_id) {
                 self.fail(VerifyProblem {
                     at: Place::Import(*import_id),
-                    reason: "entries name it, but its commit record is missing (import_commits) / thiếu bản ghi xác nhận".into(),
+                    reason: "có bút toán ghi tên lần nhập này nhưng thiếu bản ghi xác nhận (import_commits) / entries name it, but its commit record is missing (import_commits)".into(),
                 });
                 return;
             }
@@ -135,23 +135,26 @@ impl EvidenceCheck {
         let committed_in = commit
             .first_seq
             .map_or(String::new(), |seq| format!(" in entry {seq}"));
+        let committed_vi = commit
+            .first_seq
+            .map_or(String::new(), |seq| format!(" tại bút toán {seq}"));
         let mismatch = |what: &str, vi: &str| {
             VerifyProblem {
             at: Place::Import(stored.import_id),
             reason: format!(
-                "its stored {what} ({}) does not match the digest committed with it{committed_in}: it was changed after the commit / {vi} đã bị thay đổi sau khi ghi sổ",
+                "{vi} đã lưu ({0}) không khớp mã băm ghi cùng lần nhập{committed_vi}: đã bị thay đổi sau khi ghi sổ / its stored {what} ({0}) does not match the digest committed with it{committed_in}: it was changed after the commit",
                 stored.file_name
             ),
         }
         };
         let problem = if sha256_hex(stored.content) != commit.file_sha256 {
-            Some(mismatch("file", "tệp gốc"))
+            Some(mismatch("file", "Tệp gốc"))
         } else if commit
             .report_sha256
             .as_ref()
             .is_some_and(|digest| sha256_hex(stored.report.as_bytes()) != *digest)
         {
-            Some(mismatch("report", "báo cáo kiểm tra"))
+            Some(mismatch("report", "Báo cáo kiểm tra"))
         } else if commit.report_sha256.is_some()
             && commit.people_sha256 != stored.people.map(|people| sha256_hex(people.as_bytes()))
         {
@@ -183,18 +186,18 @@ impl EvidenceCheck {
         let (Some(prev_text), Some(hash_text)) = (&event.prev_hash, &event.hash) else {
             if let Some((_, seq)) = self.anchors.remove(&event.record.id) {
                 return Err(format!(
-                    "entry {seq} anchors it, but its hash was removed / sự kiện mất liên kết"
+                    "bút toán {seq} neo vào sự kiện này nhưng mã băm của nó đã bị xoá / entry {seq} anchors it, but its hash was removed"
                 ));
             }
             if self.audit_prev.is_some() {
-                return Err("it has no hash, but events before it are chained: its link was removed / sự kiện mất liên kết".into());
+                return Err("sự kiện không có mã băm dù các sự kiện trước đã nối chuỗi: liên kết đã bị xoá / it has no hash, but events before it are chained: its link was removed".into());
             }
             self.audit_events_unchained += 1;
             return Ok(());
         };
         let prev = self.audit_prev.unwrap_or(AUDIT_GENESIS_HASH);
         if parse_hash(prev_text) != Some(prev) {
-            return Err("its link does not match the event before it: an event was removed or changed / chuỗi nhật ký bị cắt".into());
+            return Err("liên kết không khớp sự kiện trước: một sự kiện đã bị xoá hoặc sửa / its link does not match the event before it: an event was removed or changed".into());
         }
         let record = &event.record;
         let recomputed = audit_hash(
@@ -208,13 +211,13 @@ impl EvidenceCheck {
             },
         );
         if hex::encode(recomputed) != *hash_text {
-            return Err("its contents do not match its hash: the event was changed / nội dung sự kiện đã bị sửa".into());
+            return Err("nội dung không khớp mã băm: sự kiện đã bị sửa / its contents do not match its hash: the event was changed".into());
         }
         self.audit_prev = Some(recomputed);
         if let Some((anchored, seq)) = self.anchors.remove(&record.id) {
             if anchored != *hash_text {
                 return Err(format!(
-                    "its hash differs from the one entry {seq} anchored / khác với bút toán {seq}"
+                    "mã băm khác với mã bút toán {seq} đã neo / its hash differs from the one entry {seq} anchored"
                 ));
             }
         }
@@ -231,7 +234,7 @@ impl EvidenceCheck {
             let problem = VerifyProblem {
                 at: Place::Import(*import_id),
                 reason:
-                    "it is recorded as committed but its stored file is missing / thiếu tệp gốc"
+                    "đã ghi sổ nhưng thiếu tệp gốc đã lưu / it is recorded as committed but its stored file is missing"
                         .into(),
             };
             self.fail(problem);
@@ -240,7 +243,7 @@ impl EvidenceCheck {
             let problem = VerifyProblem {
                 at: Place::AuditEvent(event_id),
                 reason: format!(
-                    "entry {seq} anchors audit event {event_id}, which is missing: the audit trail was cut / nhật ký kiểm toán bị xoá"
+                    "bút toán {seq} neo vào sự kiện nhật ký {event_id}, nhưng sự kiện đó không còn: nhật ký kiểm toán đã bị cắt / entry {seq} anchors audit event {event_id}, which is missing: the audit trail was cut"
                 ),
             };
             self.fail(problem);

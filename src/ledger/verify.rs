@@ -30,9 +30,9 @@ pub enum Place {
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Place::Entry(seq) => write!(f, "entry {seq} / bút toán {seq}"),
-            Place::Import(id) => write!(f, "import {id} / lần nhập {id}"),
-            Place::AuditEvent(id) => write!(f, "audit event {id} / sự kiện nhật ký {id}"),
+            Place::Entry(seq) => write!(f, "bút toán {seq} / entry {seq}"),
+            Place::Import(id) => write!(f, "lần nhập {id} / import {id}"),
+            Place::AuditEvent(id) => write!(f, "sự kiện nhật ký {id} / audit event {id}"),
         }
     }
 }

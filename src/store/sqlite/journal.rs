@@ -303,7 +303,9 @@ async fn scan_evidence(
 ) -> StoreResult<()> {
     // Files are read once and copied out: through the page cache, not the
     // memory map, which would keep every page of them resident.
-    sqlx::query("PRAGMA mmap_size = 0").execute(&mut *conn).await?;
+    sqlx::query("PRAGMA mmap_size = 0")
+        .execute(&mut *conn)
+        .await?;
     for &import_id in import_ids {
         let stored: Option<(String, Vec<u8>, String, Option<String>)> =
             sqlx::query_as(sql::IMPORT_EVIDENCE)
