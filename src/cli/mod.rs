@@ -1,6 +1,7 @@
 //! The command line: a contract others script against. One module per command.
 //! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
 
+mod backup;
 mod bench;
 mod bench_http;
 pub mod demo;
@@ -77,6 +78,10 @@ enum Command {
     Export(export::Args),
     /// Correct an entry by a reversing entry.
     Reverse(reverse::Args),
+    /// Write a consistent copy of the ledger while it is in use.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty database, verify it, print its head.
+    Restore(backup::RestoreArgs),
 }
 
 /// Why a command failed, and which exit status that means.
@@ -175,6 +180,10 @@ async fn execute(cli: Cli) -> CliResult {
         _ => {}
     }
     let database_url = config::database_url(cli.database_url.as_deref());
+    // A restore writes into a database that must stay empty until then.
+    if let Command::Restore(args) = cli.command {
+        return backup::restore(&database_url, args).await;
+    }
     let store = store::open(&database_url).await?;
     let context = Context {
         store,
@@ -198,5 +207,7 @@ async fn execute(cli: Cli) -> CliResult {
         Command::Verify(args) => verify::run(&context, args).await,
         Command::Export(args) => export::run(&context, args).await,
         Command::Reverse(args) => reverse::run(&context, args).await,
+        Command::Backup(args) => backup::back_up(&context, args).await,
+        Command::Restore(_) => Ok(()),
     }
 }

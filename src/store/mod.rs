@@ -13,6 +13,7 @@
 //! [`JournalStore`], and an [`AppendTx`]; [`Store`]'s doc says what each
 //! must guarantee.
 
+pub mod backup;
 mod records;
 mod rows;
 mod sql;
@@ -51,6 +52,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL '{0}': use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
+    /// A backup or restore could not be made; nothing was changed.
+    #[error("{0}")]
+    Backup(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -90,6 +94,11 @@ pub trait Store: UserStore + ImportStore + JournalStore {
 
     /// Opens the append transaction, waiting for the append lock.
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>>;
+
+    /// Writes a consistent copy of the whole database to `file`, which must
+    /// not exist, while appends go on: what was committed when the copy
+    /// began, nothing after it. [`backup::restore`] reads it back.
+    async fn back_up(&self, file: &std::path::Path) -> StoreResult<()>;
 }
 
 /// Users, their sessions and the audit trail.

@@ -29,6 +29,7 @@ macro_rules! register {
     };
 }
 
+mod backup;
 mod cli;
 mod conformance;
 mod crash_safety;
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let mut suite = support::harness::Suite::default();
     for register in [
+        backup::register,
         cli::register,
         conformance::register,
         crash_safety::register,

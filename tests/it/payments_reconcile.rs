@@ -481,7 +481,7 @@ const RACE_ROLL_ROWS: usize = 300;
 const RACE_ROLL_DONG: i64 = RACE_ROLL_ROWS as i64 * 1_500_000;
 
 /// Approval roll `roll` of the race: people no other roll holds.
-fn race_roll(roll: usize) -> RollUpload {
+pub(crate) fn race_roll(roll: usize) -> RollUpload {
     let mut text = String::from(
         "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
     );

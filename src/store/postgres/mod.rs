@@ -22,6 +22,8 @@ use std::str::FromStr;
 
 pub struct PgStore {
     pool: PgPool,
+    /// For `pg_dump`, which connects by itself.
+    url: String,
 }
 
 impl PgStore {
@@ -32,7 +34,10 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            url: url.to_string(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -44,6 +49,18 @@ impl PgStore {
 impl Store for PgStore {
     fn backend_name(&self) -> &'static str {
         "postgres"
+    }
+
+    /// `pg_dump` in its custom format: one repeatable-read snapshot of
+    /// every table, taken while appends go on.
+    async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
+        super::backup::refuse_existing(file)?;
+        let file_arg = format!("--file={}", file.display());
+        super::backup::run_tool(
+            "pg_dump",
+            &["--format=custom", "--no-owner", &file_arg, &self.url],
+        )
+        .await
     }
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {

@@ -15,7 +15,7 @@ mod imports;
 mod journal;
 mod users;
 
-use super::{AppendTx, Store, StoreResult};
+use super::{AppendTx, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -97,6 +97,20 @@ impl Store for SqliteStore {
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
         Ok(Box::new(append::SqliteTx::begin(&self.appender).await?))
+    }
+
+    /// `VACUUM INTO`: one read transaction copies every committed page,
+    /// the WAL's included, into a new compact file; writers go on meanwhile.
+    async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
+        super::backup::refuse_existing(file)?;
+        let path = file
+            .to_str()
+            .ok_or_else(|| StoreError::Backup(format!("{}: not a UTF-8 path", file.display())))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

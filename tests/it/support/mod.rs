@@ -304,6 +304,35 @@ impl EarlierSchema {
         }
     }
 
+    /// A database with nothing in it yet (a SQLite file not yet created): a
+    /// restore's target.
+    pub async fn empty(backend: Backend) -> EarlierSchema {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("restored.db").display());
+                EarlierSchema {
+                    url,
+                    backend: "sqlite",
+                    dir: Some(dir),
+                    pg_admin: None,
+                }
+            }
+            Backend::Postgres => {
+                let server = postgres_server().unwrap_or_else(|| {
+                    panic!("{POSTGRES_ENV} is not set: the harness ignores this test")
+                });
+                let name = create_database(&server).await;
+                EarlierSchema {
+                    url: database_url(&server, &name),
+                    backend: "postgres",
+                    dir: None,
+                    pg_admin: Some((server, name)),
+                }
+            }
+        }
+    }
+
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         raw_sql(self.backend, &self.url, sql).await
     }
