@@ -2,7 +2,7 @@
 //! ledger taken while it is in use, and its restoration into an empty
 //! database, verified before it is called restored.
 
-use super::{CliError, CliResult, Context};
+use super::{CliResult, Context};
 use crate::ledger::verify;
 use crate::store;
 use std::path::PathBuf;
@@ -39,17 +39,7 @@ pub async fn restore(database_url: &str, args: RestoreArgs) -> CliResult {
     store::backup::restore(&args.file, database_url).await?;
     let restored = store::open(database_url).await?;
     let report = verify::run(restored.as_ref(), None).await?;
-    if let Some(problem) = report.problem {
-        return Err(CliError::Refused(format!(
-            "the restored ledger does not verify / bản khôi phục không hợp lệ: {}: {}",
-            problem.at, problem.reason
-        )));
-    }
-    let head = report
-        .head
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_else(|| "0:(empty)".into());
+    let head = super::verify::verified_head(&report)?;
     println!(
         "đã khôi phục và kiểm tra / restored and verified into {}: {} entries, {} imports, {} audit events; head {head}",
         restored.backend_name(),

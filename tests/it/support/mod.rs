@@ -259,49 +259,30 @@ pub struct EarlierSchema {
 impl EarlierSchema {
     /// A database on `backend` with the migrations up to `version` applied.
     pub async fn new(backend: Backend, version: i64) -> EarlierSchema {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
-                let options =
-                    <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
-                        .expect("url")
-                        .create_if_missing(true);
-                let mut conn = sqlx::SqliteConnection::connect_with(&options)
-                    .await
-                    .expect("create sqlite");
-                migrations_up_to("sqlite", version)
-                    .await
-                    .run_direct(&mut conn)
-                    .await
-                    .expect("early migrations");
-                EarlierSchema {
-                    url,
-                    backend: "sqlite",
-                    dir: Some(dir),
-                    pg_admin: None,
-                }
-            }
-            Backend::Postgres => {
-                let server = postgres_server().unwrap_or_else(|| {
-                    panic!("{POSTGRES_ENV} is not set: the harness ignores this test")
-                });
-                let name = create_database(&server).await;
-                let url = database_url(&server, &name);
-                let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-                migrations_up_to("postgres", version)
-                    .await
-                    .run_direct(&mut conn)
-                    .await
-                    .expect("early migrations");
-                EarlierSchema {
-                    url,
-                    backend: "postgres",
-                    dir: None,
-                    pg_admin: Some((server, name)),
-                }
-            }
+        let schema = EarlierSchema::empty(backend).await;
+        let migrator = migrations_up_to(schema.backend, version).await;
+        if schema.backend == "postgres" {
+            let mut conn = sqlx::PgConnection::connect(&schema.url)
+                .await
+                .expect("connect");
+            migrator
+                .run_direct(&mut conn)
+                .await
+                .expect("early migrations");
+        } else {
+            let options =
+                <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&schema.url)
+                    .expect("url")
+                    .create_if_missing(true);
+            let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .expect("create sqlite");
+            migrator
+                .run_direct(&mut conn)
+                .await
+                .expect("early migrations");
         }
+        schema
     }
 
     /// A database with nothing in it yet (a SQLite file not yet created): a
@@ -310,7 +291,7 @@ impl EarlierSchema {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("restored.db").display());
+                let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
                 EarlierSchema {
                     url,
                     backend: "sqlite",
