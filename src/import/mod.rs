@@ -11,6 +11,7 @@
 //! - `reads`: what a roll's validation reads of the ledger (batch scheduling,
 //!   the commit's stale check);
 //! - `report`: the import report and what blocks a commit;
+//! - `workbook`: an `.xlsx` roll's first sheet as the CSV text `parse` reads;
 //! - `parse`: the bytes of a CSV roll into typed rows (syntax only: no database,
 //!   no program).
 
@@ -23,6 +24,7 @@ pub mod reads;
 pub mod report;
 pub mod roll;
 pub mod validate;
+pub mod workbook;
 
 pub use parse::RollKind;
 pub use reads::RollReads;

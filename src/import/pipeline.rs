@@ -82,7 +82,9 @@ impl Upload {
         let source = Source::of(&self.roll);
         laps.lap("sha256");
         let district = self.district.as_str();
-        let bytes = &self.roll.bytes;
+        let text = super::workbook::roll_text(&self.roll.bytes)?;
+        let bytes = text.as_ref();
+        laps.lap("workbook");
         let read = match self.roll.kind {
             RollKind::Approvals => {
                 ReadRoll::Approvals(approvals::read(&program, district, bytes, &source)?)

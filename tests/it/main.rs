@@ -44,6 +44,7 @@ mod payments_reconcile;
 mod readme_example;
 mod support;
 mod upgrade;
+mod workbooks;
 
 use std::process::ExitCode;
 
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         payments_reconcile::register,
         readme_example::register,
         upgrade::register,
+        workbooks::register,
     ] {
         register(&mut suite);
     }

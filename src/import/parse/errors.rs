@@ -35,6 +35,8 @@ pub enum FileError {
     TooLarge { bytes: usize },
     /// An Excel workbook (`xlsx` or `xls`) instead of CSV text.
     Spreadsheet { format: &'static str },
+    /// An `.xlsx` workbook that cannot be read (damaged, encrypted, too large unpacked).
+    UnreadableWorkbook { detail: String },
     /// UTF-16 text (Excel's "Unicode Text").
     Utf16,
     /// Not UTF-8: the first invalid byte, its 0-based offset in the file and its line.
@@ -80,6 +82,7 @@ impl FileError {
             FileError::Empty => "empty",
             FileError::TooLarge { .. } => "too_large",
             FileError::Spreadsheet { .. } => "spreadsheet",
+            FileError::UnreadableWorkbook { .. } => "unreadable_workbook",
             FileError::Utf16 => "utf16",
             FileError::NotUtf8 { .. } => "not_utf8",
             FileError::NoHeader { .. } => "no_header",
@@ -127,6 +130,14 @@ impl FileError {
                 ),
                 format!(
                     "đây là tệp bảng tính Excel (.{format}), không phải tệp CSV: hãy mở tệp và lưu lại dạng CSV UTF-8 ({SAVE_AS_VI})"
+                ),
+            ),
+            FileError::UnreadableWorkbook { detail } => Reason::new(
+                format!(
+                    "this Excel workbook cannot be read ({detail}): open it in Excel, check it, and save it again as .xlsx or as CSV UTF-8 ({SAVE_AS_EN})"
+                ),
+                format!(
+                    "không đọc được tệp Excel này ({detail}): hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx hoặc CSV UTF-8 ({SAVE_AS_VI})"
                 ),
             ),
             FileError::Utf16 => Reason::new(
