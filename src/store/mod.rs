@@ -13,6 +13,7 @@
 //! [`JournalStore`], and an [`AppendTx`]; [`Store`]'s doc says what each
 //! must guarantee.
 
+mod migrations;
 mod records;
 mod rows;
 mod sql;
