@@ -138,8 +138,12 @@ impl Money {
         if cleaned.is_empty() {
             return Err(MoneyError::Empty);
         }
-        if cleaned.starts_with('-') {
-            return Err(MoneyError::Negative(text.trim().to_string()));
+        if let Some(unsigned) = cleaned.strip_prefix('-') {
+            // `-0` is zero, not a negative amount: say what is wrong with it.
+            if unsigned.chars().any(|c| matches!(c, '1'..='9')) {
+                return Err(MoneyError::Negative(text.trim().to_string()));
+            }
+            return Money::parse(unsigned);
         }
         let digits_only: String = cleaned
             .chars()
@@ -382,6 +386,9 @@ mod tests {
             Err(MoneyError::NotANumber(_))
         ));
         assert!(matches!(Money::parse("-5"), Err(MoneyError::Negative(_))));
+        assert!(matches!(Money::parse("-0,5"), Err(MoneyError::Negative(_))));
+        assert_eq!(Money::parse("-0").unwrap(), Money::ZERO);
+        assert_eq!(Money::parse("-0.000").unwrap(), Money::ZERO);
         assert!(matches!(
             Money::parse("99999999999999999999"),
             Err(MoneyError::TooLarge(_))

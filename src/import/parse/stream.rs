@@ -29,6 +29,8 @@ pub struct Roll<'a, R> {
     records_after_header: usize,
     pub(super) rows_max: usize,
     after_totals: bool,
+    /// Rows of people yielded (accepted or rejected): none at the end refuses the file.
+    people_rows: usize,
     finished: bool,
     keep_free_text: bool,
 }
@@ -189,9 +191,20 @@ impl<R> Iterator for Roll<'_, R> {
     type Item = Result<Record<R>, FileError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.read_next()? {
-            Ok(line) => self.classify(line),
-            Err(error) => Some(Err(error)),
+        let was_finished = self.finished;
+        match self.read_next() {
+            Some(Ok(line)) => {
+                let record = self.classify(line);
+                if let Some(Ok(Record::Row(_) | Record::Rejected { .. })) = &record {
+                    self.people_rows += 1;
+                }
+                record
+            }
+            Some(Err(error)) => Some(Err(error)),
+            None if !was_finished && self.people_rows == 0 => Some(Err(FileError::NoRows {
+                header_line: self.header.header_line,
+            })),
+            None => None,
         }
     }
 }
@@ -244,6 +257,7 @@ fn open<R>(
         records_after_header: 0,
         rows_max: ROWS_MAX,
         after_totals: false,
+        people_rows: 0,
         finished: false,
         keep_free_text: true,
     })
@@ -256,7 +270,7 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
         return Err(FileError::TooLarge { bytes: bytes.len() });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(FileError::Spreadsheet { format: "xlsx" });
+        return Err(zip_kind(bytes));
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(FileError::Spreadsheet { format: "xls" });
@@ -280,9 +294,15 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
             byte: body.get(offset).copied().unwrap_or(0),
         });
     }
-    // UTF-16 without a byte order mark: ASCII characters come with NUL bytes.
-    if body[..body.len().min(4096)].contains(&0) {
-        return Err(FileError::Utf16);
+    if let Some(offset) = memchr::memchr(0, body) {
+        return Err(if looks_utf16(body) {
+            FileError::Utf16
+        } else {
+            FileError::NulByte {
+                byte_offset: bom_len + offset,
+                line: 1 + count_byte(&body[..offset], line_break_byte(body)),
+            }
+        });
     }
     if body
         .iter()
@@ -291,6 +311,30 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
         return Err(FileError::Empty);
     }
     Ok(body)
+}
+
+/// A ZIP file: an Excel or LibreOffice workbook (named by the entries every
+/// such file has near its start), or any other archive.
+fn zip_kind(bytes: &[u8]) -> FileError {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let has = |needle: &[u8]| memchr::memmem::find(head, needle).is_some();
+    if has(b"opendocument.spreadsheet") {
+        FileError::Spreadsheet { format: "ods" }
+    } else if has(b"[Content_Types].xml") || has(b"xl/") {
+        FileError::Spreadsheet { format: "xlsx" }
+    } else {
+        FileError::Archive
+    }
+}
+
+/// UTF-16 without a byte order mark: ASCII characters come with NUL bytes,
+/// every other byte of the first line. At least 3 of its first 4 pairs are
+/// one NUL and one other byte.
+fn looks_utf16(body: &[u8]) -> bool {
+    let pairs = body.chunks_exact(2).take(4);
+    let count = pairs.len();
+    let mixed = pairs.filter(|p| (p[0] == 0) != (p[1] == 0)).count();
+    count >= 2 && mixed * 4 >= count * 3
 }
 
 /// Recognised columns in file order: (header as in the file, canonical field name).

@@ -655,7 +655,7 @@ fn whole_file_refusals() {
     );
     assert_eq!(read_approvals(b";;;\n,,,\n").err(), Some(FileError::Empty));
     assert_eq!(
-        read_approvals(b"PK\x03\x04\x14\x00").err(),
+        read_approvals(b"PK\x03\x04\x14\x00xl/workbook.xml").err(),
         Some(FileError::Spreadsheet { format: "xlsx" })
     );
     assert_eq!(
@@ -704,6 +704,70 @@ fn whole_file_refusals() {
     ] {
         assert_ne!(error.reason_en(), error.reason_vi());
         assert!(error.to_string().contains(" / "));
+    }
+}
+
+/// What a reader of the roll meets at the end: the first file error, if any.
+fn stream_error<R>(roll: Roll<'_, R>) -> Option<FileError> {
+    roll.filter_map(Result::err).next()
+}
+
+#[test]
+fn a_header_without_rows_is_refused_as_a_file() {
+    let header = "Họ và tên;Số CCCD;Mã xã;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ\n";
+    let refused = Some(FileError::NoRows { header_line: 1 });
+    assert_eq!(stream_error(read_approvals(header.as_bytes()).unwrap()), refused);
+    // Blank lines, a column-number row, a totals row and a footer are no people either.
+    let with_totals = format!(
+        "UBND HUYỆN CÀNG LONG\n\n{header}(1);(2);(3);(4);(5);(6);(7)\nTổng cộng;;;;0;;\n;;;;;;\nNgười lập biểu\n"
+    );
+    assert_eq!(
+        stream_error(read_approvals(with_totals.as_bytes()).unwrap()),
+        Some(FileError::NoRows { header_line: 3 })
+    );
+    let payments = "Số CCCD,Số tiền,Ngày chi,Số chứng từ\r\n";
+    assert_eq!(
+        stream_error(read_payments(payments.as_bytes()).unwrap()),
+        Some(FileError::NoRows { header_line: 1 })
+    );
+    // One rejected row is a row: the report lists it.
+    let one_bad = format!("{header}Lê Văn A;1;29236;tu-do;x;1/QĐ;01/08/2021\n");
+    assert_eq!(stream_error(read_approvals(one_bad.as_bytes()).unwrap()), None);
+    let error = FileError::NoRows { header_line: 3 };
+    assert_eq!(error.code(), "no_rows");
+    assert_eq!(error.line(), Some(3));
+}
+
+#[test]
+fn nul_bytes_zip_archives_and_workbooks_are_named_apart() {
+    assert_eq!(
+        read_approvals(b"Ho va ten;So CCCD\n084\x00078\n").err(),
+        Some(FileError::NulByte {
+            byte_offset: 21,
+            line: 2
+        })
+    );
+    assert_eq!(
+        read_approvals(b"\xEF\xBB\xBFa\x00").err(),
+        Some(FileError::NulByte {
+            byte_offset: 4,
+            line: 1
+        })
+    );
+    let archive = b"PK\x03\x04\x14\x00\x00\x00rolls/approvals-842.csv";
+    assert_eq!(read_approvals(archive).err(), Some(FileError::Archive));
+    let workbook = b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml";
+    assert_eq!(
+        read_approvals(workbook).err(),
+        Some(FileError::Spreadsheet { format: "xlsx" })
+    );
+    let ods = b"PK\x03\x04\x14\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet";
+    assert_eq!(
+        read_approvals(ods).err(),
+        Some(FileError::Spreadsheet { format: "ods" })
+    );
+    for error in [FileError::Archive, FileError::NulByte { byte_offset: 3, line: 1 }] {
+        assert!(error.reason_vi().contains("không phải"), "{error}");
     }
 }
 
