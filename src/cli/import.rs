@@ -54,6 +54,13 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
             .await
             .map_err(map_error)?;
         print(&validated.report);
+        // A dry run answers whether the commit would go ahead: exit 1 when not.
+        if !validated.report.can_commit() {
+            return Err(CliError::Refused(format!(
+                "dry run: the commit would be refused / kiểm tra thử: danh sách sẽ bị từ chối khi ghi sổ: {}",
+                validated.report.blocking_text()
+            )));
+        }
         return Ok(());
     }
     let validated = pipeline::stage(store, &user, &upload)

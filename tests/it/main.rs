@@ -33,6 +33,7 @@ mod cli;
 mod conformance;
 mod crash_safety;
 mod export_tools;
+mod first_contact;
 mod http_api;
 mod http_login;
 mod http_session;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         conformance::register,
         crash_safety::register,
         export_tools::register,
+        first_contact::register,
         http_api::register,
         http_login::register,
         http_session::register,

@@ -1,0 +1,260 @@
+//! What a newcomer and a district officer meet in the first hour (issue 18):
+//! the sample rolls commit in the demo and with the example program, dry runs
+//! answer by their exit status, a header without rows is refused as a file,
+//! and the binary's messages say what to do.
+
+use crate::support::harness::Suite;
+use crate::support::{province, TestDb};
+use ansinh::cli::demo::{self};
+use ansinh::demo::Scale;
+use ansinh::domain::User;
+use ansinh::import::parse::RollKind;
+use ansinh::import::pipeline::{self, RollUpload};
+use ansinh::import::report::ImportStatus;
+use ansinh::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        sqlite: every_sample_roll_commits_in_the_demo,
+        each_backend: every_sample_roll_commits_with_the_example_program,
+        test: a_dry_run_exits_1_when_the_commit_would_be_refused,
+        test: a_header_without_rows_is_refused_and_nothing_is_stored,
+    );
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_ansinh");
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/samples")
+}
+
+/// Every sample roll, approvals first (in file name order), then payments.
+fn sample_rolls() -> Vec<(RollKind, String, PathBuf)> {
+    let mut rolls: Vec<(RollKind, String, PathBuf)> = std::fs::read_dir(samples())
+        .expect("imports/samples")
+        .map(|entry| entry.expect("entry").path())
+        .filter_map(|path| {
+            let name = path.file_stem()?.to_str()?.to_string();
+            let (kind, district) = name.split_once('-')?;
+            let kind = match kind {
+                "approvals" => RollKind::Approvals,
+                "payments" => RollKind::Payments,
+                _ => return None,
+            };
+            Some((kind, district.to_string(), path))
+        })
+        .collect();
+    rolls.sort_by_key(|(kind, _, path)| (*kind == RollKind::Payments, path.clone()));
+    rolls
+}
+
+async fn user(store: &dyn Store, username: &str) -> User {
+    store
+        .find_user(username)
+        .await
+        .expect("find user")
+        .expect("the user exists")
+        .0
+}
+
+/// Commits every sample roll as its district's officer, checking that each
+/// one posts every row.
+async fn commit_every_sample(store: &dyn Store) {
+    let rolls = sample_rolls();
+    assert_eq!(rolls.len(), 10, "nine approval rolls and a payment roll");
+    for (kind, district, path) in rolls {
+        let officer = user(store, &format!("huyen{district}")).await;
+        let upload = RollUpload {
+            kind,
+            program: "NQ68".into(),
+            district: district.clone(),
+            file_name: path.file_name().unwrap().to_string_lossy().into_owned(),
+            bytes: std::fs::read(&path).expect("sample"),
+            expect_rows: None,
+            expect_total: None,
+        };
+        let staged = pipeline::stage(store, &officer, &upload)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let report = pipeline::commit(store, &officer, staged)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(report.status, ImportStatus::Committed);
+        assert_eq!(
+            report.rows_rejected,
+            0,
+            "{}: {}",
+            path.display(),
+            report.to_text()
+        );
+        assert!(report.rows_accepted > 0);
+    }
+}
+
+async fn every_sample_roll_commits_in_the_demo(db: TestDb) {
+    demo::build(&db.store, Scale::Small, demo::Generation::InProcess)
+        .await
+        .expect("build the small demo");
+    commit_every_sample(db.store.as_ref()).await;
+}
+
+async fn every_sample_roll_commits_with_the_example_program(db: TestDb) {
+    province::setup(&db).await;
+    for district in ["845", "846", "847", "848", "849", "850", "851"] {
+        province::add_officer(&db, district).await;
+    }
+    commit_every_sample(db.store.as_ref()).await;
+}
+
+fn ansinh(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("ANSINH_DATABASE_URL")
+        .env_remove("ANSINH_USER")
+        .env_remove("ANSINH_PASSWORD")
+        .env_remove("RUST_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run ansinh")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+const OFFICER: [(&str, &str); 2] = [
+    ("ANSINH_USER", "huyen842"),
+    ("ANSINH_PASSWORD", "district password"),
+];
+
+/// A database with an admin, the example program and huyen842, made with the binary.
+fn province_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let steps: [(&[&str], &[(&str, &str)]); 4] = [
+        (
+            &["user", "add", "--username", "admin", "--role", "admin"],
+            &[("ANSINH_PASSWORD", "admin password")],
+        ),
+        (
+            &["user", "add", "--username", "tinh", "--role", "provincial"],
+            &[
+                ("ANSINH_USER", "admin"),
+                ("ANSINH_PASSWORD", "admin password"),
+                ("ANSINH_NEW_PASSWORD", "provincial password"),
+            ],
+        ),
+        (
+            &[
+                "user", "add", "--username", "huyen842", "--role", "district", "--district", "842",
+            ],
+            &[
+                ("ANSINH_USER", "admin"),
+                ("ANSINH_PASSWORD", "admin password"),
+                ("ANSINH_NEW_PASSWORD", "district password"),
+            ],
+        ),
+        (
+            &[
+                "program",
+                "add",
+                "--file",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/imports/programs/nq68-example.toml"),
+            ],
+            &[
+                ("ANSINH_USER", "tinh"),
+                ("ANSINH_PASSWORD", "provincial password"),
+            ],
+        ),
+    ];
+    for (args, env) in steps {
+        let out = ansinh(dir.path(), args, env);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    dir
+}
+
+fn import_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "import",
+        "approvals",
+        "--program",
+        "NQ68",
+        "--district",
+        "842",
+    ];
+    args.extend_from_slice(extra);
+    args.push(file);
+    args
+}
+
+fn a_dry_run_exits_1_when_the_commit_would_be_refused() {
+    let dir = province_dir();
+    let sample = samples().join("approvals-842.csv");
+    let sample = sample.to_str().expect("path");
+    let out = ansinh(dir.path(), &import_args(sample, &["--dry-run"]), &OFFICER);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The same roll with a control total it does not meet: the report says
+    // BLOCKED, and the status says so too.
+    let out = ansinh(
+        dir.path(),
+        &import_args(sample, &["--dry-run", "--expect-rows", "99"]),
+        &OFFICER,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("BLOCKED"), "{}", text(&out));
+    assert!(text(&out).contains("kiểm tra thử"), "{}", text(&out));
+    // Committed, the same file again: its dry run would be refused as a repeat.
+    let out = ansinh(dir.path(), &import_args(sample, &[]), &OFFICER);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ansinh(dir.path(), &import_args(sample, &["--dry-run"]), &OFFICER);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = ansinh(
+        dir.path(),
+        &import_args(sample, &["--dry-run", "--format", "json"]),
+        &OFFICER,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the JSON report on stdout");
+    assert_eq!(json["status"], "refused");
+}
+
+fn a_header_without_rows_is_refused_and_nothing_is_stored() {
+    let dir = province_dir();
+    let file = dir.path().join("header-only.csv");
+    std::fs::write(
+        &file,
+        "\u{feff}STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\r\n",
+    )
+    .expect("write");
+    let file = file.to_str().expect("path");
+    for extra in [&["--dry-run"][..], &[]] {
+        let out = ansinh(dir.path(), &import_args(file, extra), &OFFICER);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out).contains("không có dòng đối tượng nào"),
+            "{}",
+            text(&out)
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored = runtime.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM imports")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    });
+    assert_eq!(stored, 0, "nothing of the file is stored");
+}
