@@ -21,6 +21,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: every_sample_roll_commits_with_the_example_program,
         test: a_dry_run_exits_1_when_the_commit_would_be_refused,
         test: a_header_without_rows_is_refused_and_nothing_is_stored,
+        each_backend: exports_are_in_date_order,
     );
 }
 
@@ -257,4 +258,59 @@ fn a_header_without_rows_is_refused_and_nothing_is_stored() {
             .expect("count")
     });
     assert_eq!(stored, 0, "nothing of the file is stored");
+}
+
+/// A roll of one person approved by decision `number` on `date` (dd/mm/yyyy).
+fn one_approval(id: &str, number: &str, date: &str) -> RollUpload {
+    let text = format!(
+        "Họ và tên;Số CCCD;Mã xã;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ\nLê Văn An;{id};29239;tu-do;1.500.000;{number};{date}\n"
+    );
+    RollUpload {
+        kind: RollKind::Approvals,
+        program: "NQ68".into(),
+        district: "842".into(),
+        file_name: format!("{number}.csv").replace('/', "-"),
+        bytes: text.into_bytes(),
+        expect_rows: None,
+        expect_total: None,
+    }
+}
+
+async fn exports_are_in_date_order(db: TestDb) {
+    use ansinh::report::export::{export, Format};
+    let users = province::setup(&db).await;
+    let store = db.store.as_ref();
+    // Journal order: allocation (15/07), 20/08, then a roll dated earlier (10/08).
+    for upload in [
+        one_approval("084078918650", "20/QĐ-UBND", "20/08/2021"),
+        one_approval("084185360298", "10/QĐ-UBND", "10/08/2021"),
+    ] {
+        let staged = pipeline::stage(store, &users.officer842, &upload)
+            .await
+            .expect("stage");
+        pipeline::commit(store, &users.officer842, staged)
+            .await
+            .expect("commit");
+    }
+    let entries = store.head().await.expect("head").expect("entries").seq as usize;
+    for format in [Format::Ledger, Format::Beancount, Format::Csv] {
+        let mut out = Vec::new();
+        export(store, format, None, &mut out).await.expect("export");
+        let text = String::from_utf8(out).expect("UTF-8");
+        // An entry's first line starts with its date; in CSV, each posting's second field.
+        let dates: Vec<&str> = match format {
+            Format::Csv => text.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect(),
+            _ => text
+                .lines()
+                .filter(|line| line.starts_with("20") && !line.contains(" open "))
+                .map(|line| &line[..10])
+                .collect(),
+        };
+        let mut sorted = dates.clone();
+        sorted.sort();
+        assert_eq!(dates, sorted, "{format:?}, {}:\n{text}", db.backend);
+        if format != Format::Csv {
+            assert_eq!(dates.len(), entries, "{format:?}: every entry once:\n{text}");
+        }
+    }
 }
