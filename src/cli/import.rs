@@ -46,14 +46,14 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let user = context.user().await?;
     let store = context.store.as_ref();
     let print = |report: &crate::import::report::ImportReport| match args.format {
-        Output::Text => print!("{}", report.to_text()),
-        Output::Json => println!("{}", report.to_json()),
+        Output::Text => super::print_out(&report.to_text()),
+        Output::Json => super::print_out(&format!("{}\n", report.to_json())),
     };
     if args.dry_run {
         let validated = pipeline::validate(store, &user, &upload)
             .await
             .map_err(map_error)?;
-        print(&validated.report);
+        print(&validated.report)?;
         // A dry run answers whether the commit would go ahead: exit 1 when not.
         if !validated.report.can_commit() {
             return Err(CliError::Refused(format!(
@@ -67,12 +67,9 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         .await
         .map_err(map_error)?;
     match pipeline::commit(store, &user, validated).await {
-        Ok(report) => {
-            print(&report);
-            Ok(())
-        }
+        Ok(report) => print(&report),
         Err(ImportError::Blocked(report) | ImportError::Stale(report)) => {
-            print(&report);
+            print(&report)?;
             Err(CliError::Refused(format!(
                 "commit refused, nothing posted: {}",
                 report.blocking_text()

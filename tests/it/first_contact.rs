@@ -13,7 +13,8 @@ use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::import::report::ImportStatus;
 use ansinh::store::Store;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
 
 pub fn register(suite: &mut Suite) {
     register!(suite;
@@ -22,6 +23,9 @@ pub fn register(suite: &mut Suite) {
         test: a_dry_run_exits_1_when_the_commit_would_be_refused,
         test: a_header_without_rows_is_refused_and_nothing_is_stored,
         each_backend: exports_are_in_date_order,
+        test: after_the_demo_the_binary_says_what_to_do,
+        test: a_busy_address_is_named_with_the_way_out,
+        test: logs_are_json_off_a_terminal_and_text_when_asked,
     );
 }
 
@@ -313,4 +317,108 @@ async fn exports_are_in_date_order(db: TestDb) {
             assert_eq!(dates.len(), entries, "{format:?}: every entry once:\n{text}");
         }
     }
+}
+
+/// Runs `args` with stdout piped, reads one line of it and closes the pipe.
+fn read_one_line_then_close(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env_remove("ANSINH_DATABASE_URL")
+        .env_remove("ANSINH_USER")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read a line");
+    assert!(!line.is_empty(), "{args:?} printed nothing");
+    // The reader is dropped: the pipe is closed with most of the output unread.
+    child.wait_with_output().expect("wait")
+}
+
+fn after_the_demo_the_binary_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = ansinh(dir.path(), &["demo", "--scale", "small", "--no-serve"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Again: the province is there already, and nothing is served or changed.
+    let out = ansinh(dir.path(), &["demo", "--scale", "small", "--no-serve"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("nothing changed"), "{said}");
+    assert!(!said.contains("serving"), "{said}");
+    // The worked example's first command in the demo's directory.
+    let out = ansinh(
+        dir.path(),
+        &["user", "add", "--username", "admin", "--role", "admin"],
+        &[("ANSINH_PASSWORD", "admin password")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already has 12 users"), "{}", text(&out));
+    assert!(text(&out).contains("--database-url"), "{}", text(&out));
+    // A reader that stops early (`| head`) is no failure, and nothing panics.
+    for args in [
+        &["reconcile", "--program", "NQ68"][..],
+        &["export", "--format", "ledger"],
+        &["report", "--as-of", "2021-12-31", "--by", "district", "--format", "csv"],
+    ] {
+        let out = read_one_line_then_close(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+fn a_busy_address_is_named_with_the_way_out() {
+    let dir = tempfile::tempdir().expect("dir");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = busy.local_addr().expect("address").to_string();
+    for args in [
+        &["serve", "--bind", address.as_str()][..],
+        &["demo", "--scale", "small", "--bind", address.as_str()],
+    ] {
+        let out = ansinh(dir.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&address), "{stderr}");
+        assert!(stderr.contains("--bind 127.0.0.1:8081"), "{stderr}");
+        assert!(stderr.contains("đang dùng"), "{stderr}");
+    }
+}
+
+/// The first line `ansinh serve` logs on stderr, with `env` set.
+fn first_log_line(env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("ANSINH_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env_remove("ANSINH_LOG_FORMAT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut line)
+        .expect("read");
+    child.kill().ok();
+    child.wait().ok();
+    line
+}
+
+fn logs_are_json_off_a_terminal_and_text_when_asked() {
+    // The test's pipe is not a terminal: JSON lines.
+    let line = first_log_line(&[]);
+    let json: serde_json::Value = serde_json::from_str(&line).expect(&line);
+    assert_eq!(json["fields"]["message"], "listening", "{line}");
+    let line = first_log_line(&[("ANSINH_LOG_FORMAT", "text")]);
+    assert!(!line.starts_with('{'), "{line}");
+    assert!(line.contains("INFO") && line.contains("listening"), "{line}");
 }
