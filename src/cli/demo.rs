@@ -91,7 +91,10 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
 /// left as it is, and served unless `--no-serve`.
 fn already_built(database_url: &str, no_serve: bool) -> String {
     let (vi, en) = if no_serve {
-        ("giữ nguyên, không thay đổi gì", "left as it is, nothing changed")
+        (
+            "giữ nguyên, không thay đổi gì",
+            "left as it is, nothing changed",
+        )
     } else {
         ("giữ nguyên và mở để dùng", "left as it is and served")
     };

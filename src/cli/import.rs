@@ -57,7 +57,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         // A dry run answers whether the commit would go ahead: exit 1 when not.
         if !validated.report.can_commit() {
             return Err(CliError::Refused(format!(
-                "dry run: the commit would be refused / kiểm tra thử: danh sách sẽ bị từ chối khi ghi sổ: {}",
+                "kiểm tra thử: danh sách sẽ bị từ chối khi ghi sổ / dry run: the commit would be refused: {}",
                 validated.report.blocking_text()
             )));
         }
@@ -71,7 +71,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         Err(ImportError::Blocked(report) | ImportError::Stale(report)) => {
             print(&report)?;
             Err(CliError::Refused(format!(
-                "commit refused, nothing posted: {}",
+                "không ghi sổ, không có gì được ghi / commit refused, nothing posted: {}",
                 report.blocking_text()
             )))
         }
@@ -85,8 +85,8 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
         .len();
     if size > FILE_BYTES_MAX as u64 {
         return Err(CliError::Refused(format!(
-            "{}: {size} bytes is over the limit of {FILE_BYTES_MAX} bytes; split the roll / tệp quá lớn, hãy chia nhỏ",
-            args.file.display()
+            "{file}: tệp {size} byte, vượt giới hạn {FILE_BYTES_MAX} byte; hãy chia danh sách thành nhiều tệp / {file}: {size} bytes is over the limit of {FILE_BYTES_MAX} bytes; split the roll",
+            file = args.file.display()
         )));
     }
     let bytes = std::fs::read(&args.file)?;

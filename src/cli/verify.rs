@@ -17,8 +17,8 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let elapsed_ms = started.elapsed().as_millis();
     if let Some(problem) = &report.problem {
         return Err(CliError::Refused(format!(
-            "verification FAILED at entry {}: {} / kiểm tra thất bại tại bút toán {}",
-            problem.seq, problem.reason, problem.seq
+            "kiểm tra thất bại tại bút toán {0} / verification FAILED at entry {0}: {1}",
+            problem.seq, problem.reason
         )));
     }
     let head = report

@@ -159,7 +159,11 @@ impl ExportWriter<'_> {
                 .as_of
                 .as_deref()
                 .is_none_or(|d| header.effective_date.as_str() <= d);
-            if exported && earliest.as_deref().is_none_or(|e| header.effective_date.as_str() < e) {
+            if exported
+                && earliest
+                    .as_deref()
+                    .is_none_or(|e| header.effective_date.as_str() < e)
+            {
                 earliest = Some(header.effective_date.clone());
             }
         }

@@ -59,7 +59,10 @@ mod tests {
             assert_eq!(migrator.migrations.len(), files.len());
             let versions: Vec<i64> = migrator.iter().map(|m| m.version).collect();
             assert_eq!(versions, (1..=files.len() as i64).collect::<Vec<_>>());
-            assert_eq!(migrator.iter().next().map(|m| &*m.description), Some("ledger"));
+            assert_eq!(
+                migrator.iter().next().map(|m| &*m.description),
+                Some("ledger")
+            );
         }
     }
 }

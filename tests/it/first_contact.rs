@@ -12,8 +12,8 @@ use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::import::report::ImportStatus;
 use ansinh::store::Store;
-use std::path::{Path, PathBuf};
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn register(suite: &mut Suite) {
@@ -26,6 +26,7 @@ pub fn register(suite: &mut Suite) {
         test: after_the_demo_the_binary_says_what_to_do,
         test: a_busy_address_is_named_with_the_way_out,
         test: logs_are_json_off_a_terminal_and_text_when_asked,
+        sqlite: the_report_says_whose_row_and_which_spreadsheet_row,
     );
 }
 
@@ -141,10 +142,13 @@ const OFFICER: [(&str, &str); 2] = [
     ("ANSINH_PASSWORD", "district password"),
 ];
 
+/// A command's arguments and environment.
+type Step<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+
 /// A database with an admin, the example program and huyen842, made with the binary.
 fn province_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("dir");
-    let steps: [(&[&str], &[(&str, &str)]); 4] = [
+    let steps: [Step; 4] = [
         (
             &["user", "add", "--username", "admin", "--role", "admin"],
             &[("ANSINH_PASSWORD", "admin password")],
@@ -159,7 +163,14 @@ fn province_dir() -> tempfile::TempDir {
         ),
         (
             &[
-                "user", "add", "--username", "huyen842", "--role", "district", "--district", "842",
+                "user",
+                "add",
+                "--username",
+                "huyen842",
+                "--role",
+                "district",
+                "--district",
+                "842",
             ],
             &[
                 ("ANSINH_USER", "admin"),
@@ -172,7 +183,10 @@ fn province_dir() -> tempfile::TempDir {
                 "program",
                 "add",
                 "--file",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/imports/programs/nq68-example.toml"),
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/imports/programs/nq68-example.toml"
+                ),
             ],
             &[
                 ("ANSINH_USER", "tinh"),
@@ -303,7 +317,11 @@ async fn exports_are_in_date_order(db: TestDb) {
         let text = String::from_utf8(out).expect("UTF-8");
         // An entry's first line starts with its date; in CSV, each posting's second field.
         let dates: Vec<&str> = match format {
-            Format::Csv => text.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect(),
+            Format::Csv => text
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').nth(1))
+                .collect(),
             _ => text
                 .lines()
                 .filter(|line| line.starts_with("20") && !line.contains(" open "))
@@ -314,7 +332,11 @@ async fn exports_are_in_date_order(db: TestDb) {
         sorted.sort();
         assert_eq!(dates, sorted, "{format:?}, {}:\n{text}", db.backend);
         if format != Format::Csv {
-            assert_eq!(dates.len(), entries, "{format:?}: every entry once:\n{text}");
+            assert_eq!(
+                dates.len(),
+                entries,
+                "{format:?}: every entry once:\n{text}"
+            );
         }
     }
 }
@@ -356,13 +378,25 @@ fn after_the_demo_the_binary_says_what_to_do() {
         &[("ANSINH_PASSWORD", "admin password")],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("already has 12 users"), "{}", text(&out));
+    assert!(
+        text(&out).contains("already has 12 users"),
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("--database-url"), "{}", text(&out));
     // A reader that stops early (`| head`) is no failure, and nothing panics.
     for args in [
         &["reconcile", "--program", "NQ68"][..],
         &["export", "--format", "ledger"],
-        &["report", "--as-of", "2021-12-31", "--by", "district", "--format", "csv"],
+        &[
+            "report",
+            "--as-of",
+            "2021-12-31",
+            "--by",
+            "district",
+            "--format",
+            "csv",
+        ],
     ] {
         let out = read_one_line_then_close(dir.path(), args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -420,5 +454,66 @@ fn logs_are_json_off_a_terminal_and_text_when_asked() {
     assert_eq!(json["fields"]["message"], "listening", "{line}");
     let line = first_log_line(&[("ANSINH_LOG_FORMAT", "text")]);
     assert!(!line.starts_with('{'), "{line}");
-    assert!(line.contains("INFO") && line.contains("listening"), "{line}");
+    assert!(
+        line.contains("INFO") && line.contains("listening"),
+        "{line}"
+    );
+}
+
+async fn the_report_says_whose_row_and_which_spreadsheet_row(db: TestDb) {
+    let users = province::setup(&db).await;
+    let text = "Họ và tên;Số CCCD;Mã xã;Địa chỉ;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ\n\
+        Lê Văn An;084078918650;29239;\"Khóm 8,\nPhường 1\";tu-do;1.500.000;1/QĐ;01/08/2021\n\
+        Trần Thị Bé;84078918651;29239;;tu-do;1.500.000;1/QĐ;01/08/2021\n\
+        Kim Văn Cường;084078918652;29239;;tre-em;1.855.000;1/QĐ;01/08/2021\n\
+        =Sơn Văn Dũng;084078918653;29239;;tu-do;1.500.000;1/QĐ;01/08/2021\n";
+    let upload = RollUpload {
+        kind: RollKind::Approvals,
+        program: "NQ68".into(),
+        district: "842".into(),
+        file_name: "a.csv".into(),
+        bytes: text.as_bytes().to_vec(),
+        expect_rows: None,
+        expect_total: None,
+    };
+    let report = pipeline::validate(db.store.as_ref(), &users.officer842, &upload)
+        .await
+        .expect("validate")
+        .report;
+    // The bad ID's row is named, at spreadsheet row 3 (file line 4).
+    let bad_id = &report.rejected[0];
+    assert_eq!((bad_id.line, bad_id.row), (4, Some(3)));
+    assert_eq!(bad_id.full_name.as_deref(), Some("Trần Thị Bé"));
+    assert_eq!(bad_id.national_id.as_deref(), Some("84078918651"));
+    // A wrong amount for its category says the category's amount in Vietnamese too.
+    let wrong_amount = &report.rejected[1];
+    assert_eq!((wrong_amount.line, wrong_amount.row), (5, Some(4)));
+    let reason = &wrong_amount.problems[0].reason_vi;
+    assert!(reason.contains("mức cố định 1.000.000 đồng"), "{reason}");
+    assert!(
+        reason.contains("ansinh program show --program NQ68"),
+        "{reason}"
+    );
+    // A formula-like name is accepted and warned about.
+    assert_eq!(report.rows_accepted, 2);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.code.as_str() == "name_formula" && w.row == Some(5)),
+        "{:?}",
+        report.warnings
+    );
+    let printed = report.to_text();
+    assert!(
+        printed.contains("[invalid] Trần Thị Bé — dòng/line 3 (dòng 4 của tệp / file line 4), cột/column \"Số CCCD\""),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("2 dòng, 2 hợp lệ") || printed.contains("4 dòng, 2 hợp lệ"),
+        "{printed}"
+    );
+    // The stored report keeps the row; reports stored before it load without one.
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+    assert_eq!(json["rejected"][0]["row"], 3);
 }

@@ -273,7 +273,7 @@ fn missing_columns(
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Reason { en, vi } = self.reason();
-        write!(f, "{en} / {vi}")
+        write!(f, "{vi} / {en}")
     }
 }
 

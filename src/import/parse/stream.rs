@@ -31,6 +31,14 @@ pub struct Roll<'a, R> {
     after_totals: bool,
     /// Rows of people yielded (accepted or rejected): none at the end refuses the file.
     people_rows: usize,
+    /// The byte that ends lines in this file.
+    break_byte: u8,
+    /// Line breaks inside quoted cells of the records read so far: each makes
+    /// the file's lines run one ahead of the spreadsheet's rows.
+    breaks_in_cells: u64,
+    /// (line, spreadsheet row) of every record after the first cell holding a
+    /// line break; empty for most files.
+    sheet_rows: Vec<(u64, u64)>,
     finished: bool,
     keep_free_text: bool,
 }
@@ -54,6 +62,18 @@ impl<R> Roll<'_, R> {
     pub fn without_free_text(mut self) -> Self {
         self.keep_free_text = false;
         self
+    }
+
+    /// The 0-based column of `field` in the file, when it has one.
+    pub fn column_index(&self, field: Field) -> Option<usize> {
+        self.columns.index(field)
+    }
+
+    /// (physical line, spreadsheet row) of each record read whose row in a
+    /// spreadsheet differs from its line in the file (a cell above it holds a
+    /// line break), in line order. Empty when no cell holds a line break.
+    pub fn take_sheet_rows(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.sheet_rows)
     }
 
     /// Non-blank lines read after the header so far (rows, totals, ignored lines).
@@ -83,6 +103,10 @@ impl<R> Roll<'_, R> {
             }
             let start = self.record.position().map_or(0, |p| p.byte() as usize);
             let line = self.lines.line_of(start);
+            if self.breaks_in_cells > 0 {
+                self.sheet_rows.push((line, line - self.breaks_in_cells));
+            }
+            self.breaks_in_cells += breaks_in(&self.record, self.break_byte);
             if is_blank(&self.record) {
                 continue;
             }
@@ -144,6 +168,7 @@ impl<R> Roll<'_, R> {
             problems: Vec::new(),
             warnings: Vec::new(),
             keep_free_text: self.keep_free_text,
+            missing_past_end: Vec::new(),
         };
         ctx.check_shape();
         if self.after_totals {
@@ -156,6 +181,7 @@ impl<R> Roll<'_, R> {
             ));
         }
         let parsed = (self.parse_row)(&mut ctx);
+        ctx.check_short_row();
         if !ctx.problems.is_empty() && record.len() > columns.width {
             // Rejected anyway: the shift is the likely cause, say so.
             ctx.extra_values();
@@ -224,9 +250,11 @@ fn open<R>(
 
     let mut reader = csv_reader(data, header.delimiter);
     let mut record = StringRecord::new();
+    let break_byte = line_break_byte(data);
+    let mut breaks_in_cells = 0;
     for _ in 0..=header.index {
         match reader.read_record(&mut record) {
-            Ok(true) => {}
+            Ok(true) => breaks_in_cells += breaks_in(&record, break_byte),
             Ok(false) => break,
             Err(error) => {
                 return Err(FileError::Malformed {
@@ -258,6 +286,9 @@ fn open<R>(
         rows_max: ROWS_MAX,
         after_totals: false,
         people_rows: 0,
+        break_byte,
+        breaks_in_cells,
+        sheet_rows: Vec::new(),
         finished: false,
         keep_free_text: true,
     })
@@ -311,6 +342,11 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
         return Err(FileError::Empty);
     }
     Ok(body)
+}
+
+/// Line breaks inside the cells of a record (the csv reader keeps them in the cell).
+fn breaks_in(record: &StringRecord, break_byte: u8) -> u64 {
+    count_byte(record.as_slice().as_bytes(), break_byte)
 }
 
 /// A ZIP file: an Excel or LibreOffice workbook (named by the entries every

@@ -214,7 +214,13 @@ pub mod province {
 
     /// Another district's officer, `huyen{district}`.
     pub async fn add_officer(db: &TestDb, district: &str) -> User {
-        add(db, &format!("huyen{district}"), Role::District, Some(district)).await
+        add(
+            db,
+            &format!("huyen{district}"),
+            Role::District,
+            Some(district),
+        )
+        .await
     }
 
     /// The example program (budgets of 50 tỷ per district) and users.
