@@ -236,6 +236,25 @@ fn a_dry_run_exits_1_when_the_commit_would_be_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = ansinh(dir.path(), &import_args(sample, &["--dry-run"]), &OFFICER);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // What the district has left, and the categories' amounts: no login needed.
+    let out = ansinh(
+        dir.path(),
+        &["program", "show", "--program", "NQ68", "--district", "842"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("tam-hoan-hdld"), "{shown}");
+    assert!(shown.contains("1.855.000–3.710.000"), "{shown}");
+    assert!(shown.contains("còn lại / left"), "{shown}");
+    let district_line = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("842"))
+        .expect("district 842's budget");
+    let figures: Vec<&str> = district_line.split_whitespace().collect();
+    assert_eq!(figures[1], "50.000.000.000", "{district_line}");
+    assert_ne!(figures[2], "0", "the committed roll used some: {district_line}");
+    assert!(!shown.contains("\n  844 "), "only the district asked for: {shown}");
     let out = ansinh(
         dir.path(),
         &import_args(sample, &["--dry-run", "--format", "json"]),
