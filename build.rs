@@ -20,14 +20,24 @@ fn main() {
         files.sort();
         let mut code = String::from("&[\n");
         for path in files {
-            let name = path.file_name().expect("a file has a name").to_string_lossy();
+            let name = path
+                .file_name()
+                .expect("a file has a name")
+                .to_string_lossy();
             let absolute = path.canonicalize().expect("a migration file resolves");
             println!("cargo:rerun-if-changed={}", path.display());
-            writeln!(code, "    ({name:?}, include_str!({:?})),", absolute.display())
-                .expect("writing to a String succeeds");
+            writeln!(
+                code,
+                "    ({name:?}, include_str!({:?})),",
+                absolute.display()
+            )
+            .expect("writing to a String succeeds");
         }
         code.push_str("]\n");
-        std::fs::write(Path::new(&out_dir).join(format!("migrations_{backend}.rs")), code)
-            .expect("OUT_DIR is writable");
+        std::fs::write(
+            Path::new(&out_dir).join(format!("migrations_{backend}.rs")),
+            code,
+        )
+        .expect("OUT_DIR is writable");
     }
 }

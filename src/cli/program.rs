@@ -73,7 +73,9 @@ fn program_text(
         let _ = writeln!(
             text,
             "  {:<16} {:<40} {}",
-            category.code, rule, category.name
+            category.code.to_string(),
+            rule,
+            category.name
         );
     }
     let _ = writeln!(

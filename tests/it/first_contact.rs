@@ -253,8 +253,14 @@ fn a_dry_run_exits_1_when_the_commit_would_be_refused() {
         .expect("district 842's budget");
     let figures: Vec<&str> = district_line.split_whitespace().collect();
     assert_eq!(figures[1], "50.000.000.000", "{district_line}");
-    assert_ne!(figures[2], "0", "the committed roll used some: {district_line}");
-    assert!(!shown.contains("\n  844 "), "only the district asked for: {shown}");
+    assert_ne!(
+        figures[2], "0",
+        "the committed roll used some: {district_line}"
+    );
+    assert!(
+        !shown.contains("\n  844 "),
+        "only the district asked for: {shown}"
+    );
     let out = ansinh(
         dir.path(),
         &import_args(sample, &["--dry-run", "--format", "json"]),
