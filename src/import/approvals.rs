@@ -76,7 +76,7 @@ pub fn read(
         &source.sha256,
         bytes.len() as u64,
     );
-    let columns = ColumnNames::new(&roll.header.columns);
+    let columns = ColumnNames::new(&roll.column_positions());
     let mut rules = RowRules::new(program, district);
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut totals_row: Option<ControlTotals> = None;

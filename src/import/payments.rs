@@ -72,7 +72,7 @@ pub fn read(
         &source.sha256,
         bytes.len() as u64,
     );
-    let columns = ColumnNames::new(&roll.header.columns);
+    let columns = ColumnNames::new(&roll.column_positions());
     let mut rows = Vec::new();
     let mut totals_row: Option<ControlTotals> = None;
     let name_column = roll.column_index(parse::Field::FullName);

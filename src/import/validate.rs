@@ -181,13 +181,14 @@ fn amount_rule_reason(program: &Program, category: &Category, amount: Money) -> 
 pub struct ColumnNames(HashMap<String, (String, usize)>);
 
 impl ColumnNames {
-    pub fn new(columns: &[(String, String)]) -> ColumnNames {
+    /// From [`super::parse::Roll::column_positions`]: positions count the
+    /// columns the importer ignores, as the parser's own problems do.
+    pub fn new(columns: &[(String, String, usize)]) -> ColumnNames {
         ColumnNames(
             columns
                 .iter()
-                .enumerate()
-                .map(|(index, (in_file, canonical))| {
-                    (canonical.clone(), (in_file.clone(), index + 1))
+                .map(|(in_file, canonical, position)| {
+                    (canonical.clone(), (in_file.clone(), *position))
                 })
                 .collect(),
         )

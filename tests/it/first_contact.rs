@@ -541,4 +541,33 @@ async fn the_report_says_whose_row_and_which_spreadsheet_row(db: TestDb) {
     // The stored report keeps the row; reports stored before it load without one.
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
     assert_eq!(json["rejected"][0]["row"], 3);
+    // Columns are counted in the file, ignored ones included, by the row rules as by the parser.
+    let text = "Cột lạ;Họ và tên;Số CCCD;Mã xã;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ\n\
+        x;Lê Văn An;084078918650;29239;tu-do;1.000.000;1/QĐ;01/08/2021\n\
+        x;Lê Văn Bình;084078918651;29239;tu-do;1,5;1/QĐ;01/08/2021\n";
+    let upload = RollUpload {
+        bytes: text.as_bytes().to_vec(),
+        ..upload
+    };
+    let report = pipeline::validate(db.store.as_ref(), &users.officer842, &upload)
+        .await
+        .expect("validate")
+        .report;
+    let columns: Vec<(String, Option<usize>)> = report
+        .rejected
+        .iter()
+        .map(|r| {
+            (
+                r.problems[0].code.as_str().to_string(),
+                r.problems[0].column_index,
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("amount_rule".to_string(), Some(6)),
+            ("amount_fractional".to_string(), Some(6))
+        ]
+    );
 }

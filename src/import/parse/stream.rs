@@ -64,6 +64,12 @@ impl<R> Roll<'_, R> {
         self
     }
 
+    /// Recognised columns in file order: (header as in the file, canonical
+    /// field name, 1-based column in the file, counting ignored columns).
+    pub fn column_positions(&self) -> Vec<(String, String, usize)> {
+        column_positions(&self.columns)
+    }
+
     /// The 0-based column of `field` in the file, when it has one.
     pub fn column_index(&self, field: Field) -> Option<usize> {
         self.columns.index(field)
@@ -375,6 +381,14 @@ fn looks_utf16(body: &[u8]) -> bool {
 
 /// Recognised columns in file order: (header as in the file, canonical field name).
 fn recognised_columns(columns: &Columns) -> Vec<(String, String)> {
+    column_positions(columns)
+        .into_iter()
+        .map(|(text, name, _)| (text, name))
+        .collect()
+}
+
+/// Recognised columns in file order, with their 1-based column in the file.
+fn column_positions(columns: &Columns) -> Vec<(String, String, usize)> {
     columns
         .headers
         .iter()
@@ -383,7 +397,7 @@ fn recognised_columns(columns: &Columns) -> Vec<(String, String)> {
             Field::ALL_SLOTS
                 .iter()
                 .find(|f| columns.slot[f.slot()] == Some(index))
-                .map(|f| (text.clone(), f.name().to_string()))
+                .map(|f| (text.clone(), f.name().to_string(), index + 1))
         })
         .collect()
 }
