@@ -130,7 +130,7 @@ async fn add_program(context: &Context, file: PathBuf) -> CliResult {
         })?;
     let total: i64 = program.budgets.values().map(|m| m.dong()).sum();
     println!(
-        "added program {} ({} categories, budgets for {} districts totalling {} đồng)",
+        "đã thêm chương trình {0} ({1} nhóm đối tượng, dự toán cho {2} huyện, tổng {3} đồng) / added program {0} ({1} categories, budgets for {2} districts totalling {3} đồng)",
         program.code,
         program.categories.len(),
         program.budgets.len(),

@@ -27,11 +27,11 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         .map(ToString::to_string)
         .unwrap_or_else(|| "0:(empty)".into());
     println!(
-        "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; head {head}",
+        "ok: {0} bút toán, {1} dòng hạch toán, chuỗi hash và số dư đều đúng / {0} entries, {1} postings, chain and balances verified in {elapsed_ms} ms; head {head}",
         report.entries, report.postings
     );
     if let Some(checkpoint) = args.checkpoint {
-        println!("the ledger extends checkpoint {checkpoint}");
+        println!("sổ cái nối tiếp điểm kiểm tra / the ledger extends checkpoint {checkpoint}");
     }
     Ok(())
 }

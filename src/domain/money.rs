@@ -22,17 +22,17 @@ pub struct Money(Decimal);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("empty amount / số tiền trống")]
+    #[error("số tiền trống / empty amount")]
     Empty,
-    #[error("'{0}' is not an amount / không phải số tiền")]
+    #[error("'{0}' không phải số tiền / '{0}' is not an amount")]
     NotANumber(String),
-    #[error("'{0}' has a fractional đồng; VND has no minor unit / số tiền lẻ dưới 1 đồng")]
+    #[error("'{0}' có phần lẻ dưới 1 đồng; tiền đồng không có đơn vị lẻ / '{0}' has a fractional đồng; VND has no minor unit")]
     Fractional(String),
-    #[error("'{0}' is negative / số tiền âm")]
+    #[error("'{0}' là số tiền âm / '{0}' is negative")]
     Negative(String),
-    #[error("'{0}' exceeds the limit of {MONEY_MAX_DONG} đồng / vượt giới hạn")]
+    #[error("'{0}' vượt giới hạn {MONEY_MAX_DONG} đồng / '{0}' exceeds the limit of {MONEY_MAX_DONG} đồng")]
     TooLarge(String),
-    #[error("amount overflow / tràn số")]
+    #[error("tràn số khi cộng tiền / amount overflow")]
     Overflow,
 }
 
