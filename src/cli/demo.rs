@@ -105,7 +105,7 @@ fn already_built(database_url: &str, no_serve: bool) -> String {
 }
 
 fn print_logins() {
-    println!("\nDemo logins / Tài khoản dùng thử:");
+    println!("\nTài khoản dùng thử / demo logins:");
     for (username, role, district, password) in demo_users() {
         let district = district
             .map(|d| format!(" (district {d})"))
