@@ -1,4 +1,4 @@
-//! Each backend's migrations, embedded by `build.rs` and read the way
+//! Each backend's migrations, embedded by `migrations/build.rs` and read the way
 //! `sqlx::migrate!` reads them (`<VERSION>_<DESCRIPTION>.sql`, the SHA-384
 //! checksum of the text, `-- no-transaction` opts out of a transaction), so
 //! databases migrated by earlier builds are recognised.

@@ -1,4 +1,4 @@
-//! Embeds each backend's migrations (`migrations/sqlite`, `migrations/postgres`)
+//! Build script (Cargo.toml `build`): embeds each backend's migrations (`migrations/sqlite`, `migrations/postgres`)
 //! as a list of (file name, SQL) that `store::migrations` turns into sqlx
 //! migrations. This replaces `sqlx::migrate!`, whose proc macro compiles a
 //! second copy of sqlx and of the bundled SQLite for the build host: a
