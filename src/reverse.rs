@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 pub enum ReverseError {
     #[error("{0}")]
     Forbidden(#[from] Forbidden),
-    #[error("entry {0} does not exist / không có bút toán {0}")]
+    #[error("không có bút toán {0} / entry {0} does not exist")]
     NotFound(i64),
     #[error("{0}")]
     Refused(String),

@@ -1,15 +1,51 @@
-//! Structured logs: JSON lines on stderr, level from RUST_LOG (default info).
+//! Logs on stderr: human-readable lines on a terminal, JSON lines when asked
+//! (`ANSINH_LOG_FORMAT=json`) or when stderr is not a terminal (a service's
+//! log collector, a file). Level from `RUST_LOG`; the default logs one line
+//! per HTTP request only in JSON, so that a terminal (the demo's) is not
+//! flooded while a service's log keeps every request.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `ANSINH_LOG_FORMAT` (`text` or `json`) when set to one of them, else text
+/// on a terminal and JSON elsewhere.
+pub fn log_format(asked: Option<&str>, stderr_is_terminal: bool) -> LogFormat {
+    match asked.map(|a| a.trim().to_ascii_lowercase()).as_deref() {
+        Some("json") => LogFormat::Json,
+        Some("text") => LogFormat::Text,
+        _ if stderr_is_terminal => LogFormat::Text,
+        _ => LogFormat::Json,
+    }
+}
+
+/// The filter when `RUST_LOG` is not set: HTTP requests are logged (at
+/// info, by `tower_http`) in JSON only.
+pub fn default_filter(format: LogFormat) -> &'static str {
+    match format {
+        LogFormat::Json => "warn,ansinh=info,tower_http=info",
+        LogFormat::Text => "warn,ansinh=info,tower_http=warn",
+    }
+}
+
 pub fn init() {
+    let asked = std::env::var("ANSINH_LOG_FORMAT").ok();
+    let format = log_format(asked.as_deref(), std::io::stderr().is_terminal());
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,ansinh=info,tower_http=info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(format)));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.compact().try_init(),
+    };
 }
 
 /// Times the steps of one operation and logs each at debug level under the
@@ -50,4 +86,21 @@ pub fn peak_rss_mib() -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0)
         .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_on_a_terminal_json_elsewhere_or_when_asked() {
+        assert_eq!(log_format(None, true), LogFormat::Text);
+        assert_eq!(log_format(None, false), LogFormat::Json);
+        assert_eq!(log_format(Some("json"), true), LogFormat::Json);
+        assert_eq!(log_format(Some(" JSON "), true), LogFormat::Json);
+        assert_eq!(log_format(Some("text"), false), LogFormat::Text);
+        assert_eq!(log_format(Some("other"), false), LogFormat::Json);
+        assert!(default_filter(LogFormat::Json).contains("tower_http=info"));
+        assert!(default_filter(LogFormat::Text).contains("tower_http=warn"));
+    }
 }

@@ -160,7 +160,7 @@ pub async fn login(
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("wrong username or password / sai tên đăng nhập hoặc mật khẩu")]
+    #[error("sai tên đăng nhập hoặc mật khẩu / wrong username or password")]
     BadCredentials,
     #[error("{}", password::PasswordError::Busy)]
     Busy,

@@ -18,7 +18,7 @@ const PARALLELISM: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
-    #[error("password must be {PASSWORD_LEN_MIN} to {PASSWORD_LEN_MAX} characters / mật khẩu phải dài {PASSWORD_LEN_MIN}–{PASSWORD_LEN_MAX} ký tự")]
+    #[error("mật khẩu phải dài {PASSWORD_LEN_MIN}–{PASSWORD_LEN_MAX} ký tự / password must be {PASSWORD_LEN_MIN} to {PASSWORD_LEN_MAX} characters")]
     Length,
     #[error("password hashing failed: {0}")]
     Hash(String),

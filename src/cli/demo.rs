@@ -72,10 +72,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     if store.program_definitions().await?.is_empty() {
         build(&context.store, scale, Generation::ChildProcess).await?;
     } else {
-        println!(
-            "the demo province is already in {}; serving it as it is",
-            context.database_url
-        );
+        println!("{}", already_built(&context.database_url, args.no_serve));
     }
     print_logins();
     let as_of = demo::AS_OF;
@@ -85,13 +82,30 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         summary.to_footnote()
     );
     if !args.no_serve {
-        crate::http::serve(context.store.clone(), &args.bind).await?;
+        super::serve::serve(context, &args.bind).await?;
     }
     Ok(())
 }
 
+/// What the demo says when the database already holds a province: it is
+/// left as it is, and served unless `--no-serve`.
+fn already_built(database_url: &str, no_serve: bool) -> String {
+    let (vi, en) = if no_serve {
+        (
+            "giữ nguyên, không thay đổi gì",
+            "left as it is, nothing changed",
+        )
+    } else {
+        ("giữ nguyên và mở để dùng", "left as it is and served")
+    };
+    format!(
+        "tỉnh dùng thử đã có trong {database_url}: {vi} (muốn tạo lại, hãy xoá tệp này hoặc dùng --database-url khác) / \
+         the demo province is already in {database_url}: {en} (to build it again, delete that file or pass another --database-url)"
+    )
+}
+
 fn print_logins() {
-    println!("\nDemo logins / Tài khoản dùng thử:");
+    println!("\nTài khoản dùng thử / demo logins:");
     for (username, role, district, password) in demo_users() {
         let district = district
             .map(|d| format!(" (district {d})"))

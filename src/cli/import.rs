@@ -46,28 +46,32 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let user = context.user().await?;
     let store = context.store.as_ref();
     let print = |report: &crate::import::report::ImportReport| match args.format {
-        Output::Text => print!("{}", report.to_text()),
-        Output::Json => println!("{}", report.to_json()),
+        Output::Text => super::print_out(&report.to_text()),
+        Output::Json => super::print_out(&format!("{}\n", report.to_json())),
     };
     if args.dry_run {
         let validated = pipeline::validate(store, &user, &upload)
             .await
             .map_err(map_error)?;
-        print(&validated.report);
+        print(&validated.report)?;
+        // A dry run answers whether the commit would go ahead: exit 1 when not.
+        if !validated.report.can_commit() {
+            return Err(CliError::Refused(format!(
+                "kiểm tra thử: danh sách sẽ bị từ chối khi ghi sổ / dry run: the commit would be refused: {}",
+                validated.report.blocking_text()
+            )));
+        }
         return Ok(());
     }
     let validated = pipeline::stage(store, &user, &upload)
         .await
         .map_err(map_error)?;
     match pipeline::commit(store, &user, validated).await {
-        Ok(report) => {
-            print(&report);
-            Ok(())
-        }
+        Ok(report) => print(&report),
         Err(ImportError::Blocked(report) | ImportError::Stale(report)) => {
-            print(&report);
+            print(&report)?;
             Err(CliError::Refused(format!(
-                "commit refused, nothing posted: {}",
+                "không ghi sổ, không có gì được ghi / commit refused, nothing posted: {}",
                 report.blocking_text()
             )))
         }
@@ -81,8 +85,8 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
         .len();
     if size > FILE_BYTES_MAX as u64 {
         return Err(CliError::Refused(format!(
-            "{}: {size} bytes is over the limit of {FILE_BYTES_MAX} bytes; split the roll / tệp quá lớn, hãy chia nhỏ",
-            args.file.display()
+            "{file}: tệp {size} byte, vượt giới hạn {FILE_BYTES_MAX} byte; hãy chia danh sách thành nhiều tệp / {file}: {size} bytes is over the limit of {FILE_BYTES_MAX} bytes; split the roll",
+            file = args.file.display()
         )));
     }
     let bytes = std::fs::read(&args.file)?;

@@ -1,5 +1,7 @@
 //! The command line: a contract others script against. One module per command.
-//! Exit status: 0 success; 1 refused input or failed verification; 2 usage.
+//! Exit status: 0 success (also when the reader of the output closed the
+//! pipe early); 1 refused input, a dry run that would be refused, a refused
+//! login or failed verification; 2 usage.
 
 mod backup;
 mod bench;
@@ -132,15 +134,36 @@ pub struct Context {
 impl Context {
     /// Logs in as `--user` for a write or a read that needs a role.
     pub async fn user(&self) -> CliResult<User> {
-        let username = self.credentials.username.clone().ok_or_else(|| {
-            CliError::Usage("this command runs as a user: pass --user U or set ANSINH_USER".into())
-        })?;
+        let Some(username) = self.credentials.username.clone() else {
+            return Err(self.no_user().await);
+        };
         let password = match &self.credentials.password {
             Some(password) => password.clone(),
             None => rpassword::prompt_password(format!("Password for {username}: "))
                 .map_err(|e| CliError::Usage(format!("no password: set ANSINH_PASSWORD ({e})")))?,
         };
         Ok(auth::login(self.store.as_ref(), &username, &password, "cli").await?)
+    }
+
+    /// Why a command that runs as a user has none, and what to do: a
+    /// database that already has users (the demo's, say) is named.
+    async fn no_user(&self) -> CliError {
+        let mut message = String::from(
+            "lệnh này chạy dưới tên một người dùng: thêm --user U hoặc đặt ANSINH_USER / \
+             this command runs as a user: pass --user U or set ANSINH_USER",
+        );
+        if let Ok(users) = self.store.user_count().await {
+            if users > 0 {
+                message.push_str(&format!(
+                    ". Cơ sở dữ liệu {url} đã có {users} người dùng (tài khoản của bản dùng thử do `ansinh demo` in ra); \
+                     muốn bắt đầu từ đầu như ví dụ trong README, hãy chạy trong thư mục khác hoặc thêm --database-url sqlite://moi.db / \
+                     the database {url} already has {users} users (`ansinh demo` prints the demo's logins); \
+                     to start afresh as in the README's worked example, run in another directory or pass --database-url sqlite://new.db",
+                    url = self.database_url
+                ));
+            }
+        }
+        CliError::Usage(message)
     }
 
     /// Logs in and checks the action in one step.
@@ -151,9 +174,26 @@ impl Context {
     }
 }
 
+/// Writes a command's answer to standard output. A reader that closed the
+/// pipe (`ansinh reconcile … | head`) ends the command quietly (see [`run`]).
+pub fn print_out(text: &str) -> CliResult {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Whether an error is the reader of standard output having gone away.
+fn is_closed_pipe(error: &CliError) -> bool {
+    matches!(error, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 pub async fn run(cli: Cli) -> ExitCode {
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader took what it wanted (`| head`): not a failure.
+        Err(error) if is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             match error {

@@ -50,9 +50,9 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         result.mask_ids();
     }
     match args.format {
-        Output::Text => print!("{}", result.to_text()),
-        Output::Csv => print!("{}", result.to_csv()),
-        Output::Json => println!("{}", result.to_json()),
+        Output::Text => super::print_out(&result.to_text())?,
+        Output::Csv => super::print_out(&result.to_csv())?,
+        Output::Json => super::print_out(&format!("{}\n", result.to_json()))?,
     }
     Ok(())
 }

@@ -32,10 +32,10 @@ pub struct Args {
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let summary = report::summary(context.store.as_ref(), args.as_of, args.at_seq, args.by).await?;
     match args.format {
-        Output::Text => print!("{}", summary.to_text()),
-        Output::Csv => print!("{}", summary.to_csv()),
-        Output::Json => println!("{}", summary.to_json()),
-        Output::Footnote => print!("{}", summary.to_footnote()),
+        Output::Text => super::print_out(&summary.to_text())?,
+        Output::Csv => super::print_out(&summary.to_csv())?,
+        Output::Json => super::print_out(&format!("{}\n", summary.to_json()))?,
+        Output::Footnote => super::print_out(&summary.to_footnote())?,
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     };
     match reverse::reverse(context.store.as_ref(), &user, request).await {
         Ok(checkpoint) => {
-            println!("posted reversal as entry {checkpoint}");
+            println!("đã ghi bút toán đảo / posted reversal as entry {checkpoint}");
             Ok(())
         }
         Err(ReverseError::Store(e)) => Err(CliError::Store(e)),

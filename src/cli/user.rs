@@ -76,9 +76,13 @@ pub async fn run(context: &Context, command: Command) -> CliResult {
             other => other.into(),
         })?;
     println!(
-        "added user {} ({}{})",
+        "đã thêm người dùng {0} ({1}{2}) / added user {0} ({1}{3})",
         user.username,
         user.role.as_str(),
+        user.district
+            .as_deref()
+            .map(|d| format!(", huyện {d}"))
+            .unwrap_or_default(),
         user.district
             .as_deref()
             .map(|d| format!(", district {d}"))

@@ -33,19 +33,20 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let report = verify::run(context.store.as_ref(), args.checkpoint.clone()).await?;
     let elapsed_ms = started.elapsed().as_millis();
     let head = verified_head(&report)?;
+    let chained = report.audit_events - report.audit_events_unchained;
+    let (older_vi, older_en) = match report.audit_events_unchained {
+        0 => (String::new(), String::new()),
+        n => (
+            format!(", {n} sự kiện cũ ghi trước khi nhật ký nối chuỗi"),
+            format!(", {n} older ones recorded before the audit chain began"),
+        ),
+    };
     println!(
-        "ok: {} entries, {} postings, chain and balances verified in {elapsed_ms} ms; {} imports' files, reports and people match their commits; {} audit events chained{}; head {head}",
-        report.entries,
-        report.postings,
-        report.imports,
-        report.audit_events - report.audit_events_unchained,
-        match report.audit_events_unchained {
-            0 => String::new(),
-            n => format!(", {n} older ones recorded before the audit chain began"),
-        }
+        "ok: {0} bút toán, {1} dòng hạch toán, chuỗi hash và số dư đều đúng; {2} lần nhập khớp tệp, báo cáo và danh sách người; {3} sự kiện nhật ký nối chuỗi{older_vi} / {0} entries, {1} postings, chain and balances verified in {elapsed_ms} ms; {2} imports' files, reports and people match their commits; {3} audit events chained{older_en}; head {head}",
+        report.entries, report.postings, report.imports, chained
     );
     if let Some(checkpoint) = args.checkpoint {
-        println!("the ledger extends checkpoint {checkpoint}");
+        println!("sổ cái nối tiếp điểm kiểm tra / the ledger extends checkpoint {checkpoint}");
     }
     Ok(())
 }

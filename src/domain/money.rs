@@ -22,17 +22,17 @@ pub struct Money(Decimal);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("empty amount / số tiền trống")]
+    #[error("số tiền trống / empty amount")]
     Empty,
-    #[error("'{0}' is not an amount / không phải số tiền")]
+    #[error("'{0}' không phải số tiền / '{0}' is not an amount")]
     NotANumber(String),
-    #[error("'{0}' has a fractional đồng; VND has no minor unit / số tiền lẻ dưới 1 đồng")]
+    #[error("'{0}' có phần lẻ dưới 1 đồng; tiền đồng không có đơn vị lẻ / '{0}' has a fractional đồng; VND has no minor unit")]
     Fractional(String),
-    #[error("'{0}' is negative / số tiền âm")]
+    #[error("'{0}' là số tiền âm / '{0}' is negative")]
     Negative(String),
-    #[error("'{0}' exceeds the limit of {MONEY_MAX_DONG} đồng / vượt giới hạn")]
+    #[error("'{0}' vượt giới hạn {MONEY_MAX_DONG} đồng / '{0}' exceeds the limit of {MONEY_MAX_DONG} đồng")]
     TooLarge(String),
-    #[error("amount overflow / tràn số")]
+    #[error("tràn số khi cộng tiền / amount overflow")]
     Overflow,
 }
 
@@ -138,8 +138,12 @@ impl Money {
         if cleaned.is_empty() {
             return Err(MoneyError::Empty);
         }
-        if cleaned.starts_with('-') {
-            return Err(MoneyError::Negative(text.trim().to_string()));
+        if let Some(unsigned) = cleaned.strip_prefix('-') {
+            // `-0` is zero, not a negative amount: say what is wrong with it.
+            if unsigned.chars().any(|c| matches!(c, '1'..='9')) {
+                return Err(MoneyError::Negative(text.trim().to_string()));
+            }
+            return Money::parse(unsigned);
         }
         let digits_only: String = cleaned
             .chars()
@@ -382,6 +386,9 @@ mod tests {
             Err(MoneyError::NotANumber(_))
         ));
         assert!(matches!(Money::parse("-5"), Err(MoneyError::Negative(_))));
+        assert!(matches!(Money::parse("-0,5"), Err(MoneyError::Negative(_))));
+        assert_eq!(Money::parse("-0").unwrap(), Money::ZERO);
+        assert_eq!(Money::parse("-0.000").unwrap(), Money::ZERO);
         assert!(matches!(
             Money::parse("99999999999999999999"),
             Err(MoneyError::TooLarge(_))

@@ -10,7 +10,7 @@ pub struct NationalId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NationalIdError {
-    #[error("national ID is empty / thiếu số CCCD/CMND")]
+    #[error("thiếu số CCCD/CMND / national ID is empty")]
     Empty,
     #[error(
         "'{0}' is in scientific notation: Excel turned the ID into a number and lost digits; \
@@ -22,11 +22,11 @@ pub enum NationalIdError {
          format the column as Text / số CCCD có 11 chữ số, có thể Excel đã bỏ số 0 đầu"
     )]
     LeadingZeroDropped(String),
-    #[error("'{0}' must be 12 digits (CCCD) or 9 digits (CMND) / số CCCD phải có 12 chữ số, CMND 9 chữ số")]
+    #[error("'{0}': số CCCD phải có 12 chữ số, CMND 9 chữ số / '{0}' must be 12 digits (CCCD) or 9 digits (CMND)")]
     WrongLength(String),
-    #[error("'{0}' contains characters other than digits / số CCCD chỉ gồm chữ số")]
+    #[error("'{0}': số CCCD/CMND chỉ gồm chữ số / '{0}' contains characters other than digits")]
     NotDigits(String),
-    #[error("'{value}': {code} is not a province code, so this is not a valid CCCD / mã tỉnh {code} không tồn tại")]
+    #[error("'{value}': {code} không phải mã tỉnh nên đây không phải số CCCD hợp lệ / '{value}': {code} is not a province code, so this is not a valid CCCD")]
     UnknownProvince { value: String, code: String },
 }
 

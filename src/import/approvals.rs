@@ -4,7 +4,7 @@
 
 use super::parse::{self, ApprovalRow, ControlTotals, ProblemCode, Record, Sex};
 use super::report::{
-    Blocker, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode,
+    Blocker, DeclaredTotals, ImportReport, Issue, PlannedEntry, RawWho, RejectedRow, RejectionCode,
 };
 use super::roll::{drop_in_background, Checked, ImportError, Source};
 use super::validate::{check_controls, problem_at, ColumnNames, RowRules};
@@ -67,7 +67,7 @@ pub fn read(
     source: &Source,
 ) -> Result<ReadApprovals, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read approvals");
-    let roll = parse::read_approvals(bytes)?.without_free_text();
+    let mut roll = parse::read_approvals(bytes)?.without_free_text();
     let mut report = ImportReport::empty(
         &roll.header,
         program.code.as_str(),
@@ -76,11 +76,13 @@ pub fn read(
         &source.sha256,
         bytes.len() as u64,
     );
-    let columns = ColumnNames::new(&roll.header.columns);
+    let columns = ColumnNames::new(&roll.column_positions());
     let mut rules = RowRules::new(program, district);
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut totals_row: Option<ControlTotals> = None;
-    for record in roll {
+    let name_column = roll.column_index(parse::Field::FullName);
+    let id_column = roll.column_index(parse::Field::NationalId);
+    for record in roll.by_ref() {
         match record? {
             Record::Row(parsed) => {
                 report.rows_read += 1;
@@ -100,21 +102,28 @@ pub fn read(
                 line,
                 problems,
                 warnings,
-                ..
+                raw,
             } => {
                 report.rows_read += 1;
                 report
                     .warnings
                     .extend(warnings.into_iter().map(Issue::from));
-                report
-                    .rejected
-                    .push(super::report::invalid_row(line, problems));
+                report.rejected.push(super::report::invalid_row(
+                    line,
+                    problems,
+                    RawWho {
+                        raw: &raw,
+                        full_name: name_column,
+                        national_id: id_column,
+                    },
+                ));
             }
             Record::Totals(totals) if !totals.subtotal => totals_row = Some(totals),
             Record::Totals(_) => {}
             Record::Ignored(problem) => report.warnings.push(problem.into()),
         }
     }
+    report.sheet_rows = roll.take_sheet_rows();
     let accepted = drop_file_duplicates(&mut report, accepted, &columns);
     laps.lap("parse and row rules");
     Ok(ReadApprovals {
@@ -185,6 +194,7 @@ async fn finish(
 fn reject(report: &mut ImportReport, row: &ApprovalRow, code: RejectionCode, problems: Vec<Issue>) {
     report.rejected.push(RejectedRow {
         line: row.line,
+        row: None,
         code,
         national_id: Some(row.national_id.as_str().to_string()),
         full_name: Some(row.full_name.clone()),
@@ -197,6 +207,7 @@ fn reject(report: &mut ImportReport, row: &ApprovalRow, code: RejectionCode, pro
 fn reject_accepted(report: &mut ImportReport, row: KeptRow, problems: Vec<Issue>) {
     report.rejected.push(RejectedRow {
         line: row.line,
+        row: None,
         code: RejectionCode::Duplicate,
         national_id: Some(row.national_id.into_string()),
         full_name: Some(row.full_name),

@@ -5,7 +5,8 @@
 
 use super::parse::{self, ControlTotals, PaymentRow, ProblemCode, Record};
 use super::report::{
-    invalid_row, DeclaredTotals, ImportReport, Issue, PlannedEntry, RejectedRow, RejectionCode,
+    invalid_row, DeclaredTotals, ImportReport, Issue, PlannedEntry, RawWho, RejectedRow,
+    RejectionCode,
 };
 use super::roll::{drop_in_background, Checked, ImportError, Source};
 use super::validate::{check_controls, problem_at, ColumnNames};
@@ -62,7 +63,7 @@ pub fn read(
     source: &Source,
 ) -> Result<ReadPayments, ImportError> {
     let mut laps = crate::telemetry::Laps::start("read payments");
-    let roll = parse::read_payments(bytes)?.without_free_text();
+    let mut roll = parse::read_payments(bytes)?.without_free_text();
     let mut report = ImportReport::empty(
         &roll.header,
         program.code.as_str(),
@@ -71,10 +72,12 @@ pub fn read(
         &source.sha256,
         bytes.len() as u64,
     );
-    let columns = ColumnNames::new(&roll.header.columns);
+    let columns = ColumnNames::new(&roll.column_positions());
     let mut rows = Vec::new();
     let mut totals_row: Option<ControlTotals> = None;
-    for record in roll {
+    let name_column = roll.column_index(parse::Field::FullName);
+    let id_column = roll.column_index(parse::Field::NationalId);
+    for record in roll.by_ref() {
         match record? {
             Record::Row(parsed) => {
                 report
@@ -89,12 +92,20 @@ pub fn read(
                 line,
                 problems,
                 warnings,
-                ..
+                raw,
             } => {
                 report
                     .warnings
                     .extend(warnings.into_iter().map(Issue::from));
-                report.rejected.push(invalid_row(line, problems));
+                report.rejected.push(invalid_row(
+                    line,
+                    problems,
+                    RawWho {
+                        raw: &raw,
+                        full_name: name_column,
+                        national_id: id_column,
+                    },
+                ));
             }
             Record::Totals(totals) if !totals.subtotal => totals_row = Some(totals),
             Record::Totals(_) => {}
@@ -102,6 +113,7 @@ pub fn read(
         }
     }
     report.rows_read = (rows.len() + report.rejected.len()) as u64;
+    report.sheet_rows = roll.take_sheet_rows();
     laps.lap("parse");
     Ok(ReadPayments {
         report,
@@ -316,6 +328,7 @@ fn match_rows(
                 let (code, problem) = *refusal;
                 report.rejected.push(RejectedRow {
                     line: row.line,
+                    row: None,
                     code,
                     national_id: Some(row.national_id.into_string()),
                     full_name: row.full_name,

@@ -28,7 +28,7 @@ pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, Impo
         .find(|(c, _)| c == code)
         .ok_or_else(|| {
             ImportError::Refused(format!(
-                "program '{code}' does not exist / chương trình không tồn tại"
+                "chương trình '{code}' không tồn tại / program '{code}' does not exist"
             ))
         })?;
     Program::from_toml(&text)
@@ -148,6 +148,7 @@ impl Prepared {
         };
         laps.lap("ledger checks");
         let mut report = checked.report;
+        report.number_sheet_rows();
         report.declared = declared;
         refuse_over_long_fields(&report)?;
         if let Some(existing) = store
@@ -195,7 +196,7 @@ fn refuse_over_long_fields(report: &ImportReport) -> Result<(), ImportError> {
         .find(|p| p.code == ProblemCode::TooLong);
     match too_long {
         Some(problem) => Err(ImportError::Refused(format!(
-            "the file is refused, nothing was stored: {} / tệp bị từ chối, không lưu gì",
+            "tệp bị từ chối, không lưu gì / the file is refused, nothing was stored: {}",
             super::report::describe(problem)
         ))),
         None => Ok(()),
@@ -385,7 +386,7 @@ fn commit_batch(
             // Only a payment roll's read is refused whole (an approval roll's
             // is checked person by person).
             stale_message: format!(
-                "district {}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again / số liệu của huyện đã thay đổi trong lúc chờ, hãy kiểm tra lại",
+                "số liệu phê duyệt hoặc chi trả của huyện {0} đã thay đổi sau khi danh sách được kiểm tra; chưa ghi gì: hãy kiểm tra lại / district {0}'s approvals or payments changed after this roll was validated; nothing was posted: validate it again",
                 report.district
             ),
         }),
@@ -479,7 +480,7 @@ pub async fn commit(
 ) -> Result<ImportReport, ImportError> {
     if staged.user.username != user.username {
         return Err(ImportError::Refused(format!(
-            "import {} was staged by another user: commit it by its number / lần nhập do người khác tải lên",
+            "lần nhập {0} do người khác tải lên: hãy ghi sổ theo số lần nhập / import {0} was staged by another user: commit it by its number",
             staged.import_id
         )));
     }
@@ -515,7 +516,7 @@ pub async fn commit_staged(
     )?;
     if record.committed_by.is_some() {
         return Err(ImportError::Refused(format!(
-            "import {import_id} is already committed / đã ghi sổ"
+            "lần nhập {import_id} đã được ghi sổ / import {import_id} is already committed"
         )));
     }
     upload.roll.bytes = store

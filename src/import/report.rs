@@ -16,7 +16,12 @@ pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
 /// and why, in English and Vietnamese, with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
+    /// The physical line of the file where the record starts.
     pub line: u64,
+    /// The spreadsheet's row, where it differs from `line` (a cell above
+    /// holds a line break): the row the officer finds in Excel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     pub column: Option<String>,
     pub column_index: Option<usize>,
     pub value: Option<String>,
@@ -29,6 +34,7 @@ impl From<Problem> for Issue {
     fn from(problem: Problem) -> Issue {
         Issue {
             line: problem.line,
+            row: None,
             column: problem.column,
             column_index: problem.column_index,
             value: problem.value,
@@ -64,6 +70,9 @@ pub enum RejectionCode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub line: u64,
+    /// The spreadsheet's row, where it differs from `line` (see [`Issue::row`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     pub code: RejectionCode,
     pub national_id: Option<String>,
     pub full_name: Option<String>,
@@ -136,6 +145,10 @@ pub struct ImportReport {
     pub blocking: Vec<Blocker>,
     pub entries: Vec<PlannedEntry>,
     pub checkpoints: Vec<Checkpoint>,
+    /// (line, spreadsheet row) where they differ, from the parser; written
+    /// into the issues by [`ImportReport::number_sheet_rows`], never stored.
+    #[serde(skip)]
+    pub sheet_rows: Vec<(u64, u64)>,
 }
 
 impl ImportReport {
@@ -172,6 +185,30 @@ impl ImportReport {
             blocking: Vec::new(),
             entries: Vec::new(),
             checkpoints: Vec::new(),
+            sheet_rows: Vec::new(),
+        }
+    }
+
+    /// Gives every rejected row, problem and warning its spreadsheet row
+    /// where that differs from its line in the file.
+    pub fn number_sheet_rows(&mut self) {
+        let rows = std::mem::take(&mut self.sheet_rows);
+        if rows.is_empty() {
+            return;
+        }
+        let row_of = |line: u64| {
+            rows.binary_search_by_key(&line, |(l, _)| *l)
+                .ok()
+                .map(|i| rows[i].1)
+        };
+        for rejected in &mut self.rejected {
+            rejected.row = row_of(rejected.line);
+            for problem in &mut rejected.problems {
+                problem.row = row_of(problem.line);
+            }
+        }
+        for warning in &mut self.warnings {
+            warning.row = row_of(warning.line);
         }
     }
 
@@ -217,10 +254,11 @@ impl ImportReport {
         for entry in &self.entries {
             let _ = writeln!(
                 text,
-                "  entry     {} dated {}: {} rows, {} đồng",
+                "  entry     {} ngày/dated {}: {} dòng/{}, {} đồng",
                 entry.reference,
                 entry.effective_date,
                 entry.rows,
+                rows_en(entry.rows),
                 Money::from_dong(entry.total_dong).format_vi()
             );
         }
@@ -232,13 +270,13 @@ impl ImportReport {
             let _ = writeln!(text, "  BLOCKED   {blocker}");
         }
         let status = match self.status {
-            ImportStatus::Validated => "validated, nothing posted / đã kiểm tra, chưa ghi sổ",
-            ImportStatus::Refused => "refused, nothing posted / bị từ chối, không ghi sổ",
-            ImportStatus::Committed => "committed / đã ghi sổ",
+            ImportStatus::Validated => "đã kiểm tra, chưa ghi sổ, có thể ghi sổ / validated, nothing posted, may be committed",
+            ImportStatus::Refused => "bị từ chối, không ghi sổ / refused, nothing posted",
+            ImportStatus::Committed => "đã ghi sổ / committed",
         };
         let _ = writeln!(text, "  status    {status}");
         for checkpoint in &self.checkpoints {
-            let _ = writeln!(text, "  posted    entry {}", checkpoint);
+            let _ = writeln!(text, "  posted    bút toán/entry {}", checkpoint);
         }
         text
     }
@@ -246,8 +284,8 @@ impl ImportReport {
     /// The file, its format and the counts.
     fn write_summary(&self, text: &mut String) {
         let kind = match self.kind {
-            RollKind::Approvals => "approval roll / danh sách phê duyệt",
-            RollKind::Payments => "payment roll / danh sách chi trả",
+            RollKind::Approvals => "danh sách phê duyệt / approval roll",
+            RollKind::Payments => "danh sách chi trả / payment roll",
         };
         let _ = writeln!(
             text,
@@ -281,7 +319,7 @@ impl ImportReport {
         }
         let _ = writeln!(
             text,
-            "  rows      {} read, {} accepted, {} rejected / {} dòng, {} hợp lệ, {} bị từ chối",
+            "  rows      {} dòng, {} hợp lệ, {} bị từ chối / {} read, {} accepted, {} rejected",
             self.rows_read,
             self.rows_accepted,
             self.rows_rejected,
@@ -291,47 +329,181 @@ impl ImportReport {
         );
         let _ = writeln!(
             text,
-            "  accepted total / tổng tiền hợp lệ: {} đồng",
+            "  tổng tiền hợp lệ / accepted total: {} đồng",
             Money::from_dong(self.accepted_total_dong).format_vi()
         );
     }
 
     fn write_controls(&self, text: &mut String) {
         for control in &self.controls {
-            let _ = writeln!(
+            let figures = ControlFigures {
+                declared_rows: control.declared_rows,
+                declared_total_dong: control.declared_total_dong,
+                accepted_rows: control.computed_rows,
+                accepted_total_dong: control.computed_total_dong,
+            };
+            let _ =
+                writeln!(
                 text,
-                "  control ({}): declared {} rows / {} đồng, computed {} rows / {} đồng — {}",
+                "  control   tổng tiền kiểm tra ({}): {} — {}\n            control total ({}): {}",
+                source_vi(&control.source),
+                figures.vi(),
+                if control.matches { "khớp" } else { "KHÔNG KHỚP" },
                 control.source,
-                control
-                    .declared_rows
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                control
-                    .declared_total_dong
-                    .map(|t| Money::from_dong(t).format_vi())
-                    .unwrap_or_else(|| "-".into()),
-                control.computed_rows,
-                Money::from_dong(control.computed_total_dong).format_vi(),
                 if control.matches {
-                    "OK"
+                    format!("{} — OK", figures.en())
                 } else {
-                    "MISMATCH / KHÔNG KHỚP"
-                }
+                    format!("{} — MISMATCH", figures.en())
+                },
             );
         }
     }
 
     fn write_rejected(&self, text: &mut String) {
         for row in &self.rejected {
+            let who = match (&row.full_name, &row.national_id) {
+                (Some(name), _) => format!(" {name} —"),
+                (None, Some(id)) => format!(" {id} —"),
+                (None, None) => String::new(),
+            };
             for problem in &row.problems {
                 let _ = writeln!(
                     text,
-                    "  rejected  [{}] {}",
+                    "  rejected  [{}]{who} {}",
                     code_name(row.code),
                     describe(problem)
                 );
             }
         }
+    }
+}
+
+/// `1 row`, `2 rows`.
+pub fn rows_en(rows: u64) -> String {
+    if rows == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{rows} rows")
+    }
+}
+
+/// The declared and accepted figures of a control total, with the difference.
+struct ControlFigures {
+    declared_rows: Option<u64>,
+    declared_total_dong: Option<i64>,
+    accepted_rows: u64,
+    accepted_total_dong: i64,
+}
+
+impl ControlFigures {
+    fn vi(&self) -> String {
+        let rows = self
+            .declared_rows
+            .map_or("không khai báo số dòng".to_string(), |r| {
+                format!("khai báo {r} dòng")
+            });
+        let total = self
+            .declared_total_dong
+            .map_or("không khai báo số tiền".to_string(), |t| {
+                format!("{} đồng", Money::from_dong(t).format_vi())
+            });
+        let mut text = format!(
+            "{rows}, {total}; các dòng hợp lệ: {} dòng, {} đồng",
+            self.accepted_rows,
+            Money::from_dong(self.accepted_total_dong).format_vi()
+        );
+        if let Some(difference) = self.difference_vi() {
+            let _ = write!(text, "; chênh lệch: {difference}");
+        }
+        text
+    }
+
+    fn en(&self) -> String {
+        let rows = self
+            .declared_rows
+            .map_or("rows not declared".to_string(), |r| {
+                format!("declared {}", rows_en(r))
+            });
+        let total = self
+            .declared_total_dong
+            .map_or("total not declared".to_string(), |t| {
+                format!("{} đồng", Money::from_dong(t).format_vi())
+            });
+        let mut text = format!(
+            "{rows}, {total}; accepted {}, {} đồng",
+            rows_en(self.accepted_rows),
+            Money::from_dong(self.accepted_total_dong).format_vi()
+        );
+        if let Some(difference) = self.difference_en() {
+            let _ = write!(text, "; difference: {difference}");
+        }
+        text
+    }
+
+    /// (declared − accepted rows, declared − accepted đồng), where declared and different.
+    fn differences(&self) -> (Option<i64>, Option<i64>) {
+        let rows = self
+            .declared_rows
+            .map(|r| r as i64 - self.accepted_rows as i64)
+            .filter(|d| *d != 0);
+        let total = self
+            .declared_total_dong
+            .map(|t| t - self.accepted_total_dong)
+            .filter(|d| *d != 0);
+        (rows, total)
+    }
+
+    fn difference_vi(&self) -> Option<String> {
+        let (rows, total) = self.differences();
+        let more = |d: i64| if d > 0 { "nhiều hơn" } else { "ít hơn" };
+        let parts: Vec<String> = [
+            rows.map(|d| format!("{} {} dòng", more(d), d.abs())),
+            total.map(|d| format!("{} {} đồng", more(d), Money::from_dong(d.abs()).format_vi())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty())
+            .then(|| format!("số khai báo {} so với các dòng hợp lệ", parts.join(", ")))
+    }
+
+    fn difference_en(&self) -> Option<String> {
+        let (rows, total) = self.differences();
+        let parts: Vec<String> = [
+            rows.map(|d| {
+                format!(
+                    "{} {}",
+                    rows_en(d.unsigned_abs()),
+                    if d > 0 { "more" } else { "fewer" }
+                )
+            }),
+            total.map(|d| {
+                format!(
+                    "{} đồng {}",
+                    Money::from_dong(d.abs()).format_vi(),
+                    if d > 0 { "more" } else { "less" }
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| format!("{} declared than accepted", parts.join(", ")))
+    }
+}
+
+/// A control total's source in Vietnamese: the command line's figures, or
+/// the file's totals row (`totals row 'Tổng cộng', line 5`).
+fn source_vi(source: &str) -> String {
+    if source == COMMAND_LINE_SOURCE {
+        return format!("số liệu khai báo khi nhập, {COMMAND_LINE_SOURCE}");
+    }
+    match source
+        .strip_prefix("totals row ")
+        .and_then(|rest| rest.rsplit_once(", line "))
+    {
+        Some((label, line)) => format!("dòng tổng cộng {label}, dòng {line}"),
+        None => source.to_string(),
     }
 }
 
@@ -345,32 +517,58 @@ pub fn code_name(code: RejectionCode) -> &'static str {
     }
 }
 
-/// `line 12, column "Số CCCD/CMND" (5), value "84123456789": reason / lý do`.
+/// `dòng/line 12, cột/column "Số CCCD/CMND" (5), giá trị/value "84123456789": lý do / reason`;
+/// where the spreadsheet's row differs from the file's line:
+/// `dòng/line 12 (dòng 14 của tệp / file line 14), …`.
 pub fn describe(problem: &Issue) -> String {
-    let mut text = format!("line {}", problem.line);
+    let mut text = match problem.row {
+        Some(row) if row != problem.line => format!(
+            "dòng/line {row} (dòng {line} của tệp / file line {line})",
+            line = problem.line
+        ),
+        _ => format!("dòng/line {}", problem.line),
+    };
     if let Some(column) = &problem.column {
-        let _ = write!(text, ", column \"{column}\"");
+        let _ = write!(text, ", cột/column \"{column}\"");
         if let Some(index) = problem.column_index {
             let _ = write!(text, " ({index})");
         }
     }
     if let Some(value) = &problem.value {
-        let _ = write!(text, ", value \"{value}\"");
+        let _ = write!(text, ", giá trị/value \"{value}\"");
     }
-    let _ = write!(text, ": {} / {}", problem.reason_en, problem.reason_vi);
+    let _ = write!(text, ": {} / {}", problem.reason_vi, problem.reason_en);
     text
 }
 
-/// A row the parser refused: every problem it found.
-pub fn invalid_row(line: u64, problems: Vec<Problem>) -> RejectedRow {
+/// A row the parser refused: every problem it found, with the name and
+/// national ID as written (so that the officer knows whose row it is).
+pub fn invalid_row(line: u64, problems: Vec<Problem>, who: RawWho<'_>) -> RejectedRow {
     RejectedRow {
         line,
+        row: None,
         code: RejectionCode::Invalid,
-        national_id: None,
-        full_name: None,
+        national_id: who.cell(who.national_id),
+        full_name: who.cell(who.full_name),
         amount_dong: None,
         reference: None,
         problems: problems.into_iter().map(Issue::from).collect(),
+    }
+}
+
+/// Where a refused row's name and national ID are among its cells.
+#[derive(Debug, Clone, Copy)]
+pub struct RawWho<'a> {
+    pub raw: &'a [String],
+    pub full_name: Option<usize>,
+    pub national_id: Option<usize>,
+}
+
+impl RawWho<'_> {
+    fn cell(&self, index: Option<usize>) -> Option<String> {
+        let text = self.raw.get(index?)?.trim();
+        let shown: String = text.chars().take(100).collect();
+        (!shown.is_empty()).then(|| shown.replace(['\r', '\n'], " "))
     }
 }
 
@@ -421,38 +619,53 @@ impl fmt::Display for Blocker {
                 district,
             } => write!(
                 f,
-                "this file was already imported for program {program} and district {district} (import {import_id}); it will not be posted twice / tệp này đã được nhập (lần nhập {import_id})"
+                "tệp này đã được nhập cho chương trình {program}, huyện {district} (lần nhập {import_id}); không ghi sổ hai lần / this file was already imported for program {program} and district {district} (import {import_id}); it will not be posted twice"
             ),
-            Blocker::NoRowAccepted => f.write_str("no row was accepted / không có dòng hợp lệ"),
+            Blocker::NoRowAccepted => {
+                f.write_str("không có dòng hợp lệ / no row was accepted")
+            }
             Blocker::ControlTotals {
                 source,
                 declared_rows,
                 declared_total_dong,
                 accepted_rows,
                 accepted_total_dong,
-            } => write!(
-                f,
-                "control totals differ ({source}): declared {} rows / {} đồng, accepted {accepted_rows} rows / {} đồng / tổng kiểm soát không khớp",
-                declared_rows.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
-                declared_total_dong
-                    .map(|t| Money::from_dong(t).format_vi())
-                    .unwrap_or_else(|| "-".into()),
-                Money::from_dong(*accepted_total_dong).format_vi(),
-            ),
+            } => {
+                let figures = ControlFigures {
+                    declared_rows: *declared_rows,
+                    declared_total_dong: *declared_total_dong,
+                    accepted_rows: *accepted_rows,
+                    accepted_total_dong: *accepted_total_dong,
+                };
+                write!(
+                    f,
+                    "tổng tiền kiểm tra không khớp ({}): {} / control total differs ({source}): {}",
+                    source_vi(source),
+                    figures.vi(),
+                    figures.en()
+                )
+            }
             Blocker::BudgetExceeded {
                 account,
                 available_dong,
                 asked_dong,
             } => {
                 let over = Money::from_dong(asked_dong - available_dong).format_vi();
+                let available = Money::from_dong(*available_dong).format_vi();
+                let asked = Money::from_dong(*asked_dong).format_vi();
+                let mut parts = account.split(':').skip(1);
+                let show = match (parts.next(), parts.next()) {
+                    (Some(program), Some(district)) => {
+                        format!("ansinh program show --program {program} --district {district}")
+                    }
+                    _ => "ansinh program show --program P".to_string(),
+                };
                 write!(
                     f,
-                    "the district budget {account} would be exceeded by {over} đồng (available {}, asked {}) / vượt dự toán {over} đồng",
-                    Money::from_dong(*available_dong).format_vi(),
-                    Money::from_dong(*asked_dong).format_vi(),
+                    "vượt dự toán {account} {over} đồng (còn lại {available} đồng, danh sách cần {asked} đồng); xem số còn lại: `{show}` / the district budget {account} would be exceeded by {over} đồng (left {available} đồng, the roll asks {asked} đồng); see what is left: `{show}`"
                 )
             }
-            Blocker::BalanceRule(broken) => write!(f, "budget exceeded / vượt dự toán: {broken}"),
+            Blocker::BalanceRule(broken) => write!(f, "vượt dự toán / budget exceeded: {broken}"),
             Blocker::Conflict(message) | Blocker::Stale(message) | Blocker::Recorded(message) => {
                 f.write_str(message)
             }
@@ -510,14 +723,8 @@ mod tests {
             })
         );
         assert!(!report.can_commit());
-        let typed = Blocker::ControlTotals {
-            source: COMMAND_LINE_SOURCE.into(),
-            declared_rows: Some(3),
-            declared_total_dong: None,
-            accepted_rows: 1,
-            accepted_total_dong: 1_500_000,
-        };
-        assert_eq!(report.blocking_text(), typed.to_string());
+        // A stored blocker is shown as it was stored.
+        assert!(report.blocking_text().starts_with("control totals differ"));
         // Written again, the report is the same JSON.
         let again: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         let before: serde_json::Value = serde_json::from_str(STORED_BEFORE).unwrap();
@@ -561,10 +768,36 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "this file was already imported for program NQ68 and district 842 (import 4); it will not be posted twice / tệp này đã được nhập (lần nhập 4)",
-                "no row was accepted / không có dòng hợp lệ",
-                "the district budget budget:SMALL:842 would be exceeded by 1.000.000 đồng (available 2.000.000, asked 3.000.000) / vượt dự toán 1.000.000 đồng",
+                "tệp này đã được nhập cho chương trình NQ68, huyện 842 (lần nhập 4); không ghi sổ hai lần / this file was already imported for program NQ68 and district 842 (import 4); it will not be posted twice",
+                "không có dòng hợp lệ / no row was accepted",
+                "vượt dự toán budget:SMALL:842 1.000.000 đồng (còn lại 2.000.000 đồng, danh sách cần 3.000.000 đồng); xem số còn lại: `ansinh program show --program SMALL --district 842` / the district budget budget:SMALL:842 would be exceeded by 1.000.000 đồng (left 2.000.000 đồng, the roll asks 3.000.000 đồng); see what is left: `ansinh program show --program SMALL --district 842`",
             ]
         );
+    }
+
+    #[test]
+    fn a_control_total_says_the_difference_and_what_was_not_declared() {
+        let blocker = Blocker::ControlTotals {
+            source: "totals row 'Tổng cộng', line 15".into(),
+            declared_rows: None,
+            declared_total_dong: Some(18_100_000),
+            accepted_rows: 12,
+            accepted_total_dong: 18_000_000,
+        };
+        assert_eq!(
+            blocker.to_string(),
+            "tổng tiền kiểm tra không khớp (dòng tổng cộng 'Tổng cộng', dòng 15): không khai báo số dòng, 18.100.000 đồng; các dòng hợp lệ: 12 dòng, 18.000.000 đồng; chênh lệch: số khai báo nhiều hơn 100.000 đồng so với các dòng hợp lệ / control total differs (totals row 'Tổng cộng', line 15): rows not declared, 18.100.000 đồng; accepted 12 rows, 18.000.000 đồng; difference: 100.000 đồng more declared than accepted"
+        );
+        let one = Blocker::ControlTotals {
+            source: COMMAND_LINE_SOURCE.into(),
+            declared_rows: Some(3),
+            declared_total_dong: None,
+            accepted_rows: 1,
+            accepted_total_dong: 1_500_000,
+        };
+        let text = one.to_string();
+        assert!(text.contains("accepted 1 row,"), "{text}");
+        assert!(text.contains("2 rows more declared"), "{text}");
+        assert!(text.contains("nhiều hơn 2 dòng"), "{text}");
     }
 }

@@ -46,14 +46,14 @@ pub enum ImportError {
     File(#[from] FileError),
     #[error("{0}")]
     Refused(String),
-    #[error("import {0} not found / không tìm thấy")]
+    #[error("không tìm thấy lần nhập {0} / import {0} not found")]
     NotFound(i64),
     /// Validated, but the commit is refused; the report says why.
-    #[error("commit refused / không ghi sổ: {}", .0.blocking_text())]
+    #[error("không ghi sổ / commit refused: {}", .0.blocking_text())]
     Blocked(Box<ImportReport>),
     /// Validated, but the ledger changed what validation read before the
     /// commit: nothing was posted; validating again may succeed.
-    #[error("commit refused / không ghi sổ: {}", .0.blocking_text())]
+    #[error("không ghi sổ / commit refused: {}", .0.blocking_text())]
     Stale(Box<ImportReport>),
     /// Too many stored uploads nobody committed: nothing was stored.
     #[error("{0}")]

@@ -6,6 +6,7 @@ use super::report::{
     Blocker, ControlCheck, DeclaredTotals, ImportReport, Issue, COMMAND_LINE_SOURCE,
 };
 use crate::domain::admin_units::units;
+use crate::domain::program::{AmountRule, Category};
 use crate::domain::{Money, Program};
 use std::collections::{HashMap, HashSet};
 
@@ -63,14 +64,15 @@ impl<'a> RowRules<'a> {
                 ),
             )),
             Some(category) => {
-                if let Err(reason) = category.rule.check(row.amount) {
+                if category.rule.check(row.amount).is_err() {
+                    let (en, vi) = amount_rule_reason(self.program, category, row.amount);
                     problems.push(problem_at(
                         row.line,
                         columns.get("amount"),
                         &row.amount.format_vi(),
                         ProblemCode::AmountRule,
-                        format!("{reason} (category {})", category.code),
-                        format!("số tiền không đúng mức của nhóm {}", category.code),
+                        en,
+                        vi,
                     ));
                 }
             }
@@ -141,18 +143,52 @@ impl<'a> RowRules<'a> {
     }
 }
 
+/// Why an amount breaks its category's rule, with the rule's figures, in
+/// English and Vietnamese.
+fn amount_rule_reason(program: &Program, category: &Category, amount: Money) -> (String, String) {
+    let amount = amount.format_vi();
+    let code = &category.code;
+    let name = &category.name;
+    let where_en = format!(
+        "the program's categories and amounts: `ansinh program show --program {}`",
+        program.code
+    );
+    let where_vi = format!(
+        "xem các nhóm và mức hỗ trợ của chương trình: `ansinh program show --program {}`",
+        program.code
+    );
+    match category.rule {
+        AmountRule::Fixed { amount: fixed } => {
+            let fixed = Money::from_dong(fixed).format_vi();
+            (
+                format!("{amount} đồng differs from the fixed amount {fixed} đồng of category {code} ({name}); {where_en}"),
+                format!("số tiền {amount} đồng khác mức cố định {fixed} đồng của nhóm {code} ({name}); {where_vi}"),
+            )
+        }
+        AmountRule::Range { min, max } => {
+            let min = Money::from_dong(min).format_vi();
+            let max = Money::from_dong(max).format_vi();
+            (
+                format!("{amount} đồng is outside the range {min}–{max} đồng of category {code} ({name}); {where_en}"),
+                format!("số tiền {amount} đồng nằm ngoài mức {min}–{max} đồng của nhóm {code} ({name}); {where_vi}"),
+            )
+        }
+    }
+}
+
 /// Canonical field name → (header as written in the file, 1-based column).
 #[derive(Debug, Default, Clone)]
 pub struct ColumnNames(HashMap<String, (String, usize)>);
 
 impl ColumnNames {
-    pub fn new(columns: &[(String, String)]) -> ColumnNames {
+    /// From [`super::parse::Roll::column_positions`]: positions count the
+    /// columns the importer ignores, as the parser's own problems do.
+    pub fn new(columns: &[(String, String, usize)]) -> ColumnNames {
         ColumnNames(
             columns
                 .iter()
-                .enumerate()
-                .map(|(index, (in_file, canonical))| {
-                    (canonical.clone(), (in_file.clone(), index + 1))
+                .map(|(in_file, canonical, position)| {
+                    (canonical.clone(), (in_file.clone(), *position))
                 })
                 .collect(),
         )
@@ -176,6 +212,7 @@ pub fn problem_at(
 ) -> Issue {
     Issue {
         line,
+        row: None,
         column: column.0,
         column_index: column.1,
         value: Some(value.to_string()),

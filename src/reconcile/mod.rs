@@ -393,11 +393,11 @@ impl Reconciliation {
         let scope = self
             .district
             .as_deref()
-            .map(|d| format!("district {d}"))
-            .unwrap_or_else(|| "all districts".into());
+            .map(|d| format!("huyện/district {d}"))
+            .unwrap_or_else(|| "mọi huyện/all districts".into());
         let _ = writeln!(
             text,
-            "Reconciliation / Đối chiếu — program {}, {scope}",
+            "Đối chiếu / Reconciliation — chương trình/program {}, {scope}",
             self.program
         );
         if let Some(checkpoint) = &self.checkpoint {
@@ -434,7 +434,7 @@ impl Reconciliation {
         for (district, totals) in &self.districts {
             write_totals(&mut text, &format!("district {district}"), totals);
         }
-        write_totals(&mut text, "total / tổng cộng", &self.total);
+        write_totals(&mut text, "tổng cộng / total", &self.total);
         text
     }
 }

@@ -1,10 +1,14 @@
 //! Exports of the journal for tools nobody here wrote: hledger/ledger-cli
-//! journal format, Beancount, and CSV (one posting per row). Streams: entries
-//! are written as their postings arrive from the store.
+//! journal format, Beancount, and CSV (one posting per row). Entries are in
+//! date order (then journal order), as `hledger check ordereddates` wants:
+//! streamed as their postings arrive from the store, except that an entry
+//! dated after a later entry (a reversal, say) waits until every entry dated
+//! before it is written.
 
 use crate::domain::journal::{AccountTotal, StoredHeader, StoredPosting};
 use crate::store::{JournalSink, Store, StoreResult};
 use chrono::NaiveDate;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,6 +34,8 @@ pub async fn export(
         headers: Vec::new(),
         next: 0,
         current: Vec::new(),
+        later_dates: Vec::new(),
+        waiting: BTreeMap::new(),
         error: None,
     };
     writer.preamble(
@@ -38,6 +44,7 @@ pub async fn export(
     )?;
     store.scan(&mut writer).await?;
     writer.flush_current();
+    writer.write_waiting(None);
     writer.error.map_or(Ok(()), |e| {
         Err(crate::store::StoreError::Corrupt(format!(
             "writing the export: {e}"
@@ -52,6 +59,12 @@ struct ExportWriter<'a> {
     headers: Vec<StoredHeader>,
     next: usize,
     current: Vec<StoredPosting>,
+    /// `later_dates[i]`: the earliest date of the exported entries after
+    /// header `i` (`None`: none after it). Filled at the first posting, when
+    /// every header has arrived.
+    later_dates: Vec<Option<String>>,
+    /// Rendered entries waiting for entries dated before them, by (date, seq).
+    waiting: BTreeMap<(String, i64), Vec<u8>>,
     error: Option<std::io::Error>,
 }
 
@@ -109,13 +122,50 @@ impl ExportWriter<'_> {
         {
             return;
         }
+        let mut rendered = Vec::new();
         let result = match self.format {
-            Format::Ledger => write_ledger(self.out, &header, &postings),
-            Format::Beancount => write_beancount(self.out, &header, &postings),
-            Format::Csv => write_csv(self.out, &header, &postings),
+            Format::Ledger => write_ledger(&mut rendered, &header, &postings),
+            Format::Beancount => write_beancount(&mut rendered, &header, &postings),
+            Format::Csv => write_csv(&mut rendered, &header, &postings),
         };
         if let Err(error) = result {
             self.error.get_or_insert(error);
+        }
+        self.waiting
+            .insert((header.effective_date.clone(), header.seq), rendered);
+        let later = self.later_dates.get(self.next).cloned().flatten();
+        self.write_waiting(later.as_deref());
+    }
+
+    /// Writes the waiting entries dated up to `until` (all of them with `None`).
+    fn write_waiting(&mut self, until: Option<&str>) {
+        while let Some(entry) = self.waiting.first_entry() {
+            if until.is_some_and(|until| entry.key().0.as_str() > until) {
+                break;
+            }
+            let rendered = entry.remove();
+            if let Err(error) = self.out.write_all(&rendered) {
+                self.error.get_or_insert(error);
+            }
+        }
+    }
+
+    fn fill_later_dates(&mut self) {
+        let mut earliest: Option<String> = None;
+        self.later_dates = vec![None; self.headers.len()];
+        for (index, header) in self.headers.iter().enumerate().rev() {
+            self.later_dates[index] = earliest.clone();
+            let exported = self
+                .as_of
+                .as_deref()
+                .is_none_or(|d| header.effective_date.as_str() <= d);
+            if exported
+                && earliest
+                    .as_deref()
+                    .is_none_or(|e| header.effective_date.as_str() < e)
+            {
+                earliest = Some(header.effective_date.clone());
+            }
         }
     }
 }
@@ -128,6 +178,9 @@ impl JournalSink for ExportWriter<'_> {
     fn total(&mut self, _entry_seq: i64, _account: String, _total: AccountTotal) {}
 
     fn posting(&mut self, posting: StoredPosting) {
+        if self.later_dates.len() != self.headers.len() {
+            self.fill_later_dates();
+        }
         if self
             .current
             .first()

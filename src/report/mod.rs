@@ -257,7 +257,7 @@ impl Summary {
                 row.label
             );
         }
-        let _ = writeln!(text, "{}", figures_line("total / tổng cộng", &self.total));
+        let _ = writeln!(text, "{}", figures_line("tổng cộng / total", &self.total));
         for (fund, amount) in &self.funds {
             let _ = writeln!(
                 text,

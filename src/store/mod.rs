@@ -14,6 +14,7 @@
 //! must guarantee.
 
 pub mod backup;
+mod migrations;
 mod records;
 mod rows;
 mod sql;

@@ -35,6 +35,7 @@ mod conformance;
 mod crash_safety;
 mod evidence;
 mod export_tools;
+mod first_contact;
 mod http_api;
 mod http_login;
 mod http_session;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         crash_safety::register,
         evidence::register,
         export_tools::register,
+        first_contact::register,
         http_api::register,
         http_login::register,
         http_session::register,

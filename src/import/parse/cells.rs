@@ -33,6 +33,9 @@ pub(super) struct RowCtx<'r> {
     pub(super) warnings: Vec<Problem>,
     /// See [`super::Roll::without_free_text`].
     pub(super) keep_free_text: bool,
+    /// Required columns past the end of a row shorter than the header: named
+    /// together by [`RowCtx::check_short_row`] instead of one problem each.
+    pub(super) missing_past_end: Vec<String>,
 }
 
 impl<'r> RowCtx<'r> {
@@ -90,6 +93,14 @@ impl<'r> RowCtx<'r> {
 
     fn missing(&mut self, field: Field) {
         let header = self.columns.header_of(field);
+        if self
+            .columns
+            .index(field)
+            .is_some_and(|index| index >= self.record.len())
+        {
+            self.missing_past_end.push(header);
+            return;
+        }
         let problem = self.problem(
             field,
             ProblemCode::MissingValue,
@@ -175,6 +186,45 @@ impl<'r> RowCtx<'r> {
                 });
             }
         }
+    }
+
+    /// Fewer values than header columns (a hand-edited file, a line broken
+    /// outside quotes): one problem naming the required columns the row does
+    /// not reach, or, when it reaches them all, a warning (the values at the
+    /// end were read as empty).
+    pub(super) fn check_short_row(&mut self) {
+        let values = self.record.len();
+        let width = self.columns.width;
+        if values >= width {
+            return;
+        }
+        let head_en = format!("this row has {values} values where the header has {width} columns");
+        let head_vi = format!("dòng này có {values} giá trị trong khi dòng tiêu đề có {width} cột");
+        if self.missing_past_end.is_empty() {
+            self.warnings.push(Problem::row(
+                self.line,
+                ProblemCode::TooFewValues,
+                format!("{head_en}: the missing values at the end were read as empty"),
+                format!("{head_vi}: các giá trị thiếu ở cuối dòng được coi là để trống"),
+            ));
+            return;
+        }
+        let missing = self
+            .missing_past_end
+            .iter()
+            .map(|h| format!("'{h}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.problems.push(Problem::row(
+            self.line,
+            ProblemCode::TooFewValues,
+            format!(
+                "{head_en}, so it has no {missing}: was a line broken, or were values left out? Check the row against the header"
+            ),
+            format!(
+                "{head_vi}, nên không có {missing}: dòng bị ngắt xuống dòng, hay thiếu giá trị? Hãy đối chiếu dòng này với dòng tiêu đề"
+            ),
+        ));
     }
 
     /// More values than header columns: an unquoted delimiter inside a value.
@@ -273,6 +323,15 @@ impl<'r> RowCtx<'r> {
             }
             // An optional name (payment rolls match by national ID) only raises a warning.
             self.warn(field, code, value, en.to_string(), vi.to_string());
+        }
+        if value.starts_with(['=', '+', '-', '@']) {
+            self.warn(
+                field,
+                ProblemCode::NameFormula,
+                value,
+                "the name starts with =, +, - or @, as a spreadsheet formula does: check it; every CSV that ansinh writes puts an apostrophe (') before it so that no spreadsheet runs it".to_string(),
+                "họ tên bắt đầu bằng =, +, - hoặc @ như một công thức bảng tính: hãy kiểm tra lại; mọi tệp CSV do ansinh xuất ra đều thêm dấu nháy (') phía trước để bảng tính không chạy công thức".to_string(),
+            );
         }
         let (name, normalised) = clean_text(value);
         if normalised {

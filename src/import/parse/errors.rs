@@ -37,14 +37,21 @@ pub enum FileError {
     Spreadsheet { format: &'static str },
     /// An `.xlsx` workbook that cannot be read (damaged, encrypted, too large unpacked).
     UnreadableWorkbook { detail: String },
+    /// A ZIP archive that is not a workbook: the roll may be inside it.
+    Archive,
     /// UTF-16 text (Excel's "Unicode Text").
     Utf16,
+    /// A NUL byte (0x00) in text that is not UTF-16: a binary file, or a damaged one.
+    NulByte { byte_offset: usize, line: u64 },
     /// Not UTF-8: the first invalid byte, its 0-based offset in the file and its line.
     NotUtf8 {
         byte_offset: usize,
         line: u64,
         byte: u8,
     },
+    /// A header and no row of anyone (perhaps a totals row or footer lines):
+    /// refused as a file, like an empty one, so nothing is stored.
+    NoRows { header_line: u64 },
     /// No line among the first [`HEADER_SEARCH_RECORDS`] names any known column.
     NoHeader { kind: RollKind },
     /// The header lacks required columns.
@@ -83,8 +90,11 @@ impl FileError {
             FileError::TooLarge { .. } => "too_large",
             FileError::Spreadsheet { .. } => "spreadsheet",
             FileError::UnreadableWorkbook { .. } => "unreadable_workbook",
+            FileError::Archive => "archive",
             FileError::Utf16 => "utf16",
+            FileError::NulByte { .. } => "nul_byte",
             FileError::NotUtf8 { .. } => "not_utf8",
+            FileError::NoRows { .. } => "no_rows",
             FileError::NoHeader { .. } => "no_header",
             FileError::MissingColumns { .. } => "missing_columns",
             FileError::DuplicateColumns { .. } => "duplicate_columns",
@@ -97,9 +107,11 @@ impl FileError {
     pub fn line(&self) -> Option<u64> {
         match self {
             FileError::NotUtf8 { line, .. }
+            | FileError::NulByte { line, .. }
             | FileError::MissingColumns { line, .. }
             | FileError::DuplicateColumns { line, .. }
             | FileError::TooManyRows { line }
+            | FileError::NoRows { header_line: line }
             | FileError::Malformed { line, .. } => Some(*line),
             _ => None,
         }
@@ -140,6 +152,18 @@ impl FileError {
                     "không đọc được tệp Excel này ({detail}): hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx hoặc CSV UTF-8 ({SAVE_AS_VI})"
                 ),
             ),
+            FileError::Archive => Reason::new(
+                "this is a ZIP archive, not a CSV file: extract the roll from it and upload the .csv file",
+                "đây là tệp nén ZIP, không phải tệp CSV: hãy giải nén và nộp tệp .csv bên trong",
+            ),
+            FileError::NulByte { byte_offset, line } => Reason::new(
+                format!(
+                    "the file holds a NUL byte (0x00) at offset {byte_offset} (line {line}): it is not CSV text, or it is damaged; save the roll again as CSV UTF-8 ({SAVE_AS_EN})"
+                ),
+                format!(
+                    "tệp có byte NUL (0x00) ở vị trí {byte_offset} (dòng {line}): đây không phải văn bản CSV, hoặc tệp bị hỏng; hãy lưu lại danh sách dạng CSV UTF-8 ({SAVE_AS_VI})"
+                ),
+            ),
             FileError::Utf16 => Reason::new(
                 format!(
                     "the file is UTF-16 text (Excel's \"Unicode Text\"), not UTF-8: save it as CSV UTF-8 ({SAVE_AS_EN})"
@@ -158,6 +182,14 @@ impl FileError {
                     "tệp không phải văn bản UTF-8: byte 0x{byte:02X} ở vị trí {byte_offset} (dòng {line}) không hợp lệ. \
                      Có thể tệp được lưu bằng bảng mã tiếng Việt cũ (Windows-1258, TCVN3/ABC hoặc VNI); \
                      hãy lưu lại dạng CSV UTF-8 ({SAVE_AS_VI})"
+                ),
+            ),
+            FileError::NoRows { header_line } => Reason::new(
+                format!(
+                    "the file has a header row (line {header_line}) but no row of any person under it: nothing to import; add the rows, or check that they were saved"
+                ),
+                format!(
+                    "tệp có dòng tiêu đề (dòng {header_line}) nhưng không có dòng đối tượng nào bên dưới: không có gì để nhập; hãy thêm các dòng, hoặc kiểm tra lại tệp đã lưu đủ chưa"
                 ),
             ),
             FileError::NoHeader { kind } => Reason::new(
@@ -252,7 +284,7 @@ fn missing_columns(
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Reason { en, vi } = self.reason();
-        write!(f, "{en} / {vi}")
+        write!(f, "{vi} / {en}")
     }
 }
 

@@ -40,14 +40,14 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}", self.line)?;
+        write!(f, "dòng/line {}", self.line)?;
         if let Some(column) = &self.column {
-            write!(f, ", column '{column}'")?;
+            write!(f, ", cột/column '{column}'")?;
         }
         if let Some(value) = &self.value {
-            write!(f, ", value '{value}'")?;
+            write!(f, ", giá trị/value '{value}'")?;
         }
-        write!(f, ": {} / {}", self.reason_en, self.reason_vi)
+        write!(f, ": {} / {}", self.reason_vi, self.reason_en)
     }
 }
 
@@ -67,10 +67,12 @@ pub enum ProblemCode {
     UnreadableRow,
     TooLong,
     MissingValue,
+    TooFewValues,
     // Values.
     NameHasDigits,
     NameNoLetters,
     NameNormalized,
+    NameFormula,
     NationalIdSpaces,
     NationalIdScientific,
     NationalIdLeadingZero,
@@ -110,7 +112,7 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     /// Every code, in declaration order.
-    pub const ALL: [ProblemCode; 45] = {
+    pub const ALL: [ProblemCode; 47] = {
         use ProblemCode::*;
         [
             ColumnNumbers,
@@ -122,9 +124,11 @@ impl ProblemCode {
             UnreadableRow,
             TooLong,
             MissingValue,
+            TooFewValues,
             NameHasDigits,
             NameNoLetters,
             NameNormalized,
+            NameFormula,
             NationalIdSpaces,
             NationalIdScientific,
             NationalIdLeadingZero,
@@ -174,9 +178,11 @@ impl ProblemCode {
             UnreadableRow => "unreadable_row",
             TooLong => "too_long",
             MissingValue => "missing_value",
+            TooFewValues => "too_few_values",
             NameHasDigits => "name_has_digits",
             NameNoLetters => "name_no_letters",
             NameNormalized => "name_normalized",
+            NameFormula => "name_formula",
             NationalIdSpaces => "national_id_spaces",
             NationalIdScientific => "national_id_scientific",
             NationalIdLeadingZero => "national_id_leading_zero",

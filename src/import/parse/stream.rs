@@ -29,6 +29,16 @@ pub struct Roll<'a, R> {
     records_after_header: usize,
     pub(super) rows_max: usize,
     after_totals: bool,
+    /// Rows of people yielded (accepted or rejected): none at the end refuses the file.
+    people_rows: usize,
+    /// The byte that ends lines in this file.
+    break_byte: u8,
+    /// Line breaks inside quoted cells of the records read so far: each makes
+    /// the file's lines run one ahead of the spreadsheet's rows.
+    breaks_in_cells: u64,
+    /// (line, spreadsheet row) of every record after the first cell holding a
+    /// line break; empty for most files.
+    sheet_rows: Vec<(u64, u64)>,
     finished: bool,
     keep_free_text: bool,
 }
@@ -52,6 +62,24 @@ impl<R> Roll<'_, R> {
     pub fn without_free_text(mut self) -> Self {
         self.keep_free_text = false;
         self
+    }
+
+    /// Recognised columns in file order: (header as in the file, canonical
+    /// field name, 1-based column in the file, counting ignored columns).
+    pub fn column_positions(&self) -> Vec<(String, String, usize)> {
+        column_positions(&self.columns)
+    }
+
+    /// The 0-based column of `field` in the file, when it has one.
+    pub fn column_index(&self, field: Field) -> Option<usize> {
+        self.columns.index(field)
+    }
+
+    /// (physical line, spreadsheet row) of each record read whose row in a
+    /// spreadsheet differs from its line in the file (a cell above it holds a
+    /// line break), in line order. Empty when no cell holds a line break.
+    pub fn take_sheet_rows(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.sheet_rows)
     }
 
     /// Non-blank lines read after the header so far (rows, totals, ignored lines).
@@ -81,6 +109,10 @@ impl<R> Roll<'_, R> {
             }
             let start = self.record.position().map_or(0, |p| p.byte() as usize);
             let line = self.lines.line_of(start);
+            if self.breaks_in_cells > 0 {
+                self.sheet_rows.push((line, line - self.breaks_in_cells));
+            }
+            self.breaks_in_cells += breaks_in(&self.record, self.break_byte);
             if is_blank(&self.record) {
                 continue;
             }
@@ -142,6 +174,7 @@ impl<R> Roll<'_, R> {
             problems: Vec::new(),
             warnings: Vec::new(),
             keep_free_text: self.keep_free_text,
+            missing_past_end: Vec::new(),
         };
         ctx.check_shape();
         if self.after_totals {
@@ -154,6 +187,7 @@ impl<R> Roll<'_, R> {
             ));
         }
         let parsed = (self.parse_row)(&mut ctx);
+        ctx.check_short_row();
         if !ctx.problems.is_empty() && record.len() > columns.width {
             // Rejected anyway: the shift is the likely cause, say so.
             ctx.extra_values();
@@ -189,9 +223,20 @@ impl<R> Iterator for Roll<'_, R> {
     type Item = Result<Record<R>, FileError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.read_next()? {
-            Ok(line) => self.classify(line),
-            Err(error) => Some(Err(error)),
+        let was_finished = self.finished;
+        match self.read_next() {
+            Some(Ok(line)) => {
+                let record = self.classify(line);
+                if let Some(Ok(Record::Row(_) | Record::Rejected { .. })) = &record {
+                    self.people_rows += 1;
+                }
+                record
+            }
+            Some(Err(error)) => Some(Err(error)),
+            None if !was_finished && self.people_rows == 0 => Some(Err(FileError::NoRows {
+                header_line: self.header.header_line,
+            })),
+            None => None,
         }
     }
 }
@@ -211,9 +256,11 @@ fn open<R>(
 
     let mut reader = csv_reader(data, header.delimiter);
     let mut record = StringRecord::new();
+    let break_byte = line_break_byte(data);
+    let mut breaks_in_cells = 0;
     for _ in 0..=header.index {
         match reader.read_record(&mut record) {
-            Ok(true) => {}
+            Ok(true) => breaks_in_cells += breaks_in(&record, break_byte),
             Ok(false) => break,
             Err(error) => {
                 return Err(FileError::Malformed {
@@ -244,6 +291,10 @@ fn open<R>(
         records_after_header: 0,
         rows_max: ROWS_MAX,
         after_totals: false,
+        people_rows: 0,
+        break_byte,
+        breaks_in_cells,
+        sheet_rows: Vec::new(),
         finished: false,
         keep_free_text: true,
     })
@@ -256,7 +307,7 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
         return Err(FileError::TooLarge { bytes: bytes.len() });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(FileError::Spreadsheet { format: "xlsx" });
+        return Err(zip_kind(bytes));
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(FileError::Spreadsheet { format: "xls" });
@@ -280,9 +331,15 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
             byte: body.get(offset).copied().unwrap_or(0),
         });
     }
-    // UTF-16 without a byte order mark: ASCII characters come with NUL bytes.
-    if body[..body.len().min(4096)].contains(&0) {
-        return Err(FileError::Utf16);
+    if let Some(offset) = memchr::memchr(0, body) {
+        return Err(if looks_utf16(body) {
+            FileError::Utf16
+        } else {
+            FileError::NulByte {
+                byte_offset: bom_len + offset,
+                line: 1 + count_byte(&body[..offset], line_break_byte(body)),
+            }
+        });
     }
     if body
         .iter()
@@ -293,8 +350,45 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
     Ok(body)
 }
 
+/// Line breaks inside the cells of a record (the csv reader keeps them in the cell).
+fn breaks_in(record: &StringRecord, break_byte: u8) -> u64 {
+    count_byte(record.as_slice().as_bytes(), break_byte)
+}
+
+/// A ZIP file: an Excel or LibreOffice workbook (named by the entries every
+/// such file has near its start), or any other archive.
+fn zip_kind(bytes: &[u8]) -> FileError {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let has = |needle: &[u8]| memchr::memmem::find(head, needle).is_some();
+    if has(b"opendocument.spreadsheet") {
+        FileError::Spreadsheet { format: "ods" }
+    } else if has(b"[Content_Types].xml") || has(b"xl/") {
+        FileError::Spreadsheet { format: "xlsx" }
+    } else {
+        FileError::Archive
+    }
+}
+
+/// UTF-16 without a byte order mark: ASCII characters come with NUL bytes,
+/// every other byte of the first line. At least 3 of its first 4 pairs are
+/// one NUL and one other byte.
+fn looks_utf16(body: &[u8]) -> bool {
+    let pairs = body.chunks_exact(2).take(4);
+    let count = pairs.len();
+    let mixed = pairs.filter(|p| (p[0] == 0) != (p[1] == 0)).count();
+    count >= 2 && mixed * 4 >= count * 3
+}
+
 /// Recognised columns in file order: (header as in the file, canonical field name).
 fn recognised_columns(columns: &Columns) -> Vec<(String, String)> {
+    column_positions(columns)
+        .into_iter()
+        .map(|(text, name, _)| (text, name))
+        .collect()
+}
+
+/// Recognised columns in file order, with their 1-based column in the file.
+fn column_positions(columns: &Columns) -> Vec<(String, String, usize)> {
     columns
         .headers
         .iter()
@@ -303,7 +397,7 @@ fn recognised_columns(columns: &Columns) -> Vec<(String, String)> {
             Field::ALL_SLOTS
                 .iter()
                 .find(|f| columns.slot[f.slot()] == Some(index))
-                .map(|f| (text.clone(), f.name().to_string()))
+                .map(|f| (text.clone(), f.name().to_string(), index + 1))
         })
         .collect()
 }

@@ -33,7 +33,7 @@ impl PgStore {
             .max_connections(16)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        super::migrations::postgres().run(&pool).await?;
         Ok(PgStore {
             pool,
             url: url.to_string(),

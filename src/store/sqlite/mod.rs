@@ -75,7 +75,7 @@ impl SqliteStore {
                     .pragma("cache_size", format!("-{}", READER_CACHE_KIB)),
             )
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        super::migrations::sqlite().run(&pool).await?;
         let appender = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB)))

@@ -213,6 +213,17 @@ pub mod province {
         super::add_user(db, username, role, district, UNUSED_HASH).await
     }
 
+    /// Another district's officer, `huyen{district}`.
+    pub async fn add_officer(db: &TestDb, district: &str) -> User {
+        add(
+            db,
+            &format!("huyen{district}"),
+            Role::District,
+            Some(district),
+        )
+        .await
+    }
+
     /// The example program (budgets of 50 tỷ per district) and users.
     pub async fn setup(db: &TestDb) -> Users {
         let provincial = add(db, "tinh", Role::Provincial, None).await;

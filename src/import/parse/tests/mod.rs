@@ -655,7 +655,7 @@ fn whole_file_refusals() {
     );
     assert_eq!(read_approvals(b";;;\n,,,\n").err(), Some(FileError::Empty));
     assert_eq!(
-        read_approvals(b"PK\x03\x04\x14\x00").err(),
+        read_approvals(b"PK\x03\x04\x14\x00xl/workbook.xml").err(),
         Some(FileError::Spreadsheet { format: "xlsx" })
     );
     assert_eq!(
@@ -704,6 +704,82 @@ fn whole_file_refusals() {
     ] {
         assert_ne!(error.reason_en(), error.reason_vi());
         assert!(error.to_string().contains(" / "));
+    }
+}
+
+/// What a reader of the roll meets at the end: the first file error, if any.
+fn stream_error<R>(roll: Roll<'_, R>) -> Option<FileError> {
+    roll.filter_map(Result::err).next()
+}
+
+#[test]
+fn a_header_without_rows_is_refused_as_a_file() {
+    let header = "Họ và tên;Số CCCD;Mã xã;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ\n";
+    let refused = Some(FileError::NoRows { header_line: 1 });
+    assert_eq!(
+        stream_error(read_approvals(header.as_bytes()).unwrap()),
+        refused
+    );
+    // Blank lines, a column-number row, a totals row and a footer are no people either.
+    let with_totals = format!(
+        "UBND HUYỆN CÀNG LONG\n\n{header}(1);(2);(3);(4);(5);(6);(7)\nTổng cộng;;;;0;;\n;;;;;;\nNgười lập biểu\n"
+    );
+    assert_eq!(
+        stream_error(read_approvals(with_totals.as_bytes()).unwrap()),
+        Some(FileError::NoRows { header_line: 3 })
+    );
+    let payments = "Số CCCD,Số tiền,Ngày chi,Số chứng từ\r\n";
+    assert_eq!(
+        stream_error(read_payments(payments.as_bytes()).unwrap()),
+        Some(FileError::NoRows { header_line: 1 })
+    );
+    // One rejected row is a row: the report lists it.
+    let one_bad = format!("{header}Lê Văn A;1;29236;tu-do;x;1/QĐ;01/08/2021\n");
+    assert_eq!(
+        stream_error(read_approvals(one_bad.as_bytes()).unwrap()),
+        None
+    );
+    let error = FileError::NoRows { header_line: 3 };
+    assert_eq!(error.code(), "no_rows");
+    assert_eq!(error.line(), Some(3));
+}
+
+#[test]
+fn nul_bytes_zip_archives_and_workbooks_are_named_apart() {
+    assert_eq!(
+        read_approvals(b"Ho va ten;So CCCD\n084\x00078\n").err(),
+        Some(FileError::NulByte {
+            byte_offset: 21,
+            line: 2
+        })
+    );
+    assert_eq!(
+        read_approvals(b"\xEF\xBB\xBFa\x00").err(),
+        Some(FileError::NulByte {
+            byte_offset: 4,
+            line: 1
+        })
+    );
+    let archive = b"PK\x03\x04\x14\x00\x00\x00rolls/approvals-842.csv";
+    assert_eq!(read_approvals(archive).err(), Some(FileError::Archive));
+    let workbook = b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml";
+    assert_eq!(
+        read_approvals(workbook).err(),
+        Some(FileError::Spreadsheet { format: "xlsx" })
+    );
+    let ods = b"PK\x03\x04\x14\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet";
+    assert_eq!(
+        read_approvals(ods).err(),
+        Some(FileError::Spreadsheet { format: "ods" })
+    );
+    for error in [
+        FileError::Archive,
+        FileError::NulByte {
+            byte_offset: 3,
+            line: 1,
+        },
+    ] {
+        assert!(error.reason_vi().contains("không phải"), "{error}");
     }
 }
 
@@ -756,4 +832,74 @@ fn optional_payment_names_only_warn() {
     let rows = rows(&records);
     assert_eq!(rows[0].warnings[0].code, "name_has_digits");
     assert_eq!(rows[0].row.full_name.as_deref(), Some("Thạch Sa Rây 0926"));
+}
+
+const APPROVAL_HEADER: &str =
+    "Họ và tên;Số CCCD;Mã xã;Nhóm đối tượng;Số tiền;Số QĐ;Ngày QĐ;Địa chỉ;Ghi chú\n";
+
+#[test]
+fn a_short_row_is_one_problem_naming_what_it_does_not_reach() {
+    let text = format!(
+        "{APPROVAL_HEADER}Lê Văn A;084078918650;29239;tu-do\nLê Văn B;084078918651;29239;tu-do;1.500.000;1/QĐ;01/08/2021\n"
+    );
+    let records = all(read_approvals(text.as_bytes()).unwrap());
+    assert_eq!(rejected(&records), vec![(2, vec!["too_few_values"])]);
+    let Record::Rejected { problems, .. } = &records[0] else {
+        panic!("{records:?}");
+    };
+    assert!(
+        problems[0]
+            .reason_en
+            .starts_with("this row has 4 values where the header has 9 columns"),
+        "{}",
+        problems[0].reason_en
+    );
+    assert!(
+        problems[0]
+            .reason_vi
+            .contains("'Số tiền', 'Số QĐ', 'Ngày QĐ'"),
+        "{}",
+        problems[0].reason_vi
+    );
+    // Reaching every required column, it is accepted with a warning.
+    let parsed = rows(&records);
+    assert_eq!(parsed.len(), 1);
+    assert_eq!(parsed[0].warnings[0].code, ProblemCode::TooFewValues);
+}
+
+#[test]
+fn a_name_like_a_formula_is_accepted_with_a_warning() {
+    for name in ["=HYPERLINK(x)", "+Lê Văn A", "-Lê Văn A", "@Lê Văn A"] {
+        let text = format!(
+            "{APPROVAL_HEADER}{name};084078918650;29239;tu-do;1.500.000;1/QĐ;01/08/2021;;\n"
+        );
+        let records = all(read_approvals(text.as_bytes()).unwrap());
+        let parsed = rows(&records);
+        assert_eq!(parsed.len(), 1, "{name}: {records:?}");
+        assert_eq!(parsed[0].warnings.len(), 1, "{name}");
+        assert_eq!(parsed[0].warnings[0].code, ProblemCode::NameFormula);
+        assert!(parsed[0].warnings[0].reason_vi.contains("công thức"));
+    }
+}
+
+#[test]
+fn spreadsheet_rows_differ_from_lines_after_a_cell_with_a_line_break() {
+    let text = format!(
+        "{APPROVAL_HEADER}Lê Văn A;084078918650;29239;tu-do;1.500.000;1/QĐ;01/08/2021;\"Ấp 1,\nXã A\";\nLê Văn B;084078918651;29239;tu-do;x;1/QĐ;01/08/2021;;\n\"Lê\r\nVăn C\";084078918652;29239;tu-do;1.500.000;1/QĐ;01/08/2021;;\nLê Văn D;084078918653;29239;tu-do;x;1/QĐ;01/08/2021;;\n"
+    );
+    let mut roll = read_approvals(text.as_bytes()).unwrap();
+    let records: Vec<_> = roll.by_ref().map(Result::unwrap).collect();
+    // Lines 4 and 7 of the file are rows 3 and 5 of the spreadsheet.
+    assert_eq!(
+        rejected(&records),
+        vec![
+            (4, vec!["amount_not_a_number"]),
+            (7, vec!["amount_not_a_number"])
+        ]
+    );
+    assert_eq!(roll.take_sheet_rows(), vec![(4, 3), (5, 4), (7, 5)]);
+    let plain = format!("{APPROVAL_HEADER}Lê Văn B;084078918651;29239;tu-do;x;1/QĐ;01/08/2021;;\n");
+    let mut roll = read_approvals(plain.as_bytes()).unwrap();
+    roll.by_ref().for_each(drop);
+    assert!(roll.take_sheet_rows().is_empty());
 }
