@@ -5,6 +5,7 @@
 //! requests computes once (the others wait for it). Pages of a
 //! reconciliation share the whole one, cached by (scope, position).
 
+use super::openapi::ErrorBody;
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
@@ -14,17 +15,18 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reconciliation", get(reconciliation))
-        .route("/api/v1/reports/summary", get(summary))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reconciliation))
+        .routes(routes!(summary))
 }
 
 /// Past this many cached answers at one journal position the cache starts over.
@@ -120,12 +122,21 @@ const RECONCILIATION_PAGE_LINES_DEFAULT: usize = 1_000;
 /// The most lines one JSON answer holds (the CSV export holds them all).
 const RECONCILIATION_PAGE_LINES_MAX: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReconcileQuery {
+    /// The program's code, e.g. NQ68.
     program: String,
+    /// One district (a district officer's own); the whole province without it.
     district: Option<String>,
+    /// `json` (paged lines) or `csv` (every line).
+    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     format: Option<String>,
+    /// Lines skipped (JSON only).
+    #[param(minimum = 0)]
     offset: Option<usize>,
+    /// Lines in the JSON answer: 1 to 10000, default 1000 (JSON only).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
@@ -157,6 +168,20 @@ impl ReconcileQuery {
     }
 }
 
+/// A program's reconciliation: per beneficiary, approved, paid and
+/// outstanding, with the payment lines refused. JSON pages its lines beside
+/// `lines_total`; CSV holds every line.
+#[utoipa::path(get, path = "/api/v1/reconciliation", tag = "reconciliation", params(ReconcileQuery),
+    responses(
+        (status = 200, content(
+            (crate::reconcile::Reconciliation = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "a bad format, offset or limit", body = ErrorBody),
+        (status = 403, description = "another district's, or an administrator", body = ErrorBody),
+        (status = 404, description = "no such program", body = ErrorBody),
+        (status = 409, description = "the ledger kept moving while it was read: ask again", body = ErrorBody),
+    ))]
 async fn reconciliation(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -209,20 +234,51 @@ async fn reconciliation(
     Ok(respond(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SummaryQuery {
+    /// Entries effective on or before this date (YYYY-MM-DD).
+    #[param(format = Date)]
     as_of: String,
+    /// Entries at or before this journal position (a report printed earlier).
     at_seq: Option<i64>,
+    /// Rows by `program` (default), `district` or `category`.
+    #[param(value_type = Option<GroupBy>)]
     by: Option<String>,
+    /// `json` (default), `csv`, `text` or `footnote` (the directive's sentence).
+    #[param(value_type = Option<String>, pattern = "^(json|csv|text|footnote)$")]
     format: Option<String>,
+    /// One district's figures (a district officer's own); the province without it.
+    district: Option<String>,
 }
 
+/// Totals as of a date, at a stated journal position: for the province
+/// (provincial officers, auditors) or one district (its officer too).
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(SummaryQuery),
+    responses(
+        (status = 200, content(
+            (crate::report::Summary = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "a bad date, grouping or format", body = ErrorBody),
+        (status = 403, description = "the province, or another district, for a district officer", body = ErrorBody),
+    ))]
 async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<SummaryQuery>,
 ) -> Result<Response, Error> {
-    authorize(&user.user, Action::ReadReports)?;
+    let district = query.district.as_deref();
+    match district {
+        Some(district) => authorize(
+            &user.user,
+            Action::ReadDistrict {
+                district: Some(district),
+            },
+        )?,
+        None => authorize(&user.user, Action::ReadReports)?,
+    }
     let as_of = crate::domain::date::parse_date(&query.as_of).map_err(Error::BadRequest)?;
     let by = match query.by.as_deref() {
         None => GroupBy::default(),
@@ -242,11 +298,15 @@ async fn summary(
         }
     };
     let head = head_seq(&state).await?;
-    let key = format!("summary|{as_of}|{:?}|{by:?}|{format}", query.at_seq);
+    let key = format!(
+        "summary|{as_of}|{:?}|{by:?}|{format}|{district:?}",
+        query.at_seq
+    );
     let answer = state
         .answers
         .get_or_compute(head, key, async {
-            let summary = report::summary(state.store.as_ref(), as_of, query.at_seq, by).await?;
+            let summary =
+                report::summary_of(state.store.as_ref(), as_of, query.at_seq, by, district).await?;
             Ok(match format {
                 "csv" => ("text/csv; charset=utf-8", Bytes::from(summary.to_csv())),
                 "text" => ("text/plain; charset=utf-8", Bytes::from(summary.to_text())),

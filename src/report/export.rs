@@ -7,7 +7,10 @@ use crate::store::{JournalSink, Store, StoreResult};
 use chrono::NaiveDate;
 use std::io::Write;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     Ledger,
     Beancount,
