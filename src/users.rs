@@ -86,6 +86,8 @@ pub async fn add(
 ) -> Result<User, UsersError> {
     authorize(admin, Action::ManageUsers)?;
     check_username(username).map_err(UsersError::Invalid)?;
+    // An empty district is no district (as a form's empty field is).
+    let district = district.filter(|d| !d.is_empty());
     let district = check_district(role, district).map_err(UsersError::Invalid)?;
     let password_hash = password::hash_async(password).await?;
     let audit = AuditEvent {

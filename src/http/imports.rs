@@ -54,21 +54,27 @@ impl From<ImportError> for Error {
     }
 }
 
-/// The fields of an upload (`multipart/form-data`).
-#[derive(ToSchema)]
+/// The form's fields beside `file`.
+const UPLOAD_TEXT_FIELDS: &[&str] = &["kind", "program", "district", "expect_rows", "expect_total"];
+
+/// The fields of an upload (`multipart/form-data`); no others.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // describes the form the handler reads field by field
 struct UploadForm {
     kind: RollKind,
     /// The program's code, e.g. NQ68.
     program: String,
     /// The district's code (3 digits); a district officer's own.
+    #[schema(pattern = "^[0-9]{3}$")]
     district: String,
     /// The roll, CSV (UTF-8 or Windows-1258, `,` or `;`), at most 64 MiB.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// Rows the officer counted: the import is refused unless it accepts as many.
     expect_rows: Option<u64>,
-    /// Total the officer added up (đồng, `1.500.000` or `1500000`).
+    /// Total the officer added up, whole đồng in digits.
+    #[schema(pattern = "^[0-9]{1,15}$")]
     expect_total: Option<String>,
 }
 
@@ -105,9 +111,14 @@ async fn upload(
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
             let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((file_name, bytes.to_vec()));
-        } else {
+        } else if UPLOAD_TEXT_FIELDS.contains(&name.as_str()) {
             let value = field.text().await.map_err(upload_error)?;
             fields.insert(name, value);
+        } else {
+            return Err(Error::BadRequest(format!(
+                "unknown form field '{name}': send {} and file / trường không hợp lệ",
+                UPLOAD_TEXT_FIELDS.join(", ")
+            )));
         }
     }
     let field = |name: &str| {
@@ -118,13 +129,26 @@ async fn upload(
     };
     let (file_name, bytes) =
         file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
+    // Who may import for this district is decided before the roll is read.
+    let district = field("district")?;
+    if !(district.len() == 3 && district.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Error::BadRequest(format!(
+            "'{district}' is not a district code: 3 digits / mã huyện gồm 3 chữ số"
+        )));
+    }
+    authorize(
+        &user.user,
+        Action::ImportRoll {
+            district: &district,
+        },
+    )?;
     let kind: RollKind = field("kind")?
         .parse()
         .map_err(|e: UnknownRollKind| Error::BadRequest(e.to_string()))?;
     let upload = RollUpload {
         kind,
         program: field("program")?,
-        district: field("district")?,
+        district,
         file_name,
         bytes,
         expect_rows: fields
@@ -183,7 +207,7 @@ fn upload_error(error: MultipartError) -> Error {
 
 /// An import and its report.
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
-    params(("id" = i64, Path, description = "the import's id")),
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
     responses(
         (status = 200, body = ImportReport),
         (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
@@ -219,7 +243,7 @@ fn check_visible(user: &crate::domain::User, district: &str) -> Result<(), Error
 
 /// Commit an import's accepted rows, atomically.
 #[utoipa::path(post, path = "/api/v1/imports/{id}/commit", tag = "imports",
-    params(("id" = i64, Path, description = "the import's id")),
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
     responses(
         (status = 200, description = "committed: the report with the entries posted", body = ImportReport),
         (status = 403, description = "district officers, for their own district only", body = ErrorBody),
@@ -255,7 +279,7 @@ struct ListQuery {
     #[param(format = Date)]
     to: Option<String>,
     /// Rows skipped (from 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000000)]
     offset: Option<i64>,
     /// Rows in this answer: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -265,7 +289,7 @@ struct ListQuery {
 /// Whether an upload's rows are in the ledger.
 #[derive(Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
-enum CommitStatus {
+pub(super) enum CommitStatus {
     Committed,
     Uncommitted,
 }
@@ -305,7 +329,7 @@ async fn list(
 
 /// The file as uploaded, byte for byte (its SHA-256 is in the report).
 #[utoipa::path(get, path = "/api/v1/imports/{id}/file", tag = "imports",
-    params(("id" = i64, Path, description = "the import's id")),
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
     responses(
         (status = 200, content((String = "application/octet-stream"))),
         (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),

@@ -42,7 +42,7 @@ struct EntriesQuery {
     /// Entries that touch this district's accounts.
     district: Option<String>,
     /// Rows skipped (from 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000000)]
     offset: Option<i64>,
     /// Rows in this answer: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -92,7 +92,7 @@ async fn entries(
 #[into_params(parameter_in = Query)]
 struct PostingsQuery {
     /// Postings skipped (from 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000000)]
     offset: Option<i64>,
     /// Postings in this answer: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -113,7 +113,7 @@ struct EntryPage {
 /// One journal entry, its postings paged; national IDs are masked for
 /// those who may not see them.
 #[utoipa::path(get, path = "/api/v1/journal/{seq}", tag = "journal",
-    params(("seq" = i64, Path, description = "the entry's position in the journal"), PostingsQuery),
+    params(("seq" = i64, Path, description = "the entry's position in the journal", minimum = 1, maximum = 1000000000000000_i64), PostingsQuery),
     responses(
         (status = 200, body = EntryPage),
         (status = 403, description = "auditors and provincial officers only", body = ErrorBody),
@@ -151,6 +151,7 @@ async fn entry(
 #[into_params(parameter_in = Query)]
 struct VerifyQuery {
     /// A checkpoint printed on a report, `SEQ:HASH`: verified to be in the chain.
+    #[param(pattern = "^[0-9]{1,18}:[0-9a-fA-F]{64}$")]
     checkpoint: Option<String>,
 }
 
@@ -170,10 +171,23 @@ async fn run_verify(
     let checkpoint = query
         .checkpoint
         .as_deref()
-        .map(Checkpoint::parse)
-        .transpose()
-        .map_err(Error::BadRequest)?;
+        .map(parse_checkpoint)
+        .transpose()?;
     Ok(Json(verify::run(state.store.as_ref(), checkpoint).await?))
+}
+
+/// `SEQ:HASH` exactly as the document's pattern says: digits (at most 18),
+/// a colon, 64 hex digits.
+fn parse_checkpoint(text: &str) -> Result<Checkpoint, Error> {
+    let shaped = text.split_once(':').is_some_and(|(seq, hash)| {
+        (1..=18).contains(&seq.len()) && seq.bytes().all(|b| b.is_ascii_digit()) && hash.len() == 64
+    });
+    if !shaped {
+        return Err(Error::BadRequest(format!(
+            "checkpoint '{text}' must look like SEQ:HASH (digits, a colon, 64 hex digits)"
+        )));
+    }
+    Checkpoint::parse(text).map_err(Error::BadRequest)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -190,7 +204,7 @@ struct AuditQuery {
     #[param(format = Date)]
     to: Option<String>,
     /// Rows skipped (from 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000000)]
     offset: Option<i64>,
     /// Rows in this answer: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
@@ -231,7 +245,7 @@ struct ReverseBody {
 
 /// Reverse an entry, or one beneficiary's part of it (provincial officers).
 #[utoipa::path(post, path = "/api/v1/journal/{seq}/reverse", tag = "journal",
-    params(("seq" = i64, Path, description = "the entry to reverse")),
+    params(("seq" = i64, Path, description = "the entry to reverse", minimum = 1, maximum = 1000000000000000_i64)),
     request_body = ReverseBody,
     responses(
         (status = 200, description = "the reversing entry's checkpoint", body = Checkpoint),

@@ -13,6 +13,8 @@ use utoipa::ToSchema;
 
 pub const LIMIT_DEFAULT: i64 = 100;
 pub const LIMIT_MAX: i64 = 1_000;
+/// No list is this long: an offset past it is a mistake, said so.
+pub const OFFSET_MAX: i64 = 1_000_000_000;
 
 /// One page of a list.
 #[derive(Serialize, ToSchema)]
@@ -42,17 +44,24 @@ impl<T: ToSchema> Listing<T> {
 pub fn page(offset: Option<i64>, limit: Option<i64>) -> Result<Page, Error> {
     let offset = offset.unwrap_or(0);
     let limit = limit.unwrap_or(LIMIT_DEFAULT);
-    if offset < 0 {
-        return Err(Error::BadRequest(format!(
-            "offset {offset} must be 0 or more / offset phải ≥ 0"
-        )));
-    }
+    check_offset(offset)?;
     if !(1..=LIMIT_MAX).contains(&limit) {
         return Err(Error::BadRequest(format!(
             "limit {limit} must be between 1 and {LIMIT_MAX}: page with offset / limit phải từ 1 đến {LIMIT_MAX}"
         )));
     }
     Ok(Page { offset, limit })
+}
+
+/// An offset from 0 to [`OFFSET_MAX`].
+pub fn check_offset(offset: i64) -> Result<(), Error> {
+    if (0..=OFFSET_MAX).contains(&offset) {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!(
+            "offset {offset} must be from 0 to {OFFSET_MAX} / offset phải từ 0 đến {OFFSET_MAX}"
+        )))
+    }
 }
 
 /// A `YYYY-MM-DD` query parameter named `name`.

@@ -49,7 +49,15 @@ pub struct ErrorBody {
     ),
     modifiers(&Security),
     security(("bearer" = []), ("cookie" = [])),
-    components(schemas(ErrorBody)),
+    // Types that only parameters name (the document collects those of bodies itself).
+    components(schemas(
+        ErrorBody,
+        crate::report::export::Format,
+        crate::report::GroupBy,
+        crate::domain::journal::EntryKind,
+        crate::import::parse::RollKind,
+        super::imports::CommitStatus
+    )),
     tags(
         (name = "system"), (name = "session"), (name = "imports"), (name = "reconciliation"),
         (name = "reports"), (name = "journal"), (name = "programs"), (name = "users"),

@@ -129,42 +129,44 @@ struct ReconcileQuery {
     program: String,
     /// One district (a district officer's own); the whole province without it.
     district: Option<String>,
-    /// `json` (paged lines) or `csv` (every line).
+    /// `json` (lines paged by default) or `csv` (every line, unless `offset` or `limit` is given).
     #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     format: Option<String>,
-    /// Lines skipped (JSON only).
-    #[param(minimum = 0)]
-    offset: Option<usize>,
-    /// Lines in the JSON answer: 1 to 10000, default 1000 (JSON only).
+    /// Lines skipped.
+    #[param(minimum = 0, maximum = 1000000000)]
+    offset: Option<i64>,
+    /// Lines in the answer: 1 to 10000, default 1000 (for CSV: every line).
     #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
 impl ReconcileQuery {
-    /// The page of lines asked for: `None` for the CSV export, which is whole.
-    fn page(&self) -> Result<Option<(usize, usize)>, Error> {
-        match self.format.as_deref() {
-            None | Some("json") => {}
-            Some("csv") if self.offset.is_none() && self.limit.is_none() => return Ok(None),
-            Some("csv") => {
-                return Err(Error::BadRequest(
-                    "offset and limit page the JSON answer; the CSV export always holds every line"
-                        .into(),
-                ))
-            }
+    /// The page of lines asked for and whether the answer is CSV. JSON
+    /// pages its lines by default; CSV holds every line unless `offset` or
+    /// `limit` is given, then the page they name.
+    fn page(&self) -> Result<(Option<(usize, usize)>, bool), Error> {
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
             Some(other) => {
                 return Err(Error::BadRequest(format!(
                     "format '{other}' must be json or csv"
                 )))
             }
+        };
+        if csv && self.offset.is_none() && self.limit.is_none() {
+            return Ok((None, true));
         }
+        let offset = self.offset.unwrap_or(0);
+        super::listing::check_offset(offset)?;
+        let offset = usize::try_from(offset).map_err(Error::internal)?;
         let limit = self.limit.unwrap_or(RECONCILIATION_PAGE_LINES_DEFAULT);
         if !(1..=RECONCILIATION_PAGE_LINES_MAX).contains(&limit) {
             return Err(Error::BadRequest(format!(
                 "limit {limit} must be between 1 and {RECONCILIATION_PAGE_LINES_MAX} lines; page with offset, or take format=csv for every line"
             )));
         }
-        Ok(Some((self.offset.unwrap_or(0), limit)))
+        Ok((Some((offset, limit)), csv))
     }
 }
 
@@ -214,25 +216,25 @@ async fn reconciliation(
                     )
                 })
                 .await?;
-            let Some((offset, limit)) = page else {
-                let csv = if mask {
-                    let mut masked = (*whole).clone();
-                    masked.mask_ids();
-                    masked.to_csv()
-                } else {
-                    whole.to_csv()
-                };
-                return Ok(("text/csv; charset=utf-8", Bytes::from(csv)));
+            let (lines, csv) = page;
+            let mut shown = match lines {
+                Some((offset, limit)) => whole.page(offset, limit),
+                None => (*whole).clone(),
             };
-            let mut shown = whole.page(offset, limit);
             if mask {
                 shown.mask_ids();
+            }
+            if csv {
+                return Ok(("text/csv; charset=utf-8", Bytes::from(shown.to_csv())));
             }
             json_bytes(&shown)
         })
         .await?;
     Ok(respond(answer))
 }
+
+/// The largest journal position a query may name.
+const SEQ_MAX: i64 = 1_000_000_000_000_000;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -241,6 +243,7 @@ struct SummaryQuery {
     #[param(format = Date)]
     as_of: String,
     /// Entries at or before this journal position (a report printed earlier).
+    #[param(minimum = 0, maximum = 1000000000000000_i64)]
     at_seq: Option<i64>,
     /// Rows by `program` (default), `district` or `category`.
     #[param(value_type = Option<GroupBy>)]
@@ -280,6 +283,11 @@ async fn summary(
         None => authorize(&user.user, Action::ReadReports)?,
     }
     let as_of = crate::domain::date::parse_date(&query.as_of).map_err(Error::BadRequest)?;
+    if let Some(seq) = query.at_seq.filter(|seq| !(0..=SEQ_MAX).contains(seq)) {
+        return Err(Error::BadRequest(format!(
+            "at_seq {seq} must be a journal position from 0 to {SEQ_MAX}"
+        )));
+    }
     let by = match query.by.as_deref() {
         None => GroupBy::default(),
         Some(text) => <GroupBy as clap::ValueEnum>::from_str(text, false).map_err(|_| {

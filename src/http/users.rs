@@ -42,7 +42,7 @@ impl From<UsersError> for Error {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Rows skipped (from 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000000)]
     offset: Option<i64>,
     /// Rows in this answer: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000)]

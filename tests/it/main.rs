@@ -34,6 +34,7 @@ mod conformance;
 mod crash_safety;
 mod export_tools;
 mod http_api;
+mod http_duties;
 mod http_login;
 mod http_session;
 mod import_approvals;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         http_api::register,
         http_login::register,
         http_session::register,
+        http_duties::register,
         import_approvals::register,
         import_parse_bench::register,
         payments_reconcile::register,
