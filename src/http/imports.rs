@@ -72,9 +72,10 @@ struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// Rows the officer counted: the import is refused unless it accepts as many.
+    #[schema(nullable = false, maximum = 1000000000)]
     expect_rows: Option<u64>,
     /// Total the officer added up, whole đồng in digits.
-    #[schema(pattern = "^[0-9]{1,15}$")]
+    #[schema(nullable = false, pattern = "^[0-9]{1,15}$")]
     expect_total: Option<String>,
 }
 
