@@ -110,10 +110,12 @@ async fn upload(
                 ));
             }
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
+            refuse_nul(&file_name)?;
             let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((file_name, bytes.to_vec()));
         } else if UPLOAD_TEXT_FIELDS.contains(&name.as_str()) {
             let value = field.text().await.map_err(upload_error)?;
+            refuse_nul(&value)?;
             fields.insert(name, value);
         } else {
             return Err(Error::BadRequest(format!(
@@ -182,6 +184,16 @@ async fn upload(
         });
     }
     Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// A form's text holds no NUL character (see `refuse_nul_characters`).
+fn refuse_nul(text: &str) -> Result<(), Error> {
+    if text.contains('\0') {
+        return Err(Error::BadRequest(
+            "text may not contain NUL characters / không nhận ký tự NUL".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A body past the upload limit is the same refusal as a file past the

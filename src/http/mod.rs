@@ -72,6 +72,7 @@ pub fn app(state: AppState) -> Router {
     api.merge(openapi::router(document))
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(refuse_nul_characters))
         .layer(axum::middleware::from_fn(json_refusals))
         .layer(axum::middleware::from_fn(security_headers))
         // One log line per answered request: status and latency in its span.
@@ -181,6 +182,61 @@ async fn json_refusals(
     };
     let body = serde_json::json!({ "error": code, "message": message });
     (status, Json(body)).into_response()
+}
+
+/// The most of a JSON body read to look for NUL characters; larger ones
+/// are left to the handler's own limit.
+const JSON_BODY_CHECKED_BYTES_MAX: usize = 1024 * 1024;
+
+/// No text the API takes may hold a NUL character: PostgreSQL cannot store
+/// one in text, and both backends must answer alike. Refused here, at the
+/// boundary, for the path and query (`%00`) and for the strings of a JSON
+/// body; a multipart upload's text fields are checked field by field.
+async fn refuse_nul_characters(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, Error> {
+    let refusal = || {
+        Error::BadRequest(
+            "text may not contain NUL characters (%00, \\u0000) / không nhận ký tự NUL".into(),
+        )
+    };
+    let uri = request.uri().to_string();
+    if uri.contains("%00") || uri.contains('\0') {
+        return Err(refusal());
+    }
+    let is_json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Ok(next.run(request).await);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, JSON_BODY_CHECKED_BYTES_MAX).await else {
+        use axum::response::IntoResponse;
+        let message = format!(
+            "a JSON body may hold at most {JSON_BODY_CHECKED_BYTES_MAX} bytes / dữ liệu quá lớn"
+        );
+        let body = serde_json::json!({ "error": "too_large", "message": message });
+        return Ok((axum::http::StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
+    };
+    if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| holds_nul(&v)) {
+        return Err(refusal());
+    }
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    Ok(next.run(request).await)
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// The span of one request: method and path. The path only: a query string

@@ -19,6 +19,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: administrators_manage_users_and_users_change_their_password,
         each_backend: auditors_export_the_journal_streamed,
         each_backend: the_audit_trail_is_paged_and_filtered,
+        each_backend: text_with_a_nul_character_is_refused_alike_on_every_backend,
     );
 }
 
@@ -554,4 +555,59 @@ async fn the_audit_trail_is_paged_and_filtered(db: TestDb) {
         status_of(&api, &auditor, "/api/v1/audit?from=hôm-qua").await,
         StatusCode::BAD_REQUEST
     );
+}
+
+/// PostgreSQL cannot store a NUL in text: refused at the boundary, on
+/// every backend alike, instead of failing inside one of them.
+async fn text_with_a_nul_character_is_refused_alike_on_every_backend(db: TestDb) {
+    let backend = db.backend;
+    let (api, officer) = started(&db).await;
+    let auditor = api.login("kiemtoan").await;
+    for path in [
+        "/api/v1/journal?program=NQ%0068",
+        "/api/v1/audit?actor=a%00b",
+        "/api/v1/imports?district=8%0042",
+    ] {
+        assert_error(
+            api.get(&auditor, path).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            path,
+        )
+        .await;
+    }
+    let login = api
+        .client
+        .post(api.url("/api/v1/session"))
+        .json(&json!({ "username": "kiem\u{0}toan", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    assert_error(login, StatusCode::BAD_REQUEST, "bad_request", backend).await;
+    let reverse = api
+        .post_json(
+            &auditor,
+            "/api/v1/journal/2/reverse",
+            &json!({ "reason": "a\u{0}b" }),
+        )
+        .await;
+    assert_error(reverse, StatusCode::BAD_REQUEST, "bad_request", backend).await;
+    let file = reqwest::multipart::Part::bytes(APPROVALS_842.to_vec()).file_name("a.csv");
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "approvals")
+        .text("program", "NQ\u{0}68")
+        .text("district", "842")
+        .part("file", file);
+    let upload = api
+        .client
+        .post(api.url("/api/v1/imports"))
+        .bearer_auth(&officer)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_error(upload, StatusCode::BAD_REQUEST, "bad_request", backend).await;
+    // Nothing was stored meanwhile: the audit trail holds no refused text.
+    let (_, events) = json_of(api.get(&auditor, "/api/v1/audit?limit=1000").await).await;
+    assert!(!events.to_string().contains("\\u0000"), "{backend}");
 }
