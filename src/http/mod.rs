@@ -184,10 +184,6 @@ async fn json_refusals(
     (status, Json(body)).into_response()
 }
 
-/// The most of a JSON body read to look for NUL characters; larger ones
-/// are left to the handler's own limit.
-const JSON_BODY_CHECKED_BYTES_MAX: usize = 1024 * 1024;
-
 /// No text the API takes may hold a NUL character: PostgreSQL cannot store
 /// one in text, and both backends must answer alike. Refused here, at the
 /// boundary, for the path and query (`%00`) and for the strings of a JSON
@@ -214,11 +210,10 @@ async fn refuse_nul_characters(
         return Ok(next.run(request).await);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, JSON_BODY_CHECKED_BYTES_MAX).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_BYTES_MAX).await else {
         use axum::response::IntoResponse;
-        let message = format!(
-            "a JSON body may hold at most {JSON_BODY_CHECKED_BYTES_MAX} bytes / dữ liệu quá lớn"
-        );
+        let message =
+            format!("a JSON body may hold at most {BODY_BYTES_MAX} bytes / dữ liệu quá lớn");
         let body = serde_json::json!({ "error": "too_large", "message": message });
         return Ok((axum::http::StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
     };
