@@ -236,6 +236,7 @@ async fn audit_events(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct ReverseBody {
     /// Why, kept on the reversing entry (its memo).
     reason: String,

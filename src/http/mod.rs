@@ -63,7 +63,9 @@ pub fn openapi_document() -> serde_json::Value {
 }
 
 fn document_json(document: utoipa::openapi::OpenApi) -> serde_json::Value {
-    serde_json::to_value(openapi::finish(document)).unwrap_or_default()
+    let mut document = serde_json::to_value(openapi::finish(document)).unwrap_or_default();
+    openapi::forbid_nul_in_text(&mut document);
+    document
 }
 
 pub fn app(state: AppState) -> Router {

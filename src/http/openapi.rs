@@ -162,6 +162,57 @@ fn add_shared_refusals(method: &str, operation: &mut Operation) {
     add("500", "an internal error (logged; no detail shown)");
 }
 
+/// The pattern of text the API takes: anything but NUL (see `refuse_nul_characters`).
+const TEXT_PATTERN: &str = "^[^\\u0000]*$";
+
+/// Says in the document what the API refuses of every text it takes: a
+/// NUL character. Added to each string parameter and each string field of
+/// a request body that has no pattern, format or list of values already.
+pub fn forbid_nul_in_text(document: &mut serde_json::Value) {
+    let mut body_schemas = Vec::new();
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            for operation in item.values_mut() {
+                for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
+                    restrict_text(&mut parameter["schema"]);
+                }
+                let content = operation["requestBody"]["content"].as_object_mut();
+                for media in content.into_iter().flat_map(|c| c.values_mut()) {
+                    match media["schema"]["$ref"].as_str() {
+                        Some(reference) => body_schemas.push(reference.to_string()),
+                        None => restrict_text(&mut media["schema"]),
+                    }
+                }
+            }
+        }
+    }
+    for reference in body_schemas {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let schema = &mut document["components"]["schemas"][name];
+        for property in schema["properties"]
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|p| p.values_mut())
+        {
+            restrict_text(property);
+        }
+    }
+}
+
+fn restrict_text(schema: &mut serde_json::Value) {
+    let is_text = match &schema["type"] {
+        serde_json::Value::String(t) => t == "string",
+        serde_json::Value::Array(types) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let constrained = ["pattern", "format", "enum"]
+        .iter()
+        .any(|key| schema.get(key).is_some());
+    if is_text && !constrained {
+        schema["pattern"] = serde_json::Value::from(TEXT_PATTERN);
+    }
+}
+
 fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
     serde_json::to_value(requirement).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
 }

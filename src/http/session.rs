@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct LoginRequest {
     username: String,
     password: String,
@@ -144,6 +145,7 @@ async fn whoami(user: CurrentUser) -> Json<User> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct PasswordChange {
     current_password: String,
     /// 10 to 128 characters.

@@ -67,6 +67,7 @@ async fn list(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct NewUserRequest {
     /// 1 to 64 ASCII letters, digits, `.`, `_` or `-`; unique whatever its case.
     username: String,
@@ -104,6 +105,7 @@ async fn add(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct DisableRequest {
     /// Why, kept in the audit trail.
     reason: String,
@@ -132,6 +134,7 @@ async fn disable(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct PasswordReset {
     /// 10 to 128 characters.
     new_password: String,
