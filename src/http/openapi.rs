@@ -172,15 +172,27 @@ pub fn forbid_nul_in_text(document: &mut serde_json::Value) {
     let mut body_schemas = Vec::new();
     if let Some(paths) = document["paths"].as_object_mut() {
         for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            // `get_mut`, not indexing: indexing a missing key would add it.
             for operation in item.values_mut() {
-                for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
-                    restrict_text(&mut parameter["schema"]);
+                let parameters = operation
+                    .get_mut("parameters")
+                    .and_then(|p| p.as_array_mut());
+                for parameter in parameters.into_iter().flatten() {
+                    if let Some(schema) = parameter.get_mut("schema") {
+                        restrict_text(schema);
+                    }
                 }
-                let content = operation["requestBody"]["content"].as_object_mut();
+                let content = operation
+                    .get_mut("requestBody")
+                    .and_then(|body| body.get_mut("content"))
+                    .and_then(|content| content.as_object_mut());
                 for media in content.into_iter().flat_map(|c| c.values_mut()) {
-                    match media["schema"]["$ref"].as_str() {
+                    let Some(schema) = media.get_mut("schema") else {
+                        continue;
+                    };
+                    match schema.get("$ref").and_then(|r| r.as_str()) {
                         Some(reference) => body_schemas.push(reference.to_string()),
-                        None => restrict_text(&mut media["schema"]),
+                        None => restrict_text(schema),
                     }
                 }
             }
@@ -188,21 +200,22 @@ pub fn forbid_nul_in_text(document: &mut serde_json::Value) {
     }
     for reference in body_schemas {
         let name = reference.trim_start_matches("#/components/schemas/");
-        let schema = &mut document["components"]["schemas"][name];
-        for property in schema["properties"]
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|p| p.values_mut())
-        {
+        let properties = document
+            .get_mut("components")
+            .and_then(|c| c.get_mut("schemas"))
+            .and_then(|s| s.get_mut(name))
+            .and_then(|schema| schema.get_mut("properties"))
+            .and_then(|p| p.as_object_mut());
+        for property in properties.into_iter().flat_map(|p| p.values_mut()) {
             restrict_text(property);
         }
     }
 }
 
 fn restrict_text(schema: &mut serde_json::Value) {
-    let is_text = match &schema["type"] {
-        serde_json::Value::String(t) => t == "string",
-        serde_json::Value::Array(types) => types.iter().any(|t| t == "string"),
+    let is_text = match schema.get("type") {
+        Some(serde_json::Value::String(t)) => t == "string",
+        Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "string"),
         _ => false,
     };
     let constrained = ["pattern", "format", "enum"]

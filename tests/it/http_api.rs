@@ -1089,6 +1089,17 @@ async fn openapi_document_matches_the_routes(db: TestDb) {
                 }
             }
             assert!(responses.contains_key("500"), "{context}");
+            if let Some(body) = operation.get("requestBody") {
+                let content = body["content"].as_object().expect(&context);
+                assert!(
+                    content.values().all(|c| c["schema"].is_object()),
+                    "{context}"
+                );
+            }
+            assert!(
+                operation.get("parameters").is_none_or(|p| p.is_array()),
+                "{context}"
+            );
             let parameters = operation["parameters"]
                 .as_array()
                 .cloned()
