@@ -6,9 +6,9 @@
 //!
 //! The refusals every operation shares are added here, by what the
 //! operation takes, rather than repeated on each handler: 401 and (for
-//! writes, the CSRF check) 403 where a session is needed, 400 where a path,
-//! query or body can be malformed, 413/415/422 where a body is read, 500
-//! everywhere. Handlers declare the statuses of their own decisions.
+//! writes, the CSRF check) 403 where a session is needed, 413/415/422
+//! where a body is read, 400 (a malformed path, query or body, or text
+//! holding a NUL) and 500 everywhere. Handlers declare the statuses of their own decisions.
 
 use super::AppState;
 use axum::http::header;
@@ -125,7 +125,6 @@ fn add_shared_refusals(method: &str, operation: &mut Operation) {
         .security
         .as_ref()
         .is_some_and(|security| security.is_empty() || security.iter().all(is_empty_requirement));
-    let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let body_types: Vec<String> = operation
         .request_body
         .as_ref()
@@ -146,9 +145,11 @@ fn add_shared_refusals(method: &str, operation: &mut Operation) {
             );
         }
     }
-    if has_parameters || !body_types.is_empty() {
-        add("400", "a malformed path, query or body");
-    }
+    // Any request can carry a malformed path or query, or text with a NUL.
+    add(
+        "400",
+        "a malformed path, query or body, or text holding a NUL",
+    );
     if !body_types.is_empty() {
         add("413", "a body larger than the upload limit");
         add("415", "a body of another content type");
