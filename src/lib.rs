@@ -27,4 +27,5 @@ pub mod report;
 pub mod reverse;
 pub mod store;
 pub mod telemetry;
+pub mod users;
 pub mod web;

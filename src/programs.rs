@@ -4,7 +4,7 @@
 use crate::domain::Program;
 use crate::ledger::append::{append, AppendError, Batch};
 use crate::ledger::rules;
-use crate::store::{now_us, AuditEvent};
+use crate::store::{now_us, AuditEvent, StoreError, StoreResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
@@ -44,4 +44,73 @@ pub async fn add(
     };
     append(store, batch).await?;
     Ok(program)
+}
+
+/// Every stored program, parsed, with its definition text, in code order.
+pub async fn list(store: &dyn crate::store::Store) -> StoreResult<Vec<(Program, String)>> {
+    store
+        .program_definitions()
+        .await?
+        .into_iter()
+        .map(|(code, text)| {
+            Program::from_toml(&text)
+                .map(|program| (program, text))
+                .map_err(|e| StoreError::Corrupt(format!("program {code}: {e}")))
+        })
+        .collect()
+}
+
+/// One district's budget of a program: what was allocated, approved (net
+/// of reversals, paid or not) and is left to approve.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Budget {
+    pub district: String,
+    pub allocated_dong: i64,
+    pub approved_dong: i64,
+    pub left_dong: i64,
+}
+
+/// The budgets of `program` per district, from the ledger's balances:
+/// left is the `budget:P:D` balance, approved what its `payable` and
+/// `disbursed` accounts hold.
+pub async fn budgets(
+    store: &dyn crate::store::Store,
+    program: &Program,
+) -> StoreResult<Vec<Budget>> {
+    use crate::domain::AccountPath;
+    let sums = store.account_sums(None, None).await?;
+    let mut budgets: std::collections::BTreeMap<String, Budget> = program
+        .budgets
+        .iter()
+        .map(|(district, allocated)| {
+            let district = district.as_str().to_string();
+            let budget = Budget {
+                district: district.clone(),
+                allocated_dong: allocated.dong(),
+                approved_dong: 0,
+                left_dong: 0,
+            };
+            (district, budget)
+        })
+        .collect();
+    for sum in &sums {
+        let Ok(account) = AccountPath::parse(&sum.account) else {
+            continue;
+        };
+        if account.segment(1) != Some(program.code.as_str()) {
+            continue;
+        }
+        let Some(budget) = account
+            .segment(2)
+            .and_then(|district| budgets.get_mut(district))
+        else {
+            continue;
+        };
+        match account.kind() {
+            "budget" => budget.left_dong += sum.amount_dong,
+            "payable" | "disbursed" => budget.approved_dong += sum.amount_dong,
+            _ => {}
+        }
+    }
+    Ok(budgets.into_values().collect())
 }

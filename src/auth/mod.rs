@@ -21,6 +21,10 @@ pub enum Action<'a> {
     },
     ReadReports,
     ReadJournal,
+    /// Export the whole journal (ledger, beancount, CSV): auditors.
+    Export,
+    /// Read the audit trail.
+    ReadAudit,
     /// Reverse an entry (corrections are provincial decisions).
     Reverse,
     /// See national IDs unmasked for a district (None = every district).
@@ -41,15 +45,23 @@ pub fn authorize(user: &User, action: Action<'_>) -> Result<(), Forbidden> {
     };
     let allowed = match (user.role, action) {
         (Role::Admin, Action::ManageUsers) => true,
-        (Role::Provincial, Action::DefinePrograms | Action::ReadReports | Action::Reverse) => true,
+        (
+            Role::Provincial,
+            Action::DefinePrograms | Action::ReadReports | Action::Reverse | Action::ReadJournal,
+        ) => true,
         (Role::Provincial, Action::ReadDistrict { .. } | Action::SeeNationalIds { .. }) => true,
         (Role::District, Action::ImportRoll { district }) => own_district(Some(district)),
         (Role::District, Action::ReadDistrict { district }) => own_district(district),
         (Role::District, Action::SeeNationalIds { district }) => own_district(district),
         (
             Role::Auditor,
-            Action::ReadDistrict { .. } | Action::ReadReports | Action::ReadJournal,
+            Action::ReadDistrict { .. }
+            | Action::ReadReports
+            | Action::ReadJournal
+            | Action::Export
+            | Action::ReadAudit,
         ) => true,
+        (Role::Admin, Action::ReadAudit) => true,
         (Role::Auditor, Action::SeeNationalIds { .. }) => true,
         _ => false,
     };
@@ -74,6 +86,8 @@ fn describe(action: Action<'_>) -> String {
         Action::ReadDistrict { district: None } => "read the whole province".into(),
         Action::ReadReports => "read provincial reports".into(),
         Action::ReadJournal => "read the journal".into(),
+        Action::Export => "export the journal".into(),
+        Action::ReadAudit => "read the audit trail".into(),
         Action::Reverse => "reverse entries".into(),
         Action::SeeNationalIds { .. } => "see national IDs".into(),
     }

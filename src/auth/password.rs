@@ -94,9 +94,12 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 }
 
 /// Verifies a password against a stored hash, or against the dummy hash when
-/// the user is unknown (then always false), so both paths cost the same.
+/// the user is unknown or disabled (a hash starting with `!`; then always
+/// false), so every path costs the same.
 pub fn verify(password: &str, stored_hash: Option<&str>) -> bool {
-    let candidate = stored_hash.unwrap_or_else(|| dummy_hash());
+    let candidate = stored_hash
+        .filter(|hash| !hash.starts_with('!'))
+        .unwrap_or_else(|| dummy_hash());
     let Ok(parsed) = PasswordHash::new(candidate) else {
         return false;
     };

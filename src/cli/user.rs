@@ -3,8 +3,8 @@
 //! from ANSINH_PASSWORD when bootstrapping, or from a prompt.
 
 use super::{CliError, CliResult, Context};
-use crate::auth::{self, Action, USERNAME_LEN_MAX};
-use crate::domain::{DistrictCode, NewUser, Role};
+use crate::auth::{self, Action};
+use crate::domain::{NewUser, Role};
 use crate::store::{now_us, AuditEvent};
 
 #[derive(Debug, clap::Subcommand)]
@@ -96,34 +96,21 @@ async fn no_users(context: &Context) -> CliResult<bool> {
 }
 
 fn check_district(role: Role, district: Option<String>) -> CliResult<Option<String>> {
-    match (role, district) {
+    match (role, &district) {
         (Role::District, None) => Err(CliError::Usage(
             "a district officer needs --district CODE".into(),
         )),
-        (Role::District, Some(code)) => {
-            let code = DistrictCode::parse(&code).map_err(CliError::Refused)?;
-            Ok(Some(code.as_str().to_string()))
+        (Role::District, Some(_)) | (_, None) => {
+            crate::users::check_district(role, district.as_deref()).map_err(CliError::Refused)
         }
         (_, Some(_)) => Err(CliError::Usage(
             "--district is only for the district role".into(),
         )),
-        (_, None) => Ok(None),
     }
 }
 
 fn check_username(username: &str) -> CliResult {
-    let ok = !username.is_empty()
-        && username.len() <= USERNAME_LEN_MAX
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::Refused(format!(
-            "username '{username}' must be 1 to {USERNAME_LEN_MAX} ASCII letters, digits, '.', '_' or '-'"
-        )))
-    }
+    crate::users::check_username(username).map_err(CliError::Refused)
 }
 
 fn new_password(bootstrap: bool) -> CliResult<String> {

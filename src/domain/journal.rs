@@ -12,7 +12,7 @@ use serde::Serialize;
 pub const POSTINGS_PER_ENTRY_MAX: usize = 1_000_000;
 pub const TEXT_FIELD_LEN_MAX: usize = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Allocation,
@@ -45,9 +45,12 @@ impl EntryKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Posting {
+    #[schema(value_type = String, example = "payable:NQ68:842:F0")]
     pub account: AccountPath,
+    /// Whole đồng; negative on the side money leaves.
+    #[schema(value_type = i64)]
     pub amount: Money,
     /// National ID of the beneficiary this posting belongs to, if any.
     pub beneficiary: Option<String>,
@@ -71,9 +74,10 @@ pub struct NewEntry {
 }
 
 /// An entry as stored: chained, sequenced, attributed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub seq: i64,
+    #[schema(value_type = String, format = Date)]
     pub effective_date: NaiveDate,
     pub recorded_at_us: i64,
     pub actor: String,
@@ -130,7 +134,7 @@ impl NewEntry {
 }
 
 /// A checkpoint `(seq, head hash)` as printed on every report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Checkpoint {
     pub seq: i64,
     pub hash: String,

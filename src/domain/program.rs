@@ -60,7 +60,7 @@ impl std::fmt::Display for Code {
 }
 
 /// How a category's amount is decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum AmountRule {
     Fixed { amount: i64 },
@@ -88,15 +88,16 @@ impl AmountRule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Category {
+    #[schema(value_type = String)]
     pub code: Code,
     pub name: String,
     pub rule: AmountRule,
 }
 
 /// Which sentence of the directive footnote a program's figures belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FootnoteGroup {
     /// "đã phê duyệt hỗ trợ cho N đối tượng với tổng kinh phí X tỷ đồng"
@@ -106,15 +107,19 @@ pub enum FootnoteGroup {
     FoodSupport,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Program {
+    #[schema(value_type = String)]
     pub code: Code,
     pub name: String,
     pub legal_basis: String,
     pub footnote: FootnoteGroup,
     pub categories: Vec<Category>,
+    /// Whole đồng per district code.
+    #[schema(value_type = BTreeMap<String, i64>)]
     pub budgets: BTreeMap<DistrictCode, Money>,
     /// Effective date of the budget allocation (`allocated_on = "2021-07-01"`).
+    #[schema(value_type = Option<String>, format = Date)]
     pub allocated_on: Option<chrono::NaiveDate>,
 }
 

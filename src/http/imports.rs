@@ -1,5 +1,7 @@
 //! Upload → validate (nothing posted) → import report → commit.
 
+use super::listing::{self, Listing};
+use super::openapi::ErrorBody;
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
@@ -8,18 +10,24 @@ use crate::domain::Money;
 use crate::import::parse::{RollKind, UnknownRollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
 use crate::import::report::{ImportReport, ImportStatus};
+use crate::store::{ImportFilter, ImportRecord};
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/imports", post(upload))
-        .route("/api/v1/imports/{id}", get(show))
-        .route("/api/v1/imports/{id}/commit", post(commit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, upload))
+        .routes(routes!(show))
+        .routes(routes!(original_file))
+        .routes(routes!(commit))
 }
 
 impl From<ImportError> for Error {
@@ -46,6 +54,45 @@ impl From<ImportError> for Error {
     }
 }
 
+/// The form's fields beside `file`.
+const UPLOAD_TEXT_FIELDS: &[&str] = &["kind", "program", "district", "expect_rows", "expect_total"];
+
+/// The fields of an upload (`multipart/form-data`); no others.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // describes the form the handler reads field by field
+struct UploadForm {
+    kind: RollKind,
+    /// The program's code, e.g. NQ68.
+    program: String,
+    /// The district's code (3 digits); a district officer's own.
+    #[schema(pattern = "^[0-9]{3}$")]
+    district: String,
+    /// The roll, CSV (UTF-8 or Windows-1258, `,` or `;`), at most 64 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Rows the officer counted: the import is refused unless it accepts as many.
+    #[schema(nullable = false, maximum = 1000000000)]
+    expect_rows: Option<u64>,
+    /// Total the officer added up, whole đồng in digits.
+    #[schema(nullable = false, pattern = "^[0-9]{1,15}$")]
+    expect_total: Option<String>,
+}
+
+/// Upload a roll: it is validated and stored, nothing is posted. 201 with
+/// the import report when it can be committed; 422 with the report in
+/// `details` when it cannot.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = ImportReport),
+        (status = 400, description = "a missing or malformed form field", body = ErrorBody),
+        (status = 403, description = "district officers, for their own district only", body = ErrorBody),
+        (status = 404, description = "no such program", body = ErrorBody),
+        (status = 409, description = "the ledger moved while it was read: upload again", body = ErrorBody),
+        (status = 422, description = "the roll was checked (and kept) but cannot be committed, or the file is unreadable", body = ErrorBody),
+        (status = 429, description = "the district's quota of uploads never committed is used up", body = ErrorBody),
+    ))]
 async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -63,11 +110,18 @@ async fn upload(
                 ));
             }
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
+            refuse_nul(&file_name)?;
             let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((file_name, bytes.to_vec()));
-        } else {
+        } else if UPLOAD_TEXT_FIELDS.contains(&name.as_str()) {
             let value = field.text().await.map_err(upload_error)?;
+            refuse_nul(&value)?;
             fields.insert(name, value);
+        } else {
+            return Err(Error::BadRequest(format!(
+                "unknown form field '{name}': send {} and file / trường không hợp lệ",
+                UPLOAD_TEXT_FIELDS.join(", ")
+            )));
         }
     }
     let field = |name: &str| {
@@ -78,13 +132,26 @@ async fn upload(
     };
     let (file_name, bytes) =
         file.ok_or_else(|| Error::BadRequest("missing form field 'file'".into()))?;
+    // Who may import for this district is decided before the roll is read.
+    let district = field("district")?;
+    if !(district.len() == 3 && district.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Error::BadRequest(format!(
+            "'{district}' is not a district code: 3 digits / mã huyện gồm 3 chữ số"
+        )));
+    }
+    authorize(
+        &user.user,
+        Action::ImportRoll {
+            district: &district,
+        },
+    )?;
     let kind: RollKind = field("kind")?
         .parse()
         .map_err(|e: UnknownRollKind| Error::BadRequest(e.to_string()))?;
     let upload = RollUpload {
         kind,
         program: field("program")?,
-        district: field("district")?,
+        district,
         file_name,
         bytes,
         expect_rows: fields
@@ -119,6 +186,16 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(report)))
 }
 
+/// A form's text holds no NUL character (see `refuse_nul_characters`).
+fn refuse_nul(text: &str) -> Result<(), Error> {
+    if text.contains('\0') {
+        return Err(Error::BadRequest(
+            "text may not contain NUL characters / không nhận ký tự NUL".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A body past the upload limit is the same refusal as a file past the
 /// import limit (code `too_large`), said so; other multipart errors are the client's.
 fn upload_error(error: MultipartError) -> Error {
@@ -141,6 +218,13 @@ fn upload_error(error: MultipartError) -> Error {
     }
 }
 
+/// An import and its report.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -170,6 +254,16 @@ fn check_visible(user: &crate::domain::User, district: &str) -> Result<(), Error
     authorize(user, action).map_err(|_| Error::NotFound)
 }
 
+/// Commit an import's accepted rows, atomically.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/commit", tag = "imports",
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
+    responses(
+        (status = 200, description = "committed: the report with the entries posted", body = ImportReport),
+        (status = 403, description = "district officers, for their own district only", body = ErrorBody),
+        (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
+        (status = 409, description = "already committed, or the ledger moved meanwhile", body = ErrorBody),
+        (status = 422, description = "the roll cannot be committed; the report is in details", body = ErrorBody),
+    ))]
 async fn commit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -181,4 +275,108 @@ async fn commit(
     Ok(Json(
         pipeline::commit_staged(state.store.as_ref(), &user.user, id).await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    program: Option<String>,
+    /// A district officer lists their own district whether or not they say so.
+    district: Option<String>,
+    kind: Option<RollKind>,
+    status: Option<CommitStatus>,
+    /// Uploaded on or after this day (YYYY-MM-DD, UTC).
+    #[param(format = Date)]
+    from: Option<String>,
+    /// Uploaded on or before this day (YYYY-MM-DD, UTC).
+    #[param(format = Date)]
+    to: Option<String>,
+    /// Rows skipped (from 0).
+    #[param(minimum = 0, maximum = 1000000000)]
+    offset: Option<i64>,
+    /// Rows in this answer: 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// Whether an upload's rows are in the ledger.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum CommitStatus {
+    Committed,
+    Uncommitted,
+}
+
+/// Uploads, oldest first, filtered; auditors and provincial officers see
+/// every district, a district officer their own.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ListQuery),
+    responses(
+        (status = 200, body = Listing<ImportRecord>),
+        (status = 403, description = "another district's, or an administrator", body = ErrorBody),
+    ))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Listing<ImportRecord>>, Error> {
+    let district = query.district.or_else(|| user.user.district.clone());
+    authorize(
+        &user.user,
+        Action::ReadDistrict {
+            district: district.as_deref(),
+        },
+    )?;
+    let page = listing::page(query.offset, query.limit)?;
+    let (from_us, until_us) = listing::time_bounds(query.from.as_deref(), query.to.as_deref())?;
+    let filter = ImportFilter {
+        program: query.program,
+        district,
+        kind: query.kind.map(|k| k.as_str().to_string()),
+        committed: query.status.map(|s| matches!(s, CommitStatus::Committed)),
+        from_us,
+        until_us,
+    };
+    let listed = state.store.imports_page(&filter, page).await?;
+    Ok(Json(Listing::new(listed, page)))
+}
+
+/// The file as uploaded, byte for byte (its SHA-256 is in the report).
+#[utoipa::path(get, path = "/api/v1/imports/{id}/file", tag = "imports",
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
+    responses(
+        (status = 200, content((String = "application/octet-stream"))),
+        (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
+    ))]
+async fn original_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, Error> {
+    let record = state
+        .store
+        .import_record(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_visible(&user.user, &record.district)?;
+    let bytes = state
+        .store
+        .import_content(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let file_name: String = record
+        .file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\'))
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -1,21 +1,26 @@
 //! The HTTP API under /api/v1 (JSON), one `router()` per module.
 
 mod error;
+mod exports;
 mod imports;
 mod journal;
 mod limiter;
+mod listing;
 mod openapi;
-pub use openapi::document as openapi_document;
+mod programs;
 mod reports;
 pub mod session;
+mod users;
 
 pub use error::Error;
 
 use crate::store::Store;
-use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Uploads larger than the import limit are refused before they are read whole.
 pub const BODY_BYTES_MAX: usize = crate::import::parse::FILE_BYTES_MAX + 64 * 1024;
@@ -39,16 +44,37 @@ impl AppState {
     }
 }
 
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(health))
+/// Every API route with its description: each is registered here once.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
         .merge(session::router())
-        .merge(openapi::router())
         .merge(journal::router())
         .merge(imports::router())
         .merge(reports::router())
+        .merge(programs::router())
+        .merge(users::router())
+        .merge(exports::router())
+}
+
+/// The OpenAPI document of the API, as served at /api/v1/openapi.json.
+pub fn openapi_document() -> serde_json::Value {
+    document_json(api().split_for_parts().1)
+}
+
+fn document_json(document: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut document = serde_json::to_value(openapi::finish(document)).unwrap_or_default();
+    openapi::forbid_nul_in_text(&mut document);
+    document
+}
+
+pub fn app(state: AppState) -> Router {
+    let (api, document) = api().split_for_parts();
+    let document = Arc::new(document_json(document));
+    api.merge(openapi::router(document))
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(refuse_nul_characters))
         .layer(axum::middleware::from_fn(json_refusals))
         .layer(axum::middleware::from_fn(security_headers))
         // One log line per answered request: status and latency in its span.
@@ -65,13 +91,28 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `ok`.
+    status: &'static str,
+    /// `sqlite` or `postgres`.
+    backend: &'static str,
+    /// The journal's last entry (0 when empty).
+    head_seq: i64,
+}
+
+/// Liveness and the journal's head.
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", security(()),
+    responses((status = 200, body = Health)))]
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<Health>, Error> {
     let head = state.store.head().await?;
-    Ok(Json(
-        json!({ "status": "ok", "backend": state.store.backend_name(), "head_seq": head.map(|h| h.seq).unwrap_or(0) }),
-    ))
+    Ok(Json(Health {
+        status: "ok",
+        backend: state.store.backend_name(),
+        head_seq: head.map(|h| h.seq).unwrap_or(0),
+    }))
 }
 
 /// Headers on every answer: no framing, no type sniffing, the page's
@@ -141,7 +182,58 @@ async fn json_refusals(
     } else {
         text
     };
-    (status, Json(json!({ "error": code, "message": message }))).into_response()
+    let body = serde_json::json!({ "error": code, "message": message });
+    (status, Json(body)).into_response()
+}
+
+/// No text the API takes may hold a NUL character: PostgreSQL cannot store
+/// one in text, and both backends must answer alike. Refused here, at the
+/// boundary, for the path and query (`%00`) and for the strings of a JSON
+/// body; a multipart upload's text fields are checked field by field.
+async fn refuse_nul_characters(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, Error> {
+    let refusal = || {
+        Error::BadRequest(
+            "text may not contain NUL characters (%00, \\u0000) / không nhận ký tự NUL".into(),
+        )
+    };
+    let uri = request.uri().to_string();
+    if uri.contains("%00") || uri.contains('\0') {
+        return Err(refusal());
+    }
+    let is_json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Ok(next.run(request).await);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_BYTES_MAX).await else {
+        use axum::response::IntoResponse;
+        let message =
+            format!("a JSON body may hold at most {BODY_BYTES_MAX} bytes / dữ liệu quá lớn");
+        let body = serde_json::json!({ "error": "too_large", "message": message });
+        return Ok((axum::http::StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response());
+    };
+    if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| holds_nul(&v)) {
+        return Err(refusal());
+    }
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    Ok(next.run(request).await)
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// The span of one request: method and path. The path only: a query string

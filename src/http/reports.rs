@@ -5,6 +5,7 @@
 //! requests computes once (the others wait for it). Pages of a
 //! reconciliation share the whole one, cached by (scope, position).
 
+use super::openapi::ErrorBody;
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
@@ -14,17 +15,18 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reconciliation", get(reconciliation))
-        .route("/api/v1/reports/summary", get(summary))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reconciliation))
+        .routes(routes!(summary))
 }
 
 /// Past this many cached answers at one journal position the cache starts over.
@@ -120,43 +122,68 @@ const RECONCILIATION_PAGE_LINES_DEFAULT: usize = 1_000;
 /// The most lines one JSON answer holds (the CSV export holds them all).
 const RECONCILIATION_PAGE_LINES_MAX: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReconcileQuery {
+    /// The program's code, e.g. NQ68.
     program: String,
+    /// One district (a district officer's own); the whole province without it.
     district: Option<String>,
+    /// `json` (lines paged by default) or `csv` (every line, unless `offset` or `limit` is given).
+    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     format: Option<String>,
-    offset: Option<usize>,
+    /// Lines skipped.
+    #[param(minimum = 0, maximum = 1000000000)]
+    offset: Option<i64>,
+    /// Lines in the answer: 1 to 10000, default 1000 (for CSV: every line).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
 impl ReconcileQuery {
-    /// The page of lines asked for: `None` for the CSV export, which is whole.
-    fn page(&self) -> Result<Option<(usize, usize)>, Error> {
-        match self.format.as_deref() {
-            None | Some("json") => {}
-            Some("csv") if self.offset.is_none() && self.limit.is_none() => return Ok(None),
-            Some("csv") => {
-                return Err(Error::BadRequest(
-                    "offset and limit page the JSON answer; the CSV export always holds every line"
-                        .into(),
-                ))
-            }
+    /// The page of lines asked for and whether the answer is CSV. JSON
+    /// pages its lines by default; CSV holds every line unless `offset` or
+    /// `limit` is given, then the page they name.
+    fn page(&self) -> Result<(Option<(usize, usize)>, bool), Error> {
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
             Some(other) => {
                 return Err(Error::BadRequest(format!(
                     "format '{other}' must be json or csv"
                 )))
             }
+        };
+        if csv && self.offset.is_none() && self.limit.is_none() {
+            return Ok((None, true));
         }
+        let offset = self.offset.unwrap_or(0);
+        super::listing::check_offset(offset)?;
+        let offset = usize::try_from(offset).map_err(Error::internal)?;
         let limit = self.limit.unwrap_or(RECONCILIATION_PAGE_LINES_DEFAULT);
         if !(1..=RECONCILIATION_PAGE_LINES_MAX).contains(&limit) {
             return Err(Error::BadRequest(format!(
                 "limit {limit} must be between 1 and {RECONCILIATION_PAGE_LINES_MAX} lines; page with offset, or take format=csv for every line"
             )));
         }
-        Ok(Some((self.offset.unwrap_or(0), limit)))
+        Ok((Some((offset, limit)), csv))
     }
 }
 
+/// A program's reconciliation: per beneficiary, approved, paid and
+/// outstanding, with the payment lines refused. JSON pages its lines beside
+/// `lines_total`; CSV holds every line.
+#[utoipa::path(get, path = "/api/v1/reconciliation", tag = "reconciliation", params(ReconcileQuery),
+    responses(
+        (status = 200, content(
+            (crate::reconcile::Reconciliation = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "a bad format, offset or limit", body = ErrorBody),
+        (status = 403, description = "another district's, or an administrator", body = ErrorBody),
+        (status = 404, description = "no such program", body = ErrorBody),
+        (status = 409, description = "the ledger kept moving while it was read: ask again", body = ErrorBody),
+    ))]
 async fn reconciliation(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -189,19 +216,16 @@ async fn reconciliation(
                     )
                 })
                 .await?;
-            let Some((offset, limit)) = page else {
-                let csv = if mask {
-                    let mut masked = (*whole).clone();
-                    masked.mask_ids();
-                    masked.to_csv()
-                } else {
-                    whole.to_csv()
-                };
-                return Ok(("text/csv; charset=utf-8", Bytes::from(csv)));
+            let (lines, csv) = page;
+            let mut shown = match lines {
+                Some((offset, limit)) => whole.page(offset, limit),
+                None => (*whole).clone(),
             };
-            let mut shown = whole.page(offset, limit);
             if mask {
                 shown.mask_ids();
+            }
+            if csv {
+                return Ok(("text/csv; charset=utf-8", Bytes::from(shown.to_csv())));
             }
             json_bytes(&shown)
         })
@@ -209,21 +233,61 @@ async fn reconciliation(
     Ok(respond(answer))
 }
 
-#[derive(Deserialize)]
+/// The largest journal position a query may name.
+const SEQ_MAX: i64 = 1_000_000_000_000_000;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SummaryQuery {
+    /// Entries effective on or before this date (YYYY-MM-DD).
+    #[param(format = Date)]
     as_of: String,
+    /// Entries at or before this journal position (a report printed earlier).
+    #[param(minimum = 0, maximum = 1000000000000000_i64)]
     at_seq: Option<i64>,
+    /// Rows by `program` (default), `district` or `category`.
+    #[param(value_type = Option<GroupBy>)]
     by: Option<String>,
+    /// `json` (default), `csv`, `text` or `footnote` (the directive's sentence).
+    #[param(value_type = Option<String>, pattern = "^(json|csv|text|footnote)$")]
     format: Option<String>,
+    /// One district's figures (a district officer's own); the province without it.
+    district: Option<String>,
 }
 
+/// Totals as of a date, at a stated journal position: for the province
+/// (provincial officers, auditors) or one district (its officer too).
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(SummaryQuery),
+    responses(
+        (status = 200, content(
+            (crate::report::Summary = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "a bad date, grouping or format", body = ErrorBody),
+        (status = 403, description = "the province, or another district, for a district officer", body = ErrorBody),
+    ))]
 async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<SummaryQuery>,
 ) -> Result<Response, Error> {
-    authorize(&user.user, Action::ReadReports)?;
+    let district = query.district.as_deref();
+    match district {
+        Some(district) => authorize(
+            &user.user,
+            Action::ReadDistrict {
+                district: Some(district),
+            },
+        )?,
+        None => authorize(&user.user, Action::ReadReports)?,
+    }
     let as_of = crate::domain::date::parse_date(&query.as_of).map_err(Error::BadRequest)?;
+    if let Some(seq) = query.at_seq.filter(|seq| !(0..=SEQ_MAX).contains(seq)) {
+        return Err(Error::BadRequest(format!(
+            "at_seq {seq} must be a journal position from 0 to {SEQ_MAX}"
+        )));
+    }
     let by = match query.by.as_deref() {
         None => GroupBy::default(),
         Some(text) => <GroupBy as clap::ValueEnum>::from_str(text, false).map_err(|_| {
@@ -242,11 +306,15 @@ async fn summary(
         }
     };
     let head = head_seq(&state).await?;
-    let key = format!("summary|{as_of}|{:?}|{by:?}|{format}", query.at_seq);
+    let key = format!(
+        "summary|{as_of}|{:?}|{by:?}|{format}|{district:?}",
+        query.at_seq
+    );
     let answer = state
         .answers
         .get_or_compute(head, key, async {
-            let summary = report::summary(state.store.as_ref(), as_of, query.at_seq, by).await?;
+            let summary =
+                report::summary_of(state.store.as_ref(), as_of, query.at_seq, by, district).await?;
             Ok(match format {
                 "csv" => ("text/csv; charset=utf-8", Bytes::from(summary.to_csv())),
                 "text" => ("text/plain; charset=utf-8", Bytes::from(summary.to_text())),

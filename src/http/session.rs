@@ -13,21 +13,44 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/session", post(login).delete(logout).get(whoami))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login, logout, whoami))
+        .routes(routes!(change_password))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct LoginRequest {
     username: String,
     password: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct LoginAnswer {
+    /// The bearer token (also set as the `HttpOnly` cookie).
+    token: String,
+    /// Send as `X-CSRF-Token` with cookie-authenticated writes.
+    csrf_token: String,
+    user: User,
+    expires_in_s: i64,
+}
+
+/// Log in: a bearer token, also set as an `HttpOnly; Secure; SameSite=Strict` cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginAnswer),
+        (status = 401, description = "wrong username or password", body = super::openapi::ErrorBody),
+        (status = 429, description = "too many failed attempts for this name or address", body = super::openapi::ErrorBody),
+        (status = 503, description = "the login queue is full: retry after `Retry-After` seconds", body = super::openapi::ErrorBody),
+    ))]
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -86,10 +109,18 @@ async fn login(
         "{COOKIE_NAME}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_LIFETIME_US / 1_000_000
     );
-    let body = json!({ "token": token, "csrf_token": csrf_token(&token), "user": user, "expires_in_s": SESSION_LIFETIME_US / 1_000_000 });
+    let body = LoginAnswer {
+        csrf_token: csrf_token(&token),
+        token,
+        user,
+        expires_in_s: SESSION_LIFETIME_US / 1_000_000,
+    };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
+/// Log out: the session ends.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204, description = "logged out; the cookie is cleared")))]
 async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Response, Error> {
     state.store.end_session(&token_hash(&user.token)).await?;
     state
@@ -106,8 +137,43 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    responses((status = 200, body = User)))]
 async fn whoami(user: CurrentUser) -> Json<User> {
     Json(user.user)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    /// 10 to 128 characters.
+    new_password: String,
+}
+
+/// Change one's own password: every session of the user ends, this one too.
+#[utoipa::path(put, path = "/api/v1/session/password", tag = "session",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "changed; log in again"),
+        (status = 400, description = "the new password breaks the policy", body = super::openapi::ErrorBody),
+        (status = 403, description = "the current password is wrong", body = super::openapi::ErrorBody),
+        (status = 503, description = "the password queue is full: retry", body = super::openapi::ErrorBody),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(change): Json<PasswordChange>,
+) -> Result<StatusCode, Error> {
+    crate::users::change_own_password(
+        state.store.as_ref(),
+        &user.user,
+        change.current_password,
+        change.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub fn csrf_token(session_token: &str) -> String {

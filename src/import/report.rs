@@ -14,7 +14,7 @@ pub const COMMAND_LINE_SOURCE: &str = "--expect-rows/--expect-total";
 
 /// A problem as kept in the stored report: where (line, column), what (value)
 /// and why, in English and Vietnamese, with a stable code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Issue {
     /// The physical line of the file where the record starts.
     pub line: u64,
@@ -45,7 +45,7 @@ impl From<Problem> for Issue {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportStatus {
     /// Validated, nothing posted; may be committed.
@@ -57,7 +57,7 @@ pub enum ImportStatus {
 }
 
 /// Why a row was not accepted, as a stable code scripts and reconciliation use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionCode {
     Invalid,
@@ -67,7 +67,7 @@ pub enum RejectionCode {
     Overpaid,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectedRow {
     pub line: u64,
     /// The spreadsheet's row, where it differs from `line` (see [`Issue::row`]).
@@ -84,7 +84,7 @@ pub struct RejectedRow {
 /// Control totals the uploader declared beside the file (`--expect-rows`,
 /// `--expect-total`), kept in the stored report so that a commit of the stored
 /// import checks the same figures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeclaredTotals {
     pub rows: Option<u64>,
     pub total_dong: Option<i64>,
@@ -96,7 +96,7 @@ impl DeclaredTotals {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ControlCheck {
     /// Where the declared figures come from: a totals row, or the command line.
     pub source: String,
@@ -108,7 +108,7 @@ pub struct ControlCheck {
 }
 
 /// One journal entry the commit will post (or posted).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlannedEntry {
     pub reference: String,
     pub effective_date: String,
@@ -116,7 +116,7 @@ pub struct PlannedEntry {
     pub total_dong: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub import_id: Option<i64>,
     pub kind: RollKind,
@@ -128,6 +128,8 @@ pub struct ImportReport {
     pub status: ImportStatus,
     pub delimiter: String,
     pub had_bom: bool,
+    /// Pairs of (field, column header as written in the file).
+    #[schema(value_type = Vec<Vec<String>>)]
     pub columns: Vec<(String, String)>,
     pub ignored_columns: Vec<String>,
     pub rows_read: u64,
@@ -142,6 +144,7 @@ pub struct ImportReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared: Option<DeclaredTotals>,
     /// Reasons the commit is refused; empty when it may go ahead. As text in JSON.
+    #[schema(value_type = Vec<String>)]
     pub blocking: Vec<Blocker>,
     pub entries: Vec<PlannedEntry>,
     pub checkpoints: Vec<Checkpoint>,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Unpaid,
@@ -38,7 +38,7 @@ impl Status {
 }
 
 /// A payment line the importer refused, kept beside the ledger's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefusedLine {
     pub import_id: i64,
     pub file_name: String,
@@ -48,7 +48,7 @@ pub struct RefusedLine {
     pub code: RejectionCode,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Line {
     pub district: String,
     pub national_id: String,
@@ -61,7 +61,7 @@ pub struct Line {
     pub refused: Vec<RefusedLine>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     pub beneficiaries: u64,
     pub approved_dong: i64,
@@ -83,7 +83,7 @@ impl Totals {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reconciliation {
     pub program: String,
     pub district: Option<String>,

@@ -21,7 +21,18 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// How a report's rows are grouped; the names are those of `--by` and `?by=`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     #[default]
@@ -30,7 +41,7 @@ pub enum GroupBy {
     Category,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     pub beneficiaries: i64,
     pub approved_dong: i64,
@@ -47,7 +58,7 @@ impl Figures {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Row {
     /// Program code, district code, or `program:category`.
     pub key: String,
@@ -56,8 +67,9 @@ pub struct Row {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
+    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub at_seq: Option<i64>,
     /// The journal position the figures were computed at.
@@ -79,6 +91,18 @@ pub async fn summary(
     at_seq: Option<i64>,
     by: GroupBy,
 ) -> StoreResult<Summary> {
+    summary_of(store, as_of, at_seq, by, None).await
+}
+
+/// [`summary`] of one district's accounts (`None`: the whole province);
+/// a district's summary holds no funds (donations are provincial).
+pub async fn summary_of(
+    store: &dyn Store,
+    as_of: NaiveDate,
+    at_seq: Option<i64>,
+    by: GroupBy,
+    district: Option<&str>,
+) -> StoreResult<Summary> {
     let head = store.head().await?;
     let seq = match (at_seq, &head) {
         (Some(asked), Some(head)) => Some(asked.min(head.seq)),
@@ -92,9 +116,16 @@ pub async fn summary(
             .map(|e| Checkpoint { seq, hash: e.hash }),
         _ => head,
     };
-    let sums = store
+    let mut sums = store
         .account_sums(Some(as_of), Some(seq.unwrap_or(0)))
         .await?;
+    if let Some(district) = district {
+        sums.retain(|sum| {
+            AccountPath::parse(&sum.account).is_ok_and(|account| {
+                account.kind() != "fund" && account.segment(2) == Some(district)
+            })
+        });
+    }
     let programs = load_programs(store).await?;
     Ok(compute(as_of, at_seq, checkpoint, by, &sums, &programs))
 }

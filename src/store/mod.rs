@@ -31,9 +31,10 @@ use chrono::NaiveDate;
 use std::sync::Arc;
 
 pub use records::{
-    AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditRecord, BeneficiaryBalance,
-    ChainedAuditEvent, EntryRow, ImportKey, ImportRecord, NewImport, PostingRow, RollPeople,
-    RollPerson, StoredEvidence, StoredImportCommit, TotalRow,
+    AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
+    BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
+    ImportKey, ImportRecord, Listed, NewImport, Page, PostingRow, RollPeople, RollPerson,
+    StoredEvidence, StoredImportCommit, TotalRow, UserListing,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +125,23 @@ pub trait UserStore: Send + Sync {
     async fn audit(&self, event: AuditEvent) -> StoreResult<()>;
     /// The newest `limit` audit events, newest first.
     async fn audit_events(&self, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+    /// A page of the audit events `filter` selects, oldest first.
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> StoreResult<Listed<AuditRecord>>;
+    /// A page of the users, in the order they were added.
+    async fn users_page(&self, page: Page) -> StoreResult<Listed<UserListing>>;
+    /// Replaces a user's password hash (a hash starting with `!` disables
+    /// the user), ends all their sessions and stores `audit`, together;
+    /// `None` when no such user exists (nothing is stored then).
+    async fn replace_password_hash(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<User>>;
 }
 
 /// Program definitions and uploaded imports.
@@ -147,6 +165,13 @@ pub trait ImportStore: Send + Sync {
     async fn committed_imports(&self, kind: &str, program: &str) -> StoreResult<Vec<ImportRecord>>;
     /// How many of a district's uploads since `since_us` were never committed.
     async fn uncommitted_uploads_since(&self, district: &str, since_us: i64) -> StoreResult<i64>;
+    /// A page of the uploads `filter` selects, oldest first, without their
+    /// reports (`report_json` is empty).
+    async fn imports_page(
+        &self,
+        filter: &ImportFilter,
+        page: Page,
+    ) -> StoreResult<Listed<ImportRecord>>;
 }
 
 /// Reads of the journal: entries, totals, per-person balances, the scan.
@@ -154,6 +179,15 @@ pub trait ImportStore: Send + Sync {
 pub trait JournalStore: Send + Sync {
     async fn head(&self) -> StoreResult<Option<Checkpoint>>;
     async fn entry(&self, seq: i64) -> StoreResult<Option<Entry>>;
+    /// Entry `seq` with one page of its postings (in their order), and how
+    /// many postings it has in all.
+    async fn entry_page(&self, seq: i64, postings: Page) -> StoreResult<Option<(Entry, i64)>>;
+    /// A page of the entries `filter` selects, in seq order.
+    async fn entries_page(
+        &self,
+        filter: &EntryFilter,
+        page: Page,
+    ) -> StoreResult<Listed<EntrySummary>>;
     /// Entries that name `seq` as the entry they correct.
     async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>>;
     /// Current balance of one account, from the per-entry totals.

@@ -6,6 +6,7 @@ use crate::domain::audit::{audit_hash, AuditFields, AUDIT_GENESIS_HASH};
 use crate::domain::journal::{
     parse_hash, AccountTotal, AuditAnchor, ImportEvidence, NewEntry, Posting,
 };
+use crate::domain::User;
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -87,7 +88,7 @@ pub struct StoredEvidence<'a> {
     pub people: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     pub at_us: i64,
@@ -130,7 +131,7 @@ impl NewImport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportRecord {
     pub id: i64,
     pub kind: String,
@@ -351,4 +352,77 @@ mod tests {
             ])
         );
     }
+}
+
+/// Rows `offset..offset + limit` of a listing, in ascending id (or seq)
+/// order: history only grows at the end, so a page once read stays put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A page of rows and how many rows the whole listing holds.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+}
+
+/// Which uploads a listing holds; `None` = any. Times are µs since the epoch,
+/// `from_us` inclusive, `until_us` exclusive.
+#[derive(Debug, Clone, Default)]
+pub struct ImportFilter {
+    pub program: Option<String>,
+    pub district: Option<String>,
+    pub kind: Option<String>,
+    pub committed: Option<bool>,
+    pub from_us: Option<i64>,
+    pub until_us: Option<i64>,
+}
+
+/// Which entries a listing holds; `None` = any. Dates are inclusive
+/// `YYYY-MM-DD`; `accounts` is a pair of `LIKE` patterns, an entry is listed
+/// when one of its totals' accounts matches either.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    pub kind: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub accounts: Option<(String, String)>,
+}
+
+/// Which audit events a listing holds; `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// Events whose action starts with this (`import.` takes every import event).
+    pub action: Option<String>,
+    pub from_us: Option<i64>,
+    pub until_us: Option<i64>,
+}
+
+/// One entry of a listing: its header and how many postings it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EntrySummary {
+    pub seq: i64,
+    /// `YYYY-MM-DD`.
+    pub effective_date: String,
+    pub recorded_at_us: i64,
+    pub actor: String,
+    pub kind: String,
+    pub reference: String,
+    pub memo: String,
+    pub corrects_seq: Option<i64>,
+    pub import_id: Option<i64>,
+    pub hash: String,
+    pub postings_count: i64,
+}
+
+/// A user as listed for administrators: disabled users cannot log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UserListing {
+    #[serde(flatten)]
+    pub user: User,
+    pub disabled: bool,
 }

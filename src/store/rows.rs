@@ -415,3 +415,39 @@ pub fn program_conflict(error: sqlx::Error, code: &str) -> StoreError {
         other => other.into(),
     }
 }
+
+pub fn entry_summary_from_row<R>(row: &R) -> StoreResult<super::EntrySummary>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(super::EntrySummary {
+        seq: row.try_get("seq")?,
+        effective_date: row.try_get("effective_date")?,
+        recorded_at_us: row.try_get("recorded_at_us")?,
+        actor: row.try_get("actor")?,
+        kind: row.try_get("kind")?,
+        reference: row.try_get("reference")?,
+        memo: row.try_get("memo")?,
+        corrects_seq: row.try_get("corrects_seq")?,
+        import_id: row.try_get("import_id")?,
+        hash: row.try_get("hash")?,
+        postings_count: row.try_get("postings_count")?,
+    })
+}
+
+pub fn user_listing_from_row<R>(row: &R) -> StoreResult<super::UserListing>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(super::UserListing {
+        user: user_from_row(row)?,
+        disabled: row.try_get("disabled")?,
+    })
+}

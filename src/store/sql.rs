@@ -235,3 +235,74 @@ pub fn like_pattern(scope: &AccountScope) -> String {
         AccountScope::PayableOfDistrict(district) => format!("payable:%:{district}:%"),
     }
 }
+
+// ----- listings (offset and limit last: `$N+1` limit, `$N+2` offset) -----
+
+/// Bounds of the µs time filters when none is given.
+pub const NO_TIME_LOWER_BOUND: i64 = i64::MIN;
+pub const NO_TIME_UPPER_BOUND: i64 = i64::MAX;
+/// The first and last dates an entry filter takes when none is given.
+pub const NO_DATE_LOWER_BOUND: &str = "0000-01-01";
+
+const IMPORTS_WHERE: &str = "FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id \
+     WHERE ($1 IS NULL OR i.program = $1) AND ($2 IS NULL OR i.district = $2) AND ($3 IS NULL OR i.kind = $3) \
+     AND ($4 IS NULL OR (c.import_id IS NOT NULL) = $4) AND i.uploaded_at_us >= $5 AND i.uploaded_at_us < $6";
+
+/// Uploads matching program `$1`, district `$2`, kind `$3`, committed `$4`,
+/// uploaded in `[$5, $6)`, without their reports (a listing shows none).
+pub fn imports_page() -> String {
+    format!(
+        "SELECT i.id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
+         i.uploaded_at_us, i.uploaded_by, '' AS report, c.committed_by, c.committed_at_us \
+         {IMPORTS_WHERE} ORDER BY i.id LIMIT $7 OFFSET $8"
+    )
+}
+pub fn imports_count() -> String {
+    format!("SELECT COUNT(*) {IMPORTS_WHERE}")
+}
+
+const ENTRIES_WHERE: &str = "FROM journal_entries e \
+     WHERE ($1 IS NULL OR e.kind = $1) AND e.effective_date >= $2 AND e.effective_date <= $3 \
+     AND ($4 IS NULL OR EXISTS (SELECT 1 FROM account_totals t WHERE t.entry_seq = e.seq \
+          AND (t.account LIKE $4 OR t.account LIKE $5)))";
+
+/// Entries of kind `$1` effective in `[$2, $3]` touching an account like
+/// `$4` or `$5`, with their posting counts.
+pub fn entries_page() -> String {
+    format!(
+        "SELECT e.seq, e.effective_date, e.recorded_at_us, e.actor, e.kind, e.reference, e.memo, \
+         e.corrects_seq, e.import_id, e.hash, \
+         (SELECT COUNT(*) FROM postings p WHERE p.entry_seq = e.seq) AS postings_count \
+         {ENTRIES_WHERE} ORDER BY e.seq LIMIT $6 OFFSET $7"
+    )
+}
+pub fn entries_count() -> String {
+    format!("SELECT COUNT(*) {ENTRIES_WHERE}")
+}
+
+pub fn postings_page() -> String {
+    format!("SELECT {POSTING_COLUMNS} FROM postings WHERE entry_seq = $1 ORDER BY idx LIMIT $2 OFFSET $3")
+}
+pub const POSTINGS_COUNT: &str = "SELECT COUNT(*) FROM postings WHERE entry_seq = $1";
+
+const AUDIT_WHERE: &str = "FROM audit_events WHERE ($1 IS NULL OR actor = $1) \
+     AND ($2 IS NULL OR substr(action, 1, length($2)) = $2) AND at_us >= $3 AND at_us < $4";
+
+/// Audit events of actor `$1` whose action starts with `$2`, at `[$3, $4)`.
+pub fn audit_page() -> String {
+    format!(
+        "SELECT id, at_us, actor, action, outcome, detail {AUDIT_WHERE} ORDER BY id LIMIT $5 OFFSET $6"
+    )
+}
+pub fn audit_count() -> String {
+    format!("SELECT COUNT(*) {AUDIT_WHERE}")
+}
+
+/// A disabled user's password hash starts with `!` (as in /etc/shadow):
+/// no password verifies against it.
+pub const USERS_PAGE: &str =
+    "SELECT id, username, role, district, (substr(password_hash, 1, 1) = '!') AS disabled \
+     FROM users ORDER BY id LIMIT $1 OFFSET $2";
+pub const REPLACE_PASSWORD_HASH: &str =
+    "UPDATE users SET password_hash = $1 WHERE lower(username) = lower($2) RETURNING id, username, role, district";
+pub const END_SESSIONS_OF_USER: &str = "DELETE FROM sessions WHERE user_id = $1";

@@ -27,6 +27,8 @@ pub fn register(suite: &mut Suite) {
         each_backend: text_that_bulk_formats_must_escape_reads_back_unchanged,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_program_definitions_store_one,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_user_additions_store_one,
+        each_backend: listings_page_and_filter_in_id_order,
+        each_backend: a_replaced_password_hash_ends_sessions_with_its_audit_event,
     );
 }
 
@@ -499,4 +501,205 @@ async fn parallel_user_additions_store_one(db: TestDb) {
     }
     assert_eq!(stored, 1, "{}", db.backend);
     assert_eq!(db.store.user_count().await.expect("count"), 1);
+}
+
+async fn listings_page_and_filter_in_id_order(db: TestDb) {
+    use ansinh::store::{AuditFilter, EntryFilter, Page};
+    let backend = db.backend;
+    seed(&db).await;
+    let all = Page {
+        offset: 0,
+        limit: 100,
+    };
+    let entries = db
+        .store
+        .entries_page(&EntryFilter::default(), all)
+        .await
+        .expect("entries");
+    assert_eq!(entries.total, 4, "{backend}");
+    let seqs: Vec<i64> = entries.rows.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4], "{backend}");
+    assert_eq!(entries.rows[2].postings_count, 2, "{backend}");
+    assert_eq!(entries.rows[2].effective_date, "2021-11-25");
+    let second = Page {
+        offset: 1,
+        limit: 2,
+    };
+    let page = db
+        .store
+        .entries_page(&EntryFilter::default(), second)
+        .await
+        .expect("page");
+    assert_eq!(page.total, 4);
+    assert_eq!(page.rows, entries.rows[1..3], "{backend}");
+    let filtered = |filter: EntryFilter| {
+        let store = db.store.clone();
+        async move {
+            let listed = store.entries_page(&filter, all).await.expect("filtered");
+            listed.rows.iter().map(|e| e.seq).collect::<Vec<_>>()
+        }
+    };
+    let approvals = EntryFilter {
+        kind: Some("approval".into()),
+        ..EntryFilter::default()
+    };
+    assert_eq!(filtered(approvals).await, [3, 4], "{backend}");
+    let before = EntryFilter {
+        to: Some("2021-11-24".into()),
+        ..EntryFilter::default()
+    };
+    assert_eq!(filtered(before).await, Vec::<i64>::new(), "{backend}");
+    let covid_fund = EntryFilter {
+        accounts: Some(("fund:covid".into(), "fund:covid:%".into())),
+        ..EntryFilter::default()
+    };
+    assert_eq!(filtered(covid_fund).await, [1], "{backend}");
+
+    // An entry's postings, paged.
+    let (entry, total) = db
+        .store
+        .entry_page(
+            2,
+            Page {
+                offset: 1,
+                limit: 1,
+            },
+        )
+        .await
+        .expect("entry page")
+        .expect("entry 2");
+    let whole = db.store.entry(2).await.expect("entry").expect("entry 2");
+    assert_eq!(total, whole.postings.len() as i64, "{backend}");
+    assert_eq!(entry.postings, whole.postings[1..2], "{backend}");
+    assert!(db.store.entry_page(99, all).await.expect("none").is_none());
+
+    // Audit events by actor and action prefix.
+    let tests = db
+        .store
+        .audit_page(
+            &AuditFilter {
+                actor: Some("tester".into()),
+                action: Some("te".into()),
+                ..AuditFilter::default()
+            },
+            all,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(tests.total, 3, "{backend}: one per batch");
+    assert!(
+        tests.rows.windows(2).all(|w| w[0].id < w[1].id),
+        "{backend}"
+    );
+    let none = db
+        .store
+        .audit_page(
+            &AuditFilter {
+                until_us: Some(FIXED_TIME_US),
+                ..AuditFilter::default()
+            },
+            all,
+        )
+        .await
+        .expect("audit");
+    assert_eq!(none.total, 0, "{backend}");
+}
+
+async fn a_replaced_password_hash_ends_sessions_with_its_audit_event(db: TestDb) {
+    use ansinh::store::{AuditFilter, Page};
+    let backend = db.backend;
+    let users = crate::support::province::setup(&db).await;
+    let user_id = users.auditor.id;
+    db.store
+        .add_session("token-hash", user_id, FIXED_TIME_US, FIXED_TIME_US + 1_000)
+        .await
+        .expect("session");
+    let event = AuditEvent {
+        at_us: FIXED_TIME_US,
+        actor: "quantri".into(),
+        action: "user.disable".into(),
+        outcome: "ok".into(),
+        detail: "user kiemtoan".into(),
+    };
+    let changed = db
+        .store
+        .replace_password_hash("KIEMTOAN", "!disabled", event.clone())
+        .await
+        .expect("replace")
+        .expect("found");
+    assert_eq!(changed.id, user_id, "{backend}: any case names the user");
+    let session = db
+        .store
+        .session_user("token-hash", FIXED_TIME_US)
+        .await
+        .expect("session");
+    assert!(session.is_none(), "{backend}: the session ended");
+    let (_, hash) = db
+        .store
+        .find_user("kiemtoan")
+        .await
+        .expect("find")
+        .expect("user");
+    assert_eq!(hash, "!disabled");
+    let listed = db
+        .store
+        .users_page(Page {
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .expect("users");
+    assert_eq!(listed.total, 4, "{backend}");
+    let disabled: Vec<(&str, bool)> = listed
+        .rows
+        .iter()
+        .map(|u| (u.user.username.as_str(), u.disabled))
+        .collect();
+    assert_eq!(
+        disabled,
+        [
+            ("tinh", false),
+            ("huyen842", false),
+            ("huyen844", false),
+            ("kiemtoan", true)
+        ],
+        "{backend}"
+    );
+    let audited = db
+        .store
+        .audit_page(
+            &AuditFilter {
+                action: Some("user.disable".into()),
+                ..AuditFilter::default()
+            },
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audited.total, 1, "{backend}");
+    // No such user: nothing changes, nothing is audited.
+    let missing = db
+        .store
+        .replace_password_hash("nobody", "!x", event)
+        .await
+        .expect("replace");
+    assert!(missing.is_none(), "{backend}");
+    let audited = db
+        .store
+        .audit_page(
+            &AuditFilter {
+                action: Some("user.disable".into()),
+                ..AuditFilter::default()
+            },
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audited.total, 1, "{backend}");
 }

@@ -37,6 +37,7 @@ mod evidence;
 mod export_tools;
 mod first_contact;
 mod http_api;
+mod http_duties;
 mod http_login;
 mod http_session;
 mod import_approvals;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         http_api::register,
         http_login::register,
         http_session::register,
+        http_duties::register,
         import_approvals::register,
         import_parse_bench::register,
         payments_reconcile::register,

@@ -9,7 +9,16 @@ use std::fmt;
 /// As text (`approvals`, `payments`) in the CLI, forms, stored imports and reports;
 /// any other text is refused ([`std::str::FromStr`]), never read as a default.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RollKind {

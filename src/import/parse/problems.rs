@@ -54,7 +54,9 @@ impl fmt::Display for Problem {
 /// The stable name of a problem, as stored in import reports (`snake_case`, e.g.
 /// `national_id_leading_zero`). Reports stored by every earlier version use only these
 /// names; an unknown name does not load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     // Lines the parser skips on purpose, and whole-row problems.

@@ -2,7 +2,9 @@
 
 use super::users::insert_audit;
 use super::PgStore;
-use crate::store::{rows, sql, ImportRecord, ImportStore, NewImport, StoreResult};
+use crate::store::{
+    rows, sql, ImportFilter, ImportRecord, ImportStore, Listed, NewImport, Page, StoreResult,
+};
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -82,5 +84,43 @@ impl ImportStore for PgStore {
             .fetch_all(&self.pool)
             .await?;
         found.iter().map(rows::import_from_row).collect()
+    }
+
+    async fn imports_page(
+        &self,
+        filter: &ImportFilter,
+        page: Page,
+    ) -> StoreResult<Listed<ImportRecord>> {
+        let bounds = (
+            filter.from_us.unwrap_or(sql::NO_TIME_LOWER_BOUND),
+            filter.until_us.unwrap_or(sql::NO_TIME_UPPER_BOUND),
+        );
+        let found = sqlx::query(&sql::imports_page())
+            .bind(&filter.program)
+            .bind(&filter.district)
+            .bind(&filter.kind)
+            .bind(filter.committed)
+            .bind(bounds.0)
+            .bind(bounds.1)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar(&sql::imports_count())
+            .bind(&filter.program)
+            .bind(&filter.district)
+            .bind(&filter.kind)
+            .bind(filter.committed)
+            .bind(bounds.0)
+            .bind(bounds.1)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Listed {
+            rows: found
+                .iter()
+                .map(rows::import_from_row)
+                .collect::<StoreResult<_>>()?,
+            total,
+        })
     }
 }

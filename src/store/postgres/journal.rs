@@ -7,8 +7,8 @@ use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
-    sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, JournalSink,
-    JournalStore, StoreResult, StoredEvidence,
+    sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
+    EntrySummary, JournalSink, JournalStore, Listed, Page, StoreResult, StoredEvidence,
 };
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -17,6 +17,67 @@ use sqlx::{PgConnection, PgPool, Row};
 
 #[async_trait]
 impl JournalStore for PgStore {
+    async fn entry_page(&self, seq: i64, postings: Page) -> StoreResult<Option<(Entry, i64)>> {
+        let Some(row) = sqlx::query(&sql::entry_by_seq())
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let header = rows::header_from_row(&row)?;
+        let found = sqlx::query(&sql::postings_page())
+            .bind(seq)
+            .bind(postings.limit)
+            .bind(postings.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(sql::POSTINGS_COUNT)
+            .bind(seq)
+            .fetch_one(&self.pool)
+            .await?;
+        let postings = found
+            .iter()
+            .map(rows::posting_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some((rows::entry_from_parts(header, postings)?, total)))
+    }
+
+    async fn entries_page(
+        &self,
+        filter: &EntryFilter,
+        page: Page,
+    ) -> StoreResult<Listed<EntrySummary>> {
+        let from = filter.from.as_deref().unwrap_or(sql::NO_DATE_LOWER_BOUND);
+        let to = filter.to.as_deref().unwrap_or(sql::NO_DATE_BOUND);
+        let (like_a, like_b) = filter.accounts.clone().unzip();
+        let found = sqlx::query(&sql::entries_page())
+            .bind(&filter.kind)
+            .bind(from)
+            .bind(to)
+            .bind(&like_a)
+            .bind(&like_b)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar(&sql::entries_count())
+            .bind(&filter.kind)
+            .bind(from)
+            .bind(to)
+            .bind(&like_a)
+            .bind(&like_b)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Listed {
+            rows: found
+                .iter()
+                .map(rows::entry_summary_from_row)
+                .collect::<StoreResult<_>>()?,
+            total,
+        })
+    }
+
     async fn head(&self) -> StoreResult<Option<Checkpoint>> {
         let row = sqlx::query(sql::HEAD).fetch_optional(&self.pool).await?;
         row.map(|row| rows::checkpoint_from_row(&row)).transpose()

@@ -2,7 +2,10 @@
 
 use super::PgStore;
 use crate::domain::{NewUser, User};
-use crate::store::{rows, sql, AuditEvent, AuditRecord, StoreError, StoreResult, UserStore};
+use crate::store::{
+    rows, sql, AuditEvent, AuditFilter, AuditRecord, Listed, Page, StoreError, StoreResult,
+    UserListing, UserStore,
+};
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row};
 
@@ -87,6 +90,80 @@ impl UserStore for PgStore {
             .fetch_all(&self.pool)
             .await?;
         found.iter().map(rows::audit_from_row).collect()
+    }
+
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> StoreResult<Listed<AuditRecord>> {
+        let bounds = (
+            filter.from_us.unwrap_or(sql::NO_TIME_LOWER_BOUND),
+            filter.until_us.unwrap_or(sql::NO_TIME_UPPER_BOUND),
+        );
+        let found = sqlx::query(&sql::audit_page())
+            .bind(&filter.actor)
+            .bind(&filter.action)
+            .bind(bounds.0)
+            .bind(bounds.1)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = sqlx::query_scalar(&sql::audit_count())
+            .bind(&filter.actor)
+            .bind(&filter.action)
+            .bind(bounds.0)
+            .bind(bounds.1)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Listed {
+            rows: found
+                .iter()
+                .map(rows::audit_from_row)
+                .collect::<StoreResult<_>>()?,
+            total,
+        })
+    }
+
+    async fn users_page(&self, page: Page) -> StoreResult<Listed<UserListing>> {
+        let found = sqlx::query(sql::USERS_PAGE)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Listed {
+            rows: found
+                .iter()
+                .map(rows::user_listing_from_row)
+                .collect::<StoreResult<_>>()?,
+            total: self.user_count().await?,
+        })
+    }
+
+    async fn replace_password_hash(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(sql::REPLACE_PASSWORD_HASH)
+            .bind(password_hash)
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = rows::user_from_row(&row)?;
+        sqlx::query(sql::END_SESSIONS_OF_USER)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(Some(user))
     }
 }
 
