@@ -209,6 +209,11 @@ async fn load_holdings(
         }
         match &mut holding.here {
             Some(place) => {
+                // One approval is in force per person: a payment goes to the
+                // category that holds it, not to one reversed before it.
+                if balance.amount_dong > 0 {
+                    place.category = category;
+                }
                 place.approved += approved;
                 place.outstanding += balance.amount_dong;
             }

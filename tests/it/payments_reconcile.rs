@@ -24,6 +24,7 @@ pub fn register(suite: &mut Suite) {
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_reversals_post_each_part_once,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_rolls_approve_and_pay_a_person_once,
         each_backend: vouchers_are_one_district_s_numbers_in_every_program,
+        each_backend: a_person_approved_again_in_another_category_is_paid_there,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
     );
@@ -795,6 +796,34 @@ async fn parallel_rolls_approve_and_pay_a_person_once(db: TestDb) {
         "{}",
         db.backend
     );
+    let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(verified.is_ok(), "{}: {:?}", db.backend, verified.problem);
+}
+
+/// Approved in one category, that approval reversed, approved again in
+/// another: the payment goes to the category in force, and every person's
+/// balance on every account stays whole (verify checks each).
+async fn a_person_approved_again_in_another_category_is_paid_there(db: TestDb) {
+    let users = province::setup(&db).await;
+    let report = approve(&db, &users.officer842).await;
+    let first_seq = report.checkpoints[0].seq;
+    reverse::reverse(
+        db.store.as_ref(),
+        &users.provincial,
+        ReverseRequest {
+            seq: first_seq,
+            reason: "wrong category".into(),
+            beneficiary: Some("084078918650".into()),
+        },
+    )
+    .await
+    .expect("reverse");
+    let again = "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
+                 1;Thạch Sa Rây;084078918650;29239;tam-hoan-hdld;3.710.000;2400/QĐ-UBND;20/08/2021\n";
+    import(&db, &users.officer842, RollKind::Approvals, "again.csv", again).await;
+    let pays = "national_id,amount,paid_date,reference\n084078918650,3710000,2021-09-01,CT-900\n";
+    let paid = import(&db, &users.officer842, RollKind::Payments, "pay.csv", pays).await;
+    assert_eq!(paid.rows_accepted, 1, "{}: {:?}", db.backend, paid.rejected);
     let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(verified.is_ok(), "{}: {:?}", db.backend, verified.problem);
 }
