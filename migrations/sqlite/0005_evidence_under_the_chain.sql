@@ -18,3 +18,8 @@ ALTER TABLE audit_events ADD COLUMN hash TEXT;
 -- be cut or changed without the journal showing it.
 ALTER TABLE journal_entries ADD COLUMN audit_anchor_id BIGINT;
 ALTER TABLE journal_entries ADD COLUMN audit_anchor_hash TEXT;
+
+-- One chain: two events can never link to the same predecessor, whatever a
+-- writer's isolation level (a fork is refused, not stored).
+CREATE UNIQUE INDEX audit_events_prev_hash ON audit_events (prev_hash);
+CREATE UNIQUE INDEX audit_events_hash ON audit_events (hash);

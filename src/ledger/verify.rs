@@ -88,6 +88,8 @@ pub struct Verifier {
     checkpoint: Option<Checkpoint>,
     evidence: EvidenceCheck,
     journal_done: bool,
+    /// Encodings only grow along the chain.
+    newest_encoding: i64,
 }
 
 impl Verifier {
@@ -106,6 +108,7 @@ impl Verifier {
             checkpoint,
             evidence: EvidenceCheck::default(),
             journal_done: false,
+            newest_encoding: 1,
         }
     }
 
@@ -242,6 +245,13 @@ impl Verifier {
         if header.prev_hash != hex::encode(self.prev_hash) {
             return Err("its previous-hash link does not match the entry before it".into());
         }
+        if header.encoding < self.newest_encoding {
+            return Err(format!(
+                "its encoding {} is older than that of an entry before it ({}): every writer must run the same version",
+                header.encoding, self.newest_encoding
+            ));
+        }
+        self.newest_encoding = header.encoding;
         let evidence = match header.encoding {
             1 => None,
             2 => match self.evidence.evidence_of(header) {
@@ -368,8 +378,10 @@ struct PersonBalances {
 
 /// Keys below this are IDs of digits: their length in the top bits, their value below.
 const DIGITS_KEYS_END: u64 = 1 << 63;
-/// The longest ID of digits read as a number (10^18 < 2^60).
-const DIGITS_MAX: usize = 18;
+/// The longest ID of digits read as a number: its length (4 bits) above bit
+/// 59 and its value (10^15 < 2^59) below stay under [`DIGITS_KEYS_END`].
+const DIGITS_MAX: usize = 15;
+const _: () = assert!((DIGITS_MAX as u64) << 59 < DIGITS_KEYS_END);
 
 impl PersonBalances {
     fn name(&mut self, name: &str) -> u32 {

@@ -21,6 +21,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: an_edited_report_is_named_by_its_import,
         each_backend: renamed_people_are_named_by_their_import,
         each_backend: a_deleted_commit_record_is_named_by_its_import,
+        each_backend: a_forged_commit_record_is_named_by_its_import,
         each_backend: an_emptied_audit_trail_is_named_by_the_anchored_event,
         each_backend: an_edited_or_removed_audit_event_is_named,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): the_audit_chain_holds_under_parallel_writers,
@@ -106,6 +107,24 @@ async fn a_deleted_commit_record_is_named_by_its_import(db: TestDb) {
     let (at, reason) = problem_at(&db).await;
     assert_eq!(at, Place::Import(payments), "{}: {reason}", db.backend);
     assert!(reason.contains("commit record is missing"), "{reason}");
+}
+
+/// An upload nobody committed, recorded as committed by an inserted row
+/// (inserts pass the append-only triggers): no entry names it.
+async fn a_forged_commit_record_is_named_by_its_import(db: TestDb) {
+    let users = province::setup(&db).await;
+    let roll = crate::payments_reconcile::race_roll(0);
+    let staged = ansinh::import::pipeline::stage(db.store.as_ref(), &users.officer842, &roll)
+        .await
+        .expect("stage");
+    let import_id = staged.report.import_id.expect("stored");
+    let sql = format!(
+        "INSERT INTO import_commits (import_id, kind, program, district, sha256, committed_at_us, committed_by) \
+         SELECT id, kind, program, district, sha256, 1, uploaded_by FROM imports WHERE id = {import_id}"
+    );
+    db.raw(&sql).await.expect("forge");
+    let (at, reason) = problem_at(&db).await;
+    assert_eq!(at, Place::Import(import_id), "{}: {reason}", db.backend);
 }
 
 async fn an_emptied_audit_trail_is_named_by_the_anchored_event(db: TestDb) {

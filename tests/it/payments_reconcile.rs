@@ -820,7 +820,14 @@ async fn a_person_approved_again_in_another_category_is_paid_there(db: TestDb) {
     .expect("reverse");
     let again = "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n\
                  1;Thạch Sa Rây;084078918650;29239;tam-hoan-hdld;3.710.000;2400/QĐ-UBND;20/08/2021\n";
-    import(&db, &users.officer842, RollKind::Approvals, "again.csv", again).await;
+    import(
+        &db,
+        &users.officer842,
+        RollKind::Approvals,
+        "again.csv",
+        again,
+    )
+    .await;
     let pays = "national_id,amount,paid_date,reference\n084078918650,3710000,2021-09-01,CT-900\n";
     let paid = import(&db, &users.officer842, RollKind::Payments, "pay.csv", pays).await;
     assert_eq!(paid.rows_accepted, 1, "{}: {:?}", db.backend, paid.rejected);

@@ -78,7 +78,12 @@ impl UserStore for PgStore {
     }
 
     async fn audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        // Read committed whatever the server's default: the newest event is
+        // read after the audit lock is held, not from an older snapshot.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
         insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
