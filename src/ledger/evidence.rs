@@ -16,12 +16,16 @@ struct Named {
     first_seq: i64,
     last_seq: i64,
     count: i64,
+    /// Who appended them and when (hashed): the commit's own actor and time.
+    recorded_at_us: i64,
 }
 
 #[derive(Default)]
 pub struct EvidenceCheck {
     commits: BTreeMap<i64, StoredImportCommit>,
     named: BTreeMap<i64, Named>,
+    /// The actor of the first entry naming each import.
+    actors: HashMap<i64, String>,
     evidence_seen: HashSet<i64>,
     /// Audit event id → (its hash as anchored, the first entry anchoring it).
     anchors: HashMap<i64, (String, i64)>,
@@ -71,11 +75,15 @@ impl EvidenceCheck {
     /// An entry that passed the chain check: which import and audit event it names.
     pub fn entry(&mut self, header: &StoredHeader) {
         if let Some(import_id) = header.import_id {
-            let named = self.named.entry(import_id).or_insert(Named {
+            let named = self.named.entry(import_id).or_insert_with(|| Named {
                 first_seq: header.seq,
                 last_seq: header.seq,
                 count: 0,
+                recorded_at_us: header.recorded_at_us,
             });
+            if named.count == 0 {
+                self.actors.insert(import_id, header.actor.clone());
+            }
             named.last_seq = header.seq;
             named.count += 1;
         }
@@ -105,14 +113,24 @@ impl EvidenceCheck {
                 }
                 _ => false,
             };
-            if !agrees {
-                let problem = VerifyProblem {
-                    at: Place::Import(*import_id),
-                    reason: format!(
+            let by_whom_agrees = named.is_some_and(|n| n.recorded_at_us == commit.committed_at_us)
+                && self.actors.get(import_id) == Some(&commit.committed_by);
+            if !agrees || !by_whom_agrees {
+                let reason = if agrees {
+                    format!(
+                        "bản ghi xác nhận ghi người và thời điểm ghi sổ ({0}, {1}) khác với các bút toán của nó / its commit record's committer and time ({0}, {1}) differ from its entries'",
+                        commit.committed_by, commit.committed_at_us
+                    )
+                } else {
+                    format!(
                         "bản ghi xác nhận ghi các bút toán {0} nhưng sổ cái có {1} / its commit record says it posted entries {0} but the journal's entries naming it are {1}",
                         recorded.map_or("none".into(), |(a, b)| format!("{a}–{b}")),
                         named.map_or("none".into(), |n| format!("{}–{} ({} entries)", n.first_seq, n.last_seq, n.count)),
-                    ),
+                    )
+                };
+                let problem = VerifyProblem {
+                    at: Place::Import(*import_id),
+                    reason,
                 };
                 self.fail(problem);
                 return;
@@ -130,46 +148,16 @@ impl EvidenceCheck {
     }
 
     /// What a committed import stored, recomputed against its commit record.
-    pub fn import_evidence(&mut self, stored: StoredEvidence<'_>) {
+    pub fn import_evidence(&mut self, stored: StoredEvidence) {
         self.evidence_seen.insert(stored.import_id);
         let Some(commit) = self.commits.get(&stored.import_id) else {
             return;
         };
-        let committed_in = commit
-            .first_seq
-            .map_or(String::new(), |seq| format!(" in entry {seq}"));
-        let committed_vi = commit
-            .first_seq
-            .map_or(String::new(), |seq| format!(" tại bút toán {seq}"));
-        let mismatch = |what: &str, vi: &str| {
-            VerifyProblem {
-            at: Place::Import(stored.import_id),
-            reason: format!(
-                "{vi} đã lưu ({0}) không khớp mã băm ghi cùng lần nhập{committed_vi}: đã bị thay đổi sau khi ghi sổ / its stored {what} ({0}) does not match the digest committed with it{committed_in}: it was changed after the commit",
-                stored.file_name
-            ),
-        }
-        };
-        let problem = if sha256_hex(stored.content) != commit.file_sha256 {
-            Some(mismatch("file", "Tệp gốc"))
-        } else if commit
-            .report_sha256
-            .as_ref()
-            .is_some_and(|digest| sha256_hex(stored.report.as_bytes()) != *digest)
-        {
-            Some(mismatch("report", "Báo cáo kiểm tra"))
-        } else if commit.report_sha256.is_some()
-            && commit.people_sha256 != stored.people.map(|people| sha256_hex(people.as_bytes()))
-        {
-            Some(mismatch(
-                "people document (names as on the roll)",
-                "danh sách người",
-            ))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            self.fail(problem);
+        if let Some(problem) = stored_evidence_problem(commit, &stored) {
+            self.fail(VerifyProblem {
+                at: Place::Import(stored.import_id),
+                reason: problem,
+            });
         }
     }
 
@@ -258,4 +246,73 @@ impl EvidenceCheck {
             self.problem = Some(problem);
         }
     }
+}
+
+/// Why what an import stored differs from its commit record, if it does:
+/// the digests of its file, report and people, then its upload record (the
+/// columns the application reads: kind, program, district, file name, size).
+fn stored_evidence_problem(commit: &StoredImportCommit, stored: &StoredEvidence) -> Option<String> {
+    let (in_vi, in_en) = commit
+        .first_seq
+        .map_or((String::new(), String::new()), |seq| {
+            (format!(" tại bút toán {seq}"), format!(" in entry {seq}"))
+        });
+    let changed = |vi: &str, en: &str| {
+        format!(
+            "{vi} đã lưu ({0}) không khớp mã băm ghi cùng lần nhập{in_vi}: đã bị thay đổi sau khi ghi sổ / its stored {en} ({0}) does not match the digest committed with it{in_en}: it was changed after the commit",
+            stored.file_name
+        )
+    };
+    if sha256_hex(&stored.content) != commit.file_sha256 {
+        return Some(changed("Tệp gốc", "file"));
+    }
+    let Some(report_sha256) = &commit.report_sha256 else {
+        // Committed before reports and people were kept under the chain.
+        return upload_record_problem(commit, stored, None);
+    };
+    if sha256_hex(stored.report.as_bytes()) != *report_sha256 {
+        return Some(changed("Báo cáo kiểm tra", "report"));
+    }
+    if commit.people_sha256
+        != stored
+            .people
+            .as_ref()
+            .map(|people| sha256_hex(people.as_bytes()))
+    {
+        return Some(changed(
+            "Danh sách người (tên như trên danh sách)",
+            "people document (names as on the roll)",
+        ));
+    }
+    upload_record_problem(commit, stored, Some(&stored.report))
+}
+
+/// The upload record against the commit record and, where its digest held,
+/// the stored report (which names the file as uploaded).
+fn upload_record_problem(
+    commit: &StoredImportCommit,
+    stored: &StoredEvidence,
+    verified_report: Option<&str>,
+) -> Option<String> {
+    let reported_name = verified_report
+        .and_then(|report| serde_json::from_str::<serde_json::Value>(report).ok())
+        .and_then(|report| report.get("file_name")?.as_str().map(str::to_string));
+    let mismatches = [
+        ("kind", stored.kind == commit.kind),
+        ("program", stored.program == commit.program),
+        ("district", stored.district == commit.district),
+        ("sha256", stored.sha256 == commit.file_sha256),
+        (
+            "size_bytes",
+            usize::try_from(stored.size_bytes).ok() == Some(stored.content.len()),
+        ),
+        (
+            "file_name",
+            reported_name.is_none_or(|name| name == stored.file_name),
+        ),
+    ];
+    let (column, _) = mismatches.iter().find(|(_, agrees)| !agrees)?;
+    Some(format!(
+        "cột {column} của bản ghi tải lên (imports) không khớp bản ghi xác nhận hoặc báo cáo đã lưu: đã bị sửa / its upload record's {column} (imports) differs from its commit record or stored report: it was changed"
+    ))
 }

@@ -497,7 +497,7 @@ impl JournalSink for Verifier {
     fn import_commit(&mut self, commit: StoredImportCommit) {
         self.evidence.import_commit(commit);
     }
-    fn import_evidence(&mut self, evidence: StoredEvidence<'_>) {
+    fn import_evidence(&mut self, evidence: StoredEvidence) {
         self.finish_journal();
         self.evidence.import_evidence(evidence);
     }

@@ -74,7 +74,7 @@ pub trait JournalSink: Send {
         false
     }
     fn import_commit(&mut self, _commit: StoredImportCommit) {}
-    fn import_evidence(&mut self, _evidence: StoredEvidence<'_>) {}
+    fn import_evidence(&mut self, _evidence: StoredEvidence) {}
     fn audit_event(&mut self, _event: ChainedAuditEvent) {}
 }
 

@@ -62,6 +62,8 @@ pub struct StoredImportCommit {
     pub people_sha256: Option<String>,
     pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,
+    pub committed_by: String,
+    pub committed_at_us: i64,
 }
 
 impl StoredImportCommit {
@@ -79,15 +81,21 @@ impl StoredImportCommit {
     }
 }
 
-/// What is stored of a committed import, borrowed while it is checked.
-pub struct StoredEvidence<'a> {
+/// What is stored of a committed import: its upload record, its file, its
+/// report and its people, read one import at a time while it is checked.
+#[derive(Debug, Clone)]
+pub struct StoredEvidence {
     pub import_id: i64,
-    pub file_name: &'a str,
-    pub content: &'a [u8],
-    pub report: &'a str,
-    pub people: Option<&'a str>,
+    pub kind: String,
+    pub program: String,
+    pub district: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content: Vec<u8>,
+    pub report: String,
+    pub people: Option<String>,
 }
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,

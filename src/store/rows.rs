@@ -5,7 +5,7 @@
 
 use super::{
     ApprovalSource, ApprovedHolding, AuditRecord, BeneficiaryBalance, ChainedAuditEvent,
-    ImportRecord, StoreError, StoreResult, StoredImportCommit,
+    ImportRecord, StoreError, StoreResult, StoredEvidence, StoredImportCommit,
 };
 use crate::domain::journal::{AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting};
 use crate::domain::{AccountPath, Checkpoint, Money, Role, User};
@@ -56,6 +56,30 @@ where
         people_sha256: row.try_get("people_sha256")?,
         first_seq: row.try_get("first_seq")?,
         last_seq: row.try_get("last_seq")?,
+        committed_by: row.try_get("committed_by")?,
+        committed_at_us: row.try_get("committed_at_us")?,
+    })
+}
+
+pub fn evidence_from_row<R>(row: &R) -> StoreResult<StoredEvidence>
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredEvidence {
+        import_id: row.try_get("import_id")?,
+        kind: row.try_get("kind")?,
+        program: row.try_get("program")?,
+        district: row.try_get("district")?,
+        file_name: row.try_get("file_name")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        content: row.try_get("content")?,
+        report: row.try_get("report")?,
+        people: row.try_get("people")?,
     })
 }
 

@@ -56,12 +56,12 @@ pub const INSERT_IMPORT_COMMIT: &str =
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 /// Every import commit, for verification.
 pub const SCAN_IMPORT_COMMITS: &str =
-    "SELECT import_id, kind, program, district, sha256, report_sha256, people_sha256, first_seq, last_seq \
-     FROM import_commits ORDER BY import_id";
+    "SELECT import_id, kind, program, district, sha256, report_sha256, people_sha256, first_seq, last_seq, \
+     committed_by, committed_at_us FROM import_commits ORDER BY import_id";
 /// What is stored of one import as evidence: its file, its report, its people.
 pub const IMPORT_EVIDENCE: &str =
-    "SELECT i.file_name, i.content, i.report, p.people FROM imports i \
-     LEFT JOIN roll_people p ON p.import_id = i.id WHERE i.id = $1";
+    "SELECT i.id AS import_id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
+     i.content, i.report, p.people FROM imports i LEFT JOIN roll_people p ON p.import_id = i.id WHERE i.id = $1";
 pub const INSERT_ROLL_PEOPLE: &str = "INSERT INTO roll_people (import_id, people) VALUES ($1, $2)";
 
 pub fn import_by_id() -> String {

@@ -22,6 +22,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: renamed_people_are_named_by_their_import,
         each_backend: a_deleted_commit_record_is_named_by_its_import,
         each_backend: a_forged_commit_record_is_named_by_its_import,
+        each_backend: an_edited_upload_record_is_named_by_its_import,
         each_backend: an_emptied_audit_trail_is_named_by_the_anchored_event,
         each_backend: an_edited_or_removed_audit_event_is_named,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): the_audit_chain_holds_under_parallel_writers,
@@ -107,6 +108,27 @@ async fn a_deleted_commit_record_is_named_by_its_import(db: TestDb) {
     let (at, reason) = problem_at(&db).await;
     assert_eq!(at, Place::Import(payments), "{}: {reason}", db.backend);
     assert!(reason.contains("commit record is missing"), "{reason}");
+}
+
+/// The columns of `imports` the application reads (which program's list an
+/// import is in, the file name reconciliation prints) agree with what is
+/// hashed: the commit record and the stored report.
+async fn an_edited_upload_record_is_named_by_its_import(db: TestDb) {
+    let payments = a_day_of_imports(&db).await;
+    let sql = format!("UPDATE imports SET file_name = 'other.csv' WHERE id = {payments}");
+    behind_the_triggers(&db, "imports", &sql).await;
+    let (at, reason) = problem_at(&db).await;
+    assert_eq!(at, Place::Import(payments), "{}: {reason}", db.backend);
+    assert!(reason.contains("file_name"), "{reason}");
+    db.raw(&format!(
+        "UPDATE imports SET file_name = (SELECT file_name FROM imports WHERE id = 1), program = 'NQ116' WHERE id = {payments}"
+    ))
+    .await
+    .expect("tamper");
+    let sql = format!("SELECT COUNT(*) FROM imports WHERE id = {payments} AND program = 'NQ116'");
+    assert_eq!(crate::support::query_i64(&db, &sql).await, vec![1]);
+    let (at, reason) = problem_at(&db).await;
+    assert_eq!(at, Place::Import(payments), "{}: {reason}", db.backend);
 }
 
 /// An upload nobody committed, recorded as committed by an inserted row
@@ -314,7 +336,7 @@ fn first_encoding_ledger() -> String {
         "INSERT INTO imports (id, kind, program, district, file_name, sha256, size_bytes, content, report, uploaded_at_us, uploaded_by) \
          VALUES (1, 'payments', 'NQ68', '842', 'old.csv', '{sha}', {len}, '{content}', '{{}}', 1, 'huyen842');
          INSERT INTO import_commits (import_id, kind, program, district, sha256, committed_at_us, committed_by, first_seq, last_seq) \
-         VALUES (1, 'payments', 'NQ68', '842', '{sha}', 2, 'huyen842', 2, 2);
+         VALUES (1, 'payments', 'NQ68', '842', '{sha}', 2, 'tinh', 2, 2);
          INSERT INTO audit_events (at_us, actor, action, outcome, detail) VALUES (1, 'admin', 'user.add', 'ok', 'old'), (2, 'huyen842', 'import', 'ok', 'old');\n",
         sha = sha256_hex(content.as_bytes()),
         len = content.len(),

@@ -8,7 +8,7 @@ use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
-    EntrySummary, JournalSink, JournalStore, Listed, Page, StoreError, StoreResult, StoredEvidence,
+    EntrySummary, JournalSink, JournalStore, Listed, Page, StoreError, StoreResult,
 };
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -368,21 +368,15 @@ async fn scan_evidence(
         .execute(&mut *conn)
         .await?;
     for &import_id in import_ids {
-        let stored: Option<(String, Vec<u8>, String, Option<String>)> =
-            sqlx::query_as(sql::IMPORT_EVIDENCE)
-                .bind(import_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let row = sqlx::query(sql::IMPORT_EVIDENCE)
+            .bind(import_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let stored = row.map(|row| rows::evidence_from_row(&row)).transpose()?;
         // A commit without its import cannot be stored (foreign key); the
         // verifier reports a commit whose evidence never came.
-        if let Some((file_name, content, report, people)) = stored {
-            sink.import_evidence(StoredEvidence {
-                import_id,
-                file_name: &file_name,
-                content: &content,
-                report: &report,
-                people: people.as_deref(),
-            });
+        if let Some(stored) = stored {
+            sink.import_evidence(stored);
         }
     }
     {
