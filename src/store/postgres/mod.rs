@@ -54,12 +54,10 @@ impl Store for PgStore {
     /// `pg_dump` in its custom format: one repeatable-read snapshot of
     /// every table, taken while appends go on.
     async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
-        super::backup::refuse_existing(file)?;
-        let file_arg = format!("--file={}", file.display());
-        super::backup::run_tool(
-            "pg_dump",
-            &["--format=custom", "--no-owner", &file_arg, &self.url],
-        )
+        super::backup::write_new(file, |partial| async move {
+            super::backup::run_tool("pg_dump", &self.url, &["--format=custom"], Some(&partial))
+                .await
+        })
         .await
     }
 

@@ -102,15 +102,23 @@ impl Store for SqliteStore {
     /// `VACUUM INTO`: one read transaction copies every committed page,
     /// the WAL's included, into a new compact file; writers go on meanwhile.
     async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
-        super::backup::refuse_existing(file)?;
-        let path = file
-            .to_str()
-            .ok_or_else(|| StoreError::Backup(format!("{}: not a UTF-8 path", file.display())))?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(path)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        super::backup::write_new(file, |partial| async move {
+            let path = partial.to_str().ok_or_else(|| {
+                StoreError::Backup(format!("{}: not a UTF-8 path", partial.display()))
+            })?;
+            // A relative name starting `file:` would be read as a URI.
+            let path = if partial.is_absolute() {
+                path.to_string()
+            } else {
+                format!("./{path}")
+            };
+            sqlx::query("VACUUM INTO $1")
+                .bind(path)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 }
 
