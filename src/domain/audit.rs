@@ -49,6 +49,46 @@ pub(crate) fn put_str(sha: &mut Sha256, text: &str) {
     sha.update(text.as_bytes());
 }
 
+/// The action of the event that begins the chain in a trail that has events
+/// from before it: it seals them (their count, ids and digest).
+pub const SEAL_ACTION: &str = "audit.chain.begin";
+
+/// The digest of the events recorded before the chain began, in id order:
+/// what the chain's first event states, so that none can be added, changed
+/// or removed among them afterwards.
+#[derive(Default, Clone)]
+pub struct PreChainSeal {
+    sha: Sha256,
+    count: u64,
+    ids: Option<(i64, i64)>,
+}
+
+impl PreChainSeal {
+    pub fn add(&mut self, id: i64, event: &AuditFields<'_>) {
+        self.sha.update(id.to_be_bytes());
+        self.sha.update(event.at_us.to_be_bytes());
+        for text in [event.actor, event.action, event.outcome, event.detail] {
+            put_str(&mut self.sha, text);
+        }
+        self.count += 1;
+        self.ids = Some(self.ids.map_or((id, id), |(first, _)| (first, id)));
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The sealing event's detail.
+    pub fn detail(&self) -> String {
+        let (first, last) = self.ids.unwrap_or((0, 0));
+        format!(
+            "sealed {} events recorded before the audit chain began, ids {first}-{last}, sha256 {}",
+            self.count,
+            hex::encode(self.sha.clone().finalize())
+        )
+    }
+}
+
 /// The SHA-256 of some stored bytes, as lowercase hex: how digests are kept.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

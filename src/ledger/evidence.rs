@@ -5,9 +5,9 @@
 //! streams; it keeps the first problem, as the verifier does.
 
 use super::verify::{Place, VerifyProblem};
-use crate::domain::audit::{audit_hash, sha256_hex, AuditFields, AUDIT_GENESIS_HASH};
+use crate::domain::audit::{audit_hash, sha256_hex, PreChainSeal, AUDIT_GENESIS_HASH, SEAL_ACTION};
 use crate::domain::journal::{parse_hash, ImportEvidence, StoredHeader};
-use crate::store::{ChainedAuditEvent, StoredEvidence, StoredImportCommit};
+use crate::store::{AuditRecord, ChainedAuditEvent, StoredEvidence, StoredImportCommit};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The entries that name one import: their lowest and highest seq, and how many.
@@ -30,6 +30,8 @@ pub struct EvidenceCheck {
     /// Audit event id → (its hash as anchored, the first entry anchoring it).
     anchors: HashMap<i64, (String, i64)>,
     audit_prev: Option<[u8; 32]>,
+    /// The events recorded before the chain began, as the chain's first seals them.
+    pre_chain: PreChainSeal,
     pub audit_events: u64,
     /// Events recorded before the audit chain began (migration 0005).
     pub audit_events_unchained: u64,
@@ -184,23 +186,18 @@ impl EvidenceCheck {
                 return Err("sự kiện không có mã băm dù các sự kiện trước đã nối chuỗi: liên kết đã bị xoá / it has no hash, but events before it are chained: its link was removed".into());
             }
             self.audit_events_unchained += 1;
+            self.pre_chain.add(event.record.id, &event.record.fields());
             return Ok(());
         };
+        if self.audit_prev.is_none() {
+            self.check_seal(&event.record)?;
+        }
         let prev = self.audit_prev.unwrap_or(AUDIT_GENESIS_HASH);
         if parse_hash(prev_text) != Some(prev) {
             return Err("liên kết không khớp sự kiện trước: một sự kiện đã bị xoá hoặc sửa / its link does not match the event before it: an event was removed or changed".into());
         }
         let record = &event.record;
-        let recomputed = audit_hash(
-            &prev,
-            &AuditFields {
-                at_us: record.at_us,
-                actor: &record.actor,
-                action: &record.action,
-                outcome: &record.outcome,
-                detail: &record.detail,
-            },
-        );
+        let recomputed = audit_hash(&prev, &record.fields());
         if hex::encode(recomputed) != *hash_text {
             return Err("nội dung không khớp mã băm: sự kiện đã bị sửa / its contents do not match its hash: the event was changed".into());
         }
@@ -213,6 +210,21 @@ impl EvidenceCheck {
             }
         }
         Ok(())
+    }
+
+    /// The chain's first event seals the events recorded before it, if any:
+    /// none of them can be added, changed or removed unseen.
+    fn check_seal(&self, first: &AuditRecord) -> Result<(), String> {
+        let sealing = first.action == SEAL_ACTION;
+        match (self.pre_chain.count(), sealing) {
+            (0, false) => Ok(()),
+            (_, true) if first.detail == self.pre_chain.detail() => Ok(()),
+            (0, true) => Err("sự kiện niêm phong các sự kiện cũ nhưng chúng không còn / it seals events recorded before the chain, but they are gone".into()),
+            (count, false) => Err(format!(
+                "{count} sự kiện không nối chuỗi đứng trước chuỗi mà không được niêm phong: đã bị thêm vào / {count} events without a hash stand before the chain, and no seal covers them: they were added"
+            )),
+            (_, true) => Err("các sự kiện ghi trước chuỗi không khớp niêm phong: một sự kiện đã bị thêm, sửa hoặc xoá / the events recorded before the chain do not match its seal: one was added, changed or removed".into()),
+        }
     }
 
     /// After everything: commits whose evidence never came, anchors never met.

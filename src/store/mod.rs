@@ -15,7 +15,7 @@
 
 pub mod backup;
 mod migrations;
-mod records;
+pub(crate) mod records;
 mod rows;
 mod sql;
 

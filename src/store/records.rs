@@ -2,7 +2,9 @@
 //! audit events, uploaded imports, a roll's people document, the sums and
 //! balances that reads return, and the rows an append inserts.
 
-use crate::domain::audit::{audit_hash, AuditFields, AUDIT_GENESIS_HASH};
+use crate::domain::audit::{
+    audit_hash, AuditFields, PreChainSeal, AUDIT_GENESIS_HASH, SEAL_ACTION,
+};
 use crate::domain::journal::{
     parse_hash, AccountTotal, AuditAnchor, ImportEvidence, NewEntry, Posting,
 };
@@ -37,6 +39,35 @@ impl AuditEvent {
             detail: &self.detail,
         };
         Ok((hex::encode(prev), hex::encode(audit_hash(&prev, &fields))))
+    }
+}
+
+/// The event that begins the chain after `earlier` events recorded before it
+/// (in id order), sealing them.
+pub(crate) fn pre_chain_seal(earlier: &[AuditRecord], at_us: i64) -> AuditEvent {
+    let mut seal = PreChainSeal::default();
+    for event in earlier {
+        seal.add(event.id, &event.fields());
+    }
+    AuditEvent {
+        at_us,
+        actor: "ansinh".into(),
+        action: SEAL_ACTION.into(),
+        outcome: "ok".into(),
+        detail: seal.detail(),
+    }
+}
+
+impl AuditRecord {
+    /// The fields its hash covers.
+    pub fn fields(&self) -> AuditFields<'_> {
+        AuditFields {
+            at_us: self.at_us,
+            actor: &self.actor,
+            action: &self.action,
+            outcome: &self.outcome,
+            detail: &self.detail,
+        }
     }
 }
 

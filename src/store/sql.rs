@@ -27,6 +27,9 @@ pub const INSERT_AUDIT: &str =
 /// The newest audit event's id and hash (NULL before the chain began): the
 /// link of the next event, and the anchor of the next entries.
 pub const AUDIT_HEAD: &str = "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1";
+/// The events recorded before the chain began, in id order: what its first event seals.
+pub const UNCHAINED_AUDIT: &str =
+    "SELECT id, at_us, actor, action, outcome, detail FROM audit_events WHERE hash IS NULL ORDER BY id";
 /// The whole audit trail, in chain order, for verification.
 pub const SCAN_AUDIT: &str =
     "SELECT id, at_us, actor, action, outcome, detail, prev_hash, hash FROM audit_events ORDER BY id";

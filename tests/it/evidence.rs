@@ -25,6 +25,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: an_edited_upload_record_is_named_by_its_import,
         each_backend: an_emptied_audit_trail_is_named_by_the_anchored_event,
         each_backend: an_edited_or_removed_audit_event_is_named,
+        each_backend: an_event_slipped_in_before_the_chain_is_found,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): the_audit_chain_holds_under_parallel_writers,
         each_backend: a_ledger_of_the_first_encoding_still_verifies_and_grows,
     );
@@ -178,6 +179,19 @@ async fn an_edited_or_removed_audit_event_is_named(db: TestDb) {
     assert!(reason.contains("an event was removed"), "{reason}");
 }
 
+/// An event without a hash inserted before the chain (inserts pass the
+/// triggers) would pass as one recorded before the chain began: only the
+/// seal of those says which they were.
+async fn an_event_slipped_in_before_the_chain_is_found(db: TestDb) {
+    a_day_of_imports(&db).await;
+    db.raw("INSERT INTO audit_events (id, at_us, actor, action, outcome, detail) VALUES (-1, 1, 'admin', 'user.add', 'ok', 'forged')")
+        .await
+        .expect("forge");
+    let (at, reason) = problem_at(&db).await;
+    assert_eq!(at, Place::AuditEvent(1), "{}: {reason}", db.backend);
+    assert!(reason.contains("no seal covers them"), "{reason}");
+}
+
 /// Audit events are written by many requests at once (logins, uploads,
 /// commits): each is linked to the one before it all the same.
 async fn the_audit_chain_holds_under_parallel_writers(db: TestDb) {
@@ -260,7 +274,14 @@ async fn a_ledger_of_the_first_encoding_still_verifies_and_grows(backend: Backen
     }
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
-    assert_eq!(report.audit_events - report.audit_events_unchained, 2);
+    // The first chained event seals the two from before the chain.
+    assert_eq!(report.audit_events - report.audit_events_unchained, 3);
+    let sealed = crate::support::query_i64(
+        &db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'audit.chain.begin' AND detail LIKE 'sealed 2 events%'",
+    )
+    .await;
+    assert_eq!(sealed, vec![1], "{}", db.backend);
     let encodings = crate::support::query_i64(
         &db,
         "SELECT CAST(encoding AS BIGINT) FROM journal_entries ORDER BY seq",

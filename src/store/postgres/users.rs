@@ -186,10 +186,31 @@ pub(super) async fn insert_audit(conn: &mut PgConnection, event: &AuditEvent) ->
     let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
         .fetch_optional(&mut *conn)
         .await?;
-    let newest_hash = newest.and_then(|(_, hash)| hash);
-    let (prev_hash, hash) = event
-        .link_after(newest_hash.as_deref())
-        .map_err(StoreError::Corrupt)?;
+    let mut newest_hash = newest.as_ref().and_then(|(_, hash)| hash.clone());
+    if newest.is_some() && newest_hash.is_none() {
+        // The first chained event of a trail recorded before the chain: seal
+        // what came before, then link after the seal.
+        let found = sqlx::query(sql::UNCHAINED_AUDIT)
+            .fetch_all(&mut *conn)
+            .await?;
+        let earlier = found
+            .iter()
+            .map(rows::audit_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let seal = crate::store::records::pre_chain_seal(&earlier, event.at_us);
+        newest_hash = Some(insert_linked(conn, &seal, None).await?);
+    }
+    insert_linked(conn, event, newest_hash.as_deref()).await?;
+    Ok(())
+}
+
+/// Inserts `event` linked after `newest_hash`; returns its hash.
+async fn insert_linked(
+    conn: &mut PgConnection,
+    event: &AuditEvent,
+    newest_hash: Option<&str>,
+) -> StoreResult<String> {
+    let (prev_hash, hash) = event.link_after(newest_hash).map_err(StoreError::Corrupt)?;
     sqlx::query(sql::INSERT_AUDIT)
         .bind(event.at_us)
         .bind(&event.actor)
@@ -197,8 +218,8 @@ pub(super) async fn insert_audit(conn: &mut PgConnection, event: &AuditEvent) ->
         .bind(&event.outcome)
         .bind(&event.detail)
         .bind(prev_hash)
-        .bind(hash)
+        .bind(&hash)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(hash)
 }
