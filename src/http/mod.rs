@@ -99,6 +99,8 @@ struct Health {
     backend: &'static str,
     /// The journal's last entry (0 when empty).
     head_seq: i64,
+    /// That entry's hash: with `head_seq`, the checkpoint a monitor can keep.
+    head_hash: Option<String>,
 }
 
 /// Liveness and the journal's head.
@@ -111,7 +113,8 @@ async fn health(
     Ok(Json(Health {
         status: "ok",
         backend: state.store.backend_name(),
-        head_seq: head.map(|h| h.seq).unwrap_or(0),
+        head_seq: head.as_ref().map_or(0, |h| h.seq),
+        head_hash: head.map(|h| h.hash),
     }))
 }
 
@@ -242,7 +245,33 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
-/// Serves on `bind` until Ctrl-C; prints the address actually bound (port 0 works).
+/// Ctrl-C, or SIGTERM (how systemd stops a service): stop accepting
+/// connections and let the requests in flight (a commit among them) finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: requests in flight finish, new connections are refused");
+}
+
+/// Serves on `bind` until Ctrl-C or SIGTERM; prints the address actually
+/// bound (port 0 works).
 pub async fn serve(store: Arc<dyn Store>, bind: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let address = listener.local_addr()?;
@@ -253,8 +282,6 @@ pub async fn serve(store: Arc<dyn Store>, bind: &str) -> std::io::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 pub fn register(suite: &mut Suite) {
     register!(suite;
         test: users_are_added_as_a_new_user_would_try,
-        test: serve_answers_login_over_http,
+        test: serve_answers_login_and_stops_cleanly_on_sigterm,
         test: verify_names_the_entry_whose_posting_was_changed_behind_the_triggers,
     );
 }
@@ -140,7 +140,9 @@ fn users_are_added_as_a_new_user_would_try() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-fn serve_answers_login_over_http() {
+/// systemd stops a service with SIGTERM: the server stops accepting, lets
+/// what is in flight finish and exits 0.
+fn serve_answers_login_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
     bootstrap(dir.path());
     let mut child = Command::new(BIN)
@@ -165,9 +167,24 @@ fn serve_answers_login_over_http() {
             .await
             .map(|r| r.status().as_u16())
     });
-    child.kill().ok();
-    child.wait().ok();
     assert_eq!(status.expect("request"), 200, "{line}");
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(terminated.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
 }
 
 fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
