@@ -1,4 +1,4 @@
-//! `ansinh verify [--checkpoint SEQ:HASH]`: exit 1 naming the first bad
+//! `ansinh verify [--checkpoint SEQ:HASH] [--audit-checkpoint ID:HASH]`: exit 1 naming the first bad
 //! entry, import or audit event.
 
 use super::{CliError, CliResult, Context};
@@ -10,6 +10,10 @@ pub struct Args {
     /// A checkpoint from an old report: proves the ledger still extends it.
     #[arg(long, value_parser = Checkpoint::parse)]
     checkpoint: Option<Checkpoint>,
+    /// An audit head (`ID:HASH`) from an earlier verification: proves the
+    /// audit trail was not cut or rewritten since.
+    #[arg(long, value_parser = Checkpoint::parse)]
+    audit_checkpoint: Option<Checkpoint>,
 }
 
 /// The head checkpoint of a report that verified, as `SEQ:HASH`; a report
@@ -30,7 +34,12 @@ pub(super) fn verified_head(report: &verify::VerifyReport) -> CliResult<String> 
 
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let started = std::time::Instant::now();
-    let report = verify::run(context.store.as_ref(), args.checkpoint.clone()).await?;
+    let report = verify::run_with(
+        context.store.as_ref(),
+        args.checkpoint.clone(),
+        args.audit_checkpoint.clone(),
+    )
+    .await?;
     let elapsed_ms = started.elapsed().as_millis();
     let head = verified_head(&report)?;
     let chained = report.audit_events - report.audit_events_unchained;
@@ -42,11 +51,20 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         ),
     };
     println!(
-        "ok: {0} bút toán, {1} dòng hạch toán, chuỗi hash và số dư đều đúng; {2} lần nhập khớp tệp, báo cáo và danh sách người; {3} sự kiện nhật ký nối chuỗi{older_vi} / {0} entries, {1} postings, chain and balances verified in {elapsed_ms} ms; {2} imports' files, reports and people match their commits; {3} audit events chained{older_en}; head {head}",
-        report.entries, report.postings, report.imports, chained
+        "ok: {0} bút toán, {1} dòng hạch toán, chuỗi hash và số dư đều đúng; {2} lần nhập khớp tệp, báo cáo và danh sách người; {3} sự kiện nhật ký nối chuỗi{older_vi} / {0} entries, {1} postings, chain and balances verified in {elapsed_ms} ms; {2} imports' files, reports and people match their commits; {3} audit events chained{older_en}; head {head}; audit head {audit_head}",
+        report.entries,
+        report.postings,
+        report.imports,
+        chained,
+        audit_head = report.audit_head.as_deref().unwrap_or("0:(empty)"),
     );
     if let Some(checkpoint) = args.checkpoint {
         println!("sổ cái nối tiếp điểm kiểm tra / the ledger extends checkpoint {checkpoint}");
+    }
+    if let Some(checkpoint) = args.audit_checkpoint {
+        println!(
+            "nhật ký kiểm toán nối tiếp điểm kiểm tra / the audit trail extends audit checkpoint {checkpoint}"
+        );
     }
     Ok(())
 }

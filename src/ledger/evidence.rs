@@ -6,7 +6,7 @@
 
 use super::verify::{Place, VerifyProblem};
 use crate::domain::audit::{audit_hash, sha256_hex, PreChainSeal, AUDIT_GENESIS_HASH, SEAL_ACTION};
-use crate::domain::journal::{parse_hash, ImportEvidence, StoredHeader};
+use crate::domain::journal::{parse_hash, Checkpoint, ImportEvidence, StoredHeader};
 use crate::store::{AuditRecord, ChainedAuditEvent, StoredEvidence, StoredImportCommit};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -32,6 +32,12 @@ pub struct EvidenceCheck {
     audit_prev: Option<[u8; 32]>,
     /// The events recorded before the chain began, as the chain's first seals them.
     pre_chain: PreChainSeal,
+    /// The newest chained event: the audit trail's checkpoint.
+    pub audit_head: Option<Checkpoint>,
+    /// An audit checkpoint from an earlier verification (event id, hash),
+    /// and whether the trail still holds it.
+    pub audit_checkpoint: Option<Checkpoint>,
+    audit_checkpoint_met: bool,
     pub audit_events: u64,
     /// Events recorded before the audit chain began (migration 0005).
     pub audit_events_unchained: u64,
@@ -202,6 +208,22 @@ impl EvidenceCheck {
             return Err("nội dung không khớp mã băm: sự kiện đã bị sửa / its contents do not match its hash: the event was changed".into());
         }
         self.audit_prev = Some(recomputed);
+        self.audit_head = Some(Checkpoint {
+            seq: record.id,
+            hash: hash_text.clone(),
+        });
+        if let Some(checkpoint) = self
+            .audit_checkpoint
+            .as_ref()
+            .filter(|c| c.seq == record.id)
+        {
+            if checkpoint.hash != *hash_text {
+                return Err(format!(
+                    "mã băm khác với điểm kiểm tra nhật ký {checkpoint}: nhật ký đã bị viết lại / its hash differs from the audit checkpoint {checkpoint}: the trail was rewritten"
+                ));
+            }
+            self.audit_checkpoint_met = true;
+        }
         if let Some((anchored, seq)) = self.anchors.remove(&record.id) {
             if anchored != *hash_text {
                 return Err(format!(
@@ -227,8 +249,22 @@ impl EvidenceCheck {
         }
     }
 
-    /// After everything: commits whose evidence never came, anchors never met.
+    /// After everything: commits whose evidence never came, anchors never
+    /// met, an audit checkpoint the trail no longer reaches.
     pub fn finish(&mut self) {
+        if let Some(checkpoint) = self
+            .audit_checkpoint
+            .clone()
+            .filter(|_| !self.audit_checkpoint_met)
+        {
+            self.fail(VerifyProblem {
+                at: Place::AuditEvent(checkpoint.seq),
+                reason: format!(
+                    "sự kiện nhật ký {0} của điểm kiểm tra không còn: nhật ký đã bị cắt / audit event {0} of the audit checkpoint is missing: the trail was cut",
+                    checkpoint.seq
+                ),
+            });
+        }
         if let Some(import_id) = self
             .commits
             .keys()

@@ -62,8 +62,11 @@ pub struct VerifyReport {
     pub imports: u64,
     pub audit_events: u64,
     /// Audit events recorded before the audit chain began (migration 0005),
-    /// which no hash covers.
+    /// which the chain's first event seals.
     pub audit_events_unchained: u64,
+    /// The newest chained audit event, `ID:HASH`: keep it to check later that
+    /// the trail was not cut (`verify --audit-checkpoint`).
+    pub audit_head: Option<String>,
     pub head: Option<Checkpoint>,
     pub problem: Option<VerifyProblem>,
 }
@@ -176,6 +179,7 @@ impl Verifier {
             imports: self.evidence.imports_checked(),
             audit_events: self.evidence.audit_events,
             audit_events_unchained: self.evidence.audit_events_unchained,
+            audit_head: self.evidence.audit_head.as_ref().map(ToString::to_string),
             head: self.headers.last().map(|h| Checkpoint {
                 seq: h.seq,
                 hash: h.hash.clone(),
@@ -512,7 +516,18 @@ pub async fn run(
     store: &dyn crate::store::Store,
     checkpoint: Option<Checkpoint>,
 ) -> crate::store::StoreResult<VerifyReport> {
+    run_with(store, checkpoint, None).await
+}
+
+/// [`run`], also proving that the audit trail still holds the event of an
+/// earlier audit head (`ID:HASH`).
+pub async fn run_with(
+    store: &dyn crate::store::Store,
+    checkpoint: Option<Checkpoint>,
+    audit_checkpoint: Option<Checkpoint>,
+) -> crate::store::StoreResult<VerifyReport> {
     let mut verifier = Verifier::new(checkpoint);
+    verifier.evidence.audit_checkpoint = audit_checkpoint;
     store.scan(&mut verifier).await?;
     Ok(verifier.finish())
 }

@@ -26,6 +26,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: an_emptied_audit_trail_is_named_by_the_anchored_event,
         each_backend: an_edited_or_removed_audit_event_is_named,
         each_backend: an_event_slipped_in_before_the_chain_is_found,
+        each_backend: an_audit_checkpoint_catches_a_cut_tail,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): the_audit_chain_holds_under_parallel_writers,
         each_backend: a_ledger_of_the_first_encoding_still_verifies_and_grows,
     );
@@ -177,6 +178,46 @@ async fn an_edited_or_removed_audit_event_is_named(db: TestDb) {
     let (at, reason) = problem_at(&db).await;
     assert_eq!(at, Place::AuditEvent(4), "{}: {reason}", db.backend);
     assert!(reason.contains("an event was removed"), "{reason}");
+}
+
+/// The end of the trail after the newest anchor is held by the audit head a
+/// verification printed: cut after it, `--audit-checkpoint` names the event.
+async fn an_audit_checkpoint_catches_a_cut_tail(db: TestDb) {
+    a_day_of_imports(&db).await;
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    let head = report.audit_head.expect("a chained trail");
+    let checkpoint = ansinh::domain::Checkpoint::parse(&head).expect("ID:HASH");
+    let still = verify::run_with(db.store.as_ref(), None, Some(checkpoint.clone()))
+        .await
+        .expect("verify");
+    assert!(still.is_ok(), "{}: {:?}", db.backend, still.problem);
+    let cut = format!("DELETE FROM audit_events WHERE id = {}", checkpoint.seq);
+    behind_the_triggers(&db, "audit_events", &cut).await;
+    // Without the checkpoint the shortened trail is self-consistent.
+    let unseen = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(unseen.is_ok(), "{}: {:?}", db.backend, unseen.problem);
+    let report = verify::run_with(db.store.as_ref(), None, Some(checkpoint.clone()))
+        .await
+        .expect("verify");
+    let problem = report.problem.expect("the cut tail");
+    assert_eq!(
+        problem.at,
+        Place::AuditEvent(checkpoint.seq),
+        "{}",
+        db.backend
+    );
+    let output = Command::new(BIN)
+        .args([
+            "--database-url",
+            &db.url,
+            "verify",
+            "--audit-checkpoint",
+            &head,
+        ])
+        .env_remove("ANSINH_DATABASE_URL")
+        .output()
+        .expect("run ansinh verify");
+    assert_eq!(output.status.code(), Some(1), "{}", db.backend);
 }
 
 /// An event without a hash inserted before the chain (inserts pass the
