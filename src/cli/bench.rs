@@ -42,6 +42,25 @@ pub enum BenchCommand {
         #[arg(long, default_value = "842")]
         district: String,
     },
+    /// A province's day: concurrent readers (summary, reconciliation pages,
+    /// journal entries, verify) while a district commits a roll every few
+    /// seconds; p50/p99 per endpoint, peak RSS, nothing lost (logs in as --user).
+    Mixed {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        import_every: u64,
+        /// The district officer whose rolls are committed.
+        #[arg(long, default_value = "huyen842")]
+        importer: String,
+        #[arg(long, default_value = "NQ68")]
+        program: String,
+        /// A commune of the importer's district.
+        #[arg(long, default_value = "29239")]
+        commune: String,
+    },
     /// Time `report` on the current database.
     Report {
         #[arg(long, default_value_t = 50)]
@@ -76,6 +95,24 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
             super::bench_http::run(context, clients, requests_per_client, &paths).await
         }
         BenchCommand::Verify { runs } => bench_verify(context, runs).await,
+        BenchCommand::Mixed {
+            seconds,
+            clients,
+            import_every,
+            importer,
+            program,
+            commune,
+        } => {
+            let mixed = super::bench_mixed::Mixed {
+                seconds,
+                clients,
+                import_every_seconds: import_every,
+                importer,
+                program,
+                commune,
+            };
+            super::bench_mixed::run(context, mixed).await
+        }
     }
 }
 

@@ -61,7 +61,7 @@ pub async fn run(
     Ok(())
 }
 
-async fn login(address: &str, username: &str, password: &str) -> CliResult<String> {
+pub(super) async fn login(address: &str, username: &str, password: &str) -> CliResult<String> {
     let body = serde_json::json!({ "username": username, "password": password }).to_string();
     let mut stream = TcpStream::connect(address).await?;
     let request = format!(
@@ -110,7 +110,7 @@ async fn client(
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body.
-async fn read_response(reader: &mut BufReader<TcpStream>) -> CliResult<(u16, Vec<u8>)> {
+pub(super) async fn read_response(reader: &mut BufReader<TcpStream>) -> CliResult<(u16, Vec<u8>)> {
     let mut line = String::new();
     reader.read_line(&mut line).await?;
     let status: u16 = line

@@ -6,6 +6,7 @@
 mod backup;
 mod bench;
 mod bench_http;
+mod bench_mixed;
 pub mod demo;
 mod export;
 mod import;
