@@ -124,15 +124,17 @@ fn cell_text(value: &DataRef<'_>) -> String {
     }
 }
 
-/// Whole numbers without a decimal point (amounts and IDs typed as numbers);
-/// others as written, for the parser to refuse where a whole number is due.
+/// A number cell as text: the shortest decimal that reads back as the same
+/// number (so whole numbers carry no decimal point, and an amount typed as
+/// `1500000` is the text `1500000`). Excel stores every number as a double;
+/// this is the only thing done with it: money is read from the text by the
+/// same exact parser as a CSV cell, which refuses what is not whole đồng.
 fn number_text(number: f64) -> String {
-    // Below 2^53 every whole f64 is exact.
-    if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-        format!("{}", number as i64)
-    } else {
-        number.to_string()
+    if number == 0.0 {
+        // Not "-0": a blank-looking zero is zero.
+        return "0".into();
     }
+    number.to_string()
 }
 
 /// CSV text built cell by cell, in sheet order (rows ascending, then columns).
