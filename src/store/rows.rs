@@ -1,4 +1,4 @@
-//! Row mapping both backends share: sqlx rows (generic over `sqlx::Row`, so
+//! Row mapping both backends share: sqlx rows (through [`StoreRow`], so
 //! one function serves SQLite and PostgreSQL) and the JSON documents the
 //! backends aggregate rows into, turned into domain values and store
 //! records. Nothing here knows a ledger rule.
@@ -10,147 +10,145 @@ use super::{
 use crate::domain::journal::{AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting};
 use crate::domain::{AccountPath, Checkpoint, Money, Role, User};
 use chrono::NaiveDate;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Postgres, Row, Sqlite};
 
-pub fn header_from_row<R>(row: &R) -> StoreResult<StoredHeader>
+/// A row of either backend, read by column name: the mappers below are
+/// written once for both.
+pub trait StoreRow {
+    fn get<T: Column>(&self, column: &str) -> Result<T, sqlx::Error>;
+}
+
+/// A value both backends decode (integers, texts, bytes, flags, and their
+/// `Option`s for NULL).
+pub trait Column: Sized {
+    fn from_sqlite(row: &SqliteRow, column: &str) -> Result<Self, sqlx::Error>;
+    fn from_postgres(row: &PgRow, column: &str) -> Result<Self, sqlx::Error>;
+}
+
+impl<T> Column for T
 where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    T: for<'a> sqlx::Decode<'a, Sqlite> + sqlx::Type<Sqlite>,
+    T: for<'a> sqlx::Decode<'a, Postgres> + sqlx::Type<Postgres>,
 {
-    let anchor_id: Option<i64> = row.try_get("audit_anchor_id")?;
-    let anchor_hash: Option<String> = row.try_get("audit_anchor_hash")?;
+    fn from_sqlite(row: &SqliteRow, column: &str) -> Result<T, sqlx::Error> {
+        row.try_get(column)
+    }
+    fn from_postgres(row: &PgRow, column: &str) -> Result<T, sqlx::Error> {
+        row.try_get(column)
+    }
+}
+
+impl StoreRow for SqliteRow {
+    fn get<T: Column>(&self, column: &str) -> Result<T, sqlx::Error> {
+        T::from_sqlite(self, column)
+    }
+}
+
+impl StoreRow for PgRow {
+    fn get<T: Column>(&self, column: &str) -> Result<T, sqlx::Error> {
+        T::from_postgres(self, column)
+    }
+}
+
+pub fn header_from_row(row: &impl StoreRow) -> StoreResult<StoredHeader> {
+    let anchor_id: Option<i64> = row.get("audit_anchor_id")?;
+    let anchor_hash: Option<String> = row.get("audit_anchor_hash")?;
     Ok(StoredHeader {
-        seq: row.try_get("seq")?,
-        effective_date: row.try_get("effective_date")?,
-        recorded_at_us: row.try_get("recorded_at_us")?,
-        actor: row.try_get("actor")?,
-        kind: row.try_get("kind")?,
-        reference: row.try_get("reference")?,
-        memo: row.try_get("memo")?,
-        corrects_seq: row.try_get("corrects_seq")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-        import_id: row.try_get("import_id")?,
-        encoding: row.try_get("encoding")?,
+        seq: row.get("seq")?,
+        effective_date: row.get("effective_date")?,
+        recorded_at_us: row.get("recorded_at_us")?,
+        actor: row.get("actor")?,
+        kind: row.get("kind")?,
+        reference: row.get("reference")?,
+        memo: row.get("memo")?,
+        corrects_seq: row.get("corrects_seq")?,
+        prev_hash: row.get("prev_hash")?,
+        hash: row.get("hash")?,
+        import_id: row.get("import_id")?,
+        encoding: row.get("encoding")?,
         audit_anchor: anchor_id
             .zip(anchor_hash)
             .map(|(event_id, hash)| AuditAnchor { event_id, hash }),
     })
 }
 
-pub fn import_commit_from_row<R>(row: &R) -> StoreResult<StoredImportCommit>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn import_commit_from_row(row: &impl StoreRow) -> StoreResult<StoredImportCommit> {
     Ok(StoredImportCommit {
-        import_id: row.try_get("import_id")?,
-        kind: row.try_get("kind")?,
-        program: row.try_get("program")?,
-        district: row.try_get("district")?,
-        file_sha256: row.try_get("sha256")?,
-        report_sha256: row.try_get("report_sha256")?,
-        people_sha256: row.try_get("people_sha256")?,
-        first_seq: row.try_get("first_seq")?,
-        last_seq: row.try_get("last_seq")?,
-        committed_by: row.try_get("committed_by")?,
-        committed_at_us: row.try_get("committed_at_us")?,
+        import_id: row.get("import_id")?,
+        kind: row.get("kind")?,
+        program: row.get("program")?,
+        district: row.get("district")?,
+        file_sha256: row.get("sha256")?,
+        report_sha256: row.get("report_sha256")?,
+        people_sha256: row.get("people_sha256")?,
+        first_seq: row.get("first_seq")?,
+        last_seq: row.get("last_seq")?,
+        committed_by: row.get("committed_by")?,
+        committed_at_us: row.get("committed_at_us")?,
     })
 }
 
-pub fn evidence_from_row<R>(row: &R) -> StoreResult<StoredEvidence>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn evidence_from_row(row: &impl StoreRow) -> StoreResult<StoredEvidence> {
     Ok(StoredEvidence {
-        import_id: row.try_get("import_id")?,
-        kind: row.try_get("kind")?,
-        program: row.try_get("program")?,
-        district: row.try_get("district")?,
-        file_name: row.try_get("file_name")?,
-        sha256: row.try_get("sha256")?,
-        size_bytes: row.try_get("size_bytes")?,
-        content: row.try_get("content")?,
-        report: row.try_get("report")?,
-        people: row.try_get("people")?,
+        import_id: row.get("import_id")?,
+        kind: row.get("kind")?,
+        program: row.get("program")?,
+        district: row.get("district")?,
+        file_name: row.get("file_name")?,
+        sha256: row.get("sha256")?,
+        size_bytes: row.get("size_bytes")?,
+        content: row.get("content")?,
+        report: row.get("report")?,
+        people: row.get("people")?,
     })
 }
 
-pub fn chained_audit_from_row<R>(row: &R) -> StoreResult<ChainedAuditEvent>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn chained_audit_from_row(row: &impl StoreRow) -> StoreResult<ChainedAuditEvent> {
     Ok(ChainedAuditEvent {
         record: audit_from_row(row)?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
+        prev_hash: row.get("prev_hash")?,
+        hash: row.get("hash")?,
     })
 }
 
-pub fn posting_from_row<R>(row: &R) -> StoreResult<StoredPosting>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn posting_from_row(row: &impl StoreRow) -> StoreResult<StoredPosting> {
     Ok(StoredPosting {
-        entry_seq: row.try_get("entry_seq")?,
-        account: row.try_get("account")?,
-        amount_dong: row.try_get("amount")?,
-        beneficiary: row.try_get("beneficiary")?,
-        source_line: row.try_get("source_line")?,
-        reference: row.try_get("reference")?,
+        entry_seq: row.get("entry_seq")?,
+        account: row.get("account")?,
+        amount_dong: row.get("amount")?,
+        beneficiary: row.get("beneficiary")?,
+        source_line: row.get("source_line")?,
+        reference: row.get("reference")?,
     })
 }
 
-pub fn user_from_row<R>(row: &R) -> StoreResult<User>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let role: String = row.try_get("role")?;
+pub fn user_from_row(row: &impl StoreRow) -> StoreResult<User> {
+    let role: String = row.get("role")?;
     Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
+        id: row.get("id")?,
+        username: row.get("username")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role '{role}'")))?,
-        district: row.try_get("district")?,
+        district: row.get("district")?,
     })
 }
 
-pub fn import_from_row<R>(row: &R) -> StoreResult<ImportRecord>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn import_from_row(row: &impl StoreRow) -> StoreResult<ImportRecord> {
     Ok(ImportRecord {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        program: row.try_get("program")?,
-        district: row.try_get("district")?,
-        file_name: row.try_get("file_name")?,
-        sha256: row.try_get("sha256")?,
-        size_bytes: row.try_get("size_bytes")?,
-        uploaded_at_us: row.try_get("uploaded_at_us")?,
-        uploaded_by: row.try_get("uploaded_by")?,
-        report_json: row.try_get("report")?,
-        committed_by: row.try_get("committed_by")?,
-        committed_at_us: row.try_get("committed_at_us")?,
+        id: row.get("id")?,
+        kind: row.get("kind")?,
+        program: row.get("program")?,
+        district: row.get("district")?,
+        file_name: row.get("file_name")?,
+        sha256: row.get("sha256")?,
+        size_bytes: row.get("size_bytes")?,
+        uploaded_at_us: row.get("uploaded_at_us")?,
+        uploaded_by: row.get("uploaded_by")?,
+        report_json: row.get("report")?,
+        committed_by: row.get("committed_by")?,
+        committed_at_us: row.get("committed_at_us")?,
     })
 }
 
@@ -270,77 +268,48 @@ pub fn names_in(
     Ok(names.into_iter().collect())
 }
 
-pub fn audit_from_row<R>(row: &R) -> StoreResult<AuditRecord>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn audit_from_row(row: &impl StoreRow) -> StoreResult<AuditRecord> {
     Ok(AuditRecord {
-        id: row.try_get("id")?,
-        at_us: row.try_get("at_us")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        outcome: row.try_get("outcome")?,
-        detail: row.try_get("detail")?,
+        id: row.get("id")?,
+        at_us: row.get("at_us")?,
+        actor: row.get("actor")?,
+        action: row.get("action")?,
+        outcome: row.get("outcome")?,
+        detail: row.get("detail")?,
     })
 }
 
-pub fn program_from_row<R>(row: &R) -> StoreResult<(String, String)>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok((row.try_get("code")?, row.try_get("definition")?))
+pub fn program_from_row(row: &impl StoreRow) -> StoreResult<(String, String)> {
+    Ok((row.get("code")?, row.get("definition")?))
 }
 
 /// A row of [`super::sql::HEAD`].
-pub fn checkpoint_from_row<R>(row: &R) -> StoreResult<Checkpoint>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn checkpoint_from_row(row: &impl StoreRow) -> StoreResult<Checkpoint> {
     Ok(Checkpoint {
-        seq: row.try_get("seq")?,
-        hash: row.try_get("hash")?,
+        seq: row.get("seq")?,
+        hash: row.get("hash")?,
     })
 }
 
 /// A row of [`super::sql::ACCOUNT_SUMS`].
-pub fn account_sum_from_row<R>(row: &R) -> StoreResult<super::AccountSum>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn account_sum_from_row(row: &impl StoreRow) -> StoreResult<super::AccountSum> {
     Ok(super::AccountSum {
-        account: row.try_get("account")?,
-        amount_dong: row.try_get("amount")?,
-        approvals: row.try_get("approvals")?,
+        account: row.get("account")?,
+        amount_dong: row.get("amount")?,
+        approvals: row.get("approvals")?,
     })
 }
 
 /// A row of [`super::sql::approval_sources`].
-pub fn approval_source_from_row<R>(row: &R) -> StoreResult<ApprovalSource>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn approval_source_from_row(row: &impl StoreRow) -> StoreResult<ApprovalSource> {
     Ok(ApprovalSource {
-        beneficiary: row.try_get("beneficiary")?,
-        account: row.try_get("account")?,
-        entry_seq: row.try_get("entry_seq")?,
-        reference: row.try_get("reference")?,
-        source_line: row.try_get("source_line")?,
-        import_id: row.try_get("import_id")?,
-        file_name: row.try_get("file_name")?,
+        beneficiary: row.get("beneficiary")?,
+        account: row.get("account")?,
+        entry_seq: row.get("entry_seq")?,
+        reference: row.get("reference")?,
+        source_line: row.get("source_line")?,
+        import_id: row.get("import_id")?,
+        file_name: row.get("file_name")?,
     })
 }
 
@@ -440,38 +409,25 @@ pub fn program_conflict(error: sqlx::Error, code: &str) -> StoreError {
     }
 }
 
-pub fn entry_summary_from_row<R>(row: &R) -> StoreResult<super::EntrySummary>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn entry_summary_from_row(row: &impl StoreRow) -> StoreResult<super::EntrySummary> {
     Ok(super::EntrySummary {
-        seq: row.try_get("seq")?,
-        effective_date: row.try_get("effective_date")?,
-        recorded_at_us: row.try_get("recorded_at_us")?,
-        actor: row.try_get("actor")?,
-        kind: row.try_get("kind")?,
-        reference: row.try_get("reference")?,
-        memo: row.try_get("memo")?,
-        corrects_seq: row.try_get("corrects_seq")?,
-        import_id: row.try_get("import_id")?,
-        hash: row.try_get("hash")?,
-        postings_count: row.try_get("postings_count")?,
+        seq: row.get("seq")?,
+        effective_date: row.get("effective_date")?,
+        recorded_at_us: row.get("recorded_at_us")?,
+        actor: row.get("actor")?,
+        kind: row.get("kind")?,
+        reference: row.get("reference")?,
+        memo: row.get("memo")?,
+        corrects_seq: row.get("corrects_seq")?,
+        import_id: row.get("import_id")?,
+        hash: row.get("hash")?,
+        postings_count: row.get("postings_count")?,
     })
 }
 
-pub fn user_listing_from_row<R>(row: &R) -> StoreResult<super::UserListing>
-where
-    R: sqlx::Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
+pub fn user_listing_from_row(row: &impl StoreRow) -> StoreResult<super::UserListing> {
     Ok(super::UserListing {
         user: user_from_row(row)?,
-        disabled: row.try_get("disabled")?,
+        disabled: row.get("disabled")?,
     })
 }
