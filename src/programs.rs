@@ -33,6 +33,7 @@ pub async fn add(
         program: Some((program.code.as_str().to_string(), text.to_string())),
         import_commit: None,
         roll_people: None,
+        refused_payments: Vec::new(),
         read_at: None,
         audit: AuditEvent {
             at_us: now,

@@ -82,6 +82,7 @@ pub async fn prepare(
         program: None,
         import_commit: None,
         roll_people: None,
+        refused_payments: Vec::new(),
         read_at,
         audit: AuditEvent {
             at_us: now,

@@ -38,7 +38,7 @@ pub async fn back_up(context: &Context, args: BackupArgs) -> CliResult {
 pub async fn restore(database_url: &str, args: RestoreArgs) -> CliResult {
     store::backup::restore(&args.file, database_url).await?;
     let restored = store::open(database_url).await?;
-    let report = verify::run(restored.as_ref(), None).await?;
+    let report = verify::run_recorded(restored.as_ref()).await?;
     let head = super::verify::verified_head(&report)?;
     println!(
         "đã khôi phục và kiểm tra / restored and verified into {}: {} entries, {} imports, {} audit events; head {head}",

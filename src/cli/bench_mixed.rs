@@ -71,6 +71,8 @@ pub async fn run(context: &Context, mixed: Mixed) -> CliResult {
         .await?
         .ok_or_else(|| CliError::Usage(format!("no user {}", mixed.importer)))?;
     let scopes = reconciliation_scopes(context).await?;
+    let importer_district = importer.district.clone().unwrap_or_default();
+    let approved_before = approved_totals(context, &mixed.program, &importer_district).await?;
     let head_seq = store.head().await?.map_or(1, |head| head.seq);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?.to_string();
@@ -110,7 +112,50 @@ pub async fn run(context: &Context, mixed: Mixed) -> CliResult {
     server.abort();
     print_figures(&samples);
     let committed = imports?;
+    let approved_after = approved_totals(context, &mixed.program, &importer_district).await?;
+    let rolls_dong = committed.len() as i64 * ROLL_PEOPLE as i64 * ROLL_PERSON_DONG;
+    let grown = (
+        approved_after.0 - approved_before.0,
+        approved_after.1 - approved_before.1,
+    );
+    if grown != (rolls_dong, rolls_dong) {
+        return Err(CliError::Refused(format!(
+            "the committed rolls hold {rolls_dong} đồng, but the report grew by {} and the reconciliation by {}",
+            grown.0, grown.1
+        )));
+    }
+    println!(
+        "report and reconciliation grew by the committed rolls' {} đồng",
+        crate::domain::Money::from_dong(rolls_dong).format_vi()
+    );
     check_nothing_lost(context, &committed).await
+}
+
+/// What each person of a bench roll is approved.
+const ROLL_PERSON_DONG: i64 = 1_500_000;
+
+/// The province's approved total (the summary report, every entry) and the
+/// importer's district's (its reconciliation, from the read models).
+async fn approved_totals(
+    context: &Context,
+    program: &str,
+    district: &str,
+) -> CliResult<(i64, i64)> {
+    let store = context.store.as_ref();
+    let every_date = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let summary =
+        crate::report::summary(store, every_date, None, crate::report::GroupBy::Program).await?;
+    let reconciliation = crate::reconcile::page(
+        store,
+        &crate::reconcile::Scope::of(program, Some(district)),
+        0,
+        1,
+    )
+    .await?;
+    Ok((
+        summary.total.approved_dong,
+        reconciliation.total.approved_dong,
+    ))
 }
 
 /// Every (program, district) a program budgets for.
@@ -228,6 +273,10 @@ fn new_people_roll(mixed: &Mixed, district: &str, run: u32, roll: usize) -> Roll
     let mut text = String::from(
         "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
     );
+    const _: () = assert!(
+        ROLL_PERSON_DONG == 1_500_000,
+        "the rows below say 1.500.000"
+    );
     for row in 0..ROLL_PEOPLE {
         let serial = (u64::from(run) % 900) * 100_000 + (roll * ROLL_PEOPLE + row) as u64;
         // Names hold letters only: the serial's digits spelled as letters.
@@ -278,7 +327,10 @@ fn print_figures(samples: &[Sample]) {
             at(1.0)
         );
     }
-    println!("peak RSS {:.0} MiB", crate::telemetry::peak_rss_mib());
+    println!(
+        "peak RSS (server and clients, one process) {:.0} MiB",
+        crate::telemetry::peak_rss_mib()
+    );
 }
 
 /// Every committed roll's entries are in the ledger as committed, and the
@@ -298,12 +350,15 @@ async fn check_nothing_lost(
         }
     }
     let started = Instant::now();
-    let report = verify::run(store, None).await?;
+    let report = verify::run_recorded(store).await?;
     let head = super::verify::verified_head(&report)?;
     println!(
-        "nothing lost: {} rolls' entries in the ledger; verify ok in {} ms, head {head}",
+        "nothing lost: {} rolls' entries in the ledger; verify --full ok in {} ms ({} postings, read models of {} people agree), head {head}; peak RSS with it {:.0} MiB",
         committed.len(),
-        started.elapsed().as_millis()
+        started.elapsed().as_millis(),
+        report.postings,
+        report.read_model_people.unwrap_or(0),
+        crate::telemetry::peak_rss_mib()
     );
     Ok(())
 }

@@ -63,6 +63,9 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Apply database migrations (also done on every start).
     Migrate,
+    /// Rebuild the read models (reconciliation's per-person rows and
+    /// totals) from the journal; done on start after an upgrade.
+    RebuildReadModels,
     /// Manage users.
     #[command(subcommand)]
     User(user::Command),
@@ -226,6 +229,7 @@ async fn execute(cli: Cli) -> CliResult {
         return backup::restore(&database_url, args).await;
     }
     let store = store::open(&database_url).await?;
+    crate::ledger::read_model::ensure_built(store.as_ref()).await?;
     let context = Context {
         store,
         database_url,
@@ -238,6 +242,15 @@ async fn execute(cli: Cli) -> CliResult {
         Command::GenerateDemo { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations applied to {}", context.store.backend_name());
+            Ok(())
+        }
+        Command::RebuildReadModels => {
+            let started = std::time::Instant::now();
+            let people = crate::ledger::read_model::rebuild(context.store.as_ref()).await?;
+            println!(
+                "số liệu đối chiếu đã dựng lại: {people} người / read models rebuilt from the journal: {people} people in {} ms",
+                started.elapsed().as_millis()
+            );
             Ok(())
         }
         Command::User(command) => user::run(&context, command).await,

@@ -1,4 +1,4 @@
-//! `ansinh reconcile --program P [--district D] [--format text|csv|json]`.
+//! `ansinh reconcile --program P [--district D] [--search TEXT] [--status S] [--format text|csv|json]`.
 //! Without --user the shell user reads with the database's own access; with
 //! --user, the role decides the scope and whether national IDs are masked.
 
@@ -20,6 +20,14 @@ pub struct Args {
     program: String,
     #[arg(long)]
     district: Option<String>,
+    /// Digits: people whose national ID starts with them; other text:
+    /// people whose name holds it (tone marks and case aside).
+    #[arg(long)]
+    search: Option<String>,
+    /// Only people of this status (unpaid, paid, partially_paid, overpaid,
+    /// paid_without_approval, duplicate_payment).
+    #[arg(long, value_parser = parse_status)]
+    status: Option<reconcile::Status>,
     #[arg(long, value_enum, default_value_t)]
     format: Output,
 }
@@ -40,12 +48,13 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         )
         .is_err();
     }
-    let mut result = reconcile::reconcile(
-        context.store.as_ref(),
-        &args.program,
-        args.district.as_deref(),
-    )
-    .await?;
+    let scope = reconcile::Scope {
+        search: args.search,
+        status: args.status,
+        ..reconcile::Scope::of(&args.program, args.district.as_deref())
+    };
+    let mut result =
+        reconcile::page(context.store.as_ref(), &scope, 0, reconcile::LINES_MAX).await?;
     if mask {
         result.mask_ids();
     }
@@ -55,4 +64,11 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         Output::Json => super::print_out(&format!("{}\n", result.to_json()))?,
     }
     Ok(())
+}
+
+fn parse_status(text: &str) -> Result<reconcile::Status, String> {
+    reconcile::Status::parse(text).ok_or_else(|| {
+        let all = reconcile::Status::ALL.map(reconcile::Status::as_str);
+        format!("'{text}' must be one of {}", all.join(", "))
+    })
 }

@@ -1,5 +1,7 @@
-//! `ansinh verify [--checkpoint SEQ:HASH] [--audit-checkpoint ID:HASH]`: exit 1 naming the first bad
-//! entry, import or audit event.
+//! `ansinh verify [--full] [--checkpoint SEQ:HASH] [--audit-checkpoint ID:HASH]`:
+//! exit 1 naming the first bad entry, import, audit event or read model row.
+//! Without `--full` (or a checkpoint) it checks what follows the last
+//! verification that passed.
 
 use super::{CliError, CliResult, Context};
 use crate::domain::Checkpoint;
@@ -7,6 +9,11 @@ use crate::ledger::verify;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Recompute the whole ledger (the chain from its first entry, every
+    /// rule, every import's evidence, the read models), not only what
+    /// follows the last verification.
+    #[arg(long)]
+    full: bool,
     /// A checkpoint from an old report: proves the ledger still extends it.
     #[arg(long, value_parser = Checkpoint::parse)]
     checkpoint: Option<Checkpoint>,
@@ -34,12 +41,19 @@ pub(super) fn verified_head(report: &verify::VerifyReport) -> CliResult<String> 
 
 pub async fn run(context: &Context, args: Args) -> CliResult {
     let started = std::time::Instant::now();
-    let report = verify::run_with(
-        context.store.as_ref(),
-        args.checkpoint.clone(),
-        args.audit_checkpoint.clone(),
-    )
-    .await?;
+    let store = context.store.as_ref();
+    let report = if args.checkpoint.is_some() || args.audit_checkpoint.is_some() {
+        verify::run_with(
+            store,
+            args.checkpoint.clone(),
+            args.audit_checkpoint.clone(),
+        )
+        .await?
+    } else if args.full {
+        verify::run_recorded(store).await?
+    } else {
+        verify::run_incremental(store).await?
+    };
     let elapsed_ms = started.elapsed().as_millis();
     let head = verified_head(&report)?;
     let chained = report.audit_events - report.audit_events_unchained;
@@ -58,6 +72,15 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
         chained,
         audit_head = report.audit_head.as_deref().unwrap_or("0:(empty)"),
     );
+    match (report.checked_after_seq, report.read_model_people) {
+        (Some(after), _) => println!(
+            "đã kiểm tra các bút toán sau bút toán {after}, đã kiểm tra lần trước / checked what follows entry {after}, verified before (`--full` checks everything)"
+        ),
+        (None, Some(people)) => println!(
+            "số liệu đối chiếu của {people} người khớp sổ cái / the read models' {people} people match the journal"
+        ),
+        (None, None) => {}
+    }
     if let Some(checkpoint) = args.checkpoint {
         println!("sổ cái nối tiếp điểm kiểm tra / the ledger extends checkpoint {checkpoint}");
     }

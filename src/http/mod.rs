@@ -30,7 +30,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub login_limiter: Arc<limiter::LoginLimiter>,
     pub answers: Arc<reports::Memo<(&'static str, axum::body::Bytes)>>,
-    pub reconciliations: Arc<reports::Memo<crate::reconcile::Reconciliation>>,
 }
 
 impl AppState {
@@ -39,7 +38,6 @@ impl AppState {
             store,
             login_limiter: Arc::default(),
             answers: Arc::new(reports::Memo::new(reports::CACHED_ANSWERS_MAX)),
-            reconciliations: Arc::new(reports::Memo::new(reports::CACHED_RECONCILIATIONS_MAX)),
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! History is append-only, so an answer computed at a journal position never
 //! changes: answers are cached by (request, position) and a burst of equal
-//! requests computes once (the others wait for it). Pages of a
-//! reconciliation share the whole one, cached by (scope, position).
+//! requests computes once (the others wait for it; other requests do not).
+//! Reconciliation pages are read from the read models.
 
 use super::openapi::ErrorBody;
 use super::session::CurrentUser;
@@ -31,26 +31,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Past this many cached answers at one journal position the cache starts over.
 pub const CACHED_ANSWERS_MAX: usize = 256;
-/// Past this many whole reconciliations at one journal position (a
-/// province's holds every beneficiary) their cache starts over.
-pub const CACHED_RECONCILIATIONS_MAX: usize = 4;
 
 /// A computed answer: content type and body.
 pub type Answer = Arc<(&'static str, Bytes)>;
 
 /// Values computed at the newest journal position, by a key that names the
 /// question. Positions only grow, so values of an older one are dropped.
+/// Each key computes once however many ask at once, and never waits behind
+/// another key's computation.
 pub struct Memo<T> {
     values: Mutex<MemoValues<T>>,
     values_max: usize,
-    /// Held while a value is computed, so a burst computes it once. (The
-    /// reconciliations' lock is taken only under the answers' lock.)
-    computing: tokio::sync::Mutex<()>,
 }
+
+type Cell<T> = Arc<tokio::sync::OnceCell<Arc<T>>>;
 
 struct MemoValues<T> {
     position: i64,
-    by_key: HashMap<String, Arc<T>>,
+    by_key: HashMap<String, Cell<T>>,
 }
 
 impl<T> Memo<T> {
@@ -62,15 +60,24 @@ impl<T> Memo<T> {
                 by_key: HashMap::new(),
             }),
             values_max,
-            computing: tokio::sync::Mutex::default(),
         }
     }
 
-    fn get(&self, position: i64, key: &str) -> Option<Arc<T>> {
-        let values = self.values.lock().ok()?;
-        (values.position == position)
-            .then(|| values.by_key.get(key).cloned())
-            .flatten()
+    /// The key's cell at `position`, made if missing; `None` for a position
+    /// older than the newest one seen (computed, not kept).
+    fn cell(&self, position: i64, key: String) -> Option<Cell<T>> {
+        let mut values = self.values.lock().ok()?;
+        if position < values.position {
+            return None;
+        }
+        if position > values.position {
+            values.by_key.clear();
+            values.position = position;
+        }
+        if values.by_key.len() >= self.values_max && !values.by_key.contains_key(&key) {
+            values.by_key.clear();
+        }
+        Some(values.by_key.entry(key).or_default().clone())
     }
 
     async fn get_or_compute<F>(
@@ -82,24 +89,13 @@ impl<T> Memo<T> {
     where
         F: Future<Output = Result<T, Error>>,
     {
-        if let Some(hit) = self.get(position, &key) {
-            return Ok(hit);
+        match self.cell(position, key) {
+            Some(cell) => cell
+                .get_or_try_init(|| async { Ok(Arc::new(compute.await?)) })
+                .await
+                .cloned(),
+            None => Ok(Arc::new(compute.await?)),
         }
-        let _computing = self.computing.lock().await;
-        if let Some(hit) = self.get(position, &key) {
-            return Ok(hit);
-        }
-        let value = Arc::new(compute.await?);
-        if let Ok(mut values) = self.values.lock() {
-            if position > values.position || values.by_key.len() >= self.values_max {
-                values.by_key.clear();
-                values.position = values.position.max(position);
-            }
-            if position == values.position {
-                values.by_key.insert(key, value.clone());
-            }
-        }
-        Ok(value)
     }
 }
 
@@ -129,6 +125,13 @@ struct ReconcileQuery {
     program: String,
     /// One district (a district officer's own); the whole province without it.
     district: Option<String>,
+    /// Digits: people whose national ID starts with them; other text:
+    /// people whose name holds it (tone marks and case aside).
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// Only the people of this status.
+    #[param(value_type = Option<crate::reconcile::Status>)]
+    status: Option<String>,
     /// `json` (lines paged by default) or `csv` (every line, unless `offset` or `limit` is given).
     #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     format: Option<String>,
@@ -140,11 +143,14 @@ struct ReconcileQuery {
     limit: Option<usize>,
 }
 
+/// The longest search text.
+const SEARCH_CHARS_MAX: usize = 100;
+
 impl ReconcileQuery {
     /// The page of lines asked for and whether the answer is CSV. JSON
     /// pages its lines by default; CSV holds every line unless `offset` or
     /// `limit` is given, then the page they name.
-    fn page(&self) -> Result<(Option<(usize, usize)>, bool), Error> {
+    fn page(&self) -> Result<(Option<(i64, i64)>, bool), Error> {
         let csv = match self.format.as_deref() {
             None | Some("json") => false,
             Some("csv") => true,
@@ -159,30 +165,64 @@ impl ReconcileQuery {
         }
         let offset = self.offset.unwrap_or(0);
         super::listing::check_offset(offset)?;
-        let offset = usize::try_from(offset).map_err(Error::internal)?;
         let limit = self.limit.unwrap_or(RECONCILIATION_PAGE_LINES_DEFAULT);
         if !(1..=RECONCILIATION_PAGE_LINES_MAX).contains(&limit) {
             return Err(Error::BadRequest(format!(
                 "limit {limit} must be between 1 and {RECONCILIATION_PAGE_LINES_MAX} lines; page with offset, or take format=csv for every line"
             )));
         }
-        Ok((Some((offset, limit)), csv))
+        Ok((
+            Some((offset, i64::try_from(limit).map_err(Error::internal)?)),
+            csv,
+        ))
+    }
+
+    /// The people asked for; searching by ID needs a role that sees IDs.
+    fn scope(&self, ids_masked: bool) -> Result<reconcile::Scope, Error> {
+        let search = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if search.is_some_and(|q| q.chars().count() > SEARCH_CHARS_MAX) {
+            return Err(Error::BadRequest(format!(
+                "q holds more than {SEARCH_CHARS_MAX} characters / chuỗi tìm quá dài"
+            )));
+        }
+        if ids_masked && search.is_some_and(|q| q.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(Error::BadRequest(
+                "searching by national ID needs a role that sees IDs; search by name / tìm theo tên".into(),
+            ));
+        }
+        let status = match self.status.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(reconcile::Status::parse(text).ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "status '{text}' must be one of {}",
+                    reconcile::Status::ALL
+                        .map(reconcile::Status::as_str)
+                        .join(", ")
+                ))
+            })?),
+        };
+        Ok(reconcile::Scope {
+            program: self.program.clone(),
+            district: self.district.clone(),
+            search: search.map(str::to_string),
+            status,
+        })
     }
 }
 
 /// A program's reconciliation: per beneficiary, approved, paid and
-/// outstanding, with the payment lines refused. JSON pages its lines beside
-/// `lines_total`; CSV holds every line.
+/// outstanding, with the payment lines refused, read from the read models.
+/// JSON pages its lines beside `lines_total`; CSV holds every line.
 #[utoipa::path(get, path = "/api/v1/reconciliation", tag = "reconciliation", params(ReconcileQuery),
     responses(
         (status = 200, content(
             (crate::reconcile::Reconciliation = "application/json"),
             (String = "text/csv"),
         )),
-        (status = 400, description = "a bad format, offset or limit", body = ErrorBody),
+        (status = 400, description = "a bad format, offset, limit, search or status", body = ErrorBody),
         (status = 403, description = "another district's, or an administrator", body = ErrorBody),
         (status = 404, description = "no such program", body = ErrorBody),
-        (status = 409, description = "the ledger kept moving while it was read: ask again", body = ErrorBody),
+        (status = 409, description = "the read models are being rebuilt: ask again", body = ErrorBody),
     ))]
 async fn reconciliation(
     State(state): State<AppState>,
@@ -192,35 +232,20 @@ async fn reconciliation(
     let district = query.district.as_deref();
     authorize(&user.user, Action::ReadDistrict { district })?;
     let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
-    let page = query.page()?;
-    // A commit landing after this read makes the answer's own checkpoint
-    // newer than `head`: still exact, since the answer states it.
+    let (lines, csv) = query.page()?;
+    let scope = query.scope(mask)?;
     let head = head_seq(&state).await?;
-    let scope = format!("{}|{district:?}", query.program);
-    let key = format!("reconcile|{scope}|{mask}|{page:?}");
+    let key = format!("reconcile|{scope:?}|{mask}|{lines:?}|{csv}");
     let answer = state
         .answers
         .get_or_compute(head, key, async {
-            // Every page and the export share one computed reconciliation.
-            let whole = state
-                .reconciliations
-                .get_or_compute(head, scope, async {
-                    // An unknown program is not an empty reconciliation.
-                    let programs = state.store.program_definitions().await?;
-                    if !programs.iter().any(|(code, _)| *code == query.program) {
-                        return Err(Error::NotFound);
-                    }
-                    Ok(
-                        reconcile::reconcile(state.store.as_ref(), &query.program, district)
-                            .await?,
-                    )
-                })
-                .await?;
-            let (lines, csv) = page;
-            let mut shown = match lines {
-                Some((offset, limit)) => whole.page(offset, limit),
-                None => (*whole).clone(),
-            };
+            // An unknown program is not an empty reconciliation.
+            let programs = state.store.program_definitions().await?;
+            if !programs.iter().any(|(code, _)| *code == query.program) {
+                return Err(Error::NotFound);
+            }
+            let (offset, limit) = lines.unwrap_or((0, reconcile::LINES_MAX));
+            let mut shown = reconcile::page(state.store.as_ref(), &scope, offset, limit).await?;
             if mask {
                 shown.mask_ids();
             }

@@ -380,6 +380,10 @@ fn commit_batch(
             report_sha256,
         }),
         roll_people,
+        refused_payments: match report.kind {
+            RollKind::Payments => crate::ledger::read_model::refused_payments(import_id, report),
+            RollKind::Approvals => Vec::new(),
+        },
         read_at: Some(ReadAt {
             seq: validated_at_seq,
             reads: RollReads::new(report.kind, &report.program, &report.district).accounts(),

@@ -29,6 +29,8 @@ pub struct Batch {
     pub import_commit: Option<ImportCommit>,
     /// The people of the roll being committed, as written on it.
     pub roll_people: Option<RollPeople>,
+    /// The lines a payment roll being committed refused, for the read models.
+    pub refused_payments: Vec<super::read_model::RefusedPayment>,
     /// What the write read of the ledger before taking the lock (an import's
     /// validation, a reversal's checks), to be checked again under it.
     pub read_at: Option<ReadAt>,
@@ -188,6 +190,8 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         &mut laps,
     )
     .await?;
+    super::read_model::apply_batch(tx.as_mut(), &batch).await?;
+    laps.lap("read models");
     tx.commit().await?;
     laps.lap("commit");
     Ok(checkpoints)

@@ -38,6 +38,9 @@ pub struct EvidenceCheck {
     /// and whether the trail still holds it.
     pub audit_checkpoint: Option<Checkpoint>,
     audit_checkpoint_met: bool,
+    /// Where an incremental verification starts: the trail up to this event
+    /// was verified before.
+    verified_audit: Option<Checkpoint>,
     pub audit_events: u64,
     /// Events recorded before the audit chain began (migration 0005).
     pub audit_events_unchained: u64,
@@ -45,6 +48,19 @@ pub struct EvidenceCheck {
 }
 
 impl EvidenceCheck {
+    /// Checks only what follows `audit_head`, verified before (`None`: an
+    /// earlier verification found no chained event).
+    pub fn start_after(&mut self, audit_head: Option<Checkpoint>) -> Result<(), String> {
+        if let Some(head) = &audit_head {
+            let hash = parse_hash(&head.hash)
+                .ok_or_else(|| format!("the verified audit head {head} is not a hash"))?;
+            self.audit_prev = Some(hash);
+        }
+        self.audit_head.clone_from(&audit_head);
+        self.verified_audit = audit_head;
+        Ok(())
+    }
+
     pub fn import_commit(&mut self, commit: StoredImportCommit) {
         self.commits.insert(commit.import_id, commit);
     }
@@ -100,6 +116,22 @@ impl EvidenceCheck {
             .as_ref()
             .filter(|_| header.encoding >= 2)
         {
+            if let Some(verified) = self.verified_audit.clone() {
+                // An event the earlier verification reached: its own hash
+                // is known; older ones were checked then.
+                if anchor.event_id == verified.seq && anchor.hash != verified.hash {
+                    self.fail(VerifyProblem {
+                        at: Place::AuditEvent(anchor.event_id),
+                        reason: format!(
+                            "bút toán {} neo vào sự kiện này với mã băm khác / entry {} anchors it with another hash",
+                            header.seq, header.seq
+                        ),
+                    });
+                }
+                if anchor.event_id <= verified.seq {
+                    return;
+                }
+            }
             self.anchors
                 .entry(anchor.event_id)
                 .or_insert((anchor.hash.clone(), header.seq));

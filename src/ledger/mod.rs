@@ -10,6 +10,7 @@
 pub mod append;
 pub mod canonical;
 mod evidence;
+pub mod read_model;
 pub mod rules;
 pub mod totals;
 pub mod verify;

@@ -6,12 +6,16 @@
 
 use super::canonical::{EntryFields, EntryHasher, GENESIS_HASH};
 use super::evidence::EvidenceCheck;
+use super::read_model::ReadModelCheck;
 use crate::domain::journal::{
     AccountTotal, Checkpoint, EntryKind, ImportEvidence, Posting, StoredHeader, StoredPosting,
 };
 use crate::domain::AccountPath;
 use crate::fast_hash::FastMap;
-use crate::store::{ChainedAuditEvent, JournalSink, StoredEvidence, StoredImportCommit};
+use crate::store::{
+    ChainedAuditEvent, JournalSink, PersonRecord, ScopeTotalRecord, StoredEvidence,
+    StoredImportCommit, VerifiedReach,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +29,8 @@ pub enum Place {
     Import(i64),
     /// An audit event, by id.
     AuditEvent(i64),
+    /// The read models (derived from the journal), at a person's row.
+    ReadModels,
 }
 
 impl std::fmt::Display for Place {
@@ -33,6 +39,7 @@ impl std::fmt::Display for Place {
             Place::Entry(seq) => write!(f, "bút toán {seq} / entry {seq}"),
             Place::Import(id) => write!(f, "lần nhập {id} / import {id}"),
             Place::AuditEvent(id) => write!(f, "sự kiện nhật ký {id} / audit event {id}"),
+            Place::ReadModels => write!(f, "số liệu đối chiếu / read models"),
         }
     }
 }
@@ -68,6 +75,13 @@ pub struct VerifyReport {
     /// the trail was not cut (`verify --audit-checkpoint`).
     pub audit_head: Option<String>,
     pub head: Option<Checkpoint>,
+    /// Where the check began: `None` for the whole ledger, or the entry a
+    /// verification reached before (an incremental check covers what
+    /// follows it).
+    pub checked_after_seq: Option<i64>,
+    /// People in the read models, compared with a recomputation from the
+    /// journal (a whole-ledger check only).
+    pub read_model_people: Option<u64>,
     pub problem: Option<VerifyProblem>,
 }
 
@@ -93,6 +107,10 @@ pub struct Verifier {
     journal_done: bool,
     /// Encodings only grow along the chain.
     newest_encoding: i64,
+    /// An incremental check's start; the per-person rules and the read
+    /// models need the whole journal and are checked only without one.
+    after: Option<Checkpoint>,
+    read_models: ReadModelCheck,
 }
 
 impl Verifier {
@@ -112,7 +130,25 @@ impl Verifier {
             evidence: EvidenceCheck::default(),
             journal_done: false,
             newest_encoding: 1,
+            after: None,
+            read_models: ReadModelCheck::default(),
         }
+    }
+
+    /// Checks only what follows a verification's reach: the chain from its
+    /// head, starting from the ruled accounts' `balances` at that head.
+    pub fn after(
+        reach: &VerifiedReach,
+        balances: HashMap<String, i64>,
+    ) -> Result<Verifier, String> {
+        let mut verifier = Verifier::new(None);
+        verifier.prev_hash = crate::domain::journal::parse_hash(&reach.head.hash)
+            .ok_or_else(|| format!("the verified head {} is not a hash", reach.head))?;
+        verifier.expected_seq = reach.head.seq + 1;
+        verifier.balances = balances;
+        verifier.after = Some(reach.head.clone());
+        verifier.evidence.start_after(reach.audit_head.clone())?;
+        Ok(verifier)
     }
 
     /// Entry headers, in ascending seq order; all of them before any posting.
@@ -173,6 +209,7 @@ impl Verifier {
     pub fn finish(mut self) -> VerifyReport {
         self.finish_journal();
         self.evidence.finish();
+        let read_models = self.read_models.finish(self.after.is_none());
         VerifyReport {
             entries: self.headers.len() as u64,
             postings: self.postings_seen,
@@ -180,11 +217,17 @@ impl Verifier {
             audit_events: self.evidence.audit_events,
             audit_events_unchained: self.evidence.audit_events_unchained,
             audit_head: self.evidence.audit_head.as_ref().map(ToString::to_string),
-            head: self.headers.last().map(|h| Checkpoint {
-                seq: h.seq,
-                hash: h.hash.clone(),
-            }),
-            problem: self.problem.or(self.evidence.problem),
+            head: self
+                .headers
+                .last()
+                .map(|h| Checkpoint {
+                    seq: h.seq,
+                    hash: h.hash.clone(),
+                })
+                .or_else(|| self.after.clone()),
+            checked_after_seq: self.after.as_ref().map(|after| after.seq),
+            read_model_people: read_models.as_ref().ok().copied().flatten(),
+            problem: self.problem.or(self.evidence.problem).or(read_models.err()),
         }
     }
 
@@ -286,6 +329,9 @@ impl Verifier {
         let kind = EntryKind::parse(&header.kind).ok_or("unknown entry kind")?;
         let typed = self.check_totals(header.seq, kind, postings)?;
         self.apply_balances(postings)?;
+        if self.after.is_some() {
+            return Ok(());
+        }
         self.people.apply(kind, &typed)
     }
 
@@ -487,28 +533,134 @@ fn hash_of(
 
 impl JournalSink for Verifier {
     fn header(&mut self, header: StoredHeader) {
+        if self.after.is_none() {
+            self.read_models.builder.header(&header);
+        }
         Verifier::header(self, header)
     }
     fn total(&mut self, entry_seq: i64, account: String, total: AccountTotal) {
         Verifier::total(self, entry_seq, account, total)
     }
     fn posting(&mut self, posting: StoredPosting) {
+        if self.after.is_none() {
+            self.read_models.builder.posting(&posting);
+        }
         Verifier::posting(self, posting)
     }
     fn wants_evidence(&self) -> bool {
         true
     }
     fn import_commit(&mut self, commit: StoredImportCommit) {
+        if self.after.is_none() {
+            self.read_models.builder.import_commit(&commit);
+        }
         self.evidence.import_commit(commit);
     }
     fn import_evidence(&mut self, evidence: StoredEvidence) {
         self.finish_journal();
+        if self.after.is_none() {
+            self.read_models.builder.import_evidence(&evidence);
+        }
         self.evidence.import_evidence(evidence);
+    }
+    fn wants_read_models(&self) -> bool {
+        self.after.is_none()
+    }
+    fn person_record(&mut self, record: PersonRecord) {
+        self.read_models.person(record);
+    }
+    fn scope_total(&mut self, record: ScopeTotalRecord) {
+        self.read_models.scope_total(record);
     }
     fn audit_event(&mut self, event: ChainedAuditEvent) {
         self.finish_journal();
         self.evidence.audit_event(event);
     }
+}
+
+/// Verifies what follows the last recorded verification (the whole ledger
+/// when none was recorded), and records how far this one reached when it
+/// passes. The verified head's hash, and the audit head's, must still be
+/// stored as they were: a rewrite of what was verified before shows there;
+/// `--full` recomputes everything.
+pub async fn run_incremental(
+    store: &dyn crate::store::Store,
+) -> crate::store::StoreResult<VerifyReport> {
+    let Some(reach) = store.last_verification().await? else {
+        return run_recorded(store).await;
+    };
+    let sums = store.account_sums(None, Some(reach.head.seq)).await?;
+    let balances = sums
+        .into_iter()
+        .map(|sum| (sum.account, sum.amount_dong))
+        .collect();
+    let mut verifier = match Verifier::after(&reach, balances) {
+        Ok(verifier) => verifier,
+        Err(reason) => return Err(crate::store::StoreError::Corrupt(reason)),
+    };
+    let audit_after = reach.audit_head.as_ref().map_or(0, |a| a.seq);
+    let (head_hash, audit_hash) = store
+        .scan_since(reach.head.seq, audit_after, &mut verifier)
+        .await?;
+    if head_hash.as_deref() != Some(reach.head.hash.as_str()) {
+        verifier.fail(
+            reach.head.seq,
+            format!(
+                "entry {} was verified with hash {} but now holds {}: history was rewritten or cut since",
+                reach.head.seq,
+                reach.head.hash,
+                head_hash.as_deref().unwrap_or("nothing")
+            ),
+        );
+    }
+    if let Some(audit) = reach.audit_head.as_ref() {
+        if audit_hash.as_deref() != Some(audit.hash.as_str()) {
+            verifier.evidence.problem.get_or_insert(VerifyProblem {
+                at: Place::AuditEvent(audit.seq),
+                reason: format!(
+                    "it was verified with hash {} but now holds {}: the audit trail was rewritten or cut since",
+                    audit.hash,
+                    audit_hash.as_deref().unwrap_or("nothing")
+                ),
+            });
+        }
+    }
+    let report = verifier.finish();
+    record(store, &report, false).await?;
+    Ok(report)
+}
+
+/// [`run`], recording how far it reached when the whole ledger passes.
+pub async fn run_recorded(
+    store: &dyn crate::store::Store,
+) -> crate::store::StoreResult<VerifyReport> {
+    let report = run(store, None).await?;
+    record(store, &report, true).await?;
+    Ok(report)
+}
+
+/// Records a passing verification's reach (nothing for a failing one, nor
+/// for an empty ledger).
+async fn record(
+    store: &dyn crate::store::Store,
+    report: &VerifyReport,
+    full_check: bool,
+) -> crate::store::StoreResult<()> {
+    let Some(head) = report.head.clone().filter(|_| report.is_ok()) else {
+        return Ok(());
+    };
+    let audit_head = match &report.audit_head {
+        Some(text) => Some(Checkpoint::parse(text).map_err(crate::store::StoreError::Corrupt)?),
+        None => None,
+    };
+    store
+        .record_verification(&VerifiedReach {
+            head,
+            audit_head,
+            full_check,
+            verified_at_us: crate::store::now_us(),
+        })
+        .await
 }
 
 /// Streams the whole journal from the store through a [`Verifier`].

@@ -8,7 +8,9 @@ use crate::domain::text::csv_safe;
 use crate::domain::Checkpoint;
 use crate::domain::{AccountPath, AccountPrefix, Money};
 use crate::import::report::{ImportReport, RejectionCode};
-use crate::store::{ImportRecord, Store, StoreError, StoreResult};
+use crate::store::{
+    ImportRecord, Page, PersonFilter, PersonRecord, Store, StoreError, StoreResult,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,6 +27,21 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Unpaid,
+        Status::Paid,
+        Status::PartiallyPaid,
+        Status::Overpaid,
+        Status::PaidWithoutApproval,
+        Status::DuplicatePayment,
+    ];
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Unpaid => "unpaid",
@@ -38,7 +55,7 @@ impl Status {
 }
 
 /// A payment line the importer refused, kept beside the ledger's figures.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RefusedLine {
     pub import_id: i64,
     pub file_name: String,
@@ -114,11 +131,133 @@ const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 type People = BTreeMap<(String, String), Person>;
 type Names = BTreeMap<String, String>;
 
-/// Builds the reconciliation of a program, for one district or all of them.
-/// Every figure is that of the stated checkpoint: the reads run at once on
-/// several connections, and count only when the ledger's head is the same
-/// before and after them.
+/// What a reconciliation page holds: a program's people, of one district or
+/// all, found by name or ID, of one status.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub program: String,
+    pub district: Option<String>,
+    /// Digits: national IDs starting with them; other text: names holding
+    /// it (tone marks and case aside).
+    pub search: Option<String>,
+    pub status: Option<Status>,
+}
+
+impl Scope {
+    pub fn of(program: &str, district: Option<&str>) -> Scope {
+        Scope {
+            program: program.to_string(),
+            district: district.map(str::to_string),
+            ..Scope::default()
+        }
+    }
+
+    fn filter(&self) -> PersonFilter {
+        let search = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let by_id = search.filter(|s| s.bytes().all(|b| b.is_ascii_digit()));
+        PersonFilter {
+            program: self.program.clone(),
+            district: self.district.clone(),
+            national_id_prefix: by_id.map(str::to_string),
+            name_part: search
+                .filter(|_| by_id.is_none())
+                .map(crate::domain::text::fold_key),
+            status: self.status.map(|s| s.as_str().to_string()),
+        }
+    }
+}
+
+/// The most lines one read returns: a whole province's reconciliation.
+pub const LINES_MAX: i64 = 10_000_000;
+
+/// The whole reconciliation of a program, for one district or all of them,
+/// from the read models, at the checkpoint it states.
 pub async fn reconcile(
+    store: &dyn Store,
+    program: &str,
+    district: Option<&str>,
+) -> StoreResult<Reconciliation> {
+    page(store, &Scope::of(program, district), 0, LINES_MAX).await
+}
+
+/// Lines `offset..offset + limit` of a reconciliation's scope (in district
+/// and ID order) beside the scope's totals, from the read models in one
+/// snapshot: an indexed read whose cost does not grow with the ledger.
+/// `lines_total` counts the lines the search and status hold; the totals
+/// are the whole scope's.
+pub async fn page(
+    store: &dyn Store,
+    scope: &Scope,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Reconciliation> {
+    let view = store
+        .reconciliation_view(&scope.filter(), Page { offset, limit })
+        .await?;
+    if !view.built {
+        return Err(StoreError::Stale(
+            "the read models are being rebuilt after an upgrade; ask again in a moment / đang dựng lại số liệu đối chiếu".into(),
+        ));
+    }
+    let mut result = Reconciliation {
+        program: scope.program.clone(),
+        district: scope.district.clone(),
+        checkpoint: view.head,
+        lines_total: u64::try_from(view.people.total).unwrap_or_default(),
+        lines_offset: u64::try_from(offset.min(view.people.total)).unwrap_or_default(),
+        lines: Vec::with_capacity(view.people.rows.len()),
+        districts: BTreeMap::new(),
+        total: Totals::default(),
+    };
+    for record in &view.people.rows {
+        result.lines.push(line_of_record(record)?);
+    }
+    for row in view.totals {
+        let totals = result.districts.entry(row.district.clone()).or_default();
+        for totals in [totals, &mut result.total] {
+            totals.beneficiaries += u64::try_from(row.beneficiaries).unwrap_or_default();
+            totals.approved_dong += row.approved_dong;
+            totals.paid_dong += row.paid_dong;
+            totals.outstanding_dong += row.outstanding_dong;
+            *totals.by_status.entry(row.status.clone()).or_default() +=
+                u64::try_from(row.beneficiaries).unwrap_or_default();
+        }
+    }
+    result
+        .districts
+        .retain(|_, totals| totals.beneficiaries > 0);
+    for totals in result.districts.values_mut().chain([&mut result.total]) {
+        totals.by_status.retain(|_, count| *count > 0);
+    }
+    Ok(result)
+}
+
+fn line_of_record(record: &PersonRecord) -> StoreResult<Line> {
+    let (_, state) = crate::ledger::read_model::PersonState::from_record(record)?;
+    let status = status_of(state.approved_dong(), state.paid_dong, &state.refused);
+    Ok(Line {
+        district: record.district.clone(),
+        national_id: record.national_id.clone(),
+        full_name: record.full_name.clone(),
+        category: record.category.clone(),
+        approved_dong: state.approved_dong(),
+        paid_dong: state.paid_dong,
+        outstanding_dong: state.outstanding_dong,
+        status,
+        refused: state.refused,
+    })
+}
+
+/// Builds the reconciliation of a program, for one district or all of them,
+/// from the postings and the committed rolls themselves (what the read
+/// models are proven equal to). Every figure is that of the stated
+/// checkpoint: the reads run at once on several connections, and count only
+/// when the ledger's head is the same before and after them.
+pub async fn from_postings(
     store: &dyn Store,
     program: &str,
     district: Option<&str>,

@@ -33,8 +33,9 @@ use std::sync::Arc;
 pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
     BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
-    ImportKey, ImportRecord, Listed, NewImport, Page, PostingRow, RollPeople, RollPerson,
-    StoredEvidence, StoredImportCommit, TotalRow, UserListing,
+    ImportKey, ImportRecord, Listed, NewImport, Page, PersonFilter, PersonRecord, PostingRow,
+    ReconciliationView, RollPeople, RollPerson, ScopeTotalRecord, StoredEvidence,
+    StoredImportCommit, TotalRow, UserListing, VerifiedReach,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,13 @@ pub trait JournalSink: Send {
     fn import_commit(&mut self, _commit: StoredImportCommit) {}
     fn import_evidence(&mut self, _evidence: StoredEvidence) {}
     fn audit_event(&mut self, _event: ChainedAuditEvent) {}
+    /// Whether the sink also takes the read models, from the same snapshot,
+    /// after everything else.
+    fn wants_read_models(&self) -> bool {
+        false
+    }
+    fn person_record(&mut self, _record: PersonRecord) {}
+    fn scope_total(&mut self, _record: ScopeTotalRecord) {}
 }
 
 /// A backend: the three table families below, plus the append transaction.
@@ -237,6 +245,27 @@ pub trait JournalStore: Send + Sync {
     ) -> StoreResult<Vec<(String, String)>>;
     /// The whole journal, to `sink`, from one snapshot.
     async fn scan(&self, sink: &mut dyn JournalSink) -> StoreResult<()>;
+    /// The journal after entry `after_seq` and the audit trail after event
+    /// `after_audit_id`, to `sink`, from one snapshot: the headers, totals and
+    /// postings of those entries, the commit records and evidence of the
+    /// imports they committed, the audit events. Returns that snapshot's
+    /// stored hash of entry `after_seq` (`None` when it is gone) and of
+    /// event `after_audit_id`. [`JournalStore::scan`] is this from `i64::MIN`.
+    async fn scan_since(
+        &self,
+        after_seq: i64,
+        after_audit_id: i64,
+        sink: &mut dyn JournalSink,
+    ) -> StoreResult<(Option<String>, Option<String>)>;
+    /// A reconciliation page from the read models, in one snapshot.
+    async fn reconciliation_view(
+        &self,
+        filter: &PersonFilter,
+        page: Page,
+    ) -> StoreResult<ReconciliationView>;
+    /// The newest verification's reach, if any.
+    async fn last_verification(&self) -> StoreResult<Option<VerifiedReach>>;
+    async fn record_verification(&self, reach: &VerifiedReach) -> StoreResult<()>;
 }
 
 /// The append transaction: reads under the append lock and inserts, in the
@@ -298,6 +327,25 @@ pub trait AppendTx: Send {
     async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()>;
     /// An audit event, chained after the newest one.
     async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()>;
+    /// Whether the read models hold the whole journal.
+    async fn read_models_built(&mut self) -> StoreResult<bool>;
+    /// The read model rows of these people of one program and district.
+    async fn person_records(
+        &mut self,
+        program: &str,
+        district: &str,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<PersonRecord>>;
+    /// Writes these rows over the read model's (new ones are added).
+    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()>;
+    /// Adds each row's figures to the scope's stored ones.
+    async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()>;
+    /// Replaces the whole read models with these and marks them built.
+    async fn replace_read_models(
+        &mut self,
+        people: &[PersonRecord],
+        totals: &[ScopeTotalRecord],
+    ) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

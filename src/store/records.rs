@@ -6,7 +6,7 @@ use crate::domain::audit::{
     audit_hash, AuditFields, PreChainSeal, AUDIT_GENESIS_HASH, SEAL_ACTION,
 };
 use crate::domain::journal::{
-    parse_hash, AccountTotal, AuditAnchor, ImportEvidence, NewEntry, Posting,
+    parse_hash, AccountTotal, AuditAnchor, Checkpoint, ImportEvidence, NewEntry, Posting,
 };
 use crate::domain::User;
 use serde::Serialize;
@@ -464,4 +464,71 @@ pub struct UserListing {
     #[serde(flatten)]
     pub user: User,
     pub disabled: bool,
+}
+
+/// One row of the per-person read model (`person_balances`): a person's
+/// figures in one program and district, as reconciliation shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub program: String,
+    pub district: String,
+    pub national_id: String,
+    pub category: String,
+    pub full_name: String,
+    /// `full_name` folded for search (lower case, no tone marks).
+    pub name_key: String,
+    pub outstanding_dong: i64,
+    pub paid_dong: i64,
+    /// Approvals in force.
+    pub approvals: i64,
+    /// A reconciliation status, or `settled`.
+    pub status: String,
+    /// The refused payment lines, a JSON array; `None` when there are none.
+    pub refused: Option<String>,
+}
+
+/// One row of `scope_totals`: a program's district's people of one status.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ScopeTotalRecord {
+    pub program: String,
+    pub district: String,
+    pub status: String,
+    pub beneficiaries: i64,
+    pub approved_dong: i64,
+    pub paid_dong: i64,
+    pub outstanding_dong: i64,
+}
+
+/// Which people of the read model a reconciliation page holds; settled
+/// people never. `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub program: String,
+    pub district: Option<String>,
+    /// National IDs starting with these digits.
+    pub national_id_prefix: Option<String>,
+    /// Folded names containing this folded text.
+    pub name_part: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A reconciliation read from the read models in one snapshot.
+#[derive(Debug, Clone)]
+pub struct ReconciliationView {
+    /// The journal's head the figures are those of.
+    pub head: Option<Checkpoint>,
+    /// False while an upgraded ledger's read models are not rebuilt yet.
+    pub built: bool,
+    pub people: Listed<PersonRecord>,
+    /// Every status row of the scope's districts.
+    pub totals: Vec<ScopeTotalRecord>,
+}
+
+/// How far a verification reached: the next incremental one starts there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReach {
+    pub head: Checkpoint,
+    pub audit_head: Option<Checkpoint>,
+    pub full_check: bool,
+    pub verified_at_us: i64,
 }

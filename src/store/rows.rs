@@ -431,3 +431,47 @@ pub fn user_listing_from_row(row: &impl StoreRow) -> StoreResult<super::UserList
         disabled: row.get("disabled")?,
     })
 }
+
+pub fn person_record_from_row(row: &impl StoreRow) -> StoreResult<super::PersonRecord> {
+    Ok(super::PersonRecord {
+        program: row.get("program")?,
+        district: row.get("district")?,
+        national_id: row.get("national_id")?,
+        category: row.get("category")?,
+        full_name: row.get("full_name")?,
+        name_key: row.get("name_key")?,
+        outstanding_dong: row.get("outstanding")?,
+        paid_dong: row.get("paid")?,
+        approvals: row.get("approvals")?,
+        status: row.get("status")?,
+        refused: row.get("refused")?,
+    })
+}
+
+pub fn scope_total_from_row(row: &impl StoreRow) -> StoreResult<super::ScopeTotalRecord> {
+    Ok(super::ScopeTotalRecord {
+        program: row.get("program")?,
+        district: row.get("district")?,
+        status: row.get("status")?,
+        beneficiaries: row.get("beneficiaries")?,
+        approved_dong: row.get("approved")?,
+        paid_dong: row.get("paid")?,
+        outstanding_dong: row.get("outstanding")?,
+    })
+}
+
+pub fn verified_reach_from_row(row: &impl StoreRow) -> StoreResult<super::VerifiedReach> {
+    let audit_id: Option<i64> = row.get("audit_id")?;
+    let audit_hash: Option<String> = row.get("audit_hash")?;
+    Ok(super::VerifiedReach {
+        head: Checkpoint {
+            seq: row.get("seq")?,
+            hash: row.get("hash")?,
+        },
+        audit_head: audit_id
+            .zip(audit_hash)
+            .map(|(seq, hash)| Checkpoint { seq, hash }),
+        full_check: row.get("full_check")?,
+        verified_at_us: row.get("verified_at_us")?,
+    })
+}

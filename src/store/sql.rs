@@ -31,8 +31,11 @@ pub const AUDIT_HEAD: &str = "SELECT id, hash FROM audit_events ORDER BY id DESC
 pub const UNCHAINED_AUDIT: &str =
     "SELECT id, at_us, actor, action, outcome, detail FROM audit_events WHERE hash IS NULL ORDER BY id";
 /// The whole audit trail, in chain order, for verification.
+/// (After event `$1`.)
 pub const SCAN_AUDIT: &str =
-    "SELECT id, at_us, actor, action, outcome, detail, prev_hash, hash FROM audit_events ORDER BY id";
+    "SELECT id, at_us, actor, action, outcome, detail, prev_hash, hash FROM audit_events WHERE id > $1 ORDER BY id";
+/// The stored hash of one audit event.
+pub const AUDIT_HASH: &str = "SELECT hash FROM audit_events WHERE id = $1";
 pub const AUDIT_EVENTS: &str =
     "SELECT id, at_us, actor, action, outcome, detail FROM audit_events ORDER BY id DESC LIMIT $1";
 
@@ -57,10 +60,11 @@ pub const COMMITTED_IMPORT: &str =
 pub const INSERT_IMPORT_COMMIT: &str =
     "INSERT INTO import_commits (import_id, kind, program, district, sha256, report_sha256, people_sha256, committed_at_us, committed_by, first_seq, last_seq) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-/// Every import commit, for verification.
+/// Every import commit, for verification (after entry `$1`: the commits
+/// whose entries follow it, and any without entries).
 pub const SCAN_IMPORT_COMMITS: &str =
     "SELECT import_id, kind, program, district, sha256, report_sha256, people_sha256, first_seq, last_seq, \
-     committed_by, committed_at_us FROM import_commits ORDER BY import_id";
+     committed_by, committed_at_us FROM import_commits WHERE first_seq IS NULL OR first_seq > $1 ORDER BY import_id";
 /// What is stored of one import as evidence: its file, its report, its people.
 pub const IMPORT_EVIDENCE: &str =
     "SELECT i.id AS import_id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
@@ -193,13 +197,71 @@ pub fn roll_people_of(in_list: &str) -> String {
     )
 }
 
+/// The entries after `$1`.
 pub fn scan_entries() -> String {
-    format!("SELECT {ENTRY_COLUMNS} FROM journal_entries ORDER BY seq")
+    format!("SELECT {ENTRY_COLUMNS} FROM journal_entries WHERE seq > $1 ORDER BY seq")
 }
-pub const SCAN_TOTALS: &str = "SELECT entry_seq, account, amount, approvals_delta FROM account_totals ORDER BY entry_seq, account";
+pub const SCAN_TOTALS: &str = "SELECT entry_seq, account, amount, approvals_delta FROM account_totals WHERE entry_seq > $1 ORDER BY entry_seq, account";
 /// Postings of entries that are not in the journal: the verifier must see them.
 pub const ORPHAN_POSTING_SEQS: &str =
-    "SELECT DISTINCT entry_seq FROM postings WHERE entry_seq NOT IN (SELECT seq FROM journal_entries)";
+    "SELECT DISTINCT entry_seq FROM postings WHERE entry_seq > $1 AND entry_seq NOT IN (SELECT seq FROM journal_entries)";
+/// The stored hash of one entry.
+pub const ENTRY_HASH: &str = "SELECT hash FROM journal_entries WHERE seq = $1";
+
+// ----- read models -----
+
+pub const PERSON_COLUMNS: &str = "program, district, national_id, category, full_name, name_key, \
+     outstanding, paid, approvals, status, refused";
+pub const SCOPE_TOTAL_COLUMNS: &str =
+    "program, district, status, beneficiaries, approved, paid, outstanding";
+pub const READ_MODELS_BUILT: &str = "SELECT built FROM read_model_state WHERE id = 1";
+pub const MARK_READ_MODELS_BUILT: &str = "UPDATE read_model_state SET built = TRUE WHERE id = 1";
+/// What an upsert of person rows sets on a row that exists.
+pub const PERSON_UPSERT: &str = " ON CONFLICT (program, district, national_id) DO UPDATE SET \
+     category = excluded.category, full_name = excluded.full_name, name_key = excluded.name_key, \
+     outstanding = excluded.outstanding, paid = excluded.paid, approvals = excluded.approvals, \
+     status = excluded.status, refused = excluded.refused";
+/// What adding to scope totals does to a row that exists.
+pub const SCOPE_TOTALS_ADD: &str = " ON CONFLICT (program, district, status) DO UPDATE SET \
+     beneficiaries = scope_totals.beneficiaries + excluded.beneficiaries, \
+     approved = scope_totals.approved + excluded.approved, \
+     paid = scope_totals.paid + excluded.paid, \
+     outstanding = scope_totals.outstanding + excluded.outstanding";
+pub fn all_person_records() -> String {
+    format!("SELECT {PERSON_COLUMNS} FROM person_balances ORDER BY program, district, national_id")
+}
+pub fn all_scope_totals() -> String {
+    format!(
+        "SELECT {SCOPE_TOTAL_COLUMNS} FROM scope_totals WHERE beneficiaries <> 0 OR approved <> 0 \
+         OR paid <> 0 OR outstanding <> 0 ORDER BY program, district, status"
+    )
+}
+/// The people of `filter`'s scope that are not settled: `$1` program, `$2`
+/// district (NULL: all), `$3` ID prefix and `$4` its end (NULL: any), `$5`
+/// a LIKE pattern of the folded name (NULL: any), `$6` status (NULL: any).
+const PERSON_SCOPE: &str = "FROM person_balances WHERE program = $1 \
+     AND ($2 IS NULL OR district = $2) AND status <> 'settled' \
+     AND ($3 IS NULL OR (national_id >= $3 AND national_id < $4)) \
+     AND ($5 IS NULL OR name_key LIKE $5) AND ($6 IS NULL OR status = $6)";
+pub fn person_page() -> String {
+    format!(
+        "SELECT {PERSON_COLUMNS} {PERSON_SCOPE} ORDER BY district, national_id LIMIT $7 OFFSET $8"
+    )
+}
+pub fn person_count() -> String {
+    format!("SELECT COUNT(*) {PERSON_SCOPE}")
+}
+/// Totals of a program's districts (`$2` NULL: all).
+pub fn scope_totals_of() -> String {
+    format!(
+        "SELECT {SCOPE_TOTAL_COLUMNS} FROM scope_totals WHERE program = $1 AND ($2 IS NULL OR district = $2) \
+         ORDER BY district, status"
+    )
+}
+pub const LAST_VERIFICATION: &str =
+    "SELECT seq, hash, audit_id, audit_hash, full_check, verified_at_us FROM verifications ORDER BY id DESC LIMIT 1";
+pub const INSERT_VERIFICATION: &str =
+    "INSERT INTO verifications (seq, hash, audit_id, audit_hash, full_check, verified_at_us) VALUES ($1, $2, $3, $4, $5, $6)";
 
 // ----- the append transaction -----
 
@@ -309,3 +371,63 @@ pub const USERS_PAGE: &str =
 pub const REPLACE_PASSWORD_HASH: &str =
     "UPDATE users SET password_hash = $1 WHERE lower(username) = lower($2) RETURNING id, username, role, district";
 pub const END_SESSIONS_OF_USER: &str = "DELETE FROM sessions WHERE user_id = $1";
+
+/// The parameters `$1`–`$6` of [`person_page`] and [`person_count`].
+pub struct PersonScope<'a> {
+    pub program: &'a str,
+    pub district: Option<&'a str>,
+    pub id_from: Option<String>,
+    pub id_until: Option<String>,
+    pub name_like: Option<String>,
+    pub status: Option<&'a str>,
+}
+
+impl PersonScope<'_> {
+    pub fn of(filter: &super::PersonFilter) -> PersonScope<'_> {
+        // IDs are digits (or letters): every one that starts with the
+        // prefix sorts below the prefix followed by `~`.
+        let prefix = filter.national_id_prefix.as_deref();
+        PersonScope {
+            program: &filter.program,
+            district: filter.district.as_deref(),
+            id_from: prefix.map(str::to_string),
+            id_until: prefix.map(|prefix| format!("{prefix}~")),
+            name_like: filter.name_part.as_deref().map(|part| {
+                let plain: String = part
+                    .chars()
+                    .filter(|c| !matches!(c, '%' | '_' | '\\'))
+                    .collect();
+                format!("%{plain}%")
+            }),
+            status: filter.status.as_deref(),
+        }
+    }
+}
+
+/// Binds a [`PersonScope`]'s six parameters to a query of either backend.
+macro_rules! bind_person_scope {
+    ($query:expr, $scope:expr) => {
+        $query
+            .bind($scope.program)
+            .bind($scope.district)
+            .bind($scope.id_from.as_deref())
+            .bind($scope.id_until.as_deref())
+            .bind($scope.name_like.as_deref())
+            .bind($scope.status)
+    };
+}
+pub(crate) use bind_person_scope;
+
+/// Binds a verification's reach to [`INSERT_VERIFICATION`].
+macro_rules! bind_verification {
+    ($query:expr, $reach:expr) => {
+        $query
+            .bind($reach.head.seq)
+            .bind($reach.head.hash.as_str())
+            .bind($reach.audit_head.as_ref().map(|a| a.seq))
+            .bind($reach.audit_head.as_ref().map(|a| a.hash.as_str()))
+            .bind($reach.full_check)
+            .bind($reach.verified_at_us)
+    };
+}
+pub(crate) use bind_verification;

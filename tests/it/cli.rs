@@ -228,9 +228,11 @@ fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
     assert!(out.status.success(), "{}", text(&out));
     let out = ansinh(dir.path(), &["verify"], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    let head = String::from_utf8_lossy(&out.stdout)
-        .rsplit("head ")
-        .next()
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let head = stdout
+        .split("; head ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
         .expect("head")
         .trim()
         .to_string();
@@ -247,7 +249,7 @@ fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
             .await
             .expect("tamper");
     });
-    let out = ansinh(dir.path(), &["verify"], &[]);
+    let out = ansinh(dir.path(), &["verify", "--full"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("entry 2"), "{}", text(&out));
     let out = ansinh(dir.path(), &["verify", "--checkpoint", &head], &[]);

@@ -62,7 +62,7 @@ async fn problem_at(db: &TestDb) -> (Place, String) {
     let report: VerifyReport = verify::run(db.store.as_ref(), None).await.expect("verify");
     let problem = report.problem.expect("verify must fail");
     let output = Command::new(BIN)
-        .args(["--database-url", &db.url, "verify"])
+        .args(["--database-url", &db.url, "verify", "--full"])
         .env_remove("ANSINH_DATABASE_URL")
         .output()
         .expect("run ansinh verify");
@@ -379,6 +379,7 @@ fn donation_batch(seq: i64) -> Batch {
         program: None,
         import_commit: None,
         roll_people: None,
+        refused_payments: Vec::new(),
         read_at: None,
         audit: AuditEvent {
             at_us: seq,

@@ -69,6 +69,7 @@ async fn commit_donation(store: &dyn Store, date: NaiveDate, amount: i64, refere
             program: None,
             import_commit: None,
             roll_people: None,
+            refused_payments: Vec::new(),
             read_at: None,
             audit: AuditEvent {
                 at_us: now,

@@ -43,6 +43,7 @@ mod http_session;
 mod import_approvals;
 mod import_parse_bench;
 mod payments_reconcile;
+mod read_models;
 mod readme_example;
 mod support;
 mod upgrade;
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
     let mut suite = support::harness::Suite::default();
     for register in [
         backup::register,
+        read_models::register,
         cli::register,
         conformance::register,
         crash_safety::register,

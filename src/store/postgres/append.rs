@@ -7,8 +7,8 @@ use super::users::insert_audit;
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, StoreError, StoreResult,
-    TotalRow,
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PostingRow,
+    ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -239,6 +239,65 @@ impl AppendTx for PgTx {
         insert_audit(&mut self.tx, event).await
     }
 
+    async fn read_models_built(&mut self) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(sql::READ_MODELS_BUILT)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    async fn person_records(
+        &mut self,
+        program: &str,
+        district: &str,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<PersonRecord>> {
+        let sql = format!(
+            "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
+            sql::PERSON_COLUMNS,
+            any_of(3)
+        );
+        let mut found = Vec::new();
+        for chunk in national_ids.chunks(ROWS_PER_INSERT) {
+            let rows = sqlx::query(&sql)
+                .bind(program)
+                .bind(district)
+                .bind(chunk)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            for row in rows {
+                found.push(rows::person_record_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()> {
+        insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await
+    }
+
+    async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
+        insert_scope_totals(&mut self.tx, rows, sql::SCOPE_TOTALS_ADD).await
+    }
+
+    async fn replace_read_models(
+        &mut self,
+        people: &[PersonRecord],
+        totals: &[ScopeTotalRecord],
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM person_balances")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM scope_totals")
+            .execute(&mut *self.tx)
+            .await?;
+        insert_person_records(&mut self.tx, people, "").await?;
+        insert_scope_totals(&mut self.tx, totals, "").await?;
+        sqlx::query(sql::MARK_READ_MODELS_BUILT)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
@@ -320,5 +379,71 @@ async fn copy_rows<T>(
     data.buffer.extend_from_slice(&CopyRows::TRAILER);
     copy.send(data.buffer.as_slice()).await?;
     copy.finish().await?;
+    Ok(())
+}
+
+async fn insert_person_records(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[PersonRecord],
+    upsert: &str,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO person_balances ({}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], \
+         $11::text[]){upsert}",
+        sql::PERSON_COLUMNS
+    );
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let texts = |field: fn(&PersonRecord) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
+        let numbers = |field: fn(&PersonRecord) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
+        sqlx::query(&sql)
+            .bind(texts(|r| &r.program))
+            .bind(texts(|r| &r.district))
+            .bind(texts(|r| &r.national_id))
+            .bind(texts(|r| &r.category))
+            .bind(texts(|r| &r.full_name))
+            .bind(texts(|r| &r.name_key))
+            .bind(numbers(|r| r.outstanding_dong))
+            .bind(numbers(|r| r.paid_dong))
+            .bind(numbers(|r| r.approvals))
+            .bind(texts(|r| &r.status))
+            .bind(
+                chunk
+                    .iter()
+                    .map(|r| r.refused.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_scope_totals(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[ScopeTotalRecord],
+    upsert: &str,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO scope_totals ({}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+         $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]){upsert}",
+        sql::SCOPE_TOTAL_COLUMNS
+    );
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let texts =
+            |field: fn(&ScopeTotalRecord) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
+        let numbers =
+            |field: fn(&ScopeTotalRecord) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
+        sqlx::query(&sql)
+            .bind(texts(|r| &r.program))
+            .bind(texts(|r| &r.district))
+            .bind(texts(|r| &r.status))
+            .bind(numbers(|r| r.beneficiaries))
+            .bind(numbers(|r| r.approved_dong))
+            .bind(numbers(|r| r.paid_dong))
+            .bind(numbers(|r| r.outstanding_dong))
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }

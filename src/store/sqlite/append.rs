@@ -7,7 +7,8 @@ use super::{in_json_list, json_list};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PostingRow, StoreResult, TotalRow,
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PostingRow,
+    ScopeTotalRecord, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
 use sqlx::Arguments;
@@ -115,6 +116,7 @@ impl AppendTx for SqliteTx {
         insert_values::<_, 14>(
             &mut self.tx,
             "journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash)",
+            "",
             rows,
             |args, row| {
                 Arguments::add(args, row.seq)?;
@@ -141,6 +143,7 @@ impl AppendTx for SqliteTx {
         insert_values::<_, 7>(
             &mut self.tx,
             "postings (entry_seq, idx, account, amount, beneficiary, source_line, reference)",
+            "",
             rows,
             |args, row| {
                 Arguments::add(args, row.seq)?;
@@ -160,6 +163,7 @@ impl AppendTx for SqliteTx {
         insert_values::<_, 4>(
             &mut self.tx,
             "account_totals (entry_seq, account, amount, approvals_delta)",
+            "",
             rows,
             |args, row| {
                 Arguments::add(args, row.seq)?;
@@ -227,10 +231,124 @@ impl AppendTx for SqliteTx {
         insert_audit(&mut self.tx, event).await
     }
 
+    async fn read_models_built(&mut self) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(sql::READ_MODELS_BUILT)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    async fn person_records(
+        &mut self,
+        program: &str,
+        district: &str,
+        national_ids: &[String],
+    ) -> StoreResult<Vec<PersonRecord>> {
+        let sql = format!(
+            "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
+            sql::PERSON_COLUMNS,
+            in_json_list(3)
+        );
+        let mut found = Vec::with_capacity(national_ids.len().min(1024));
+        for chunk in national_ids.chunks(ID_LIST_CHUNK) {
+            let rows = sqlx::query(&sql)
+                .bind(program)
+                .bind(district)
+                .bind(json_list(chunk))
+                .fetch_all(&mut *self.tx)
+                .await?;
+            for row in rows {
+                found.push(rows::person_record_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()> {
+        insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await
+    }
+
+    async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
+        insert_scope_totals(&mut self.tx, rows, sql::SCOPE_TOTALS_ADD).await
+    }
+
+    async fn replace_read_models(
+        &mut self,
+        people: &[PersonRecord],
+        totals: &[ScopeTotalRecord],
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM person_balances")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM scope_totals")
+            .execute(&mut *self.tx)
+            .await?;
+        insert_person_records(&mut self.tx, people, "").await?;
+        insert_scope_totals(&mut self.tx, totals, "").await?;
+        sqlx::query(sql::MARK_READ_MODELS_BUILT)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// National IDs per lookup of read model rows.
+const ID_LIST_CHUNK: usize = 5_000;
+
+async fn insert_person_records(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[PersonRecord],
+    upsert: &str,
+) -> StoreResult<()> {
+    insert_values::<_, 11>(
+        tx,
+        "person_balances (program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status, refused)",
+        upsert,
+        rows,
+        |args, row| {
+            Arguments::add(args, row.program.as_str())?;
+            Arguments::add(args, row.district.as_str())?;
+            Arguments::add(args, row.national_id.as_str())?;
+            Arguments::add(args, row.category.as_str())?;
+            Arguments::add(args, row.full_name.as_str())?;
+            Arguments::add(args, row.name_key.as_str())?;
+            Arguments::add(args, row.outstanding_dong)?;
+            Arguments::add(args, row.paid_dong)?;
+            Arguments::add(args, row.approvals)?;
+            Arguments::add(args, row.status.as_str())?;
+            Arguments::add(args, row.refused.as_deref())?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+async fn insert_scope_totals(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[ScopeTotalRecord],
+    upsert: &str,
+) -> StoreResult<()> {
+    insert_values::<_, 7>(
+        tx,
+        "scope_totals (program, district, status, beneficiaries, approved, paid, outstanding)",
+        upsert,
+        rows,
+        |args, row| {
+            Arguments::add(args, row.program.as_str())?;
+            Arguments::add(args, row.district.as_str())?;
+            Arguments::add(args, row.status.as_str())?;
+            Arguments::add(args, row.beneficiaries)?;
+            Arguments::add(args, row.approved_dong)?;
+            Arguments::add(args, row.paid_dong)?;
+            Arguments::add(args, row.outstanding_dong)?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 type Args<'q> = sqlx::sqlite::SqliteArguments<'q>;
@@ -250,6 +368,7 @@ type BindResult = Result<(), sqlx::error::BoxDynError>;
 async fn insert_values<'q, T, const COLUMNS: usize>(
     tx: &mut Transaction<'static, Sqlite>,
     table_columns: &str,
+    on_conflict: &str,
     rows: &'q [T],
     bind: impl Fn(&mut Args<'q>, &'q T) -> BindResult,
 ) -> StoreResult<()> {
@@ -264,7 +383,7 @@ async fn insert_values<'q, T, const COLUMNS: usize>(
             bind(&mut args, row).map_err(sqlx::Error::Encode)?;
         }
         Ok((
-            format!("INSERT OR FAIL INTO {table_columns} VALUES {values}"),
+            format!("INSERT OR FAIL INTO {table_columns} VALUES {values}{on_conflict}"),
             args,
         ))
     };

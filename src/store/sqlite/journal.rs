@@ -8,7 +8,8 @@ use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
-    EntrySummary, JournalSink, JournalStore, Listed, Page, StoreError, StoreResult,
+    EntrySummary, JournalSink, JournalStore, Listed, Page, PersonFilter, ReconciliationView,
+    StoreError, StoreResult, VerifiedReach,
 };
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -232,18 +233,29 @@ impl JournalStore for SqliteStore {
     }
 
     async fn scan(&self, sink: &mut dyn JournalSink) -> StoreResult<()> {
+        // From the lowest key: a row slipped in below the first is seen too.
+        self.scan_since(i64::MIN, i64::MIN, sink).await.map(|_| ())
+    }
+
+    async fn scan_since(
+        &self,
+        after_seq: i64,
+        after_audit_id: i64,
+        sink: &mut dyn JournalSink,
+    ) -> StoreResult<(Option<String>, Option<String>)> {
         // One snapshot for the whole scan, so that entries appended
         // meanwhile are simply not seen.
         let mut tx = self.pool.begin_with("BEGIN").await?;
+        let reached = reached_hashes(&mut tx, after_seq, after_audit_id).await?;
         let committed = if sink.wants_evidence() {
-            scan_import_commits(&mut tx, sink).await?
+            scan_import_commits(&mut tx, after_seq, sink).await?
         } else {
             Vec::new()
         };
         let mut seqs = Vec::new();
         {
             let sql = sql::scan_entries();
-            let mut found = sqlx::query(&sql).fetch(&mut *tx);
+            let mut found = sqlx::query(&sql).bind(after_seq).fetch(&mut *tx);
             while let Some(row) = found.try_next().await? {
                 let header = rows::header_from_row(&row)?;
                 seqs.push(header.seq);
@@ -251,7 +263,9 @@ impl JournalStore for SqliteStore {
             }
         }
         {
-            let mut found = sqlx::query(sql::SCAN_TOTALS).fetch(&mut *tx);
+            let mut found = sqlx::query(sql::SCAN_TOTALS)
+                .bind(after_seq)
+                .fetch(&mut *tx);
             while let Some(row) = found.try_next().await? {
                 let total = AccountTotal {
                     amount_dong: row.try_get("amount")?,
@@ -262,17 +276,118 @@ impl JournalStore for SqliteStore {
         }
         // Postings of entries that are not in the journal: the verifier must see them.
         let mut orphans: Vec<i64> = sqlx::query_scalar(sql::ORPHAN_POSTING_SEQS)
+            .bind(after_seq)
             .fetch_all(&mut *tx)
             .await?;
         seqs.append(&mut orphans);
         seqs.sort_unstable();
         scan_postings(&mut tx, &seqs, sink).await?;
         if sink.wants_evidence() {
-            scan_evidence(&mut tx, &committed, sink).await?;
+            scan_evidence(&mut tx, &committed, after_audit_id, sink).await?;
+        }
+        if sink.wants_read_models() {
+            scan_read_models(&mut tx, sink).await?;
         }
         tx.commit().await?;
+        Ok(reached)
+    }
+
+    async fn reconciliation_view(
+        &self,
+        filter: &PersonFilter,
+        page: Page,
+    ) -> StoreResult<ReconciliationView> {
+        let mut tx = self.pool.begin_with("BEGIN").await?;
+        let head = match sqlx::query(sql::HEAD).fetch_optional(&mut *tx).await? {
+            Some(row) => Some(rows::checkpoint_from_row(&row)?),
+            None => None,
+        };
+        let built: bool = sqlx::query_scalar(sql::READ_MODELS_BUILT)
+            .fetch_one(&mut *tx)
+            .await?;
+        let scope = sql::PersonScope::of(filter);
+        let people = sql::bind_person_scope!(sqlx::query(&sql::person_page()), scope)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(rows::person_record_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let total: i64 = sql::bind_person_scope!(sqlx::query_scalar(&sql::person_count()), scope)
+            .fetch_one(&mut *tx)
+            .await?;
+        let totals = sqlx::query(&sql::scope_totals_of())
+            .bind(&filter.program)
+            .bind(filter.district.as_deref())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(rows::scope_total_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(ReconciliationView {
+            head,
+            built,
+            people: Listed {
+                rows: people,
+                total,
+            },
+            totals,
+        })
+    }
+
+    async fn last_verification(&self) -> StoreResult<Option<VerifiedReach>> {
+        sqlx::query(sql::LAST_VERIFICATION)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::verified_reach_from_row(&row))
+            .transpose()
+    }
+
+    async fn record_verification(&self, reach: &VerifiedReach) -> StoreResult<()> {
+        sql::bind_verification!(sqlx::query(sql::INSERT_VERIFICATION), reach)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
+}
+
+/// The stored hashes of entry `seq` and audit event `audit_id` (for 0: none).
+async fn reached_hashes(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    audit_id: i64,
+) -> StoreResult<(Option<String>, Option<String>)> {
+    let entry: Option<String> = sqlx::query_scalar(sql::ENTRY_HASH)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let event: Option<Option<String>> = sqlx::query_scalar(sql::AUDIT_HASH)
+        .bind(audit_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok((entry, event.flatten()))
+}
+
+/// The read models, to `sink`.
+async fn scan_read_models(
+    conn: &mut SqliteConnection,
+    sink: &mut dyn JournalSink,
+) -> StoreResult<()> {
+    {
+        let sql = sql::all_person_records();
+        let mut found = sqlx::query(&sql).fetch(&mut *conn);
+        while let Some(row) = found.try_next().await? {
+            sink.person_record(rows::person_record_from_row(&row)?);
+        }
+    }
+    let sql = sql::all_scope_totals();
+    let mut found = sqlx::query(&sql).fetch(&mut *conn);
+    while let Some(row) = found.try_next().await? {
+        sink.scope_total(rows::scope_total_from_row(&row)?);
+    }
+    Ok(())
 }
 
 /// Every posting of a person in `entry_seqs` on the accounts under the
@@ -343,10 +458,13 @@ async fn scan_postings(
 /// Every import commit record, to `sink`; returns their import ids.
 async fn scan_import_commits(
     conn: &mut SqliteConnection,
+    after_seq: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<Vec<i64>> {
     let mut ids = Vec::new();
-    let mut found = sqlx::query(sql::SCAN_IMPORT_COMMITS).fetch(conn);
+    let mut found = sqlx::query(sql::SCAN_IMPORT_COMMITS)
+        .bind(after_seq)
+        .fetch(conn);
     while let Some(row) = found.try_next().await? {
         let commit = rows::import_commit_from_row(&row)?;
         ids.push(commit.import_id);
@@ -360,6 +478,7 @@ async fn scan_import_commits(
 async fn scan_evidence(
     conn: &mut SqliteConnection,
     import_ids: &[i64],
+    after_audit_id: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
     // Files are read once and copied out: through the page cache, not the
@@ -380,7 +499,9 @@ async fn scan_evidence(
         }
     }
     {
-        let mut found = sqlx::query(sql::SCAN_AUDIT).fetch(&mut *conn);
+        let mut found = sqlx::query(sql::SCAN_AUDIT)
+            .bind(after_audit_id)
+            .fetch(&mut *conn);
         while let Some(row) = found.try_next().await? {
             sink.audit_event(rows::chained_audit_from_row(&row)?);
         }

@@ -330,9 +330,13 @@ impl EarlierSchema {
         raw_sql(self.backend, &self.url, sql).await
     }
 
-    /// Opens the store, which applies the remaining migrations.
+    /// Opens the store, which applies the remaining migrations, and
+    /// rebuilds the read models as the CLI does on start.
     pub async fn open(mut self) -> TestDb {
         let store = store::open(&self.url).await.expect("open and upgrade");
+        ansinh::ledger::read_model::ensure_built(store.as_ref())
+            .await
+            .expect("read models rebuilt");
         TestDb {
             url: self.url.clone(),
             store,

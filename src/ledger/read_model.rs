@@ -1,0 +1,609 @@
+//! The read models: per program × district × person what reconciliation
+//! shows (approved, paid, outstanding, approvals in force, category, name,
+//! refused payment lines, status), and per program × district × status its
+//! totals. They are derived from the journal alone — the postings, the names
+//! on the approval rolls and the lines the payment rolls refused — so the
+//! same [`ReadModel`] serves three callers:
+//! - each commit (in `append`): the rows of the people it touches, read
+//!   under the append lock, changed by the batch, written back with the
+//!   totals' differences, in the commit's own transaction;
+//! - a rebuild ([`rebuild`]): everything from one scan;
+//! - `verify`: recomputed from its scan and compared with the stored rows.
+//!
+//! Names and postings never depend on each other: a roll's people get their
+//! row (and the roll's name) whether or not a posting came first, and a
+//! refused line's written name fills only an empty one; rolls and refused
+//! lines apply in commit order, postings in journal order. That is what
+//! makes a commit's change and a rebuild agree.
+
+use crate::domain::journal::{EntryKind, StoredHeader, StoredPosting};
+use crate::domain::text::fold_key;
+use crate::domain::AccountPath;
+use crate::fast_hash::FastMap;
+use crate::import::report::{ImportReport, RejectionCode};
+use crate::reconcile::{status_of, RefusedLine};
+use crate::store::{
+    JournalSink, PersonRecord, ScopeTotalRecord, Store, StoreError, StoreResult, StoredEvidence,
+    StoredImportCommit,
+};
+use std::collections::BTreeMap;
+
+/// (program, district, national ID).
+pub type PersonKey = (String, String, String);
+
+/// The status of a person with nothing left to reconcile (an approval
+/// reversed in full): kept, never listed nor counted.
+pub const SETTLED: &str = "settled";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonState {
+    pub category: String,
+    pub full_name: String,
+    pub outstanding_dong: i64,
+    pub paid_dong: i64,
+    pub approvals: i64,
+    pub refused: Vec<RefusedLine>,
+}
+
+impl PersonState {
+    pub fn status(&self) -> &'static str {
+        if self.outstanding_dong == 0 && self.paid_dong == 0 && self.refused.is_empty() {
+            return SETTLED;
+        }
+        status_of(self.approved_dong(), self.paid_dong, &self.refused).as_str()
+    }
+
+    pub fn approved_dong(&self) -> i64 {
+        self.outstanding_dong + self.paid_dong
+    }
+
+    fn record(&self, (program, district, national_id): &PersonKey) -> PersonRecord {
+        PersonRecord {
+            program: program.clone(),
+            district: district.clone(),
+            national_id: national_id.clone(),
+            category: self.category.clone(),
+            full_name: self.full_name.clone(),
+            name_key: fold_key(&self.full_name),
+            outstanding_dong: self.outstanding_dong,
+            paid_dong: self.paid_dong,
+            approvals: self.approvals,
+            status: self.status().to_string(),
+            refused: (!self.refused.is_empty())
+                .then(|| serde_json::to_string(&self.refused).unwrap_or_default()),
+        }
+    }
+
+    pub fn from_record(record: &PersonRecord) -> StoreResult<(PersonKey, PersonState)> {
+        let refused = match &record.refused {
+            Some(json) => serde_json::from_str(json).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "refused lines of {} in program {}: {e}",
+                    record.national_id, record.program
+                ))
+            })?,
+            None => Vec::new(),
+        };
+        let key = (
+            record.program.clone(),
+            record.district.clone(),
+            record.national_id.clone(),
+        );
+        let state = PersonState {
+            category: record.category.clone(),
+            full_name: record.full_name.clone(),
+            outstanding_dong: record.outstanding_dong,
+            paid_dong: record.paid_dong,
+            approvals: record.approvals,
+            refused,
+        };
+        Ok((key, state))
+    }
+}
+
+/// A payment line a committed roll refused, for the person it names.
+#[derive(Debug, Clone)]
+pub struct RefusedPayment {
+    pub national_id: String,
+    /// The name the payment roll wrote, if any.
+    pub written_name: Option<String>,
+    pub line: RefusedLine,
+}
+
+/// The refused lines of a payment roll's report that reconciliation keeps:
+/// those naming a person and an amount, except rows that were invalid.
+pub fn refused_payments(import_id: i64, report: &ImportReport) -> Vec<RefusedPayment> {
+    report
+        .rejected
+        .iter()
+        .filter(|row| row.code != RejectionCode::Invalid)
+        .filter_map(|row| {
+            Some(RefusedPayment {
+                national_id: row.national_id.clone()?,
+                written_name: row.full_name.clone().filter(|name| !name.is_empty()),
+                line: RefusedLine {
+                    import_id,
+                    file_name: report.file_name.clone(),
+                    line: row.line,
+                    amount_dong: row.amount_dong?,
+                    reference: row.reference.clone(),
+                    code: row.code,
+                },
+            })
+        })
+        .collect()
+}
+
+/// (national ID, name) of each person on an approval roll's people document.
+pub fn roll_names(people_json: &str) -> StoreResult<Vec<(String, String)>> {
+    type Person = (String, String, Option<String>, Option<String>, String);
+    let people: Vec<Person> = serde_json::from_str(people_json)
+        .map_err(|e| StoreError::Corrupt(format!("a roll's people: {e}")))?;
+    Ok(people
+        .into_iter()
+        .map(|(id, name, ..)| (id, name))
+        .collect())
+}
+
+/// People's states, changed by postings, rolls and refused lines.
+#[derive(Debug, Default)]
+pub struct ReadModel {
+    people: FastMap<PersonKey, PersonState>,
+}
+
+impl ReadModel {
+    /// Starts from stored rows.
+    pub fn seeded(records: &[PersonRecord]) -> StoreResult<ReadModel> {
+        let mut model = ReadModel::default();
+        for record in records {
+            let (key, state) = PersonState::from_record(record)?;
+            model.people.insert(key, state);
+        }
+        Ok(model)
+    }
+
+    /// A posting of an entry of `kind` on a person's `payable` account:
+    /// approved (or an approval reversed) without a voucher reference, paid
+    /// (or a payment reversed) with one. Other postings change nothing.
+    pub fn posting(
+        &mut self,
+        kind: EntryKind,
+        account: &str,
+        amount_dong: i64,
+        person: &str,
+        has_voucher: bool,
+    ) {
+        let Ok(path) = AccountPath::parse(account) else {
+            return;
+        };
+        if path.kind() != "payable" {
+            return;
+        }
+        let key = (
+            path.segment(1).unwrap_or_default().to_string(),
+            path.segment(2).unwrap_or_default().to_string(),
+            person.to_string(),
+        );
+        let state = self.people.entry(key).or_default();
+        state.category = path.segment(3).unwrap_or_default().to_string();
+        state.outstanding_dong += amount_dong;
+        if has_voucher {
+            state.paid_dong -= amount_dong;
+        }
+        state.approvals += approvals_delta(kind, amount_dong);
+    }
+
+    /// The people of an approval roll of `program` and `district`, with the
+    /// names the roll wrote.
+    pub fn approval_roll(&mut self, program: &str, district: &str, names: &[(String, String)]) {
+        for (id, name) in names {
+            let key = (program.to_string(), district.to_string(), id.clone());
+            self.people.entry(key).or_default().full_name = name.clone();
+        }
+    }
+
+    /// The refused lines of a payment roll of `program` and `district`.
+    pub fn refused_lines(&mut self, program: &str, district: &str, lines: &[RefusedPayment]) {
+        for refused in lines {
+            let key = (
+                program.to_string(),
+                district.to_string(),
+                refused.national_id.clone(),
+            );
+            let state = self.people.entry(key).or_default();
+            if state.full_name.is_empty() {
+                if let Some(name) = &refused.written_name {
+                    state.full_name = name.clone();
+                }
+            }
+            state.refused.push(refused.line.clone());
+        }
+    }
+
+    /// Every person's row, in key order.
+    pub fn records(&self) -> Vec<PersonRecord> {
+        let mut keys: Vec<&PersonKey> = self.people.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter()
+            .map(|key| self.people[key].record(key))
+            .collect()
+    }
+
+    /// The totals of these people per program, district and status (settled
+    /// people counted nowhere), in key order.
+    pub fn totals(&self) -> Vec<ScopeTotalRecord> {
+        let mut totals: BTreeMap<(&str, &str, &str), ScopeTotalRecord> = BTreeMap::new();
+        for ((program, district, _), state) in &self.people {
+            let status = state.status();
+            if status == SETTLED {
+                continue;
+            }
+            let total = totals
+                .entry((program, district, status))
+                .or_insert_with(|| ScopeTotalRecord {
+                    program: program.clone(),
+                    district: district.clone(),
+                    status: status.to_string(),
+                    beneficiaries: 0,
+                    approved_dong: 0,
+                    paid_dong: 0,
+                    outstanding_dong: 0,
+                });
+            total.beneficiaries += 1;
+            total.approved_dong += state.approved_dong();
+            total.paid_dong += state.paid_dong;
+            total.outstanding_dong += state.outstanding_dong;
+        }
+        totals.into_values().collect()
+    }
+}
+
+/// +1 for an approval's payable posting, −1 for its reversal's (as in the
+/// per-entry totals: a payment's reversal puts money back, no approval).
+fn approvals_delta(kind: EntryKind, amount_dong: i64) -> i64 {
+    match kind {
+        EntryKind::Approval if amount_dong >= 0 => 1,
+        EntryKind::Reversal if amount_dong < 0 => -1,
+        _ => 0,
+    }
+}
+
+/// `after − before` per program, district and status, leaving out what
+/// did not change.
+pub fn totals_difference(
+    before: &[ScopeTotalRecord],
+    after: &[ScopeTotalRecord],
+) -> Vec<ScopeTotalRecord> {
+    let key = |t: &ScopeTotalRecord| (t.program.clone(), t.district.clone(), t.status.clone());
+    let mut difference: BTreeMap<(String, String, String), ScopeTotalRecord> = BTreeMap::new();
+    for (sign, rows) in [(-1, before), (1, after)] {
+        for row in rows {
+            let total = difference
+                .entry(key(row))
+                .or_insert_with(|| ScopeTotalRecord {
+                    beneficiaries: 0,
+                    approved_dong: 0,
+                    paid_dong: 0,
+                    outstanding_dong: 0,
+                    ..row.clone()
+                });
+            total.beneficiaries += sign * row.beneficiaries;
+            total.approved_dong += sign * row.approved_dong;
+            total.paid_dong += sign * row.paid_dong;
+            total.outstanding_dong += sign * row.outstanding_dong;
+        }
+    }
+    difference
+        .into_values()
+        .filter(|t| {
+            t.beneficiaries != 0
+                || t.approved_dong != 0
+                || t.paid_dong != 0
+                || t.outstanding_dong != 0
+        })
+        .collect()
+}
+
+/// A roll's effect on names and refused lines, applied in commit order.
+enum RollEvent {
+    Approval(Vec<(String, String)>),
+    Refused(Vec<RefusedPayment>),
+}
+
+/// Builds the read models from a whole scan of the journal and what each
+/// committed import stored.
+#[derive(Default)]
+pub struct Builder {
+    model: ReadModel,
+    /// Entry kinds by seq, from the headers (which come before the postings).
+    kinds: FastMap<i64, EntryKind>,
+    /// Each committed import's first entry: commit order.
+    commits: FastMap<i64, (i64, String, String)>,
+    rolls: Vec<(i64, String, String, RollEvent)>,
+    problem: Option<String>,
+}
+
+impl Builder {
+    pub fn header(&mut self, header: &StoredHeader) {
+        if let Some(kind) = EntryKind::parse(&header.kind) {
+            self.kinds.insert(header.seq, kind);
+        }
+    }
+
+    pub fn import_commit(&mut self, commit: &StoredImportCommit) {
+        self.commits.insert(
+            commit.import_id,
+            (
+                commit.first_seq.unwrap_or(0),
+                commit.program.clone(),
+                commit.district.clone(),
+            ),
+        );
+    }
+
+    pub fn posting(&mut self, posting: &StoredPosting) {
+        let (Some(person), Some(&kind)) =
+            (&posting.beneficiary, self.kinds.get(&posting.entry_seq))
+        else {
+            return;
+        };
+        self.model.posting(
+            kind,
+            &posting.account,
+            posting.amount_dong,
+            person,
+            posting.reference.is_some(),
+        );
+    }
+
+    pub fn import_evidence(&mut self, evidence: &StoredEvidence) {
+        let Some((first_seq, program, district)) = self.commits.get(&evidence.import_id).cloned()
+        else {
+            return;
+        };
+        let event = match evidence.kind.as_str() {
+            "approvals" => match evidence.people.as_deref().map(roll_names) {
+                Some(Ok(names)) => RollEvent::Approval(names),
+                Some(Err(error)) => return self.fail(evidence.import_id, &error.to_string()),
+                None => return,
+            },
+            // A report of an earlier version that does not read as one
+            // names no refused line (as reconciliation always read it).
+            "payments" => match serde_json::from_str::<ImportReport>(&evidence.report) {
+                Ok(report) => RollEvent::Refused(refused_payments(evidence.import_id, &report)),
+                Err(_) => return,
+            },
+            _ => return,
+        };
+        self.rolls.push((first_seq, program, district, event));
+    }
+
+    fn fail(&mut self, import_id: i64, reason: &str) {
+        self.problem.get_or_insert_with(|| {
+            format!("import {import_id}'s stored roll cannot be read: {reason}")
+        });
+    }
+
+    /// The read models of everything seen, or why they cannot be built.
+    pub fn finish(mut self) -> Result<ReadModel, String> {
+        if let Some(problem) = self.problem {
+            return Err(problem);
+        }
+        self.rolls.sort_by_key(|(first_seq, ..)| *first_seq);
+        for (_, program, district, event) in &self.rolls {
+            match event {
+                RollEvent::Approval(names) => self.model.approval_roll(program, district, names),
+                RollEvent::Refused(lines) => self.model.refused_lines(program, district, lines),
+            }
+        }
+        Ok(self.model)
+    }
+}
+
+impl JournalSink for Builder {
+    fn header(&mut self, header: StoredHeader) {
+        Builder::header(self, &header);
+    }
+    fn total(&mut self, _: i64, _: String, _: crate::domain::journal::AccountTotal) {}
+    fn posting(&mut self, posting: StoredPosting) {
+        Builder::posting(self, &posting);
+    }
+    fn wants_evidence(&self) -> bool {
+        true
+    }
+    fn import_commit(&mut self, commit: StoredImportCommit) {
+        Builder::import_commit(self, &commit);
+    }
+    fn import_evidence(&mut self, evidence: StoredEvidence) {
+        Builder::import_evidence(self, &evidence);
+    }
+}
+
+/// Rebuilds the read models from the whole journal, under the append lock
+/// (no commit lands between the scan and the write); returns how many
+/// people they hold.
+pub async fn rebuild(store: &dyn Store) -> StoreResult<usize> {
+    let mut tx = store.begin_append().await?;
+    let mut builder = Builder::default();
+    store.scan(&mut builder).await?;
+    let model = builder.finish().map_err(StoreError::Corrupt)?;
+    let records = model.records();
+    tx.replace_read_models(&records, &model.totals()).await?;
+    tx.commit().await?;
+    Ok(records.len())
+}
+
+/// Rebuilds the read models of a ledger upgraded from a schema without them.
+pub async fn ensure_built(store: &dyn Store) -> StoreResult<()> {
+    let mut tx = store.begin_append().await?;
+    let built = tx.read_models_built().await?;
+    drop(tx);
+    if !built {
+        let people = rebuild(store).await?;
+        tracing::info!(people, "read models rebuilt from the journal");
+    }
+    Ok(())
+}
+
+/// Keeps the read models in the commit's own transaction: reads the rows
+/// of the people the batch touches, changes them as the batch does, writes
+/// them back with the totals' difference. Does nothing while the read
+/// models wait to be rebuilt (the rebuild will count this batch too).
+pub async fn apply_batch(
+    tx: &mut dyn crate::store::AppendTx,
+    batch: &super::Batch,
+) -> StoreResult<()> {
+    if !tx.read_models_built().await? {
+        return Ok(());
+    }
+    let roll = batch.import_commit.as_ref();
+    let names = match (&batch.roll_people, roll) {
+        (Some(people), Some(commit)) if commit.kind == "approvals" => roll_names(people.as_str())?,
+        _ => Vec::new(),
+    };
+    let mut touched: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for entry in &batch.entries {
+        for posting in &entry.postings {
+            let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind()) else {
+                continue;
+            };
+            let program = posting.account.segment(1).unwrap_or_default();
+            let district = posting.account.segment(2).unwrap_or_default();
+            touched
+                .entry((program, district))
+                .or_default()
+                .push(person.clone());
+        }
+    }
+    if let Some(commit) = roll {
+        let people = names
+            .iter()
+            .map(|(id, _)| id)
+            .chain(batch.refused_payments.iter().map(|r| &r.national_id));
+        touched
+            .entry((&commit.program, &commit.district))
+            .or_default()
+            .extend(people.cloned());
+    }
+    let mut before = Vec::new();
+    for ((program, district), mut ids) in touched {
+        ids.sort_unstable();
+        ids.dedup();
+        before.extend(tx.person_records(program, district, &ids).await?);
+    }
+    let mut model = ReadModel::seeded(&before)?;
+    let totals_before = model.totals();
+    for entry in &batch.entries {
+        for posting in &entry.postings {
+            if let Some(person) = &posting.beneficiary {
+                let account = posting.account.as_str();
+                let amount_dong = posting.amount.dong();
+                let has_voucher = posting.reference.is_some();
+                model.posting(entry.kind, account, amount_dong, person, has_voucher);
+            }
+        }
+    }
+    if let Some(commit) = roll {
+        model.approval_roll(&commit.program, &commit.district, &names);
+        model.refused_lines(&commit.program, &commit.district, &batch.refused_payments);
+    }
+    tx.put_person_records(&model.records()).await?;
+    tx.add_scope_totals(&totals_difference(&totals_before, &model.totals()))
+        .await?;
+    Ok(())
+}
+
+/// What `verify` does with the read models: recomputes them from its scan
+/// of the journal, then compares the stored rows, as they stream in key
+/// order, with the recomputed ones.
+#[derive(Default)]
+pub struct ReadModelCheck {
+    pub builder: Builder,
+    expected: Option<Result<Expected, String>>,
+    stored_totals: Vec<ScopeTotalRecord>,
+    people: u64,
+    problem: Option<String>,
+}
+
+struct Expected {
+    people: std::vec::IntoIter<PersonRecord>,
+    totals: Vec<ScopeTotalRecord>,
+}
+
+impl ReadModelCheck {
+    fn expected(&mut self) -> Result<&mut Expected, String> {
+        let builder = std::mem::take(&mut self.builder);
+        let expected = self.expected.get_or_insert_with(|| {
+            builder.finish().map(|model| Expected {
+                people: model.records().into_iter(),
+                totals: model.totals(),
+            })
+        });
+        expected.as_mut().map_err(|reason| reason.clone())
+    }
+
+    /// The next stored row, in key order.
+    pub fn person(&mut self, stored: PersonRecord) {
+        if self.problem.is_some() {
+            return;
+        }
+        let recomputed = match self.expected() {
+            Ok(expected) => expected.people.next(),
+            Err(reason) => {
+                self.problem = Some(reason);
+                return;
+            }
+        };
+        self.problem = match recomputed {
+            Some(recomputed) if recomputed == stored => {
+                self.people += 1;
+                None
+            }
+            Some(recomputed) if recomputed.national_id != stored.national_id => Some(format!(
+                "the journal holds {} in program {} district {} where the read models hold {}: run `ansinh rebuild-read-models`",
+                recomputed.national_id, recomputed.program, recomputed.district, stored.national_id
+            )),
+            Some(recomputed) => Some(format!(
+                "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
+                stored.national_id, stored.program, stored.district
+            )),
+            None => Some(format!(
+                "the read models hold {} in program {} district {}, whom the journal does not name",
+                stored.national_id, stored.program, stored.district
+            )),
+        };
+    }
+
+    pub fn scope_total(&mut self, stored: ScopeTotalRecord) {
+        self.stored_totals.push(stored);
+    }
+
+    /// How many people's rows agreed (`None` unless `whole`: an incremental
+    /// check reads no read model), or the first difference.
+    pub fn finish(mut self, whole: bool) -> Result<Option<u64>, super::verify::VerifyProblem> {
+        if !whole {
+            return Ok(None);
+        }
+        let stored_totals = std::mem::take(&mut self.stored_totals);
+        let problem = match (self.problem.take(), self.expected()) {
+            (Some(problem), _) | (None, Err(problem)) => Some(problem),
+            (None, Ok(expected)) => match expected.people.next() {
+                Some(missing) => Some(format!(
+                    "the read models miss {} in program {} district {}: run `ansinh rebuild-read-models`",
+                    missing.national_id, missing.program, missing.district
+                )),
+                None if expected.totals != stored_totals => Some(
+                    "the reconciliation totals (scope_totals) differ from the people's rows recomputed from the journal".to_string(),
+                ),
+                None => None,
+            },
+        };
+        match problem {
+            Some(reason) => Err(super::verify::VerifyProblem {
+                at: super::verify::Place::ReadModels,
+                reason,
+            }),
+            None => Ok(Some(self.people)),
+        }
+    }
+}
