@@ -39,6 +39,8 @@ pub const SETTLED: &str = "settled";
 pub struct PersonState {
     pub category: String,
     pub full_name: String,
+    /// `full_name` folded, kept beside it (folding is the costly part).
+    name_key: String,
     pub outstanding_dong: i64,
     pub paid_dong: i64,
     pub approvals: i64,
@@ -57,14 +59,21 @@ impl PersonState {
         self.outstanding_dong + self.paid_dong
     }
 
-    fn record(&self, (program, district, national_id): &PersonKey) -> PersonRecord {
+    fn set_name(&mut self, name: &str) {
+        if self.full_name != name {
+            self.full_name = name.to_string();
+            self.name_key = fold_key(name);
+        }
+    }
+
+    fn record(&self, program: &str, district: &str, national_id: &str) -> PersonRecord {
         PersonRecord {
-            program: program.clone(),
-            district: district.clone(),
-            national_id: national_id.clone(),
+            program: program.to_string(),
+            district: district.to_string(),
+            national_id: national_id.to_string(),
             category: self.category.clone(),
             full_name: self.full_name.clone(),
-            name_key: fold_key(&self.full_name),
+            name_key: self.name_key.clone(),
             outstanding_dong: self.outstanding_dong,
             paid_dong: self.paid_dong,
             approvals: self.approvals,
@@ -92,6 +101,7 @@ impl PersonState {
         let state = PersonState {
             category: record.category.clone(),
             full_name: record.full_name.clone(),
+            name_key: record.name_key.clone(),
             outstanding_dong: record.outstanding_dong,
             paid_dong: record.paid_dong,
             approvals: record.approvals,
@@ -145,10 +155,21 @@ pub fn roll_names(people_json: &str) -> StoreResult<Vec<(String, String)>> {
         .collect())
 }
 
-/// People's states, changed by postings, rolls and refused lines.
+/// People's states, changed by postings, rolls and refused lines: per
+/// program and district (a ledger holds tens of them), each person by ID,
+/// so that a posting finds its person without building a key.
 #[derive(Debug, Default)]
 pub struct ReadModel {
-    people: FastMap<PersonKey, PersonState>,
+    scopes: Vec<ScopePeople>,
+    /// The scope the last lookup found: an entry's postings share one.
+    last_scope: usize,
+}
+
+#[derive(Debug)]
+struct ScopePeople {
+    program: String,
+    district: String,
+    people: FastMap<String, PersonState>,
 }
 
 impl ReadModel {
@@ -156,10 +177,46 @@ impl ReadModel {
     pub fn seeded(records: &[PersonRecord]) -> StoreResult<ReadModel> {
         let mut model = ReadModel::default();
         for record in records {
-            let (key, state) = PersonState::from_record(record)?;
-            model.people.insert(key, state);
+            let ((program, district, national_id), state) = PersonState::from_record(record)?;
+            model
+                .scope(&program, &district)
+                .people
+                .insert(national_id, state);
         }
         Ok(model)
+    }
+
+    fn scope(&mut self, program: &str, district: &str) -> &mut ScopePeople {
+        let found = self
+            .scopes
+            .get(self.last_scope)
+            .is_some_and(|scope| scope.program == program && scope.district == district);
+        if !found {
+            self.last_scope = match self
+                .scopes
+                .iter()
+                .position(|scope| scope.program == program && scope.district == district)
+            {
+                Some(index) => index,
+                None => {
+                    self.scopes.push(ScopePeople {
+                        program: program.to_string(),
+                        district: district.to_string(),
+                        people: FastMap::default(),
+                    });
+                    self.scopes.len() - 1
+                }
+            };
+        }
+        &mut self.scopes[self.last_scope]
+    }
+
+    fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonState {
+        let people = &mut self.scope(program, district).people;
+        if !people.contains_key(national_id) {
+            people.insert(national_id.to_string(), PersonState::default());
+        }
+        people.get_mut(national_id).expect("inserted above")
     }
 
     /// A posting of an entry of `kind` on a person's `payable` account:
@@ -168,24 +225,21 @@ impl ReadModel {
     pub fn posting(
         &mut self,
         kind: EntryKind,
-        account: &str,
+        account: &AccountPath,
         amount_dong: i64,
         person: &str,
         has_voucher: bool,
     ) {
-        let Ok(path) = AccountPath::parse(account) else {
-            return;
-        };
-        if path.kind() != "payable" {
+        if account.kind() != "payable" {
             return;
         }
-        let key = (
-            path.segment(1).unwrap_or_default().to_string(),
-            path.segment(2).unwrap_or_default().to_string(),
-            person.to_string(),
-        );
-        let state = self.people.entry(key).or_default();
-        state.category = path.segment(3).unwrap_or_default().to_string();
+        let program = account.segment(1).unwrap_or_default();
+        let district = account.segment(2).unwrap_or_default();
+        let state = self.person(program, district, person);
+        let category = account.segment(3).unwrap_or_default();
+        if state.category != category {
+            state.category = category.to_string();
+        }
         state.outstanding_dong += amount_dong;
         if has_voucher {
             state.paid_dong -= amount_dong;
@@ -197,23 +251,17 @@ impl ReadModel {
     /// names the roll wrote.
     pub fn approval_roll(&mut self, program: &str, district: &str, names: &[(String, String)]) {
         for (id, name) in names {
-            let key = (program.to_string(), district.to_string(), id.clone());
-            self.people.entry(key).or_default().full_name = name.clone();
+            self.person(program, district, id).set_name(name);
         }
     }
 
     /// The refused lines of a payment roll of `program` and `district`.
     pub fn refused_lines(&mut self, program: &str, district: &str, lines: &[RefusedPayment]) {
         for refused in lines {
-            let key = (
-                program.to_string(),
-                district.to_string(),
-                refused.national_id.clone(),
-            );
-            let state = self.people.entry(key).or_default();
+            let state = self.person(program, district, &refused.national_id);
             if state.full_name.is_empty() {
                 if let Some(name) = &refused.written_name {
-                    state.full_name = name.clone();
+                    state.set_name(name);
                 }
             }
             state.refused.push(refused.line.clone());
@@ -222,37 +270,46 @@ impl ReadModel {
 
     /// Every person's row, in key order.
     pub fn records(&self) -> Vec<PersonRecord> {
-        let mut keys: Vec<&PersonKey> = self.people.keys().collect();
-        keys.sort_unstable();
-        keys.into_iter()
-            .map(|key| self.people[key].record(key))
-            .collect()
+        let mut scopes: Vec<&ScopePeople> = self.scopes.iter().collect();
+        scopes.sort_unstable_by(|a, b| (&a.program, &a.district).cmp(&(&b.program, &b.district)));
+        let mut records = Vec::with_capacity(self.scopes.iter().map(|s| s.people.len()).sum());
+        for scope in scopes {
+            let mut ids: Vec<&String> = scope.people.keys().collect();
+            ids.sort_unstable();
+            records.extend(
+                ids.into_iter()
+                    .map(|id| scope.people[id].record(&scope.program, &scope.district, id)),
+            );
+        }
+        records
     }
 
     /// The totals of these people per program, district and status (settled
     /// people counted nowhere), in key order.
     pub fn totals(&self) -> Vec<ScopeTotalRecord> {
         let mut totals: BTreeMap<(&str, &str, &str), ScopeTotalRecord> = BTreeMap::new();
-        for ((program, district, _), state) in &self.people {
-            let status = state.status();
-            if status == SETTLED {
-                continue;
+        for scope in &self.scopes {
+            for state in scope.people.values() {
+                let status = state.status();
+                if status == SETTLED {
+                    continue;
+                }
+                let total = totals
+                    .entry((&scope.program, &scope.district, status))
+                    .or_insert_with(|| ScopeTotalRecord {
+                        program: scope.program.clone(),
+                        district: scope.district.clone(),
+                        status: status.to_string(),
+                        beneficiaries: 0,
+                        approved_dong: 0,
+                        paid_dong: 0,
+                        outstanding_dong: 0,
+                    });
+                total.beneficiaries += 1;
+                total.approved_dong += state.approved_dong();
+                total.paid_dong += state.paid_dong;
+                total.outstanding_dong += state.outstanding_dong;
             }
-            let total = totals
-                .entry((program, district, status))
-                .or_insert_with(|| ScopeTotalRecord {
-                    program: program.clone(),
-                    district: district.clone(),
-                    status: status.to_string(),
-                    beneficiaries: 0,
-                    approved_dong: 0,
-                    paid_dong: 0,
-                    outstanding_dong: 0,
-                });
-            total.beneficiaries += 1;
-            total.approved_dong += state.approved_dong();
-            total.paid_dong += state.paid_dong;
-            total.outstanding_dong += state.outstanding_dong;
         }
         totals.into_values().collect()
     }
@@ -347,13 +404,16 @@ impl Builder {
         else {
             return;
         };
-        self.model.posting(
-            kind,
-            &posting.account,
-            posting.amount_dong,
-            person,
-            posting.reference.is_some(),
-        );
+        // Only a person's payable postings count: the rest is not parsed.
+        if !posting.account.starts_with("payable:") {
+            return;
+        }
+        let Ok(account) = AccountPath::parse(&posting.account) else {
+            return;
+        };
+        let has_voucher = posting.reference.is_some();
+        self.model
+            .posting(kind, &account, posting.amount_dong, person, has_voucher);
     }
 
     pub fn import_evidence(&mut self, evidence: &StoredEvidence) {
@@ -456,6 +516,7 @@ pub async fn apply_batch(
     if !tx.read_models_built().await? {
         return Ok(());
     }
+    let mut laps = crate::telemetry::Laps::start("read models");
     let roll = batch.import_commit.as_ref();
     let names = match (&batch.roll_people, roll) {
         (Some(people), Some(commit)) if commit.kind == "approvals" => roll_names(people.as_str())?,
@@ -491,15 +552,21 @@ pub async fn apply_batch(
         ids.dedup();
         before.extend(tx.person_records(program, district, &ids).await?);
     }
+    laps.lap("read rows");
     let mut model = ReadModel::seeded(&before)?;
     let totals_before = model.totals();
     for entry in &batch.entries {
         for posting in &entry.postings {
             if let Some(person) = &posting.beneficiary {
-                let account = posting.account.as_str();
                 let amount_dong = posting.amount.dong();
                 let has_voucher = posting.reference.is_some();
-                model.posting(entry.kind, account, amount_dong, person, has_voucher);
+                model.posting(
+                    entry.kind,
+                    &posting.account,
+                    amount_dong,
+                    person,
+                    has_voucher,
+                );
             }
         }
     }
@@ -507,9 +574,14 @@ pub async fn apply_batch(
         model.approval_roll(&commit.program, &commit.district, &names);
         model.refused_lines(&commit.program, &commit.district, &batch.refused_payments);
     }
-    tx.put_person_records(&model.records()).await?;
+    laps.lap("apply");
+    let records = model.records();
+    laps.lap("records");
+    tx.put_person_records(&records).await?;
+    laps.lap("write rows");
     tx.add_scope_totals(&totals_difference(&totals_before, &model.totals()))
         .await?;
+    laps.lap("write totals");
     Ok(())
 }
 

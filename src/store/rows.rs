@@ -475,3 +475,39 @@ pub fn verified_reach_from_row(row: &impl StoreRow) -> StoreResult<super::Verifi
         verified_at_us: row.get("verified_at_us")?,
     })
 }
+
+/// Person rows aggregated by the database as one JSON array of arrays in
+/// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
+pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = serde_json::from_str(json.unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| super::PersonRecord {
+            program: row.0,
+            district: row.1,
+            national_id: row.2,
+            category: row.3,
+            full_name: row.4,
+            name_key: row.5,
+            outstanding_dong: row.6,
+            paid_dong: row.7,
+            approvals: row.8,
+            status: row.9,
+            refused: row.10,
+        })
+        .collect())
+}

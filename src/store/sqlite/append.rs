@@ -3,7 +3,7 @@
 //! multi-row `INSERT OR FAIL … VALUES` statements of [`ROWS_PER_INSERT`] rows.
 
 use super::users::insert_audit;
-use super::{in_json_list, json_list};
+use super::{in_json_list, json_list, json_rows};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
@@ -243,22 +243,23 @@ impl AppendTx for SqliteTx {
         district: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<PersonRecord>> {
-        let sql = format!(
-            "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
+        let sql = json_rows(
             sql::PERSON_COLUMNS,
-            in_json_list(3)
+            &format!(
+                "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
+                sql::PERSON_COLUMNS,
+                in_json_list(3)
+            ),
         );
         let mut found = Vec::with_capacity(national_ids.len().min(1024));
         for chunk in national_ids.chunks(ID_LIST_CHUNK) {
-            let rows = sqlx::query(&sql)
+            let json: Option<String> = sqlx::query_scalar(&sql)
                 .bind(program)
                 .bind(district)
                 .bind(json_list(chunk))
-                .fetch_all(&mut *self.tx)
+                .fetch_one(&mut *self.tx)
                 .await?;
-            for row in rows {
-                found.push(rows::person_record_from_row(&row)?);
-            }
+            found.extend(rows::person_records_from_json(json.as_deref())?);
         }
         Ok(found)
     }

@@ -370,16 +370,51 @@ async fn reached_hashes(
     Ok((entry, event.flatten()))
 }
 
-/// The read models, to `sink`.
+/// Read model rows per JSON message.
+const PERSON_ROWS_PER_READ: i64 = 20_000;
+
+/// The read models, to `sink`, in key order: rows a page at a time (after
+/// the last key read), each page one JSON text.
 async fn scan_read_models(
     conn: &mut SqliteConnection,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    {
-        let sql = sql::all_person_records();
-        let mut found = sqlx::query(&sql).fetch(&mut *conn);
-        while let Some(row) = found.try_next().await? {
-            sink.person_record(rows::person_record_from_row(&row)?);
+    let page = json_rows(
+        sql::PERSON_COLUMNS,
+        &format!(
+            "SELECT {} FROM person_balances WHERE (program, district, national_id) > ($1, $2, $3) \
+             ORDER BY program, district, national_id LIMIT $4",
+            sql::PERSON_COLUMNS
+        ),
+    );
+    let mut after = (String::new(), String::new(), String::new());
+    loop {
+        let json: Option<String> = sqlx::query_scalar(&page)
+            .bind(&after.0)
+            .bind(&after.1)
+            .bind(&after.2)
+            .bind(PERSON_ROWS_PER_READ)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut records = rows::person_records_from_json(json.as_deref())?;
+        // An aggregate's order is not promised: the page's is restored.
+        records.sort_unstable_by(|a, b| {
+            (&a.program, &a.district, &a.national_id).cmp(&(
+                &b.program,
+                &b.district,
+                &b.national_id,
+            ))
+        });
+        let Some(last) = records.last() else {
+            break;
+        };
+        after = (
+            last.program.clone(),
+            last.district.clone(),
+            last.national_id.clone(),
+        );
+        for record in records {
+            sink.person_record(record);
         }
     }
     let sql = sql::all_scope_totals();
