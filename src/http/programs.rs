@@ -161,6 +161,11 @@ async fn template(
     let (program, _) = find(&state, &code).await?;
     let communes: Vec<&Commune> = match district {
         Some(district) => {
+            if !(district.len() == 3 && district.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(Error::BadRequest(format!(
+                    "'{district}' is not a district code: 3 digits / mã huyện gồm 3 chữ số"
+                )));
+            }
             let district = DistrictCode::parse(&district).map_err(Error::BadRequest)?;
             units().communes_of(district.as_str())
         }

@@ -532,6 +532,8 @@ pub async fn commit_staged(
         upload.roll.expect_rows = declared.rows;
         upload.roll.expect_total = declared.total();
     }
+    // The sheet the uploader chose is read again, not the first.
+    upload.roll.sheet = stored.sheet;
     let program = load_program(store, &record.program).await?;
     let validated = upload
         .prepare_in_background(program)

@@ -95,7 +95,7 @@ pub fn reconciliation_workbook(reconciliation: &Reconciliation) -> Result<Vec<u8
         row += 1;
         write_totals(sheet, row, &format!("Huyện {district}"), totals, &formats)?;
     }
-    row += 1;
+    row += 2;
     write_totals(sheet, row, "Tổng cộng", &reconciliation.total, &formats)?;
     Ok(workbook.save_to_buffer()?)
 }
