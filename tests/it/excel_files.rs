@@ -279,6 +279,16 @@ async fn an_officers_workbook_is_fixed_through_the_annotated_download(db: TestDb
     assert_eq!(report["warnings"], json!([]), "{backend}: {report}");
     assert_eq!(report["ignored_columns"], json!([]), "{backend}: {report}");
     let id = report["import_id"].as_i64().expect("import id");
+    // Annotated again, the old notes go: the column is the file's own, refreshed.
+    let again = api
+        .get(&officer, &format!("/api/v1/imports/{id}/annotated"))
+        .await;
+    let again = first_sheet(&again.bytes().await.expect("bytes"));
+    assert_eq!(text_at(&again, 3, 8), ANNOTATION_HEADER);
+    assert_eq!(text_at(&again, 3, 9), "");
+    for row in 4..=8 {
+        assert_eq!(text_at(&again, row, 8), "", "{backend}: row {row}");
+    }
     let committed = api
         .post_json(
             &officer,
