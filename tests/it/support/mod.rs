@@ -5,6 +5,7 @@
 //! backend and reports the PostgreSQL ones as ignored when no server is named.
 
 pub mod harness;
+pub mod ods;
 pub mod xlsx;
 
 use harness::Backend;
