@@ -96,6 +96,19 @@ async fn login_logout_and_authorization_over_http(db: TestDb) {
 
     // A cookie session must send the CSRF token on writes.
     let cookie_pair = cookie.split(';').next().expect("pair").to_string();
+    // A page reloaded keeps its cookie but not the login's answer: whoami
+    // gives the same CSRF token again.
+    let me: Value = client
+        .get(format!("{base}/api/v1/session"))
+        .header("cookie", &cookie_pair)
+        .send()
+        .await
+        .expect("whoami")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["csrf_token"], session["csrf_token"]);
+    assert_eq!(me["username"], "officer842");
     let no_csrf = client
         .delete(format!("{base}/api/v1/session"))
         .header("cookie", &cookie_pair)

@@ -30,6 +30,7 @@ macro_rules! register {
 }
 
 mod backup;
+mod browser;
 mod cli;
 mod conformance;
 mod crash_safety;
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
     let mut suite = support::harness::Suite::default();
     for register in [
         backup::register,
+        browser::register,
         cli::register,
         conformance::register,
         crash_safety::register,
