@@ -131,7 +131,7 @@ A.applyStatic = () => {
   A.$("lang").setAttribute("aria-label", A.lang === "vi" ? "Switch to English" : "Chuyển sang tiếng Việt");
   if (A.user) {
     const u = A.user;
-    A.$("whoami").textContent = `${u.username} — ${A.t("role." + u.role)}${u.district ? " " + A.t("district.n", u.district) : ""}`;
+    A.$("whoami").textContent = `${u.username} — ${A.t("role." + u.role)}${u.district ? " " + u.district : ""}`;
   } else A.$("whoami").textContent = "";
 };
 

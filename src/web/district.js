@@ -89,12 +89,13 @@ A.renderImport = (out, r) => {
     ${(r.blocking || []).length ? `<h3>${A.esc(A.t("report.blocking"))}</h3><ul class="error">${r.blocking.map((b) => `<li>${A.esc(b)}</li>`).join("")}</ul>` : ""}
     <div id="report-actions"></div>
     ${files}
+    <h3 id="report-errors-title">${A.esc(A.t("report.errors", A.count(problems.length)))}</h3><div id="report-errors"></div>
+    <h3>${A.esc(A.t("report.warnings_title", A.count(r.warnings.length)))}</h3><div id="report-warnings"></div>
     <h3>${A.esc(A.t("report.controls"))}</h3><div id="report-controls"></div>
-    <h3>${A.esc(A.t(r.status === "committed" ? "report.posted" : "report.will_post"))}</h3><div id="report-entries"></div>
-    <h3>${A.esc(A.t("report.errors", A.count(problems.length)))}</h3><div id="report-errors"></div>
     <h3>${A.esc(A.t("report.duplicates", A.count(duplicates.length)))}</h3><div id="report-duplicates"></div>
-    <h3>${A.esc(A.t("report.warnings_title", A.count(r.warnings.length)))}</h3><div id="report-warnings"></div>`;
-  A.$("report-controls").append(A.table([
+    <h3>${A.esc(A.t(r.status === "committed" ? "report.posted" : "report.will_post"))}</h3><div id="report-entries"></div>`;
+  if (!(r.controls || []).length) A.$("report-controls").innerHTML = `<p class="muted">${A.esc(A.t("report.no_controls"))}</p>`;
+  else A.$("report-controls").append(A.table([
     { label: "report.control_source", cell: (c) => A.esc(c.source) },
     { label: "report.declared", num: true, cell: (c) => `${c.declared_rows ?? "—"} / ${c.declared_total_dong == null ? "—" : A.money(c.declared_total_dong)}` },
     { label: "report.computed", num: true, cell: (c) => `${A.count(c.computed_rows)} / ${A.money(c.computed_total_dong)}` },
@@ -269,7 +270,7 @@ A.summaryTable = async (out, form, district) => {
 
 A.figureColumns = () => [
   { label: "key", rowHeader: true, cell: (r) => A.esc(r.key) },
-  { label: "name", cell: (r) => A.esc(r.label) },
+  { label: "title", cell: (r) => A.esc(r.label) },
   { label: "beneficiaries", num: true, cell: (r) => A.count(r.beneficiaries) },
   { label: "approved", num: true, cell: (r) => A.money(r.approved_dong) },
   { label: "paid", num: true, cell: (r) => A.money(r.paid_dong) },

@@ -41,7 +41,7 @@ A.dashboard = async (asOf) => {
     <div class="figure">${A.esc(A.t("approved"))}<b>${A.money(t.approved_dong)} đ</b></div>
     <div class="figure">${A.esc(A.t("paid"))}<b>${A.money(t.paid_dong)} đ</b></div>
     <div class="figure">${A.esc(A.t("outstanding"))}<b>${A.money(t.outstanding_dong)} đ</b></div></div>`;
-  const bars = (s) => s.rows.map((r) => ({ label: r.label && r.label !== r.key ? `${r.key} ${r.label}`.slice(0, 26) : r.key, approved: r.approved_dong, paid: r.paid_dong }));
+  const bars = (s) => s.rows.map((r) => ({ label: r.label && r.label !== r.key ? `${r.key} ${r.label}` : r.key, approved: r.approved_dong, paid: r.paid_dong }));
   A.$("dash-charts").innerHTML = A.barChart(bars(byDistrict), A.t("chart.by_district")) +
     A.barChart(bars(byProgram), A.t("chart.by_program")) + A.barChart(bars(byCategory), A.t("chart.by_category"));
   A.$("dash-time").innerHTML = `<p class="muted">${A.esc(A.t("chart.loading_time"))}</p>`;
@@ -152,7 +152,7 @@ A.screen("programs", ["provincial"], "nav.programs", async (el) => {
     section.className = "card";
     section.innerHTML = `<h2>${A.esc(p.code)} — ${A.esc(p.name)}</h2><p class="muted">${A.esc(p.legal_basis)}</p>`;
     section.append(A.table([
-      { label: "category", rowHeader: true, cell: (c) => A.esc(c.code) }, { label: "name", cell: (c) => A.esc(c.name) },
+      { label: "category", rowHeader: true, cell: (c) => A.esc(c.code) }, { label: "title", cell: (c) => A.esc(c.name) },
       { label: "program.rule", num: true, cell: (c) => c.rule.amount !== undefined ? A.money(c.rule.amount) : `${A.money(c.rule.min)} – ${A.money(c.rule.max)}` },
     ], p.categories));
     const budgets = await A.api(`/api/v1/programs/${encodeURIComponent(p.code)}/budgets`);

@@ -128,12 +128,17 @@ async fn district_officer(browser: &Browser, with_errors: &std::path::Path, fixe
     assert!(groups.contains("commune_outside_district") || groups.contains("commune_code"), "{groups}");
     let warnings = browser.wait_text("#report-warnings", "084 185 360 298").await;
     assert!(warnings.contains("national_id_spaces"), "{warnings}");
-    let row = browser.wait_text("#report-errors details[open]", "29500").await;
-    assert!(row.contains("Lê Văn Tám"), "line, name, value: {row}");
+    // Every row under its reason (groups past the first are folded).
+    let rows = browser
+        .run("return document.querySelector('#report-errors').textContent;", vec![])
+        .await;
+    let rows = rows.as_str().unwrap_or_default();
+    assert!(rows.contains("Lê Văn Tám") && rows.contains("29500"), "line, name, value: {rows}");
     let annotated = browser
         .run("return document.querySelector('a[href$=\"/annotated\"]').getAttribute('href');", vec![])
         .await;
     assert!(annotated.as_str().is_some_and(|h| h.starts_with("/api/v1/imports/")), "{annotated}");
+    browser.scroll_to("#report-errors-title").await;
     browser.screenshot("02-district-import-errors").await;
 
     // The fixed roll: validated, committed, the entry's number shown.
@@ -240,6 +245,7 @@ async fn auditor(browser: &Browser) {
     assert!(notice.contains('7'), "six people and the budget: {notice}");
     browser.click("[id^=entry-postings] .pager button:last-of-type").await;
     browser.wait_text("[id^=entry-postings]", "budget:NQ68:842").await;
+    browser.scroll_to("#postings-total").await;
     browser.screenshot("07-auditor-journal").await;
 
     browser.click("#nav a[href='#verify']").await;

@@ -92,9 +92,11 @@ impl Browser {
         assert_eq!(errors, json!([]), "JavaScript errors at {step}");
     }
 
-    /// The text of the first element matching `css`, or None.
+    /// The text of the first element matching `css`, or None when there is
+    /// none or it is not shown (a hidden element's innerText is its whole text).
     pub async fn text(&self, css: &str) -> Option<String> {
-        let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;";
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return e && e.checkVisibility() ? e.innerText : null;";
         self.run(script, vec![json!(css)])
             .await
             .as_str()
@@ -167,6 +169,12 @@ impl Browser {
             )
             .await;
         assert_eq!(shown, json!(true), "the login form, and no screens");
+    }
+
+    /// Scrolls the page so that `css` is at the top of the window.
+    pub async fn scroll_to(&self, css: &str) {
+        let script = "document.querySelector(arguments[0]).scrollIntoView();";
+        self.run(script, vec![json!(css)]).await;
     }
 
     /// Saves a PNG of what the window shows as `target/screenshots/NAME.png`.
