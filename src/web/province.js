@@ -175,17 +175,20 @@ A.screen("reversals", ["provincial"], "nav.reversals", async (el) => {
     </form>
     <div id="rev-entry"></div>
     <h2>${A.esc(A.t("rev.done"))}</h2><div id="rev-list"></div>`;
-  A.$("rev-find").addEventListener("submit", (e) => { e.preventDefault(); A.reversalForm(A.$("rev-entry"), Number(A.form(e.target).seq)); });
-  A.paged(A.$("rev-list"), {
+  const list = A.paged(A.$("rev-list"), {
     start: "last",
     load: (offset, limit) => A.api("/api/v1/journal?" + A.query({ kind: "reversal", offset, limit })),
-    onRow: (e) => A.reversalForm(A.$("rev-entry"), e.corrects_seq || e.seq),
+    onRow: (e) => A.reversalForm(A.$("rev-entry"), e.corrects_seq || e.seq, () => list.last()),
     columns: A.entryColumns(),
+  });
+  A.$("rev-find").addEventListener("submit", (e) => {
+    e.preventDefault();
+    A.reversalForm(A.$("rev-entry"), Number(A.form(e.target).seq), () => list.last());
   });
 });
 
 /** An entry in view (header and postings), and the form that reverses it or one person's part. */
-A.reversalForm = async (out, seq) => {
+A.reversalForm = async (out, seq, posted) => {
   out.innerHTML = `<div id="rev-view"></div>
     <form id="rev-form" class="row card">
       ${A.field("rev.reason", `<input name="reason" required size="40">`)}
@@ -199,6 +202,7 @@ A.reversalForm = async (out, seq) => {
     try {
       const cp = await A.api(`/api/v1/journal/${seq}/reverse`, { method: "POST", json: { reason: v.reason, beneficiary: v.beneficiary || undefined } });
       A.$("rev-result").innerHTML = `<p class="notice good">${A.esc(A.t("rev.posted", cp.seq))} <span class="hash">${A.esc(cp.hash)}</span></p>`;
+      posted();
     } catch (error) { A.fail(A.$("rev-result"), error); }
   });
 };

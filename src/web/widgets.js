@@ -47,7 +47,11 @@ A.paged = (el, { load, columns, limit = 50, onRow, start, label }) => {
     el.removeAttribute("aria-busy");
   };
   show(0);
-  return { reload: () => show(offset), go: show };
+  const last = async () => {
+    const page = await load(0, 1);
+    await show(Math.max(0, Math.floor((page.total - 1) / limit) * limit));
+  };
+  return { reload: () => show(offset), go: show, last: () => last().catch((error) => A.fail(el, error)) };
 };
 
 /** "Rows 51–100 of 25.000" and the buttons to move. */

@@ -194,6 +194,8 @@ async fn upload(browser: &Browser, file: &std::path::Path) {
 async fn provincial_office(browser: &Browser) {
     browser.log_in("tinh", PASSWORD).await;
     let footnote = browser.wait_text("#footnote-text", "Đến ngày 25/11/2021").await;
+    let as_of = browser.run("return document.querySelector('#dash-form input').value;", vec![]).await;
+    assert_eq!(as_of, json!("25/11/2021"), "dates written dd/mm/yyyy");
     assert!(footnote.contains("đối tượng"), "{footnote}");
     let font = browser
         .client
@@ -223,6 +225,15 @@ async fn provincial_office(browser: &Browser) {
 
     browser.click("#nav a[href='#programs']").await;
     browser.wait_text("#screen", "Dự toán").await;
+
+    // A reversal of one person's approval, the entry in view as it is written.
+    browser.click("#nav a[href='#reversals']").await;
+    browser.type_into("#rev-find input[name=seq]", "2\u{E007}").await;
+    browser.wait_text("#rev-view", "2315/QĐ-UBND").await;
+    browser.type_into("#rev-form input[name=reason]", "Không cư trú tại địa phương").await;
+    browser.type_into("#rev-form input[name=beneficiary]", "084069106889\u{E007}").await;
+    browser.wait_text("#rev-result", "Đã ghi bút toán đảo số 3").await;
+    browser.screenshot("07-province-reversal").await;
     browser.no_errors("provincial office").await;
     browser.log_out().await;
 }
@@ -246,16 +257,18 @@ async fn auditor(browser: &Browser) {
     browser.click("[id^=entry-postings] .pager button:last-of-type").await;
     browser.wait_text("[id^=entry-postings]", "budget:NQ68:842").await;
     browser.scroll_to("#postings-total").await;
-    browser.screenshot("07-auditor-journal").await;
+    browser.screenshot("08-auditor-journal").await;
 
     browser.click("#nav a[href='#verify']").await;
     browser.click("#verify-form button[type=submit]").await;
     let verified = browser.wait_text("#verify-result", "đều đúng").await;
     assert!(verified.contains("1 lần nhập"), "{verified}");
-    browser.screenshot("08-auditor-verify").await;
+    browser.screenshot("09-auditor-verify").await;
 
     browser.click("#nav a[href='#audit']").await;
-    browser.wait_text("#audit-list", "import.commit").await;
+    browser.wait_text("#audit-list", "journal.reverse").await;
+    browser.click("#nav a[href='#files']").await;
+    browser.wait_text("#files-list", "danh-sach-loi.xlsx").await;
     browser.no_errors("auditor").await;
     browser.log_out().await;
 }
@@ -279,7 +292,14 @@ async fn administrator(browser: &Browser) {
         .await;
     browser.wait_text("#user-add-result", "Đã thêm người dùng huyen844").await;
     browser.wait_text("#users-list", "huyen844").await;
-    browser.screenshot("09-admin-users").await;
+    browser.click("#users-list button[data-reset='huyen844']").await;
+    browser.type_into("#user-action-form input", "mật khẩu khác 844\u{E007}").await;
+    browser.wait_text("#user-action", "Đã đặt lại mật khẩu của huyen844").await;
+    browser.click("#users-list button[data-disable='huyen844']").await;
+    browser.type_into("#user-action-form input", "Chuyển công tác\u{E007}").await;
+    browser.wait_text("#user-action", "Đã khóa huyen844").await;
+    browser.wait_text("#users-list", "đã khóa").await;
+    browser.screenshot("10-admin-users").await;
     browser.no_errors("administrator").await;
     browser.log_out().await;
 }
