@@ -15,7 +15,11 @@ const INDEX_HTML: &str = include_str!("index.html");
 /// in this order (each `defer`): `core.js` first, it catches errors and
 /// holds what the screens share.
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("app.css")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("app.css"),
+    ),
     ("core.js", JS, include_str!("core.js")),
     ("i18n.js", JS, include_str!("i18n.js")),
     ("widgets.js", JS, include_str!("widgets.js")),

@@ -41,27 +41,33 @@ A.dashboard = async (asOf) => {
     <div class="figure">${A.esc(A.t("approved"))}<b>${A.money(t.approved_dong)} đ</b></div>
     <div class="figure">${A.esc(A.t("paid"))}<b>${A.money(t.paid_dong)} đ</b></div>
     <div class="figure">${A.esc(A.t("outstanding"))}<b>${A.money(t.outstanding_dong)} đ</b></div></div>`;
-  const bars = (s) => s.rows.map((r) => ({ label: r.label && r.label !== r.key ? `${r.key} ${r.label}` : r.key, approved: r.approved_dong, paid: r.paid_dong }));
-  A.$("dash-charts").innerHTML = A.barChart(bars(byDistrict), A.t("chart.by_district")) +
-    A.barChart(bars(byProgram), A.t("chart.by_program")) + A.barChart(bars(byCategory), A.t("chart.by_category"));
+  // Districts by code and name; programs and categories by code (their names are long: in each bar's title).
+  const bars = (s, named) => s.rows.map((r) => ({ label: named && r.label !== r.key ? `${r.key} ${r.label}` : r.key, title: r.label, approved: r.approved_dong, paid: r.paid_dong }));
+  A.$("dash-charts").innerHTML = A.barChart(bars(byDistrict, true), A.t("chart.by_district")) +
+    A.barChart(bars(byProgram, false), A.t("chart.by_program")) + A.barChart(bars(byCategory, false), A.t("chart.by_category"));
   A.$("dash-time").innerHTML = `<p class="muted">${A.esc(A.t("chart.loading_time"))}</p>`;
   A.$("dash-time").innerHTML = await A.timeChart(asOf);
 };
 
-/** Approvals over time: a summary at a few dates from the journal's first entry to `asOf`. */
+/**
+ * Approvals over time: a summary at a few dates, month ends from the first
+ * approval to the last (or `asOf`, if later), with `asOf` and the directives' dates.
+ */
 A.timeChart = async (asOf) => {
   const oldest = await A.api("/api/v1/journal?kind=approval&limit=1");
   if (!oldest.items.length) return "";
+  const newest = await A.api(`/api/v1/journal?kind=approval&limit=1&offset=${oldest.total - 1}`);
   const start = oldest.items[0].effective_date;
-  const dates = new Set([start, asOf]);
+  const last = newest.items.length && newest.items[0].effective_date > asOf ? newest.items[0].effective_date : asOf;
+  const dates = new Set([start, asOf, last]);
   // Month ends between, and the directives' dates.
   const first = new Date(start + "T00:00:00Z");
   for (let m = first.getUTCMonth(); ; m++) {
     const end = new Date(Date.UTC(first.getUTCFullYear(), m + 1, 0)).toISOString().slice(0, 10);
-    if (end >= asOf) break;
+    if (end >= last) break;
     if (end > start) dates.add(end);
   }
-  for (const m of A.DIRECTIVES) if (m.date > start && m.date <= asOf) dates.add(m.date);
+  for (const m of A.DIRECTIVES) if (m.date > start && m.date <= last) dates.add(m.date);
   const sorted = [...dates].sort().slice(-12);
   const points = await Promise.all(sorted.map(async (date) => {
     const s = await A.api("/api/v1/reports/summary?" + A.query({ as_of: date, by: "program" }));

@@ -101,13 +101,13 @@ A.form = (form) => Object.fromEntries(new FormData(form).entries());
  */
 A.barChart = (rows, title) => {
   const barH = 11, gap = 8, labelW = 190, width = 560, chartW = width - labelW - 90;
-  const clip = (text) => (text.length > 28 ? text.slice(0, 27) + "…" : text);
+  const clip = (text) => (text.length > 26 ? text.slice(0, 25) + "…" : text);
   const max = Math.max(1, ...rows.map((r) => Math.max(Number(r.approved), Number(r.paid))));
   const height = rows.length * (2 * barH + gap) + 10;
   const bars = rows.map((r, i) => {
     const y = 5 + i * (2 * barH + gap);
     const wa = (chartW * Number(r.approved)) / max, wp = (chartW * Number(r.paid)) / max;
-    return `<text x="${labelW - 6}" y="${y + barH + 3}" text-anchor="end">${A.esc(clip(r.label))}<title>${A.esc(r.label)}</title></text>
+    return `<text x="${labelW - 6}" y="${y + barH + 3}" text-anchor="end">${A.esc(clip(r.label))}<title>${A.esc(r.title || r.label)}</title></text>
       <rect x="${labelW}" y="${y}" width="${wa.toFixed(1)}" height="${barH}" fill="#3d7cc9"><title>${A.esc(A.t("approved"))}: ${A.money(r.approved)} đ</title></rect>
       <rect x="${labelW}" y="${y + barH}" width="${wp.toFixed(1)}" height="${barH}" fill="#2e9e5b"><title>${A.esc(A.t("paid"))}: ${A.money(r.paid)} đ</title></rect>
       <text x="${(labelW + wa + 4).toFixed(1)}" y="${y + barH - 2}">${A.esc(A.short(r.approved))}</text>`;

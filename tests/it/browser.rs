@@ -15,6 +15,7 @@ use serde_json::json;
 pub fn register(suite: &mut Suite) {
     register!(suite;
         needs(Needs::Tool("chromedriver")): each_role_works_through_its_day_in_a_real_browser,
+        benchmark: screens_of_the_full_demo_show_their_first_page_quickly,
     );
 }
 
@@ -28,35 +29,66 @@ const PASSWORD: &str = "mật khẩu đủ dài 2021";
 fn roll(fixed: bool) -> Vec<u8> {
     use Cell::{Number, Text};
     let header = [
-        "STT", "Họ và tên", "Số CCCD/CMND", "Mã xã", "Nhóm đối tượng", "Số tiền",
-        "Số quyết định", "Ngày quyết định",
+        "STT",
+        "Họ và tên",
+        "Số CCCD/CMND",
+        "Mã xã",
+        "Nhóm đối tượng",
+        "Số tiền",
+        "Số quyết định",
+        "Ngày quyết định",
     ];
-    let person = |n: f64, name: &'static str, id: Cell<'static>, commune: &'static str, amount: f64| {
-        vec![
-            Some(Number(n)),
-            Some(Text(name)),
-            Some(id),
-            Some(Text(commune)),
-            Some(Text("tu-do")),
-            Some(Number(amount)),
-            Some(Text("2315/QĐ-UBND")),
-            Some(Text("16/08/2021")),
-        ]
-    };
+    let person =
+        |n: f64, name: &'static str, id: Cell<'static>, commune: &'static str, amount: f64| {
+            vec![
+                Some(Number(n)),
+                Some(Text(name)),
+                Some(id),
+                Some(Text(commune)),
+                Some(Text("tu-do")),
+                Some(Number(amount)),
+                Some(Text("2315/QĐ-UBND")),
+                Some(Text("16/08/2021")),
+            ]
+        };
     let (kim_id, tam_commune, amount) = if fixed {
         (Text("084069106889"), "29239", 1_500_000.0)
     } else {
         (Number(84_069_106_889.0), "29500", 2_000_000.0)
     };
-    let linh_id = if fixed { "084185360298" } else { "084 185 360 298" };
+    let linh_id = if fixed {
+        "084185360298"
+    } else {
+        "084 185 360 298"
+    };
     xlsx(&[
-        vec![Some(Text("DANH SÁCH ĐỐI TƯỢNG ĐƯỢC HỖ TRỢ — HUYỆN CÀNG LONG"))],
+        vec![Some(Text(
+            "DANH SÁCH ĐỐI TƯỢNG ĐƯỢC HỖ TRỢ — HUYỆN CÀNG LONG",
+        ))],
         vec![],
         header.iter().map(|h| Some(Text(h))).collect(),
-        person(1.0, "Thạch Sa Rây", Text("084078918650"), "29239", 1_500_000.0),
+        person(
+            1.0,
+            "Thạch Sa Rây",
+            Text("084078918650"),
+            "29239",
+            1_500_000.0,
+        ),
         person(2.0, "Kim Ngọc Hên", kim_id, "29239", 1_500_000.0),
-        person(3.0, "Nguyễn Thị Mỹ Linh", Text(linh_id), "29239", 1_500_000.0),
-        person(4.0, "Lê Văn Tám", Text("084099999999"), tam_commune, 1_500_000.0),
+        person(
+            3.0,
+            "Nguyễn Thị Mỹ Linh",
+            Text(linh_id),
+            "29239",
+            1_500_000.0,
+        ),
+        person(
+            4.0,
+            "Lê Văn Tám",
+            Text("084099999999"),
+            tam_commune,
+            1_500_000.0,
+        ),
         person(5.0, "Trần Thị Bé", Text("084301234567"), "29239", amount),
         person(6.0, "Sơn Thị Hồng", Text("084166123456"), "29239", amount),
     ])
@@ -112,55 +144,103 @@ async fn languages(browser: &Browser) {
     browser.no_errors("language switch").await;
 }
 
-async fn district_officer(browser: &Browser, with_errors: &std::path::Path, fixed: &std::path::Path) {
+async fn district_officer(
+    browser: &Browser,
+    with_errors: &std::path::Path,
+    fixed: &std::path::Path,
+) {
     browser.log_in("huyen842", PASSWORD).await;
     browser.wait_text("#nav", "Nhập danh sách").await;
     let nav = browser.text("#nav").await.unwrap_or_default();
-    assert!(!nav.contains("Người dùng") && !nav.contains("Sổ nhật ký"), "{nav}");
+    assert!(
+        !nav.contains("Người dùng") && !nav.contains("Sổ nhật ký"),
+        "{nav}"
+    );
 
     // The roll with errors: errors grouped by reason with counts, warnings apart.
     upload(browser, with_errors).await;
     let groups = browser.wait_text(".error-groups", "amount_rule").await;
     assert!(groups.contains("Số tiền sai mức của nhóm"), "{groups}");
-    let amount_group = groups.lines().find(|l| l.contains("amount_rule")).unwrap_or_default();
-    assert!(amount_group.trim_end().ends_with('2'), "two rows: {amount_group}");
+    let amount_group = groups
+        .lines()
+        .find(|l| l.contains("amount_rule"))
+        .unwrap_or_default();
+    assert!(
+        amount_group.trim_end().ends_with('2'),
+        "two rows: {amount_group}"
+    );
     assert!(groups.contains("national_id_leading_zero"), "{groups}");
-    assert!(groups.contains("commune_outside_district") || groups.contains("commune_code"), "{groups}");
-    let warnings = browser.wait_text("#report-warnings", "084 185 360 298").await;
+    assert!(
+        groups.contains("commune_outside_district") || groups.contains("commune_code"),
+        "{groups}"
+    );
+    let warnings = browser
+        .wait_text("#report-warnings", "084 185 360 298")
+        .await;
     assert!(warnings.contains("national_id_spaces"), "{warnings}");
     // Every row under its reason (groups past the first are folded).
     let rows = browser
-        .run("return document.querySelector('#report-errors').textContent;", vec![])
+        .run(
+            "return document.querySelector('#report-errors').textContent;",
+            vec![],
+        )
         .await;
     let rows = rows.as_str().unwrap_or_default();
-    assert!(rows.contains("Lê Văn Tám") && rows.contains("29500"), "line, name, value: {rows}");
+    assert!(
+        rows.contains("Lê Văn Tám") && rows.contains("29500"),
+        "line, name, value: {rows}"
+    );
     let annotated = browser
-        .run("return document.querySelector('a[href$=\"/annotated\"]').getAttribute('href');", vec![])
+        .run(
+            "return document.querySelector('a[href$=\"/annotated\"]').getAttribute('href');",
+            vec![],
+        )
         .await;
-    assert!(annotated.as_str().is_some_and(|h| h.starts_with("/api/v1/imports/")), "{annotated}");
+    assert!(
+        annotated
+            .as_str()
+            .is_some_and(|h| h.starts_with("/api/v1/imports/")),
+        "{annotated}"
+    );
     browser.scroll_to("#report-errors-title").await;
     browser.screenshot("02-district-import-errors").await;
 
     // The fixed roll: validated, committed, the entry's number shown.
     upload(browser, fixed).await;
-    browser.wait_text("#import-report .notice", "có thể ghi sổ").await;
+    browser
+        .wait_text("#import-report .notice", "có thể ghi sổ")
+        .await;
     browser.wait_text("#report-entries", "2315/QĐ-UBND").await;
     browser.click("#commit-button").await;
-    let committed = browser.wait_text("#report-actions", "Đã ghi sổ: bút toán số").await;
+    let committed = browser
+        .wait_text("#report-actions", "Đã ghi sổ: bút toán số")
+        .await;
     let seq = browser.text(".entry-seq").await.unwrap_or_default();
-    assert!(seq.parse::<i64>().is_ok_and(|s| s > 1), "{committed} / {seq}");
+    assert!(
+        seq.parse::<i64>().is_ok_and(|s| s > 1),
+        "{committed} / {seq}"
+    );
     browser.screenshot("03-district-committed").await;
 
     // The same file again: "already imported", first and alone.
     upload(browser, fixed).await;
-    browser.wait_text("#import-report .notice.bad", "đã được nhập").await;
-    let alone = browser.run("return document.querySelector('#report-errors') === null;", vec![]).await;
+    browser
+        .wait_text("#import-report .notice.bad", "đã được nhập")
+        .await;
+    let alone = browser
+        .run(
+            "return document.querySelector('#report-errors') === null;",
+            vec![],
+        )
+        .await;
     assert_eq!(alone, json!(true), "nothing but the notice");
 
     // Reconciliation: search by name.
     browser.click("#nav a[href='#reconcile']").await;
     browser.wait_text("#rec-lines", "Thạch Sa Rây").await;
-    browser.type_into("#rec-form input[name=q]", "Mỹ Linh\u{E007}").await;
+    browser
+        .type_into("#rec-form input[name=q]", "Mỹ Linh\u{E007}")
+        .await;
     let found = browser.wait_text("#rec-lines", "Nguyễn Thị Mỹ Linh").await;
     assert!(found.contains("1.500.000"), "{found}");
     browser.screenshot("04-district-reconciliation").await;
@@ -185,7 +265,10 @@ async fn upload(browser: &Browser, file: &std::path::Path) {
         .for_element(fantoccini::Locator::Css("#upload-form input[type=file]"))
         .await
         .expect("file field");
-    input.send_keys(&file.to_string_lossy()).await.expect("choose file");
+    input
+        .send_keys(&file.to_string_lossy())
+        .await
+        .expect("choose file");
     browser.click("#upload-form button[type=submit]").await;
     browser.wait_text("#import-report h2", "").await;
     browser.no_errors("upload").await;
@@ -193,8 +276,15 @@ async fn upload(browser: &Browser, file: &std::path::Path) {
 
 async fn provincial_office(browser: &Browser) {
     browser.log_in("tinh", PASSWORD).await;
-    let footnote = browser.wait_text("#footnote-text", "Đến ngày 25/11/2021").await;
-    let as_of = browser.run("return document.querySelector('#dash-form input').value;", vec![]).await;
+    let footnote = browser
+        .wait_text("#footnote-text", "Đến ngày 25/11/2021")
+        .await;
+    let as_of = browser
+        .run(
+            "return document.querySelector('#dash-form input').value;",
+            vec![],
+        )
+        .await;
     assert_eq!(as_of, json!("25/11/2021"), "dates written dd/mm/yyyy");
     assert!(footnote.contains("đối tượng"), "{footnote}");
     let font = browser
@@ -205,14 +295,24 @@ async fn provincial_office(browser: &Browser) {
         .css_value("font-family")
         .await
         .expect("font");
-    assert!(!font.to_lowercase().contains("mono"), "a sans-serif footnote: {font}");
+    assert!(
+        !font.to_lowercase().contains("mono"),
+        "a sans-serif footnote: {font}"
+    );
     browser.wait_text("#footnote-checkpoint", ":").await;
     browser.wait_text("#dash-time figcaption", "lũy kế").await;
-    let charts = browser.run("return document.querySelectorAll('#main svg').length;", vec![]).await;
+    let charts = browser
+        .run(
+            "return document.querySelectorAll('#main svg').length;",
+            vec![],
+        )
+        .await;
     assert_eq!(charts, json!(4), "three bar charts and the line over time");
     browser.click("#copy-footnote").await;
     browser.wait_text("#copy-status", "").await;
     browser.screenshot("05-province-dashboard").await;
+    browser.scroll_to("#dash-charts").await;
+    browser.screenshot("05b-province-charts").await;
 
     // Drill-down: province → district 842 → program NQ68 → a person.
     browser.click("#nav a[href='#drill']").await;
@@ -228,11 +328,22 @@ async fn provincial_office(browser: &Browser) {
 
     // A reversal of one person's approval, the entry in view as it is written.
     browser.click("#nav a[href='#reversals']").await;
-    browser.type_into("#rev-find input[name=seq]", "2\u{E007}").await;
+    browser
+        .type_into("#rev-find input[name=seq]", "2\u{E007}")
+        .await;
     browser.wait_text("#rev-view", "2315/QĐ-UBND").await;
-    browser.type_into("#rev-form input[name=reason]", "Không cư trú tại địa phương").await;
-    browser.type_into("#rev-form input[name=beneficiary]", "084069106889\u{E007}").await;
-    browser.wait_text("#rev-result", "Đã ghi bút toán đảo số 3").await;
+    browser
+        .type_into(
+            "#rev-form input[name=reason]",
+            "Không cư trú tại địa phương",
+        )
+        .await;
+    browser
+        .type_into("#rev-form input[name=beneficiary]", "084069106889\u{E007}")
+        .await;
+    browser
+        .wait_text("#rev-result", "Đã ghi bút toán đảo số 3")
+        .await;
     browser.screenshot("07-province-reversal").await;
     browser.no_errors("provincial office").await;
     browser.log_out().await;
@@ -254,8 +365,12 @@ async fn auditor(browser: &Browser) {
         .expect("open");
     let notice = browser.wait_text("#postings-total", "dòng hạch toán").await;
     assert!(notice.contains('7'), "six people and the budget: {notice}");
-    browser.click("[id^=entry-postings] .pager button:last-of-type").await;
-    browser.wait_text("[id^=entry-postings]", "budget:NQ68:842").await;
+    browser
+        .click("[id^=entry-postings] .pager button:last-of-type")
+        .await;
+    browser
+        .wait_text("[id^=entry-postings]", "budget:NQ68:842")
+        .await;
     browser.scroll_to("#postings-total").await;
     browser.screenshot("08-auditor-journal").await;
 
@@ -277,7 +392,9 @@ async fn administrator(browser: &Browser) {
     browser.log_in("admin", PASSWORD).await;
     let nav = browser.wait_text("#nav", "Người dùng").await;
     assert_eq!(nav.trim(), "Người dùng", "users and nothing else");
-    browser.type_into("#user-add input[name=username]", "huyen844").await;
+    browser
+        .type_into("#user-add input[name=username]", "huyen844")
+        .await;
     browser
         .client
         .find(fantoccini::Locator::Css("#user-add select[name=role]"))
@@ -286,20 +403,133 @@ async fn administrator(browser: &Browser) {
         .select_by_value("district")
         .await
         .expect("district role");
-    browser.type_into("#user-add input[name=district]", "844").await;
+    browser
+        .type_into("#user-add input[name=district]", "844")
+        .await;
     browser
         .type_into("#user-add input[name=password]", "mật khẩu mới 844\u{E007}")
         .await;
-    browser.wait_text("#user-add-result", "Đã thêm người dùng huyen844").await;
+    browser
+        .wait_text("#user-add-result", "Đã thêm người dùng huyen844")
+        .await;
     browser.wait_text("#users-list", "huyen844").await;
-    browser.click("#users-list button[data-reset='huyen844']").await;
-    browser.type_into("#user-action-form input", "mật khẩu khác 844\u{E007}").await;
-    browser.wait_text("#user-action", "Đã đặt lại mật khẩu của huyen844").await;
-    browser.click("#users-list button[data-disable='huyen844']").await;
-    browser.type_into("#user-action-form input", "Chuyển công tác\u{E007}").await;
+    browser
+        .click("#users-list button[data-reset='huyen844']")
+        .await;
+    browser
+        .type_into("#user-action-form input", "mật khẩu khác 844\u{E007}")
+        .await;
+    browser
+        .wait_text("#user-action", "Đã đặt lại mật khẩu của huyen844")
+        .await;
+    browser
+        .click("#users-list button[data-disable='huyen844']")
+        .await;
+    browser
+        .type_into("#user-action-form input", "Chuyển công tác\u{E007}")
+        .await;
     browser.wait_text("#user-action", "Đã khóa huyen844").await;
     browser.wait_text("#users-list", "đã khóa").await;
     browser.screenshot("10-admin-users").await;
     browser.no_errors("administrator").await;
     browser.log_out().await;
+}
+
+/// How long the main screens take to show their first page on a ledger
+/// served elsewhere (the full demo: `ansinh demo`, 292,983 approvals), in a
+/// real browser. A benchmark, run by hand:
+/// `ANSINH_WEB_URL=http://127.0.0.1:8080 cargo test --test it -- --ignored browser::`
+/// (the demo's logins). Prints milliseconds per step.
+fn screens_of_the_full_demo_show_their_first_page_quickly() {
+    let Ok(base) = std::env::var("ANSINH_WEB_URL") else {
+        println!("set ANSINH_WEB_URL to a served demo");
+        return;
+    };
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(timed_screens(base));
+}
+
+async fn timed_screens(base: String) {
+    use std::time::Instant;
+    let browser = Browser::start(&base).await;
+    browser.open("/").await;
+    let step = |name: &str, started: Instant| {
+        println!("{name}: {} ms", started.elapsed().as_millis());
+    };
+
+    browser.log_in("huyen842", "demo-huyen842-2021").await;
+    browser.click("#nav a[href='#reconcile']").await;
+    browser.wait_text("#rec-lines .pager", "trên tổng số").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#rec-form select[name=program]"))
+        .await
+        .expect("program")
+        .select_by_value("NQ68")
+        .await
+        .expect("NQ68");
+    let started = Instant::now();
+    browser.click("#rec-form button[type=submit]").await;
+    browser.wait_text("#rec-totals", "Đối tượng").await;
+    let shown = browser
+        .wait_text("#rec-lines .pager .where", "trên tổng số")
+        .await;
+    step("district reconciliation NQ68, first page of 50", started);
+    println!("  {shown}");
+    // The last page ends with the last line: "Dòng 24.551–24.583 trên tổng số 24.583".
+    let total = shown.rsplit(' ').next().unwrap_or_default();
+    let last_page = format!("–{total} ");
+    let started = Instant::now();
+    browser.click("#rec-lines .pager button:last-of-type").await;
+    browser
+        .wait_text("#rec-lines .pager .where", &last_page)
+        .await;
+    step("  its last page", started);
+    let started = Instant::now();
+    browser
+        .type_into("#rec-form input[name=q]", "Thạch\u{E007}")
+        .await;
+    browser
+        .wait_text("#rec-lines .pager .where", "Dòng 1–")
+        .await;
+    step("  searched by name", started);
+    browser.log_out().await;
+
+    browser.log_in("kiemtoan", "demo-kiemtoan-2021").await;
+    let largest = browser
+        .run(
+            "return fetch('/api/v1/journal?kind=approval&limit=1000').then(r => r.json()).then(l => \
+             l.items.reduce((a, b) => (b.postings_count > a.postings_count ? b : a)).seq);",
+            vec![],
+        )
+        .await;
+    let started = Instant::now();
+    browser.open(&format!("/#journal/{largest}")).await;
+    let notice = browser.wait_text("#postings-total", "dòng hạch toán").await;
+    step(
+        &format!("journal entry {largest}, first page of postings"),
+        started,
+    );
+    println!("  {notice}");
+    let started = Instant::now();
+    browser
+        .click("[id^=entry-postings] .pager button:last-of-type")
+        .await;
+    browser.wait_text("[id^=entry-postings]", "budget:").await;
+    step("  its last page (the balancing posting)", started);
+    browser.log_out().await;
+
+    browser.log_in("tinh", "demo-tinh-2021").await;
+    let started = Instant::now();
+    browser.wait_text("#footnote-text", "292.983").await;
+    step("provincial dashboard: footnote and bar charts", started);
+    browser.wait_text("#dash-time figcaption", "lũy kế").await;
+    step("  with the chart over time", started);
+    browser.screenshot("11-full-demo-dashboard").await;
+    browser.scroll_to("#dash-charts").await;
+    browser.screenshot("12-full-demo-charts").await;
+    browser.scroll_to("#dash-time").await;
+    browser.screenshot("13-full-demo-over-time").await;
+    browser.no_errors("full demo").await;
 }

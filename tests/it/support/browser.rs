@@ -87,7 +87,10 @@ impl Browser {
     /// Fails on any JavaScript error the page recorded.
     pub async fn no_errors(&self, step: &str) {
         let errors = self
-            .run("return window.ansinhErrors || ['core.js did not load'];", vec![])
+            .run(
+                "return window.ansinhErrors || ['core.js did not load'];",
+                vec![],
+            )
             .await;
         assert_eq!(errors, json!([]), "JavaScript errors at {step}");
     }
