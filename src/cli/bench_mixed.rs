@@ -247,6 +247,7 @@ fn new_people_roll(mixed: &Mixed, district: &str, run: u32, roll: usize) -> Roll
         district: district.to_string(),
         file_name: format!("bench-mixed-{run}-{roll}.csv"),
         bytes: text.into_bytes(),
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     }

@@ -1,10 +1,14 @@
 //! `ansinh import approvals|payments --program P --district D FILE
-//! [--dry-run] [--expect-rows N] [--expect-total AMOUNT] [--format text|json]`.
+//! [--dry-run] [--expect-rows N] [--expect-total AMOUNT] [--format text|json]
+//! [--sheet NAME] [--annotated OUT.xlsx]`.
 
 use super::{CliError, CliResult, Context};
 use crate::domain::Money;
+use crate::import::annotate;
 use crate::import::parse::{RollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
+use crate::import::report::ImportReport;
+use std::path::Path;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -22,8 +26,16 @@ pub struct Args {
     program: String,
     #[arg(long)]
     district: String,
-    /// The CSV roll.
+    /// The roll: CSV, Excel `.xlsx` or LibreOffice `.ods`.
     file: PathBuf,
+    /// The workbook's sheet to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// Also write the roll as an Excel workbook with a `Lỗi / Error` column
+    /// saying what was found on each row (written whenever the roll was read,
+    /// committed or not); fix it and import it again as it is.
+    #[arg(long, value_name = "OUT.xlsx")]
+    annotated: Option<PathBuf>,
     /// Validate and print the report; post nothing.
     #[arg(long)]
     dry_run: bool,
@@ -45,9 +57,14 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
     let upload = read_upload(&args)?;
     let user = context.user().await?;
     let store = context.store.as_ref();
-    let print = |report: &crate::import::report::ImportReport| match args.format {
-        Output::Text => super::print_out(&report.to_text()),
-        Output::Json => super::print_out(&format!("{}\n", report.to_json())),
+    let print = |report: &ImportReport| -> CliResult {
+        if let Some(path) = &args.annotated {
+            write_annotated(path, &upload.bytes, report)?;
+        }
+        match args.format {
+            Output::Text => super::print_out(&report.to_text()),
+            Output::Json => super::print_out(&format!("{}\n", report.to_json())),
+        }
     };
     if args.dry_run {
         let validated = pipeline::validate(store, &user, &upload)
@@ -100,8 +117,21 @@ fn read_upload(args: &Args) -> CliResult<RollUpload> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         bytes,
+        sheet: args.sheet.clone(),
         expect_rows: args.expect_rows,
         expect_total: args.expect_total,
+    })
+}
+
+/// The annotated workbook of the roll just read, to `path`.
+fn write_annotated(path: &Path, bytes: &[u8], report: &ImportReport) -> CliResult {
+    let workbook = annotate::annotated_workbook(bytes, report)
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    std::fs::write(path, workbook).map_err(|e| {
+        CliError::Refused(format!(
+            "không ghi được / cannot write {}: {e}",
+            path.display()
+        ))
     })
 }
 

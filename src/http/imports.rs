@@ -7,6 +7,7 @@ use super::{AppState, Error};
 use crate::auth::{authorize, Action};
 use crate::domain::money::group_digits;
 use crate::domain::Money;
+use crate::import::annotate;
 use crate::import::parse::{RollKind, UnknownRollKind, FILE_BYTES_MAX};
 use crate::import::pipeline::{self, ImportError, RollUpload};
 use crate::import::report::{ImportReport, ImportStatus};
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, upload))
         .routes(routes!(show))
         .routes(routes!(original_file))
+        .routes(routes!(annotated_file))
         .routes(routes!(commit))
 }
 
@@ -55,7 +57,14 @@ impl From<ImportError> for Error {
 }
 
 /// The form's fields beside `file`.
-const UPLOAD_TEXT_FIELDS: &[&str] = &["kind", "program", "district", "expect_rows", "expect_total"];
+const UPLOAD_TEXT_FIELDS: &[&str] = &[
+    "kind",
+    "program",
+    "district",
+    "expect_rows",
+    "expect_total",
+    "sheet",
+];
 
 /// The fields of an upload (`multipart/form-data`); no others.
 #[derive(ToSchema, Deserialize)]
@@ -68,9 +77,13 @@ struct UploadForm {
     /// The district's code (3 digits); a district officer's own.
     #[schema(pattern = "^[0-9]{3}$")]
     district: String,
-    /// The roll, CSV (UTF-8 or Windows-1258, `,` or `;`), at most 64 MiB.
+    /// The roll, at most 64 MiB: CSV (UTF-8, `,` `;` or tab), an Excel
+    /// `.xlsx` or a LibreOffice `.ods` workbook.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
+    /// The workbook's sheet to read (default: the first); not for CSV.
+    #[schema(nullable = false, max_length = 255)]
+    sheet: Option<String>,
     /// Rows the officer counted: the import is refused unless it accepts as many.
     #[schema(nullable = false, maximum = 1000000000)]
     expect_rows: Option<u64>,
@@ -154,6 +167,7 @@ async fn upload(
         district,
         file_name,
         bytes,
+        sheet: fields.get("sheet").filter(|v| !v.is_empty()).cloned(),
         expect_rows: fields
             .get("expect_rows")
             .filter(|v| !v.is_empty())
@@ -379,4 +393,81 @@ async fn original_file(
         bytes,
     )
         .into_response())
+}
+
+/// The roll as an Excel workbook annotated with what the import report found:
+/// the officer's rows as uploaded (CSV or workbook, every cell as text), the
+/// header frozen, and a last column `Lỗi / Error` with each row's errors and
+/// warnings; rows with errors in red. Fixed in place, the workbook can be
+/// uploaded again as it is: the importer ignores that column.
+#[utoipa::path(get, path = "/api/v1/imports/{id}/annotated", tag = "imports",
+    params(("id" = i64, Path, description = "the import's id", minimum = 1, maximum = 1000000000000000_i64)),
+    responses(
+        (status = 200, description = "the annotated roll, `<file name>-loi.xlsx`",
+            content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
+    ))]
+async fn annotated_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, Error> {
+    let record = state
+        .store
+        .import_record(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_visible(&user.user, &record.district)?;
+    let bytes = state
+        .store
+        .import_content(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let report: ImportReport =
+        serde_json::from_str(&record.report_json).map_err(Error::internal)?;
+    // Reading and writing a large roll is CPU work: off the async runtime.
+    let workbook =
+        tokio::task::spawn_blocking(move || annotate::annotated_workbook(&bytes, &report))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
+    Ok(attachment(
+        annotate::XLSX_CONTENT_TYPE,
+        &annotate::annotated_file_name(&record.file_name),
+        workbook,
+    ))
+}
+
+/// A download: its media type and its file name (ASCII for old clients,
+/// UTF-8 beside it, RFC 6266).
+pub(super) fn attachment(
+    content_type: &str,
+    file_name: &str,
+    bytes: impl IntoResponse,
+) -> Response {
+    let ascii: String = file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\'))
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }

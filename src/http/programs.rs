@@ -6,13 +6,19 @@ use super::openapi::ErrorBody;
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
+use crate::domain::admin_units::{units, Commune};
+use crate::domain::DistrictCode;
 use crate::domain::Program;
+use crate::import::annotate::XLSX_CONTENT_TYPE;
+use crate::import::parse::RollKind;
+use crate::import::template;
 use crate::programs::{self, AddError, Budget};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, add))
         .routes(routes!(show))
         .routes(routes!(budgets))
+        .routes(routes!(template))
 }
 
 /// A program as defined, with the text of its definition file.
@@ -121,4 +128,58 @@ async fn budgets(
         budgets.retain(|b| Some(b.district.as_str()) == own);
     }
     Ok(Json(budgets))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct TemplateQuery {
+    kind: RollKind,
+    /// Offer this district's communes only; a district officer's own by
+    /// default, every district with a budget in the program otherwise.
+    #[param(pattern = "^[0-9]{3}$")]
+    district: Option<String>,
+}
+
+/// A blank roll of the program as an Excel workbook: the roll's columns as
+/// the header, drop-down lists of its category and commune codes, code
+/// columns as text. Filled in, it is uploaded as it is.
+#[utoipa::path(get, path = "/api/v1/programs/{code}/template", tag = "programs",
+    params(("code" = String, Path, description = "the program's code, e.g. NQ68"), TemplateQuery),
+    responses(
+        (status = 200, description = "the blank roll, `mau-<program>-<kind>.xlsx`",
+            content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, description = "a bad kind or district", body = ErrorBody),
+        (status = 404, description = "no such program", body = ErrorBody),
+    ))]
+async fn template(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(query): Query<TemplateQuery>,
+) -> Result<Response, Error> {
+    let district = query.district.or_else(|| user.user.district.clone());
+    let (program, _) = find(&state, &code).await?;
+    let communes: Vec<&Commune> = match district {
+        Some(district) => {
+            if !(district.len() == 3 && district.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(Error::BadRequest(format!(
+                    "'{district}' is not a district code: 3 digits / mã huyện gồm 3 chữ số"
+                )));
+            }
+            let district = DistrictCode::parse(&district).map_err(Error::BadRequest)?;
+            units().communes_of(district.as_str())
+        }
+        None => program
+            .budgets
+            .keys()
+            .flat_map(|district| units().communes_of(district.as_str()))
+            .collect(),
+    };
+    let workbook =
+        template::blank_roll(&program, query.kind, &communes).map_err(Error::internal)?;
+    Ok(super::imports::attachment(
+        XLSX_CONTENT_TYPE,
+        &template::template_file_name(&program, query.kind),
+        workbook,
+    ))
 }

@@ -9,6 +9,7 @@ use super::openapi::ErrorBody;
 use super::session::CurrentUser;
 use super::{AppState, Error};
 use crate::auth::{authorize, Action};
+use crate::import::annotate::XLSX_CONTENT_TYPE;
 use crate::reconcile;
 use crate::report::{self, GroupBy};
 use axum::body::Bytes;
@@ -129,8 +130,9 @@ struct ReconcileQuery {
     program: String,
     /// One district (a district officer's own); the whole province without it.
     district: Option<String>,
-    /// `json` (lines paged by default) or `csv` (every line, unless `offset` or `limit` is given).
-    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
+    /// `json` (lines paged by default), `csv` or `xlsx` (an Excel workbook;
+    /// both every line, unless `offset` or `limit` is given).
+    #[param(value_type = Option<String>, pattern = "^(json|csv|xlsx)$")]
     format: Option<String>,
     /// Lines skipped.
     #[param(minimum = 0, maximum = 1000000000)]
@@ -147,10 +149,10 @@ impl ReconcileQuery {
     fn page(&self) -> Result<(Option<(usize, usize)>, bool), Error> {
         let csv = match self.format.as_deref() {
             None | Some("json") => false,
-            Some("csv") => true,
+            Some("csv" | "xlsx") => true,
             Some(other) => {
                 return Err(Error::BadRequest(format!(
-                    "format '{other}' must be json or csv"
+                    "format '{other}' must be json, csv or xlsx"
                 )))
             }
         };
@@ -178,6 +180,7 @@ impl ReconcileQuery {
         (status = 200, content(
             (crate::reconcile::Reconciliation = "application/json"),
             (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "a bad format, offset or limit", body = ErrorBody),
         (status = 403, description = "another district's, or an administrator", body = ErrorBody),
@@ -193,11 +196,12 @@ async fn reconciliation(
     authorize(&user.user, Action::ReadDistrict { district })?;
     let mask = authorize(&user.user, Action::SeeNationalIds { district }).is_err();
     let page = query.page()?;
+    let xlsx = query.format.as_deref() == Some("xlsx");
     // A commit landing after this read makes the answer's own checkpoint
     // newer than `head`: still exact, since the answer states it.
     let head = head_seq(&state).await?;
     let scope = format!("{}|{district:?}", query.program);
-    let key = format!("reconcile|{scope}|{mask}|{page:?}");
+    let key = format!("reconcile|{scope}|{mask}|{page:?}|{xlsx}");
     let answer = state
         .answers
         .get_or_compute(head, key, async {
@@ -224,12 +228,33 @@ async fn reconciliation(
             if mask {
                 shown.mask_ids();
             }
+            if xlsx {
+                let workbook = tokio::task::spawn_blocking(move || {
+                    crate::report::xlsx::reconciliation_workbook(&shown)
+                })
+                .await
+                .map_err(Error::internal)?
+                .map_err(Error::internal)?;
+                return Ok((XLSX_CONTENT_TYPE, Bytes::from(workbook)));
+            }
             if csv {
                 return Ok(("text/csv; charset=utf-8", Bytes::from(shown.to_csv())));
             }
             json_bytes(&shown)
         })
         .await?;
+    if xlsx {
+        let name = format!(
+            "doi-chieu-{}{}.xlsx",
+            query.program,
+            district.map(|d| format!("-{d}")).unwrap_or_default()
+        );
+        return Ok(super::imports::attachment(
+            XLSX_CONTENT_TYPE,
+            &name,
+            answer.1.clone(),
+        ));
+    }
     Ok(respond(answer))
 }
 

@@ -128,6 +128,7 @@ fn read_in_background(store: Arc<dyn Store>, job: Job) -> Reading {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             bytes,
+            sheet: None,
             expect_rows: None,
             expect_total: None,
         };

@@ -11,10 +11,14 @@
 //! - `reads`: what a roll's validation reads of the ledger (batch scheduling,
 //!   the commit's stale check);
 //! - `report`: the import report and what blocks a commit;
-//! - `workbook`: an `.xlsx` roll's first sheet as the CSV text `parse` reads;
+//! - `annotate`: the annotated workbook of an upload (its rows, what the report
+//!   found on each);
+//! - `template`: a program's blank roll as a workbook (columns, drop-downs);
+//! - `workbook`: an `.xlsx` or `.ods` roll's sheet as the CSV text `parse` reads;
 //! - `parse`: the bytes of a CSV roll into typed rows (syntax only: no database,
 //!   no program).
 
+pub mod annotate;
 pub mod approvals;
 pub mod batch;
 pub mod parse;
@@ -23,6 +27,7 @@ pub mod pipeline;
 pub mod reads;
 pub mod report;
 pub mod roll;
+pub mod template;
 pub mod validate;
 pub mod workbook;
 

@@ -82,7 +82,8 @@ impl Upload {
         let source = Source::of(&self.roll);
         laps.lap("sha256");
         let district = self.district.as_str();
-        let text = super::workbook::roll_text(&self.roll.bytes)?;
+        let text =
+            super::workbook::roll_text_of_sheet(&self.roll.bytes, self.roll.sheet.as_deref())?;
         let bytes = text.as_ref();
         laps.lap("workbook");
         let read = match self.roll.kind {
@@ -148,6 +149,7 @@ impl Prepared {
         };
         laps.lap("ledger checks");
         let mut report = checked.report;
+        report.sheet = upload.roll.sheet.clone();
         report.number_sheet_rows();
         report.declared = declared;
         refuse_over_long_fields(&report)?;
@@ -510,6 +512,7 @@ pub async fn commit_staged(
             district: record.district.clone(),
             file_name: record.file_name.clone(),
             bytes: Vec::new(),
+            sheet: None,
             expect_rows: None,
             expect_total: None,
         },
@@ -529,6 +532,8 @@ pub async fn commit_staged(
         upload.roll.expect_rows = declared.rows;
         upload.roll.expect_total = declared.total();
     }
+    // The sheet the uploader chose is read again, not the first.
+    upload.roll.sheet = stored.sheet;
     let program = load_program(store, &record.program).await?;
     let validated = upload
         .prepare_in_background(program)

@@ -123,6 +123,10 @@ pub struct ImportReport {
     pub program: String,
     pub district: String,
     pub file_name: String,
+    /// The workbook sheet read, when the uploader chose one (else the first
+    /// sheet of a workbook, or the CSV text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     pub sha256: String,
     pub size_bytes: u64,
     pub status: ImportStatus,
@@ -170,6 +174,7 @@ impl ImportReport {
             program: program.to_string(),
             district: district.to_string(),
             file_name: file_name.to_string(),
+            sheet: None,
             sha256: sha256.to_string(),
             size_bytes,
             status: ImportStatus::Validated,

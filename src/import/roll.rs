@@ -23,6 +23,8 @@ pub struct RollUpload {
     pub district: String,
     pub file_name: String,
     pub bytes: Vec<u8>,
+    /// The workbook sheet to read; `None`: the first (or the CSV text).
+    pub sheet: Option<String>,
     pub expect_rows: Option<u64>,
     pub expect_total: Option<Money>,
 }

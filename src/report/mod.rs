@@ -8,6 +8,7 @@
 //! the duplicate rule guarantees).
 
 pub mod export;
+pub mod xlsx;
 
 use crate::domain::money::format_scaled;
 use crate::domain::program::FootnoteGroup;

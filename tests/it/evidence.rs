@@ -265,6 +265,7 @@ async fn the_audit_chain_holds_under_parallel_writers(db: TestDb) {
                 district: "842".into(),
                 file_name: "race.csv".into(),
                 bytes: roll.as_bytes().to_vec(),
+                sheet: None,
                 expect_rows: None,
                 expect_total: None,
             };

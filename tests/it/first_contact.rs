@@ -78,6 +78,7 @@ async fn commit_every_sample(store: &dyn Store) {
             district: district.clone(),
             file_name: path.file_name().unwrap().to_string_lossy().into_owned(),
             bytes: std::fs::read(&path).expect("sample"),
+            sheet: None,
             expect_rows: None,
             expect_total: None,
         };
@@ -314,6 +315,7 @@ fn one_approval(id: &str, number: &str, date: &str) -> RollUpload {
         district: "842".into(),
         file_name: format!("{number}.csv").replace('/', "-"),
         bytes: text.into_bytes(),
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     }
@@ -498,6 +500,7 @@ async fn the_report_says_whose_row_and_which_spreadsheet_row(db: TestDb) {
         district: "842".into(),
         file_name: "a.csv".into(),
         bytes: text.as_bytes().to_vec(),
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     };

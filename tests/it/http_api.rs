@@ -629,7 +629,7 @@ async fn reconciliation_pages_its_json_lines_and_keeps_whole_totals(db: TestDb) 
     for (query, says) in [
         ("&limit=0", "between 1 and 10000"),
         ("&limit=10001", "between 1 and 10000"),
-        ("&format=xml", "must be json or csv"),
+        ("&format=xml", "must be json, csv or xlsx"),
     ] {
         let message = assert_error(
             api.get(&officer, &format!("{base}{query}")).await,
@@ -1016,6 +1016,7 @@ async fn openapi_document_matches_the_routes(db: TestDb) {
         district: "842".into(),
         file_name: "approvals-842.csv".into(),
         bytes: APPROVALS_842.to_vec(),
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     };

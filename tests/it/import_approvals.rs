@@ -42,6 +42,7 @@ fn upload(district: &str, name: &str, bytes: Vec<u8>) -> RollUpload {
         district: district.into(),
         file_name: name.into(),
         bytes,
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     }

@@ -35,6 +35,7 @@ mod cli;
 mod conformance;
 mod crash_safety;
 mod evidence;
+mod excel_files;
 mod export_tools;
 mod first_contact;
 mod http_api;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         conformance::register,
         crash_safety::register,
         evidence::register,
+        excel_files::register,
         export_tools::register,
         first_contact::register,
         http_api::register,

@@ -57,6 +57,7 @@ fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
         district: "842".into(),
         file_name: name.into(),
         bytes: text.as_bytes().to_vec(),
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     }

@@ -34,7 +34,8 @@ fn a_sheet_becomes_one_csv_line_per_sheet_row() {
     let text = roll_text(&bytes).expect("a workbook");
     assert_eq!(
         String::from_utf8_lossy(&text),
-        "Danh sách hỗ trợ\n\nHọ và tên,Số tiền\n\"Nguyễn \"\"Út\"\", con\",1500000\nKim Ngọc Hên,,84069106889\n,1.5\n"
+        // Every row as wide as the widest, as Excel's own CSV export.
+        "Danh sách hỗ trợ,,\n\nHọ và tên,Số tiền,\n\"Nguyễn \"\"Út\"\", con\",1500000,\nKim Ngọc Hên,,84069106889\n,1.5,\n"
     );
 }
 
@@ -83,6 +84,7 @@ fn upload(file_name: &str, bytes: Vec<u8>) -> RollUpload {
         district: "842".into(),
         file_name: file_name.into(),
         bytes,
+        sheet: None,
         expect_rows: None,
         expect_total: None,
     }

@@ -37,6 +37,9 @@ pub enum FileError {
     Spreadsheet { format: &'static str },
     /// An `.xlsx` workbook that cannot be read (damaged, encrypted, too large unpacked).
     UnreadableWorkbook { detail: String },
+    /// A sheet was named that the workbook does not have (`sheets` empty: the
+    /// file is CSV text, which has no sheets).
+    NoSuchSheet { name: String, sheets: Vec<String> },
     /// A ZIP archive that is not a workbook: the roll may be inside it.
     Archive,
     /// UTF-16 text (Excel's "Unicode Text").
@@ -90,6 +93,7 @@ impl FileError {
             FileError::TooLarge { .. } => "too_large",
             FileError::Spreadsheet { .. } => "spreadsheet",
             FileError::UnreadableWorkbook { .. } => "unreadable_workbook",
+            FileError::NoSuchSheet { .. } => "no_such_sheet",
             FileError::Archive => "archive",
             FileError::Utf16 => "utf16",
             FileError::NulByte { .. } => "nul_byte",
@@ -150,6 +154,20 @@ impl FileError {
                 ),
                 format!(
                     "không đọc được tệp Excel này ({detail}): hãy mở bằng Excel, kiểm tra rồi lưu lại dạng .xlsx hoặc CSV UTF-8 ({SAVE_AS_VI})"
+                ),
+            ),
+            FileError::NoSuchSheet { name, sheets } if sheets.is_empty() => Reason::new(
+                format!("sheet '{name}' was asked for, but this is a CSV file, which has no sheets: upload it without a sheet, or upload the workbook"),
+                format!("có chọn trang tính '{name}' nhưng đây là tệp CSV, không có trang tính: hãy nộp mà không chọn trang, hoặc nộp tệp bảng tính"),
+            ),
+            FileError::NoSuchSheet { name, sheets } => Reason::new(
+                format!(
+                    "the workbook has no sheet named '{name}'; its sheets are {}",
+                    quoted_list(sheets)
+                ),
+                format!(
+                    "tệp bảng tính không có trang tính tên '{name}'; các trang tính của tệp: {}",
+                    quoted_list(sheets)
                 ),
             ),
             FileError::Archive => Reason::new(

@@ -161,8 +161,8 @@ pub(super) fn build_columns(
                 }
                 slot[field.slot()] = Some(index);
             }
-            None if !headers[index].is_empty() => ignored.push(headers[index].clone()),
-            None => {}
+            None if headers[index].is_empty() || is_annotation_header(&headers[index]) => {}
+            None => ignored.push(headers[index].clone()),
         }
     }
     let missing: Vec<Field> = kind
@@ -190,6 +190,17 @@ pub(super) fn build_columns(
         ignored,
         delimiter: char::from(delimiter),
     })
+}
+
+/// The header of the column that the annotated workbook adds (`import::annotate`):
+/// recognised by this exact text and ignored, so that a fixed annotated roll
+/// can be uploaded as it is.
+pub const ANNOTATION_HEADER: &str = "Lỗi / Error";
+
+/// Whether a header cell is [`ANNOTATION_HEADER`] (in NFC or NFD, as macOS writes it).
+pub fn is_annotation_header(text: &str) -> bool {
+    let text = text.trim();
+    text == ANNOTATION_HEADER || crate::domain::text::nfc(text) == ANNOTATION_HEADER
 }
 
 /// UTF-8 Vietnamese read as Windows-1252 and saved again ("mojibake").

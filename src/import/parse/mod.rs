@@ -44,6 +44,7 @@ mod fields;
 mod header;
 mod lines;
 mod problems;
+mod records;
 mod rows;
 mod stream;
 mod totals;
@@ -54,7 +55,9 @@ mod tests;
 
 pub use errors::{FileError, Reason};
 pub use fields::{header_key, Field, RollKind, UnknownRollKind};
+pub use header::{is_annotation_header, ANNOTATION_HEADER};
 pub use problems::{Problem, ProblemCode};
+pub use records::{sheet_records, SheetLayout, SheetRecord};
 pub use rows::{ApprovalRow, ControlTotals, HeaderReport, Parsed, PaymentRow, Record};
 pub use stream::{read_approvals, read_payments, Roll};
 pub use totals::is_totals_label;

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod harness;
+pub mod ods;
 pub mod xlsx;
 
 use harness::Backend;
