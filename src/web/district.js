@@ -14,13 +14,17 @@ A.screen("upload", ["district"], "nav.upload", async (el) => {
       ${A.field("district", `<input name="district" value="${A.esc(u.district)}" readonly size="5">`)}
       ${A.field("upload.expect_rows", `<input name="expect_rows" inputmode="numeric" size="8">`)}
       ${A.field("upload.expect_total", `<input name="expect_total" inputmode="numeric" size="14">`)}
-      ${A.field("upload.file", `<input name="file" type="file" required accept=".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet">`)}
+      ${A.field("upload.file", `<input name="file" type="file" required accept=".csv,text/csv,.xlsx,.ods,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.oasis.opendocument.spreadsheet">`)}
+      ${A.field("upload.sheet", `<input name="sheet" size="12">`)}
       <div><button type="submit">${A.esc(A.t("upload.check"))}</button></div>
       <div><progress id="upload-progress" max="100" value="0" hidden aria-label="${A.esc(A.t("upload.progress"))}"></progress></div>
     </form>
     <p class="muted">${A.esc(A.t("upload.templates"))}
-      ${programs.map((p) => `<a href="/api/v1/programs/${encodeURIComponent(p.code)}/template?kind=approvals" download>${A.esc(p.code)}: ${A.esc(A.t("kind.approvals"))}</a> ·
-        <a href="/api/v1/programs/${encodeURIComponent(p.code)}/template?kind=payments" download>${A.esc(A.t("kind.payments"))}</a>`).join(" · ")}</p>
+      ${programs.map((p) => {
+        const template = (kind) => `/api/v1/programs/${encodeURIComponent(p.code)}/template?${A.query({ kind, district: u.district })}`;
+        return `<a href="${template("approvals")}" download>${A.esc(p.code)}: ${A.esc(A.t("kind.approvals"))}</a> ·
+          <a href="${template("payments")}" download>${A.esc(A.t("kind.payments"))}</a>`;
+      }).join(" · ")}</p>
     <div id="import-report"></div>`;
   A.$("upload-form").addEventListener("submit", (e) => { e.preventDefault(); A.upload(e.target); });
   const shown = location.hash.split("/")[1];
@@ -47,7 +51,7 @@ A.upload = (form) => {
   request.open("POST", "/api/v1/imports");
   request.setRequestHeader("X-CSRF-Token", A.csrf || "");
   const data = new FormData(form);
-  for (const k of ["expect_rows", "expect_total"]) if (!data.get(k)) data.delete(k);
+  for (const k of ["expect_rows", "expect_total", "sheet"]) if (!data.get(k)) data.delete(k);
   request.send(data);
 };
 

@@ -190,18 +190,7 @@ async fn district_officer(
         rows.contains("Lê Văn Tám") && rows.contains("29500"),
         "line, name, value: {rows}"
     );
-    let annotated = browser
-        .run(
-            "return document.querySelector('a[href$=\"/annotated\"]').getAttribute('href');",
-            vec![],
-        )
-        .await;
-    assert!(
-        annotated
-            .as_str()
-            .is_some_and(|h| h.starts_with("/api/v1/imports/")),
-        "{annotated}"
-    );
+    annotated_file_marks_the_errors(browser).await;
     browser.scroll_to("#report-errors-title").await;
     browser.screenshot("02-district-import-errors").await;
 
@@ -532,4 +521,27 @@ async fn timed_screens(base: String) {
     browser.scroll_to("#dash-time").await;
     browser.screenshot("13-full-demo-over-time").await;
     browser.no_errors("full demo").await;
+}
+
+/// The annotated workbook behind the report's link, fetched as the browser
+/// would (its session cookie): each rejected row carries its reason.
+async fn annotated_file_marks_the_errors(browser: &Browser) {
+    use base64::Engine as _;
+    let script = "const a = document.querySelector('a[href$=\"/annotated\"]'); \
+        return fetch(a.getAttribute('href')).then(r => r.arrayBuffer()).then(b => { \
+          let s = ''; new Uint8Array(b).forEach(c => { s += String.fromCharCode(c); }); return btoa(s); });";
+    let encoded = browser.run(script, vec![]).await;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_str().unwrap_or_default())
+        .expect("base64");
+    let text = ansinh::import::workbook::roll_text(&bytes).expect("an .xlsx workbook");
+    let text = String::from_utf8_lossy(&text);
+    let tam = text
+        .lines()
+        .find(|l| l.contains("Lê Văn Tám"))
+        .unwrap_or_default();
+    assert!(
+        tam.contains("29500") && tam.contains("huyện"),
+        "the row and its reason: {tam}"
+    );
 }
