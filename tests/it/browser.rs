@@ -420,6 +420,13 @@ async fn administrator(browser: &Browser) {
     browser.wait_text("#user-action", "Đã khóa huyen844").await;
     browser.wait_text("#users-list", "đã khóa").await;
     browser.screenshot("10-admin-users").await;
+    // English by the switch, with the session kept.
+    browser.click("#lang").await;
+    browser.wait_text("#nav", "Users").await;
+    browser.wait_text("#users-list", "disabled").await;
+    browser.screenshot("11-admin-users-english").await;
+    browser.click("#lang").await;
+    browser.wait_text("#nav", "Người dùng").await;
     browser.no_errors("administrator").await;
     browser.log_out().await;
 }
@@ -515,11 +522,11 @@ async fn timed_screens(base: String) {
     step("provincial dashboard: footnote and bar charts", started);
     browser.wait_text("#dash-time figcaption", "lũy kế").await;
     step("  with the chart over time", started);
-    browser.screenshot("11-full-demo-dashboard").await;
+    browser.screenshot("12-full-demo-dashboard").await;
     browser.scroll_to("#dash-charts").await;
-    browser.screenshot("12-full-demo-charts").await;
+    browser.screenshot("13-full-demo-charts").await;
     browser.scroll_to("#dash-time").await;
-    browser.screenshot("13-full-demo-over-time").await;
+    browser.screenshot("14-full-demo-over-time").await;
     browser.no_errors("full demo").await;
 }
 

@@ -84,7 +84,9 @@ impl Browser {
         self.client.execute(script, args).await.expect("execute")
     }
 
-    /// Fails on any JavaScript error the page recorded.
+    /// Fails on any JavaScript error the page recorded, on a control shown
+    /// without a label (`<label for>`, `aria-label`, or a button's text) and
+    /// on a table header cell without `scope`.
     pub async fn no_errors(&self, step: &str) {
         let errors = self
             .run(
@@ -93,6 +95,23 @@ impl Browser {
             )
             .await;
         assert_eq!(errors, json!([]), "JavaScript errors at {step}");
+        let unlabelled = self
+            .run(
+                "return [...document.querySelectorAll('input, select, textarea, button')] \
+                   .filter(e => e.checkVisibility() && !(e.labels && e.labels.length) \
+                     && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim())) \
+                   .map(e => e.outerHTML.slice(0, 120));",
+                vec![],
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "controls without a label at {step}");
+        let no_scope = self
+            .run(
+                "return [...document.querySelectorAll('th:not([scope])')].map(e => e.outerHTML.slice(0, 80));",
+                vec![],
+            )
+            .await;
+        assert_eq!(no_scope, json!([]), "header cells without scope at {step}");
     }
 
     /// The text of the first element matching `css`, or None when there is
