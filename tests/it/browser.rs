@@ -311,6 +311,17 @@ async fn provincial_office(browser: &Browser) {
     browser.click("#drill-out tr[data-i]").await;
     browser.wait_text("#scope-out", "Thạch Sa Rây").await;
     browser.screenshot("06-province-drill-down").await;
+    let person = "//div[@id='scope-out']//tr[contains(., 'Thạch Sa Rây')]";
+    browser
+        .client
+        .find(fantoccini::Locator::XPath(person))
+        .await
+        .expect("person")
+        .click()
+        .await
+        .expect("open the person");
+    browser.wait_text("#drill-out h2", "084078918650").await;
+    browser.wait_text("#crumbs", "Thạch Sa Rây").await;
 
     browser.click("#nav a[href='#programs']").await;
     browser.wait_text("#screen", "Dự toán").await;
@@ -342,16 +353,17 @@ async fn auditor(browser: &Browser) {
     browser.log_in("kiemtoan", PASSWORD).await;
     browser.click("#nav a[href='#journal']").await;
     browser.wait_text("#journal-list", "2315/QĐ-UBND").await;
-    // The approval entry: its postings paged, with their total.
+    // The approval entry, opened from the keyboard (its row takes the
+    // focus, Enter opens it): its postings paged, with their total.
     let row = "//div[@id='journal-list']//tr[contains(., '2315/QĐ-UBND')]";
     browser
         .client
         .find(fantoccini::Locator::XPath(row))
         .await
         .expect("approval entry")
-        .click()
+        .send_keys("\u{E007}")
         .await
-        .expect("open");
+        .expect("Enter on the row");
     let notice = browser.wait_text("#postings-total", "dòng hạch toán").await;
     assert!(notice.contains('7'), "six people and the budget: {notice}");
     browser
