@@ -13,11 +13,15 @@ use std::time::{Duration, Instant};
 /// How long a screen may take to show what a step waits for.
 const WAIT: Duration = Duration::from_secs(15);
 
-/// The chromedriver process, ended when the test ends (passed or not).
+/// The chromedriver process, in a process group of its own with the
+/// Chromium it starts: the whole group ends when the test ends, passed or
+/// not (a failed test never closes its session).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -39,8 +43,10 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session on the app at `base`.
     pub async fn start(base: &str) -> Browser {
         let port = free_port();
+        use std::os::unix::process::CommandExt as _;
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -141,19 +147,26 @@ impl Browser {
         }
     }
 
-    /// Waits for `css` to exist and be shown, then clicks it.
+    /// Waits for `css` to exist and be shown, then clicks it; again if the
+    /// element was drawn anew meanwhile (a list reloading).
     pub async fn click(&self, css: &str) {
-        let element = self
-            .client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no '{css}': {e}"));
-        element
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click '{css}': {e}"));
+        let started = Instant::now();
+        loop {
+            let element = self
+                .client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no '{css}': {e}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if started.elapsed() < WAIT && e.to_string().contains("stale") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click '{css}': {e}"),
+            }
+        }
     }
 
     /// Types into the field `css` (after clearing it).
