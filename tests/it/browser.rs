@@ -540,6 +540,7 @@ async fn timed_screens(base: String) {
     browser.scroll_to("#dash-time").await;
     browser.screenshot("14-full-demo-over-time").await;
     browser.no_errors("full demo").await;
+    browser.client.clone().close().await.expect("close");
 }
 
 /// The annotated workbook behind the report's link, fetched as the browser
