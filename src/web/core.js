@@ -104,7 +104,14 @@ A.fail = (el, error) => {
 /** Registers a screen: `roles` who see it, `title` its dictionary key. */
 A.screen = (name, roles, title, render) => { A.screens[name] = { roles, title, render }; };
 
-A.screensOf = (role) => Object.entries(A.screens).filter(([, s]) => s.roles.includes(role)).map(([n]) => n);
+/** The order of a role's screens where it differs from the files' order: its day's first task first. */
+A.ORDER = { auditor: ["journal", "verify", "audit", "files", "exports", "reconcile", "drill"] };
+A.screensOf = (role) => {
+  const names = Object.entries(A.screens).filter(([, s]) => s.roles.includes(role)).map(([n]) => n);
+  const order = A.ORDER[role] || [];
+  const rank = (n) => (order.includes(n) ? order.indexOf(n) : order.length);
+  return names.sort((a, b) => rank(a) - rank(b));
+};
 
 /** Draws the current screen (from the address's #hash, the role's first otherwise). */
 A.render = async () => {
