@@ -289,6 +289,16 @@ fn split_decimal_part(text: &str) -> Option<(String, String)> {
 }
 
 /// `1234567` → `1.234.567` with the given separator; negative values keep a sign.
+/// Whole đồng as the double a workbook stores (Excel keeps every number as
+/// one), when that double is exactly the amount: integers up to 2^53 are.
+/// The only way money leaves as a floating-point number; nothing computes with it.
+pub fn dong_as_exact_f64(dong: i64) -> Option<f64> {
+    const EXACT_INTEGER_MAX: i64 = 1 << 53;
+    (-EXACT_INTEGER_MAX..=EXACT_INTEGER_MAX)
+        .contains(&dong)
+        .then_some(dong as f64)
+}
+
 pub fn group_digits(value: i64, separator: char) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);

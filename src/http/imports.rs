@@ -406,6 +406,7 @@ async fn original_file(
         (status = 200, description = "the annotated roll, `<file name>-loi.xlsx`",
             content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 404, description = "no such import in the districts this user reads", body = ErrorBody),
+        (status = 422, description = "the stored file cannot be read again", body = ErrorBody),
     ))]
 async fn annotated_file(
     State(state): State<AppState>,
@@ -430,7 +431,14 @@ async fn annotated_file(
         tokio::task::spawn_blocking(move || annotate::annotated_workbook(&bytes, &report))
             .await
             .map_err(Error::internal)?
-            .map_err(Error::internal)?;
+            .map_err(|error| match error {
+                // Read when it was uploaded; said so, should it not read again.
+                annotate::AnnotateError::File(file) => Error::Unprocessable {
+                    message: file.to_string(),
+                    details: json!({ "code": file.code(), "line": file.line() }),
+                },
+                other => Error::internal(other),
+            })?;
     Ok(attachment(
         annotate::XLSX_CONTENT_TYPE,
         &annotate::annotated_file_name(&record.file_name),

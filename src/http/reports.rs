@@ -143,9 +143,9 @@ struct ReconcileQuery {
 }
 
 impl ReconcileQuery {
-    /// The page of lines asked for and whether the answer is CSV. JSON
-    /// pages its lines by default; CSV holds every line unless `offset` or
-    /// `limit` is given, then the page they name.
+    /// The page of lines asked for and whether the answer is a file (CSV
+    /// or xlsx). JSON pages its lines by default; a file holds every line
+    /// unless `offset` or `limit` is given, then the page they name.
     fn page(&self) -> Result<(Option<(usize, usize)>, bool), Error> {
         let csv = match self.format.as_deref() {
             None | Some("json") => false,

@@ -8,9 +8,9 @@
 
 use super::parse::{Field, RollKind};
 use crate::domain::admin_units::Commune;
+use crate::domain::money::dong_as_exact_f64;
 use crate::domain::program::AmountRule;
 use crate::domain::Program;
-use crate::report::xlsx::exact_f64;
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, Format, Formula, Workbook, Worksheet,
     XlsxError,
@@ -154,7 +154,7 @@ fn write_lists_sheet(
         sheet.write_string_with_format(row, 0, category.code.as_str(), &text)?;
         sheet.write_string(row, 1, &category.name)?;
         match category.rule {
-            AmountRule::Fixed { amount } => match exact_f64(amount) {
+            AmountRule::Fixed { amount } => match dong_as_exact_f64(amount) {
                 Some(number) => sheet.write_number_with_format(row, 2, number, &money)?,
                 None => sheet.write_string(row, 2, amount.to_string())?,
             },

@@ -5,13 +5,11 @@
 //!
 //! Money stays exact: a workbook stores numbers as doubles, and every
 //! amount written is an integer of đồng read from the ledger, converted
-//! once by [`exact_f64`], which refuses what a double cannot hold exactly.
+//! once by [`dong_as_exact_f64`], which refuses what a double cannot hold exactly.
 
+use crate::domain::money::dong_as_exact_f64;
 use crate::reconcile::{Line, Reconciliation, Status, Totals};
 use rust_xlsxwriter::{Color, Format, Workbook, Worksheet, XlsxError};
-
-/// The largest integer below which every integer is a double exactly.
-const EXACT_INTEGER_MAX: i64 = 1 << 53;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
@@ -21,13 +19,6 @@ pub enum WorkbookError {
     Inexact(i64),
     #[error("không ghi được tệp Excel / the workbook could not be written: {0}")]
     Write(#[from] XlsxError),
-}
-
-/// Whole đồng as the double a workbook stores, when that double is exactly it.
-pub fn exact_f64(dong: i64) -> Option<f64> {
-    (-EXACT_INTEGER_MAX..=EXACT_INTEGER_MAX)
-        .contains(&dong)
-        .then_some(dong as f64)
 }
 
 const HEADER: [&str; 10] = [
@@ -138,7 +129,7 @@ fn write_money(
     dong: i64,
     format: &Format,
 ) -> Result<(), WorkbookError> {
-    let number = exact_f64(dong).ok_or(WorkbookError::Inexact(dong))?;
+    let number = dong_as_exact_f64(dong).ok_or(WorkbookError::Inexact(dong))?;
     sheet.write_number_with_format(row, column, number, format)?;
     Ok(())
 }
@@ -211,9 +202,10 @@ mod tests {
 
     #[test]
     fn only_exact_doubles_are_written() {
-        assert_eq!(exact_f64(455_549_800_000), Some(455_549_800_000.0));
-        assert_eq!(exact_f64(EXACT_INTEGER_MAX), Some(9_007_199_254_740_992.0));
-        assert_eq!(exact_f64(EXACT_INTEGER_MAX + 1), None);
-        assert_eq!(exact_f64(-EXACT_INTEGER_MAX - 1), None);
+        const TWO_TO_53: i64 = 9_007_199_254_740_992;
+        assert_eq!(dong_as_exact_f64(455_549_800_000), Some(455_549_800_000.0));
+        assert_eq!(dong_as_exact_f64(TWO_TO_53), Some(TWO_TO_53 as f64));
+        assert_eq!(dong_as_exact_f64(TWO_TO_53 + 1), None);
+        assert_eq!(dong_as_exact_f64(-TWO_TO_53 - 1), None);
     }
 }

@@ -279,6 +279,16 @@ async fn an_officers_workbook_is_fixed_through_the_annotated_download(db: TestDb
     assert_eq!(report["warnings"], json!([]), "{backend}: {report}");
     assert_eq!(report["ignored_columns"], json!([]), "{backend}: {report}");
     let id = report["import_id"].as_i64().expect("import id");
+    // Annotated again, the old notes go: the column is the file's own, refreshed.
+    let again = api
+        .get(&officer, &format!("/api/v1/imports/{id}/annotated"))
+        .await;
+    let again = first_sheet(&again.bytes().await.expect("bytes"));
+    assert_eq!(text_at(&again, 3, 8), ANNOTATION_HEADER);
+    assert_eq!(text_at(&again, 3, 9), "");
+    for row in 4..=8 {
+        assert_eq!(text_at(&again, row, 8), "", "{backend}: row {row}");
+    }
     let committed = api
         .post_json(
             &officer,
@@ -427,6 +437,21 @@ async fn a_filled_template_imports(db: TestDb) {
         .expect("sheet")
         .read_to_string(&mut sheet_xml)
         .expect("xml");
+    // The ID column (E) and the commune column (F) are formatted as text ("@").
+    let mut styles = String::new();
+    zip::ZipArchive::new(Cursor::new(&template))
+        .expect("zip")
+        .by_name("xl/styles.xml")
+        .expect("styles")
+        .read_to_string(&mut styles)
+        .expect("xml");
+    for column in [5, 6] {
+        assert_eq!(
+            column_format(&sheet_xml, &styles, column),
+            "@",
+            "column {column}"
+        );
+    }
     let last = communes.len() + 1;
     assert!(
         sheet_xml.contains(&format!("'Danh mục'!$D$2:$D${last}")),
@@ -555,6 +580,15 @@ async fn an_ods_roll_imports_from_the_sheet_chosen(db: TestDb) {
         "{backend}: {message}"
     );
 
+    let csv = upload_sheet_over_http(
+        &api,
+        &officer,
+        "danh-sach.csv",
+        b"a,b\n1,2\n".to_vec(),
+        Some("Danh sách"),
+    )
+    .await;
+    assert_eq!(csv["body"]["details"]["code"], "no_such_sheet", "{csv}");
     let staged = upload_sheet_over_http(
         &api,
         &officer,
@@ -689,4 +723,39 @@ async fn the_cli_writes_the_annotated_workbook_of_a_dry_run(db: TestDb) {
     assert_eq!(no_sheet.status.code(), Some(1), "{no_sheet:?}");
     let stderr = String::from_utf8_lossy(&no_sheet.stderr);
     assert!(stderr.contains("'Danh sách'"), "{stderr}");
+}
+
+/// The number format of a sheet's column (1-based), from the sheet's `<col>`
+/// elements and the workbook's styles.
+fn column_format(sheet_xml: &str, styles: &str, column: u32) -> String {
+    let attribute = |element: &str, name: &str| -> String {
+        element
+            .split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let style: usize = sheet_xml
+        .split("<col ")
+        .skip(1)
+        .find(|col| {
+            let min: u32 = attribute(col, "min").parse().unwrap_or(0);
+            let max: u32 = attribute(col, "max").parse().unwrap_or(0);
+            (min..=max).contains(&column)
+        })
+        .map(|col| attribute(col, "style").parse().expect("style"))
+        .expect("a <col> for the column");
+    let cell_formats = styles.split("<cellXfs").nth(1).expect("cellXfs");
+    let xf = cell_formats
+        .split("<xf ")
+        .nth(style + 1)
+        .expect("the style");
+    let id = attribute(&format!(" {xf}"), "numFmtId");
+    styles
+        .split("<numFmt ")
+        .skip(1)
+        .find(|format| attribute(&format!(" {format}"), "numFmtId") == id)
+        .map(|format| attribute(&format!(" {format}"), "formatCode"))
+        .unwrap_or_else(|| format!("built-in {id}"))
 }
