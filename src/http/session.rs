@@ -137,11 +137,25 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
-/// Who am I.
+/// The session's user, and the CSRF token its cookie-authenticated writes
+/// send: a page reloaded (its cookie kept, the login's answer gone) asks here.
+#[derive(Serialize, ToSchema)]
+struct SessionAnswer {
+    #[serde(flatten)]
+    user: User,
+    /// Send as `X-CSRF-Token` with cookie-authenticated writes (the same
+    /// value the login returned: derived from the session token).
+    csrf_token: String,
+}
+
+/// Who am I, and the session's CSRF token.
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
-    responses((status = 200, body = User)))]
-async fn whoami(user: CurrentUser) -> Json<User> {
-    Json(user.user)
+    responses((status = 200, body = SessionAnswer)))]
+async fn whoami(user: CurrentUser) -> Json<SessionAnswer> {
+    Json(SessionAnswer {
+        csrf_token: csrf_token(&user.token),
+        user: user.user,
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

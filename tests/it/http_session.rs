@@ -96,6 +96,19 @@ async fn login_logout_and_authorization_over_http(db: TestDb) {
 
     // A cookie session must send the CSRF token on writes.
     let cookie_pair = cookie.split(';').next().expect("pair").to_string();
+    // A page reloaded keeps its cookie but not the login's answer: whoami
+    // gives the same CSRF token again.
+    let me: Value = client
+        .get(format!("{base}/api/v1/session"))
+        .header("cookie", &cookie_pair)
+        .send()
+        .await
+        .expect("whoami")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["csrf_token"], session["csrf_token"]);
+    assert_eq!(me["username"], "officer842");
     let no_csrf = client
         .delete(format!("{base}/api/v1/session"))
         .header("cookie", &cookie_pair)
@@ -164,24 +177,47 @@ async fn the_web_page_is_served_in_vietnamese_first(db: TestDb) {
         .starts_with("text/html"));
     let html = page.text().await.expect("text");
     assert!(html.contains("lang=\"vi\""));
-    for form in [
-        "login-form",
-        "upload-form",
-        "reconcile-form",
-        "report-form",
-        "journal-form",
-    ] {
-        assert!(html.contains(&format!("id=\"{form}\"")), "{form}");
+    assert!(html.contains("id=\"login-form\""));
+    // The page's scripts and style, each served from the binary with its type.
+    let mut scripts = String::new();
+    for asset in html.split("\"/assets/").skip(1) {
+        let name = asset.split('"').next().expect("name");
+        let answer = reqwest::get(format!("{base}/assets/{name}"))
+            .await
+            .expect("asset");
+        assert_eq!(answer.status(), 200, "{name}");
+        let kind = answer.headers()["content-type"].to_str().expect("type");
+        let wanted = if name.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
+        assert!(kind.starts_with(wanted), "{name}: {kind}");
+        scripts.push_str(&answer.text().await.expect("text"));
     }
-    // Every API path the page calls exists in the OpenAPI document.
-    let document = ansinh::http::openapi_document().to_string();
-    for path in [
-        "/api/v1/session",
-        "/api/v1/imports",
-        "/api/v1/reconciliation",
-        "/api/v1/reports/summary",
-        "/api/v1/verify",
+    for form in [
+        "upload-form",
+        "rec-form",
+        "journal-form",
+        "verify-form",
+        "user-add",
     ] {
-        assert!(html.contains(path) && document.contains(path), "{path}");
+        assert!(scripts.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    // Every API path the scripts call exists in the OpenAPI document.
+    let document = ansinh::http::openapi_document().to_string();
+    let called: Vec<&str> = scripts
+        .match_indices("/api/v1/")
+        .map(|(at, _)| {
+            let rest = &scripts[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '/' || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect();
+    assert!(called.len() > 20, "{called:?}");
+    for path in called {
+        assert!(document.contains(path), "{path} is not in the API");
     }
 }

@@ -30,6 +30,7 @@ macro_rules! register {
 }
 
 mod backup;
+mod browser;
 mod cli;
 mod conformance;
 mod crash_safety;
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     let mut suite = support::harness::Suite::default();
     for register in [
         backup::register,
-        read_models::register,
+        browser::register,
         cli::register,
         conformance::register,
         crash_safety::register,
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         import_approvals::register,
         import_parse_bench::register,
         payments_reconcile::register,
+        read_models::register,
         readme_example::register,
         upgrade::register,
         workbooks::register,

@@ -4,6 +4,7 @@
 //! afterwards). The harness (`harness.rs`) runs each database test once per
 //! backend and reports the PostgreSQL ones as ignored when no server is named.
 
+pub mod browser;
 pub mod harness;
 pub mod ods;
 pub mod xlsx;
