@@ -288,7 +288,6 @@ fn split_decimal_part(text: &str) -> Option<(String, String)> {
     Some((integer, fraction))
 }
 
-/// `1234567` → `1.234.567` with the given separator; negative values keep a sign.
 /// Whole đồng as the double a workbook stores (Excel keeps every number as
 /// one), when that double is exactly the amount: integers up to 2^53 are.
 /// The only way money leaves as a floating-point number; nothing computes with it.
@@ -299,6 +298,7 @@ pub fn dong_as_exact_f64(dong: i64) -> Option<f64> {
         .then_some(dong as f64)
 }
 
+/// `1234567` → `1.234.567` with the given separator; negative values keep a sign.
 pub fn group_digits(value: i64, separator: char) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
