@@ -5,6 +5,7 @@
 //! here; the store's transaction only moves rows in and out.
 
 use super::canonical::{entry_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH};
+use super::read_model::PersonChanges;
 use super::totals::{
     check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
 };
@@ -131,6 +132,13 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     for entry in &batch.entries {
         entry.check()?;
     }
+    // What the batch changes of its people depends on the batch alone:
+    // worked out on another thread while this one inserts the entries.
+    let batch = std::sync::Arc::new(batch);
+    let person_changes = {
+        let batch = batch.clone();
+        tokio::task::spawn_blocking(move || PersonChanges::of(&batch))
+    };
     let mut tx = store.begin_append().await?;
     if let Some(commit) = &batch.import_commit {
         if let Some(existing) = tx.committed_import(&commit.key()).await? {
@@ -190,7 +198,11 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         &mut laps,
     )
     .await?;
-    super::read_model::apply_batch(tx.as_mut(), &batch).await?;
+    let person_changes = person_changes
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("working out the read models' changes: {e}")))??;
+    laps.lap("read model changes");
+    super::read_model::apply_batch(tx.as_mut(), &person_changes).await?;
     laps.lap("read models");
     tx.commit().await?;
     laps.lap("commit");

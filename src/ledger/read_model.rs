@@ -2,13 +2,14 @@
 //! shows (approved, paid, outstanding, approvals in force, category, name,
 //! refused payment lines, status), and per program × district × status its
 //! totals. They are derived from the journal alone — the postings, the names
-//! on the approval rolls and the lines the payment rolls refused — so the
-//! same [`ReadModel`] serves three callers:
-//! - each commit (in `append`): the rows of the people it touches, read
-//!   under the append lock, changed by the batch, written back with the
-//!   totals' differences, in the commit's own transaction;
-//! - a rebuild ([`rebuild`]): everything from one scan;
-//! - `verify`: recomputed from its scan and compared with the stored rows.
+//! on the approval rolls and the lines the payment rolls refused:
+//! - each commit (in `append`): what the batch changes of each person it
+//!   touches ([`PersonChanges`], worked out while the entries are inserted)
+//!   is laid over their rows, read under the append lock, and written back
+//!   with the totals' differences, in the commit's own transaction;
+//! - a rebuild ([`rebuild`]): a [`ReadModel`] of everything from one scan;
+//! - `verify`: the same, recomputed from its scan and compared with the
+//!   stored rows.
 //!
 //! Names and postings never depend on each other: a roll's people get their
 //! row (and the roll's name) whether or not a posting came first, and a
@@ -23,8 +24,8 @@ use crate::fast_hash::FastMap;
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::reconcile::{status_of, RefusedLine};
 use crate::store::{
-    JournalSink, PersonRecord, ScopeTotalRecord, Store, StoreError, StoreResult, StoredEvidence,
-    StoredImportCommit,
+    JournalSink, PersonRecord, PersonWrites, ScopeTotalRecord, Store, StoreError, StoreResult,
+    StoredEvidence, StoredImportCommit,
 };
 use std::collections::BTreeMap;
 
@@ -173,19 +174,6 @@ struct ScopePeople {
 }
 
 impl ReadModel {
-    /// Starts from stored rows.
-    pub fn seeded(records: &[PersonRecord]) -> StoreResult<ReadModel> {
-        let mut model = ReadModel::default();
-        for record in records {
-            let ((program, district, national_id), state) = PersonState::from_record(record)?;
-            model
-                .scope(&program, &district)
-                .people
-                .insert(national_id, state);
-        }
-        Ok(model)
-    }
-
     fn scope(&mut self, program: &str, district: &str) -> &mut ScopePeople {
         let found = self
             .scopes
@@ -323,42 +311,6 @@ fn approvals_delta(kind: EntryKind, amount_dong: i64) -> i64 {
         EntryKind::Reversal if amount_dong < 0 => -1,
         _ => 0,
     }
-}
-
-/// `after − before` per program, district and status, leaving out what
-/// did not change.
-pub fn totals_difference(
-    before: &[ScopeTotalRecord],
-    after: &[ScopeTotalRecord],
-) -> Vec<ScopeTotalRecord> {
-    let key = |t: &ScopeTotalRecord| (t.program.clone(), t.district.clone(), t.status.clone());
-    let mut difference: BTreeMap<(String, String, String), ScopeTotalRecord> = BTreeMap::new();
-    for (sign, rows) in [(-1, before), (1, after)] {
-        for row in rows {
-            let total = difference
-                .entry(key(row))
-                .or_insert_with(|| ScopeTotalRecord {
-                    beneficiaries: 0,
-                    approved_dong: 0,
-                    paid_dong: 0,
-                    outstanding_dong: 0,
-                    ..row.clone()
-                });
-            total.beneficiaries += sign * row.beneficiaries;
-            total.approved_dong += sign * row.approved_dong;
-            total.paid_dong += sign * row.paid_dong;
-            total.outstanding_dong += sign * row.outstanding_dong;
-        }
-    }
-    difference
-        .into_values()
-        .filter(|t| {
-            t.beneficiaries != 0
-                || t.approved_dong != 0
-                || t.paid_dong != 0
-                || t.outstanding_dong != 0
-        })
-        .collect()
 }
 
 /// A roll's effect on names and refused lines, applied in commit order.
@@ -505,84 +457,222 @@ pub async fn ensure_built(store: &dyn Store) -> StoreResult<()> {
     Ok(())
 }
 
+/// What one batch changes of each person it touches, per program and
+/// district: computed from the batch alone (while the commit inserts its
+/// entries), then laid over the stored rows under the append lock.
+#[derive(Debug, Default)]
+pub struct PersonChanges {
+    /// (program, district) and its people; a batch touches a few scopes.
+    scopes: Vec<((String, String), FastMap<String, PersonChange>)>,
+}
+
+/// A batch's change to one person, in the order a rebuild applies it:
+/// postings, then the approval roll's name, then refused payment lines.
+#[derive(Debug, Default)]
+struct PersonChange {
+    /// The category of the last payable posting.
+    category: Option<String>,
+    outstanding_dong: i64,
+    paid_dong: i64,
+    approvals: i64,
+    /// The name the approval roll wrote, and its folded key.
+    name: Option<(String, String)>,
+    refused: Vec<RefusedPayment>,
+}
+
+impl PersonChange {
+    /// Whether only the figures (and category) of a stored row change.
+    fn figures_only(&self) -> bool {
+        self.name.is_none() && self.refused.is_empty()
+    }
+
+    fn apply(&self, state: &mut PersonState) {
+        if let Some(category) = &self.category {
+            if state.category != *category {
+                state.category.clone_from(category);
+            }
+        }
+        state.outstanding_dong += self.outstanding_dong;
+        state.paid_dong += self.paid_dong;
+        state.approvals += self.approvals;
+        if let Some((name, name_key)) = &self.name {
+            if state.full_name != *name {
+                state.full_name.clone_from(name);
+                state.name_key.clone_from(name_key);
+            }
+        }
+        for refused in &self.refused {
+            if state.full_name.is_empty() {
+                if let Some(name) = &refused.written_name {
+                    state.set_name(name);
+                }
+            }
+            state.refused.push(refused.line.clone());
+        }
+    }
+}
+
+impl PersonChanges {
+    pub fn of(batch: &super::Batch) -> StoreResult<PersonChanges> {
+        let mut changes = PersonChanges::default();
+        for entry in &batch.entries {
+            for posting in &entry.postings {
+                let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind())
+                else {
+                    continue;
+                };
+                let account = &posting.account;
+                let change = changes.person(
+                    account.segment(1).unwrap_or_default(),
+                    account.segment(2).unwrap_or_default(),
+                    person,
+                );
+                let category = account.segment(3).unwrap_or_default();
+                if change.category.as_deref() != Some(category) {
+                    change.category = Some(category.to_string());
+                }
+                let amount_dong = posting.amount.dong();
+                change.outstanding_dong += amount_dong;
+                if posting.reference.is_some() {
+                    change.paid_dong -= amount_dong;
+                }
+                change.approvals += approvals_delta(entry.kind, amount_dong);
+            }
+        }
+        let Some(commit) = batch.import_commit.as_ref() else {
+            return Ok(changes);
+        };
+        if let (Some(people), "approvals") = (&batch.roll_people, commit.kind) {
+            for (id, name) in roll_names(people.as_str())? {
+                let name_key = fold_key(&name);
+                changes.person(&commit.program, &commit.district, &id).name =
+                    Some((name, name_key));
+            }
+        }
+        for refused in &batch.refused_payments {
+            changes
+                .person(&commit.program, &commit.district, &refused.national_id)
+                .refused
+                .push(refused.clone());
+        }
+        Ok(changes)
+    }
+
+    fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonChange {
+        let found = self
+            .scopes
+            .iter()
+            .position(|((p, d), _)| p == program && d == district);
+        let index = found.unwrap_or_else(|| {
+            let key = (program.to_string(), district.to_string());
+            self.scopes.push((key, FastMap::default()));
+            self.scopes.len() - 1
+        });
+        let scope = &mut self.scopes[index].1;
+        if !scope.contains_key(national_id) {
+            scope.insert(national_id.to_string(), PersonChange::default());
+        }
+        scope.get_mut(national_id).expect("inserted above")
+    }
+}
+
 /// Keeps the read models in the commit's own transaction: reads the rows
-/// of the people the batch touches, changes them as the batch does, writes
-/// them back with the totals' difference. Does nothing while the read
-/// models wait to be rebuilt (the rebuild will count this batch too).
+/// of the people the batch touches, lays the batch's changes over them,
+/// writes them back with the totals' differences. Does nothing while the
+/// read models wait to be rebuilt (the rebuild will count this batch too).
 pub async fn apply_batch(
     tx: &mut dyn crate::store::AppendTx,
-    batch: &super::Batch,
+    changes: &PersonChanges,
 ) -> StoreResult<()> {
     if !tx.read_models_built().await? {
         return Ok(());
     }
     let mut laps = crate::telemetry::Laps::start("read models");
-    let roll = batch.import_commit.as_ref();
-    let names = match (&batch.roll_people, roll) {
-        (Some(people), Some(commit)) if commit.kind == "approvals" => roll_names(people.as_str())?,
-        _ => Vec::new(),
-    };
-    let mut touched: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    for entry in &batch.entries {
-        for posting in &entry.postings {
-            let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind()) else {
-                continue;
-            };
-            let program = posting.account.segment(1).unwrap_or_default();
-            let district = posting.account.segment(2).unwrap_or_default();
-            touched
-                .entry((program, district))
-                .or_default()
-                .push(person.clone());
-        }
-    }
-    if let Some(commit) = roll {
-        let people = names
-            .iter()
-            .map(|(id, _)| id)
-            .chain(batch.refused_payments.iter().map(|r| &r.national_id));
-        touched
-            .entry((&commit.program, &commit.district))
-            .or_default()
-            .extend(people.cloned());
-    }
-    let mut before = Vec::new();
-    for ((program, district), mut ids) in touched {
+    let mut writes = PersonWrites::default();
+    let mut totals = TotalsDifference::default();
+    let mut scopes: Vec<_> = changes.scopes.iter().collect();
+    scopes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for ((program, district), people) in scopes {
+        let mut ids: Vec<&String> = people.keys().collect();
         ids.sort_unstable();
-        ids.dedup();
-        before.extend(tx.person_records(program, district, &ids).await?);
-    }
-    laps.lap("read rows");
-    let mut model = ReadModel::seeded(&before)?;
-    let totals_before = model.totals();
-    for entry in &batch.entries {
-        for posting in &entry.postings {
-            if let Some(person) = &posting.beneficiary {
-                let amount_dong = posting.amount.dong();
-                let has_voucher = posting.reference.is_some();
-                model.posting(
-                    entry.kind,
-                    &posting.account,
-                    amount_dong,
-                    person,
-                    has_voucher,
-                );
+        let ids: Vec<String> = ids.into_iter().cloned().collect();
+        let mut stored: FastMap<String, PersonState> = FastMap::default();
+        for record in tx.person_records(program, district, &ids).await? {
+            let ((_, _, id), state) = PersonState::from_record(&record)?;
+            stored.insert(id, state);
+        }
+        laps.lap("read rows");
+        for id in &ids {
+            let change = &people[id];
+            let (mut state, was_stored) = match stored.remove(id) {
+                Some(state) => (state, true),
+                None => (PersonState::default(), false),
+            };
+            if was_stored {
+                totals.add(program, district, &state, -1);
+            }
+            change.apply(&mut state);
+            totals.add(program, district, &state, 1);
+            let record = state.record(program, district, id);
+            match (was_stored, change.figures_only()) {
+                (false, _) => writes.added.push(record),
+                (true, false) => writes.rewritten.push(record),
+                (true, true) => writes.refigured.push(record),
             }
         }
+        laps.lap("apply");
     }
-    if let Some(commit) = roll {
-        model.approval_roll(&commit.program, &commit.district, &names);
-        model.refused_lines(&commit.program, &commit.district, &batch.refused_payments);
-    }
-    laps.lap("apply");
-    let records = model.records();
-    laps.lap("records");
-    tx.put_person_records(&records).await?;
+    tx.put_person_records(&writes).await?;
     laps.lap("write rows");
-    tx.add_scope_totals(&totals_difference(&totals_before, &model.totals()))
-        .await?;
+    tx.add_scope_totals(&totals.into_rows()).await?;
     laps.lap("write totals");
     Ok(())
+}
+
+/// Per program, district and status, what a batch adds to the totals.
+#[derive(Default)]
+struct TotalsDifference {
+    rows: BTreeMap<(String, String, &'static str), ScopeTotalRecord>,
+}
+
+impl TotalsDifference {
+    /// Adds (`sign` 1) or takes away (−1) one person's part; settled people
+    /// are counted nowhere.
+    fn add(&mut self, program: &str, district: &str, state: &PersonState, sign: i64) {
+        let status = state.status();
+        if status == SETTLED {
+            return;
+        }
+        let total = self
+            .rows
+            .entry((program.to_string(), district.to_string(), status))
+            .or_insert_with(|| ScopeTotalRecord {
+                program: program.to_string(),
+                district: district.to_string(),
+                status: status.to_string(),
+                beneficiaries: 0,
+                approved_dong: 0,
+                paid_dong: 0,
+                outstanding_dong: 0,
+            });
+        total.beneficiaries += sign;
+        total.approved_dong += sign * state.approved_dong();
+        total.paid_dong += sign * state.paid_dong;
+        total.outstanding_dong += sign * state.outstanding_dong;
+    }
+
+    /// The differences that are not nothing, in key order.
+    fn into_rows(self) -> Vec<ScopeTotalRecord> {
+        self.rows
+            .into_values()
+            .filter(|t| {
+                t.beneficiaries != 0
+                    || t.approved_dong != 0
+                    || t.paid_dong != 0
+                    || t.outstanding_dong != 0
+            })
+            .collect()
+    }
 }
 
 /// What `verify` does with the read models: recomputes them from its scan

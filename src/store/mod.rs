@@ -33,8 +33,8 @@ use std::sync::Arc;
 pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
     BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
-    ImportKey, ImportRecord, Listed, NewImport, Page, PersonFilter, PersonRecord, PostingRow,
-    ReconciliationView, RollPeople, RollPerson, ScopeTotalRecord, StoredEvidence,
+    ImportKey, ImportRecord, Listed, NewImport, Page, PersonFilter, PersonRecord, PersonWrites,
+    PostingRow, ReconciliationView, RollPeople, RollPerson, ScopeTotalRecord, StoredEvidence,
     StoredImportCommit, TotalRow, UserListing, VerifiedReach,
 };
 
@@ -336,8 +336,10 @@ pub trait AppendTx: Send {
         district: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<PersonRecord>>;
-    /// Writes these rows over the read model's (new ones are added).
-    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()>;
+    /// Adds the rows of people the read models did not hold and writes the
+    /// rows of those they held (read by [`AppendTx::person_records`] in this
+    /// transaction) over the stored ones.
+    async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()>;
     /// Adds each row's figures to the scope's stored ones.
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()>;
     /// Replaces the whole read models with these and marks them built.

@@ -532,3 +532,13 @@ pub struct VerifiedReach {
     pub full_check: bool,
     pub verified_at_us: i64,
 }
+
+/// The rows a batch writes: people new to the read models, stored people
+/// whose name or refused lines change, stored people whose figures alone
+/// change.
+#[derive(Debug, Default)]
+pub struct PersonWrites {
+    pub added: Vec<PersonRecord>,
+    pub rewritten: Vec<PersonRecord>,
+    pub refigured: Vec<PersonRecord>,
+}

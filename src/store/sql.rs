@@ -212,6 +212,9 @@ pub const ENTRY_HASH: &str = "SELECT hash FROM journal_entries WHERE seq = $1";
 
 pub const PERSON_COLUMNS: &str = "program, district, national_id, category, full_name, name_key, \
      outstanding, paid, approvals, status, refused";
+/// [`PERSON_COLUMNS`] of the table aliased `p`.
+pub const PERSON_COLUMNS_OF_P: &str = "p.program, p.district, p.national_id, p.category, \
+     p.full_name, p.name_key, p.outstanding, p.paid, p.approvals, p.status, p.refused";
 pub const SCOPE_TOTAL_COLUMNS: &str =
     "program, district, status, beneficiaries, approved, paid, outstanding";
 pub const READ_MODELS_BUILT: &str = "SELECT built FROM read_model_state WHERE id = 1";

@@ -7,7 +7,7 @@ use super::users::insert_audit;
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PostingRow,
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PersonWrites, PostingRow,
     ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
@@ -251,10 +251,13 @@ impl AppendTx for PgTx {
         district: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<PersonRecord>> {
+        // A join with the list, not `= ANY(list)`: the planner may filter a
+        // whole scope's rows against the list one by one (18 s for a
+        // province's payment rolls); the join probes the key or hashes.
         let sql = format!(
-            "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
-            sql::PERSON_COLUMNS,
-            any_of(3)
+            "SELECT {} FROM person_balances p JOIN UNNEST($3::text[]) AS wanted(id) \
+             ON p.national_id = wanted.id WHERE p.program = $1 AND p.district = $2",
+            sql::PERSON_COLUMNS_OF_P
         );
         let mut found = Vec::new();
         for chunk in national_ids.chunks(ROWS_PER_INSERT) {
@@ -271,8 +274,10 @@ impl AppendTx for PgTx {
         Ok(found)
     }
 
-    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()> {
-        insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await
+    async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()> {
+        copy_person_records(&mut self.tx, &writes.added).await?;
+        update_person_records(&mut self.tx, &writes.rewritten).await?;
+        update_person_figures(&mut self.tx, &writes.refigured).await
     }
 
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
@@ -290,7 +295,7 @@ impl AppendTx for PgTx {
         sqlx::query("DELETE FROM scope_totals")
             .execute(&mut *self.tx)
             .await?;
-        insert_person_records(&mut self.tx, people, "").await?;
+        copy_person_records(&mut self.tx, people).await?;
         insert_scope_totals(&mut self.tx, totals, "").await?;
         sqlx::query(sql::MARK_READ_MODELS_BUILT)
             .execute(&mut *self.tx)
@@ -382,21 +387,92 @@ async fn copy_rows<T>(
     Ok(())
 }
 
-async fn insert_person_records(
+/// New people's rows, by binary `COPY`.
+async fn copy_person_records(
     tx: &mut Transaction<'static, Postgres>,
     rows: &[PersonRecord],
-    upsert: &str,
 ) -> StoreResult<()> {
-    let sql = format!(
-        "INSERT INTO person_balances ({}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
-         $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], \
-         $11::text[]){upsert}",
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let statement = format!(
+        "COPY person_balances ({}) FROM STDIN (FORMAT binary)",
         sql::PERSON_COLUMNS
     );
+    copy_rows(tx, &statement, rows, |data, row| {
+        data.row(11);
+        data.text(Some(&row.program))?;
+        data.text(Some(&row.district))?;
+        data.text(Some(&row.national_id))?;
+        data.text(Some(&row.category))?;
+        data.text(Some(&row.full_name))?;
+        data.text(Some(&row.name_key))?;
+        data.int8(Some(row.outstanding_dong));
+        data.int8(Some(row.paid_dong));
+        data.int8(Some(row.approvals));
+        data.text(Some(&row.status))?;
+        data.text(row.refused.as_deref())
+    })
+    .await
+}
+
+/// Stored people's figures, category and status, written over by key: a
+/// payment roll changes nothing else of its people.
+async fn update_person_figures(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[PersonRecord],
+) -> StoreResult<()> {
+    let sql = "UPDATE person_balances p SET category = u.category, outstanding = u.outstanding, \
+         paid = u.paid, approvals = u.approvals, status = u.status \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
+         $7::bigint[], $8::text[]) \
+         AS u(program, district, national_id, category, outstanding, paid, approvals, status) \
+         WHERE p.program = u.program AND p.district = u.district AND p.national_id = u.national_id";
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let texts = |field: fn(&PersonRecord) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
         let numbers = |field: fn(&PersonRecord) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
-        sqlx::query(&sql)
+        let done = sqlx::query(sql)
+            .bind(texts(|r| &r.program))
+            .bind(texts(|r| &r.district))
+            .bind(texts(|r| &r.national_id))
+            .bind(texts(|r| &r.category))
+            .bind(numbers(|r| r.outstanding_dong))
+            .bind(numbers(|r| r.paid_dong))
+            .bind(numbers(|r| r.approvals))
+            .bind(texts(|r| &r.status))
+            .execute(&mut **tx)
+            .await?;
+        all_updated(done.rows_affected(), chunk.len())?;
+    }
+    Ok(())
+}
+
+/// Every row to update was read in this transaction, under the append lock.
+fn all_updated(updated: u64, wanted: usize) -> StoreResult<()> {
+    if updated == wanted as u64 {
+        return Ok(());
+    }
+    Err(StoreError::Corrupt(format!(
+        "{updated} of {wanted} read model rows to update were found"
+    )))
+}
+
+/// Stored people's rows, written over by key.
+async fn update_person_records(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[PersonRecord],
+) -> StoreResult<()> {
+    let sql = "UPDATE person_balances p SET category = u.category, full_name = u.full_name, \
+         name_key = u.name_key, outstanding = u.outstanding, paid = u.paid, approvals = u.approvals, \
+         status = u.status, refused = u.refused \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+         $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[]) \
+         AS u(program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status, refused) \
+         WHERE p.program = u.program AND p.district = u.district AND p.national_id = u.national_id";
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let texts = |field: fn(&PersonRecord) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
+        let numbers = |field: fn(&PersonRecord) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
+        let done = sqlx::query(sql)
             .bind(texts(|r| &r.program))
             .bind(texts(|r| &r.district))
             .bind(texts(|r| &r.national_id))
@@ -415,6 +491,7 @@ async fn insert_person_records(
             )
             .execute(&mut **tx)
             .await?;
+        all_updated(done.rows_affected(), chunk.len())?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::{in_json_list, json_list, json_rows};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PostingRow,
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PersonWrites, PostingRow,
     ScopeTotalRecord, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
@@ -264,8 +264,13 @@ impl AppendTx for SqliteTx {
         Ok(found)
     }
 
-    async fn put_person_records(&mut self, rows: &[PersonRecord]) -> StoreResult<()> {
-        insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await
+    async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()> {
+        insert_person_records(&mut self.tx, &writes.added, "").await?;
+        // SQLite rewrites a changed row whole: one statement serves both.
+        for rows in [&writes.rewritten, &writes.refigured] {
+            insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await?;
+        }
+        Ok(())
     }
 
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
