@@ -586,10 +586,13 @@ impl JournalSink for Verifier {
 pub async fn run_incremental(
     store: &dyn crate::store::Store,
 ) -> crate::store::StoreResult<VerifyReport> {
+    let mut laps = crate::telemetry::Laps::start("verify");
     let Some(reach) = store.last_verification().await? else {
         return run_recorded(store).await;
     };
+    laps.lap("last verification");
     let sums = store.account_sums(None, Some(reach.head.seq)).await?;
+    laps.lap("balances at its head");
     let balances = sums
         .into_iter()
         .map(|sum| (sum.account, sum.amount_dong))
@@ -602,6 +605,7 @@ pub async fn run_incremental(
     let (head_hash, audit_hash) = store
         .scan_since(reach.head.seq, audit_after, &mut verifier)
         .await?;
+    laps.lap("scan since");
     if head_hash.as_deref() != Some(reach.head.hash.as_str()) {
         verifier.fail(
             reach.head.seq,
@@ -633,6 +637,7 @@ pub async fn run_incremental(
     if moved {
         record(store, &report, false).await?;
     }
+    laps.lap("check and record");
     Ok(report)
 }
 

@@ -113,8 +113,13 @@ pub const ACCOUNT_SUMS: &str =
     "SELECT t.account, CAST(SUM(t.amount) AS BIGINT) AS amount, CAST(SUM(t.approvals_delta) AS BIGINT) AS approvals \
      FROM account_totals t JOIN journal_entries e ON e.seq = t.entry_seq \
      WHERE e.effective_date <= $1 AND e.seq <= $2 GROUP BY t.account ORDER BY t.account";
-/// The `$1` of [`ACCOUNT_SUMS`] when no date bounds the sums: after every date.
+/// An upper date bound after every date.
 pub const NO_DATE_BOUND: &str = "9999-12-31";
+/// [`ACCOUNT_SUMS`] bounded by seq alone: no entry needs reading (what an
+/// incremental verify asks on every request).
+pub const ACCOUNT_SUMS_AT_SEQ: &str =
+    "SELECT account, CAST(SUM(amount) AS BIGINT) AS amount, CAST(SUM(approvals_delta) AS BIGINT) AS approvals \
+     FROM account_totals WHERE entry_seq <= $1 GROUP BY account ORDER BY account";
 /// The `$2` of [`ACCOUNT_SUMS`] when no seq bounds the sums: after every seq.
 pub const NO_SEQ_BOUND: i64 = i64::MAX;
 

@@ -131,14 +131,14 @@ impl JournalStore for SqliteStore {
         as_of: Option<NaiveDate>,
         at_seq: Option<i64>,
     ) -> StoreResult<Vec<AccountSum>> {
-        let as_of = as_of
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| sql::NO_DATE_BOUND.into());
-        let found = sqlx::query(sql::ACCOUNT_SUMS)
-            .bind(as_of)
-            .bind(at_seq.unwrap_or(sql::NO_SEQ_BOUND))
-            .fetch_all(&self.pool)
-            .await?;
+        let at_seq = at_seq.unwrap_or(sql::NO_SEQ_BOUND);
+        let query = match as_of {
+            Some(date) => sqlx::query(sql::ACCOUNT_SUMS)
+                .bind(date.format("%Y-%m-%d").to_string())
+                .bind(at_seq),
+            None => sqlx::query(sql::ACCOUNT_SUMS_AT_SEQ).bind(at_seq),
+        };
+        let found = query.fetch_all(&self.pool).await?;
         found.iter().map(rows::account_sum_from_row).collect()
     }
 
