@@ -84,6 +84,26 @@ impl PersonState {
         }
     }
 
+    /// Whether a stored row holds this state (program, district and ID
+    /// aside), compared field by field without building a row.
+    fn matches(&self, record: &PersonRecord) -> bool {
+        let refused_match = match (&record.refused, self.refused.is_empty()) {
+            (None, true) => true,
+            (Some(json), false) => {
+                serde_json::to_string(&self.refused).is_ok_and(|mine| mine == *json)
+            }
+            _ => false,
+        };
+        self.category == record.category
+            && self.full_name == record.full_name
+            && self.name_key == record.name_key
+            && self.outstanding_dong == record.outstanding_dong
+            && self.paid_dong == record.paid_dong
+            && self.approvals == record.approvals
+            && self.status() == record.status
+            && refused_match
+    }
+
     pub fn from_record(record: &PersonRecord) -> StoreResult<(PersonKey, PersonState)> {
         let refused = match &record.refused {
             Some(json) => serde_json::from_str(json).map_err(|e| {
@@ -254,6 +274,26 @@ impl ReadModel {
             }
             state.refused.push(refused.line.clone());
         }
+    }
+
+    /// Takes one person's state out.
+    fn take(&mut self, program: &str, district: &str, national_id: &str) -> Option<PersonState> {
+        self.scopes
+            .iter_mut()
+            .find(|scope| scope.program == program && scope.district == district)?
+            .people
+            .remove(national_id)
+    }
+
+    /// The smallest (program, district, national ID) held, if any.
+    fn first_key(&self) -> Option<PersonKey> {
+        self.scopes
+            .iter()
+            .filter_map(|scope| {
+                let id = scope.people.keys().min()?;
+                Some((scope.program.clone(), scope.district.clone(), id.clone()))
+            })
+            .min()
     }
 
     /// Every person's row, in key order.
@@ -632,7 +672,7 @@ pub async fn apply_batch(
 /// Per program, district and status, what a batch adds to the totals.
 #[derive(Default)]
 struct TotalsDifference {
-    rows: BTreeMap<(String, String, &'static str), ScopeTotalRecord>,
+    rows: Vec<ScopeTotalRecord>,
 }
 
 impl TotalsDifference {
@@ -643,10 +683,14 @@ impl TotalsDifference {
         if status == SETTLED {
             return;
         }
-        let total = self
+        // A batch's people fall in a few scopes and statuses: a search of
+        // a short list beats building a key for each.
+        let found = self
             .rows
-            .entry((program.to_string(), district.to_string(), status))
-            .or_insert_with(|| ScopeTotalRecord {
+            .iter()
+            .position(|t| t.status == status && t.district == district && t.program == program);
+        let index = found.unwrap_or_else(|| {
+            self.rows.push(ScopeTotalRecord {
                 program: program.to_string(),
                 district: district.to_string(),
                 status: status.to_string(),
@@ -655,6 +699,9 @@ impl TotalsDifference {
                 paid_dong: 0,
                 outstanding_dong: 0,
             });
+            self.rows.len() - 1
+        });
+        let total = &mut self.rows[index];
         total.beneficiaries += sign;
         total.approved_dong += sign * state.approved_dong();
         total.paid_dong += sign * state.paid_dong;
@@ -662,22 +709,24 @@ impl TotalsDifference {
     }
 
     /// The differences that are not nothing, in key order.
-    fn into_rows(self) -> Vec<ScopeTotalRecord> {
+    fn into_rows(mut self) -> Vec<ScopeTotalRecord> {
+        self.rows.retain(|t| {
+            t.beneficiaries != 0
+                || t.approved_dong != 0
+                || t.paid_dong != 0
+                || t.outstanding_dong != 0
+        });
+        self.rows.sort_unstable_by(|a, b| {
+            (&a.program, &a.district, &a.status).cmp(&(&b.program, &b.district, &b.status))
+        });
         self.rows
-            .into_values()
-            .filter(|t| {
-                t.beneficiaries != 0
-                    || t.approved_dong != 0
-                    || t.paid_dong != 0
-                    || t.outstanding_dong != 0
-            })
-            .collect()
     }
 }
 
 /// What `verify` does with the read models: recomputes them from its scan
-/// of the journal, then compares the stored rows, as they stream in key
-/// order, with the recomputed ones.
+/// of the journal, then takes each stored row, as they stream in, out of
+/// the recomputed ones and compares it; none may be left over. Nothing is
+/// sorted nor copied: the recomputed people shrink as the rows come.
 #[derive(Default)]
 pub struct ReadModelCheck {
     pub builder: Builder,
@@ -688,7 +737,7 @@ pub struct ReadModelCheck {
 }
 
 struct Expected {
-    people: std::vec::IntoIter<PersonRecord>,
+    model: ReadModel,
     totals: Vec<ScopeTotalRecord>,
 }
 
@@ -697,40 +746,44 @@ impl ReadModelCheck {
         let builder = std::mem::take(&mut self.builder);
         let expected = self.expected.get_or_insert_with(|| {
             builder.finish().map(|model| Expected {
-                people: model.records().into_iter(),
                 totals: model.totals(),
+                model,
             })
         });
         expected.as_mut().map_err(|reason| reason.clone())
     }
 
-    /// The next stored row, in key order.
+    /// The next stored row.
     pub fn person(&mut self, stored: PersonRecord) {
         if self.problem.is_some() {
             return;
         }
         let recomputed = match self.expected() {
-            Ok(expected) => expected.people.next(),
+            Ok(expected) => {
+                expected
+                    .model
+                    .take(&stored.program, &stored.district, &stored.national_id)
+            }
             Err(reason) => {
                 self.problem = Some(reason);
                 return;
             }
         };
         self.problem = match recomputed {
-            Some(recomputed) if recomputed == stored => {
+            Some(recomputed) if recomputed.matches(&stored) => {
                 self.people += 1;
                 None
             }
-            Some(recomputed) if recomputed.national_id != stored.national_id => Some(format!(
-                "the journal holds {} in program {} district {} where the read models hold {}: run `ansinh rebuild-read-models`",
-                recomputed.national_id, recomputed.program, recomputed.district, stored.national_id
-            )),
-            Some(recomputed) => Some(format!(
-                "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
-                stored.national_id, stored.program, stored.district
-            )),
+            Some(recomputed) => {
+                let recomputed =
+                    recomputed.record(&stored.program, &stored.district, &stored.national_id);
+                Some(format!(
+                    "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
+                    stored.national_id, stored.program, stored.district
+                ))
+            }
             None => Some(format!(
-                "the read models hold {} in program {} district {}, whom the journal does not name",
+                "the read models hold {} in program {} district {}, whom the journal does not name (or twice): run `ansinh rebuild-read-models`",
                 stored.national_id, stored.program, stored.district
             )),
         };
@@ -749,10 +802,9 @@ impl ReadModelCheck {
         let stored_totals = std::mem::take(&mut self.stored_totals);
         let problem = match (self.problem.take(), self.expected()) {
             (Some(problem), _) | (None, Err(problem)) => Some(problem),
-            (None, Ok(expected)) => match expected.people.next() {
-                Some(missing) => Some(format!(
-                    "the read models miss {} in program {} district {}: run `ansinh rebuild-read-models`",
-                    missing.national_id, missing.program, missing.district
+            (None, Ok(expected)) => match expected.model.first_key() {
+                Some((program, district, national_id)) => Some(format!(
+                    "the read models miss {national_id} in program {program} district {district}: run `ansinh rebuild-read-models`"
                 )),
                 None if expected.totals != stored_totals => Some(
                     "the reconciliation totals (scope_totals) differ from the people's rows recomputed from the journal".to_string(),

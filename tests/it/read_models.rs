@@ -16,6 +16,7 @@ pub fn register(suite: &mut Suite) {
     register!(suite;
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): read_models_equal_a_recomputation_from_postings,
         each_backend: a_changed_read_model_fails_verify_until_rebuilt,
+        each_backend: a_missing_or_stray_read_model_row_fails_verify,
         each_backend: incremental_verification_checks_what_follows_the_last_one,
         each_backend: reconciliation_pages_search_and_filter,
     );
@@ -117,6 +118,47 @@ async fn a_changed_read_model_fails_verify_until_rebuilt(db: TestDb) {
         .expect("rebuild");
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+}
+
+/// `verify --full` names the person whose row was deleted, and a row added
+/// for a person the journal does not name.
+async fn a_missing_or_stray_read_model_row_fails_verify(db: TestDb) {
+    let users = province::setup(&db).await;
+    approve_and_pay(&db, &users).await;
+    db.raw("DELETE FROM person_balances WHERE national_id = '084078918650'")
+        .await
+        .expect("delete a derived row");
+    let problem = verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .problem
+        .expect("a row is missing");
+    assert_eq!(problem.at, verify::Place::ReadModels, "{}", db.backend);
+    assert!(
+        problem.reason.contains("miss 084078918650"),
+        "{}",
+        problem.reason
+    );
+    read_model::rebuild(db.store.as_ref())
+        .await
+        .expect("rebuild");
+    db.raw(
+        "INSERT INTO person_balances SELECT program, district, '999000000001', category, full_name, \
+         name_key, outstanding, paid, approvals, status, refused FROM person_balances \
+         WHERE national_id = '084078918650'",
+    )
+    .await
+    .expect("add a stray row");
+    let problem = verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .problem
+        .expect("a row is stray");
+    assert!(
+        problem.reason.contains("999000000001") && problem.reason.contains("does not name"),
+        "{}",
+        problem.reason
+    );
 }
 
 async fn incremental_verification_checks_what_follows_the_last_one(db: TestDb) {
