@@ -19,7 +19,6 @@
 
 use crate::domain::journal::{EntryKind, StoredHeader, StoredPosting};
 use crate::domain::text::fold_key;
-use crate::domain::AccountPath;
 use crate::fast_hash::FastMap;
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::reconcile::{status_of, RefusedLine};
@@ -227,24 +226,19 @@ impl ReadModel {
         people.get_mut(national_id).expect("inserted above")
     }
 
-    /// A posting of an entry of `kind` on a person's `payable` account:
-    /// approved (or an approval reversed) without a voucher reference, paid
-    /// (or a payment reversed) with one. Other postings change nothing.
-    pub fn posting(
+    /// A posting of an entry of `kind` on a person's `payable:P:D:C`
+    /// account (program, district, category): approved (or an approval
+    /// reversed) without a voucher reference, paid (or a payment reversed)
+    /// with one.
+    fn payable_posting(
         &mut self,
         kind: EntryKind,
-        account: &AccountPath,
+        [program, district, category]: [&str; 3],
         amount_dong: i64,
         person: &str,
         has_voucher: bool,
     ) {
-        if account.kind() != "payable" {
-            return;
-        }
-        let program = account.segment(1).unwrap_or_default();
-        let district = account.segment(2).unwrap_or_default();
         let state = self.person(program, district, person);
-        let category = account.segment(3).unwrap_or_default();
         if state.category != category {
             state.category = category.to_string();
         }
@@ -396,16 +390,25 @@ impl Builder {
         else {
             return;
         };
-        // Only a person's payable postings count: the rest is not parsed.
-        if !posting.account.starts_with("payable:") {
+        // Only a person's payable postings count. Split, not parsed: the
+        // verifier parses every account and refuses a malformed one.
+        let Some(rest) = posting.account.strip_prefix("payable:") else {
             return;
-        }
-        let Ok(account) = AccountPath::parse(&posting.account) else {
+        };
+        let mut segments = rest.split(':');
+        let (Some(program), Some(district), Some(category)) =
+            (segments.next(), segments.next(), segments.next())
+        else {
             return;
         };
         let has_voucher = posting.reference.is_some();
-        self.model
-            .posting(kind, &account, posting.amount_dong, person, has_voucher);
+        self.model.payable_posting(
+            kind,
+            [program, district, category],
+            posting.amount_dong,
+            person,
+            has_voucher,
+        );
     }
 
     pub fn import_evidence(&mut self, evidence: &StoredEvidence) {

@@ -341,11 +341,22 @@ impl Verifier {
         kind: EntryKind,
         postings: &[StoredPosting],
     ) -> Result<Vec<Posting>, String> {
+        // An entry's thousands of postings name a few accounts: each is
+        // parsed once.
+        let mut accounts: FastMap<&str, AccountPath> = FastMap::default();
         let typed: Vec<Posting> = postings
             .iter()
             .map(|p| {
+                let account = match accounts.get(p.account.as_str()) {
+                    Some(account) => account.clone(),
+                    None => {
+                        let account = AccountPath::parse(&p.account)?;
+                        accounts.insert(&p.account, account.clone());
+                        account
+                    }
+                };
                 Ok(Posting {
-                    account: AccountPath::parse(&p.account)?,
+                    account,
                     amount: crate::domain::Money::from_dong(p.amount_dong),
                     beneficiary: p.beneficiary.clone(),
                     source_line: p.source_line.and_then(|l| u64::try_from(l).ok()),
@@ -363,15 +374,24 @@ impl Verifier {
 
     fn apply_balances(&mut self, postings: &[StoredPosting]) -> Result<(), String> {
         for posting in postings {
-            let balance = self.balances.entry(posting.account.clone()).or_insert(0);
-            *balance += posting.amount_dong;
+            // An account's name is copied once, not once per posting.
+            match self.balances.get_mut(&posting.account) {
+                Some(balance) => *balance += posting.amount_dong,
+                None => {
+                    self.balances
+                        .insert(posting.account.clone(), posting.amount_dong);
+                }
+            }
         }
         for posting in postings {
+            let balance = self.balances[&posting.account];
+            if balance >= 0 {
+                continue;
+            }
             let ruled = AccountPath::parse(&posting.account)
                 .map(|a| a.must_not_go_negative())
                 .unwrap_or(false);
-            let balance = self.balances[&posting.account];
-            if ruled && balance < 0 {
+            if ruled {
                 return Err(format!(
                     "account {} goes below zero ({balance}) after this entry",
                     posting.account
