@@ -14,9 +14,9 @@ pub fn nfc(text: &str) -> String {
 pub fn fold_key(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     let mut last_space = true;
-    for c in text.nfd() {
+    let mut push = |c: char| {
         if is_combining_mark(c) {
-            continue;
+            return;
         }
         let c = match c {
             'đ' | 'Đ' => 'd',
@@ -28,10 +28,24 @@ pub fn fold_key(text: &str) -> String {
                 folded.push(' ');
                 last_space = true;
             }
-            continue;
+            return;
         }
-        folded.extend(c.to_lowercase());
+        if c.is_ascii() {
+            folded.push(c.to_ascii_lowercase());
+        } else {
+            folded.extend(c.to_lowercase());
+        }
         last_space = false;
+    };
+    // Each character decomposed on its own, not the text through an NFD
+    // iterator: marks are dropped whatever their order, so the result is
+    // the same, at a fraction of the cost (verify folds every name).
+    for c in text.chars() {
+        if c.is_ascii() {
+            push(c);
+        } else {
+            unicode_normalization::char::decompose_canonical(c, &mut push);
+        }
     }
     if folded.ends_with(' ') {
         folded.pop();
@@ -76,5 +90,46 @@ mod tests {
         assert_ne!(nfd, "Nguyễn Thị Ánh");
         assert_eq!(nfc(&nfd), "Nguyễn Thị Ánh");
         assert_eq!(fold_key(&nfd), fold_key("Nguyễn Thị Ánh"));
+    }
+
+    /// The folding of the whole text through NFD, as it was written first.
+    fn fold_key_through_nfd(text: &str) -> String {
+        let mut folded = String::new();
+        let mut last_space = true;
+        for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
+            let c = match c {
+                'đ' | 'Đ' => 'd',
+                '_' | '-' | '/' | '.' | '(' | ')' | ':' => ' ',
+                other => other,
+            };
+            if c.is_whitespace() {
+                if !last_space {
+                    folded.push(' ');
+                }
+                last_space = true;
+                continue;
+            }
+            folded.extend(c.to_lowercase());
+            last_space = false;
+        }
+        folded.trim_end().to_string()
+    }
+
+    #[test]
+    fn folding_each_character_equals_folding_through_nfd() {
+        let names = [
+            "Nguyễn Thị Ánh",
+            "ĐẶNG VĂN HƯỞNG",
+            "Trần  Quốc-Toản (con)",
+            "Lê Thị Ỷ Lan ",
+            "Phạm Ngọc Thạch / Hồ Xuân Hương",
+            "Ngô Bảo Châu\tÊ-đê",
+            "Ơ Ư Ằ Ẵ Ặ ẫ ẩ ậ ở ỡ ợ ử ữ ự ỳ ỹ ỵ",
+        ];
+        for name in names {
+            let decomposed: String = name.nfd().collect();
+            assert_eq!(fold_key(name), fold_key_through_nfd(name), "{name}");
+            assert_eq!(fold_key(&decomposed), fold_key_through_nfd(name), "{name}");
+        }
     }
 }
