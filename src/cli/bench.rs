@@ -52,6 +52,10 @@ pub enum BenchCommand {
         clients: usize,
         #[arg(long, default_value_t = 10)]
         import_every: u64,
+        /// People on each committed roll (at most 10,000; each is approved
+        /// 1.500.000 đồng from the district's budget).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        roll_people: u16,
         /// The district officer whose rolls are committed.
         #[arg(long, default_value = "huyen842")]
         importer: String,
@@ -99,6 +103,7 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
             seconds,
             clients,
             import_every,
+            roll_people,
             importer,
             program,
             commune,
@@ -107,6 +112,7 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
                 seconds,
                 clients,
                 import_every_seconds: import_every,
+                roll_people: usize::from(roll_people),
                 importer,
                 program,
                 commune,

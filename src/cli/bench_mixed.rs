@@ -19,8 +19,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// People on each roll the importer commits.
-const ROLL_PEOPLE: usize = 50;
 /// The kinds of request, with their share of the mix in percent.
 const MIX: [(Kind, u32); 4] = [
     (Kind::Summary, 35),
@@ -53,6 +51,8 @@ pub struct Mixed {
     pub seconds: u64,
     pub clients: usize,
     pub import_every_seconds: u64,
+    /// People on each roll the importer commits.
+    pub roll_people: usize,
     /// The district officer who commits the rolls.
     pub importer: String,
     pub program: String,
@@ -87,12 +87,13 @@ pub async fn run(context: &Context, mixed: Mixed) -> CliResult {
     let password = context.credentials.password.clone().unwrap_or_default();
     let token = super::bench_http::login(&address, &reader.username, &password).await?;
     println!(
-        "mixed load on {} for {} s: {} clients as {} ({}), a roll of {ROLL_PEOPLE} people committed by {} every {} s",
+        "mixed load on {} for {} s: {} clients as {} ({}), a roll of {} people committed by {} every {} s",
         store.backend_name(),
         mixed.seconds,
         mixed.clients,
         reader.username,
         reader.role.as_str(),
+        mixed.roll_people,
         importer.username,
         mixed.import_every_seconds
     );
@@ -113,7 +114,8 @@ pub async fn run(context: &Context, mixed: Mixed) -> CliResult {
     print_figures(&samples);
     let committed = imports?;
     let approved_after = approved_totals(context, &mixed.program, &importer_district).await?;
-    let rolls_dong = committed.len() as i64 * ROLL_PEOPLE as i64 * ROLL_PERSON_DONG;
+    let people_approved: u64 = committed.iter().map(|roll| roll.rows_accepted).sum();
+    let rolls_dong = people_approved as i64 * ROLL_PERSON_DONG;
     let grown = (
         approved_after.0 - approved_before.0,
         approved_after.1 - approved_before.1,
@@ -128,7 +130,8 @@ pub async fn run(context: &Context, mixed: Mixed) -> CliResult {
         "report and reconciliation grew by the committed rolls' {} đồng",
         crate::domain::Money::from_dong(rolls_dong).format_vi()
     );
-    check_nothing_lost(context, &committed).await
+    let checkpoints: Vec<_> = committed.into_iter().map(|roll| roll.checkpoints).collect();
+    check_nothing_lost(context, &checkpoints).await
 }
 
 /// What each person of a bench roll is approved.
@@ -225,14 +228,21 @@ async fn client(
     Ok(samples)
 }
 
+/// A roll the importer committed.
+struct CommittedRoll {
+    rows_accepted: u64,
+    /// Its entries (seq, hash).
+    checkpoints: Vec<crate::domain::Checkpoint>,
+}
+
 /// Commits a roll of new people every `import_every_seconds` until the
-/// deadline; returns each committed roll's entries (seq, hash).
+/// deadline; returns each committed roll.
 async fn import_loop(
     context: &Context,
     importer: &User,
     mixed: &Mixed,
     deadline: Instant,
-) -> CliResult<Vec<Vec<crate::domain::Checkpoint>>> {
+) -> CliResult<Vec<CommittedRoll>> {
     let mut committed = Vec::new();
     let mut refused = 0;
     let run = std::process::id();
@@ -255,7 +265,10 @@ async fn import_loop(
                     report.rows_accepted,
                     started.elapsed().as_secs_f64() * 1000.0
                 );
-                committed.push(report.checkpoints);
+                committed.push(CommittedRoll {
+                    rows_accepted: report.rows_accepted,
+                    checkpoints: report.checkpoints,
+                });
             }
             Err(error) => {
                 refused += 1;
@@ -268,7 +281,8 @@ async fn import_loop(
 }
 
 /// An approval roll of people no other roll holds (IDs from the process id
-/// and the roll number), category `tu-do` at its fixed 1.500.000 đồng.
+/// and the roll number, with the sex/century digit 9, which the demo's
+/// people never have), category `tu-do` at its fixed 1.500.000 đồng.
 fn new_people_roll(mixed: &Mixed, district: &str, run: u32, roll: usize) -> RollUpload {
     let mut text = String::from(
         "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
@@ -277,15 +291,15 @@ fn new_people_roll(mixed: &Mixed, district: &str, run: u32, roll: usize) -> Roll
         ROLL_PERSON_DONG == 1_500_000,
         "the rows below say 1.500.000"
     );
-    for row in 0..ROLL_PEOPLE {
-        let serial = (u64::from(run) % 900) * 100_000 + (roll * ROLL_PEOPLE + row) as u64;
+    for row in 0..mixed.roll_people {
+        let serial = (u64::from(run) % 900) * 100_000 + (roll * mixed.roll_people + row) as u64;
         // Names hold letters only: the serial's digits spelled as letters.
         let name: String = format!("{serial:08}")
             .bytes()
             .map(|digit| char::from(b'a' + (digit - b'0')))
             .collect();
         text.push_str(&format!(
-            "{};Người {name};0841{serial:08};{};tu-do;1.500.000;{roll}/QĐ-BENCH;20/12/2021\n",
+            "{};Người {name};0849{serial:08};{};tu-do;1.500.000;{roll}/QĐ-BENCH;20/12/2021\n",
             row + 1,
             mixed.commune
         ));

@@ -10,6 +10,7 @@ pub fn register(suite: &mut Suite) {
         test: users_are_added_as_a_new_user_would_try,
         test: serve_answers_login_and_stops_cleanly_on_sigterm,
         test: verify_names_the_entry_whose_posting_was_changed_behind_the_triggers,
+        test: bench_mixed_commits_rolls_under_load_and_finds_nothing_lost,
     );
 }
 
@@ -254,4 +255,43 @@ fn verify_names_the_entry_whose_posting_was_changed_behind_the_triggers() {
     assert!(text(&out).contains("entry 2"), "{}", text(&out));
     let out = ansinh(dir.path(), &["verify", "--checkpoint", &head], &[]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// `bench mixed` as a user runs it, briefly: readers and a committing
+/// district on the small demo; it fails itself if anything was lost, if the
+/// report or reconciliation did not grow by the rolls, or if `verify --full`
+/// does not pass.
+fn bench_mixed_commits_rolls_under_load_and_finds_nothing_lost() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = ansinh(dir.path(), &["demo", "--scale", "small", "--no-serve"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ansinh(
+        dir.path(),
+        &[
+            "bench",
+            "mixed",
+            "--seconds",
+            "4",
+            "--clients",
+            "4",
+            "--import-every",
+            "1",
+            // The small demo's districts have about 10 % of their budget left.
+            "--roll-people",
+            "5",
+        ],
+        &[
+            ("ANSINH_USER", "tinh"),
+            ("ANSINH_PASSWORD", "demo-tinh-2021"),
+            ("RUST_LOG", "error"),
+        ],
+    );
+    let printed = text(&out);
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("5 rows committed"), "{printed}");
+    assert!(printed.contains("0 refused"), "{printed}");
+    assert!(printed.contains("nothing lost"), "{printed}");
+    for line in printed.lines().filter(|l| l.contains("requests,")) {
+        assert!(line.contains(" 0 errors"), "{line}");
+    }
 }
