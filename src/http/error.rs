@@ -31,12 +31,17 @@ pub enum Error {
     /// The login queue is full: try again in a moment.
     #[error("{}", crate::auth::password::PasswordError::Busy)]
     Busy,
+    /// The answer is being worked out in the background: ask again.
+    #[error("{0}")]
+    Pending(String),
     #[error("internal error")]
     Internal(String),
 }
 
 /// Seconds a refused login should wait: a few hashes' time.
 const BUSY_RETRY_AFTER_S: &str = "1";
+/// Seconds before asking again for an answer worked out in the background.
+const PENDING_RETRY_AFTER_S: &str = "5";
 
 impl Error {
     pub fn internal(error: impl std::fmt::Display) -> Error {
@@ -88,22 +93,27 @@ impl IntoResponse for Error {
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::Pending(_) => (StatusCode::SERVICE_UNAVAILABLE, "pending"),
             Error::Quota(_) => (StatusCode::TOO_MANY_REQUESTS, "quota"),
             Error::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        let busy = matches!(self, Error::Busy);
+        let retry_after = match self {
+            Error::Busy => Some(BUSY_RETRY_AFTER_S),
+            Error::Pending(_) => Some(PENDING_RETRY_AFTER_S),
+            _ => None,
+        };
         let mut body = json!({ "error": code, "message": self.to_string() });
         if let Error::Unprocessable { details, .. } = self {
             body["details"] = details;
         }
         let mut response = (status, Json(body)).into_response();
-        if busy {
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static(BUSY_RETRY_AFTER_S),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
         response

@@ -14,6 +14,7 @@ use crate::store::{AuditFilter, AuditRecord, EntryFilter, EntrySummary};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -165,6 +166,7 @@ struct VerifyQuery {
         (status = 200, description = "the verification's report; `problem` is null when all is well", body = verify::VerifyReport),
         (status = 400, description = "the checkpoint is not SEQ:HASH", body = ErrorBody),
         (status = 403, description = "auditors and provincial officers only", body = ErrorBody),
+        (status = 503, description = "the ledger was never verified: its first, whole verification runs in the background; ask again after `Retry-After` seconds", body = ErrorBody),
     ))]
 async fn run_verify(
     State(state): State<AppState>,
@@ -177,7 +179,14 @@ async fn run_verify(
         .as_deref()
         .map(parse_checkpoint)
         .transpose()?;
-    let mut report = verify::run_incremental(state.store.as_ref()).await?;
+    let finished = state.first_verification.take_finished()?;
+    let mut report = match finished {
+        Some(report) => report,
+        None => match state.store.last_verification().await? {
+            Some(_) => verify::run_incremental(state.store.as_ref()).await?,
+            None => state.first_verification.start(&state.store).await?,
+        },
+    };
     if let Some(checkpoint) = checkpoint.filter(|_| report.is_ok()) {
         let stored = state.store.entry(checkpoint.seq).await?.map(|e| e.hash);
         if stored.as_deref() != Some(checkpoint.hash.as_str()) {
@@ -191,6 +200,73 @@ async fn run_verify(
         }
     }
     Ok(Json(report))
+}
+
+/// A ledger never verified is verified whole once, in the background: no
+/// request holds the CPU for the seconds that takes. Requests meanwhile are
+/// told to ask again; the first one after the run gets its report. A
+/// passing run records its reach (later requests check what follows); after
+/// a failing one, the next request starts a new run.
+#[derive(Default)]
+pub struct FirstVerification {
+    state: std::sync::Mutex<FirstRun>,
+}
+
+#[derive(Default)]
+enum FirstRun {
+    #[default]
+    Idle,
+    Running,
+    Done(Box<verify::VerifyReport>),
+}
+
+impl FirstVerification {
+    /// The report of a run that has finished, once.
+    fn take_finished(&self) -> Result<Option<verify::VerifyReport>, Error> {
+        let mut run = self.state.lock().map_err(Error::internal)?;
+        Ok(match std::mem::take(&mut *run) {
+            FirstRun::Done(report) => Some(*report),
+            other => {
+                *run = other;
+                None
+            }
+        })
+    }
+
+    /// Starts the run unless it is under way; an empty ledger is verified
+    /// at once (nothing to record).
+    async fn start(
+        self: &Arc<Self>,
+        store: &Arc<dyn crate::store::Store>,
+    ) -> Result<verify::VerifyReport, Error> {
+        if store.head().await?.is_none() {
+            return Ok(verify::run_incremental(store.as_ref()).await?);
+        }
+        let mut run = self.state.lock().map_err(Error::internal)?;
+        match std::mem::take(&mut *run) {
+            FirstRun::Done(report) => return Ok(*report),
+            FirstRun::Running => *run = FirstRun::Running,
+            FirstRun::Idle => {
+                *run = FirstRun::Running;
+                let (this, store) = (self.clone(), store.clone());
+                tokio::spawn(async move {
+                    let finished = match verify::run_recorded(store.as_ref()).await {
+                        Ok(report) => FirstRun::Done(Box::new(report)),
+                        Err(error) => {
+                            tracing::error!(%error, "the first verification could not run");
+                            FirstRun::Idle
+                        }
+                    };
+                    if let Ok(mut run) = this.state.lock() {
+                        *run = finished;
+                    }
+                });
+            }
+        }
+        Err(Error::Pending(
+            "sổ cái chưa được kiểm tra lần nào: đang kiểm tra toàn bộ ở chế độ nền, hãy thử lại sau ít giây / this ledger was never verified: its first, whole verification is running in the background; ask again in a few seconds".into(),
+        ))
+    }
 }
 
 /// `SEQ:HASH` exactly as the document's pattern says: digits (at most 18),

@@ -30,6 +30,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub login_limiter: Arc<limiter::LoginLimiter>,
     pub answers: Arc<reports::Memo<(&'static str, axum::body::Bytes)>>,
+    /// A ledger's first, whole verification, run in the background.
+    pub first_verification: Arc<journal::FirstVerification>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             store,
             login_limiter: Arc::default(),
             answers: Arc::new(reports::Memo::new(reports::CACHED_ANSWERS_MAX)),
+            first_verification: Arc::default(),
         }
     }
 }

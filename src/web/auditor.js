@@ -73,6 +73,20 @@ A.entryView = (out, seq) => {
   });
 };
 
+/** GET `path`; while a never-verified ledger's first verification runs in
+ *  the background (503 "pending"), shows the server's message and asks again. */
+async function verifyWhenReady(path, out) {
+  for (;;) {
+    try {
+      return await A.api(path);
+    } catch (error) {
+      if (error.status !== 503 || !error.body || error.body.error !== "pending") throw error;
+      out.innerHTML = `<p class="muted">${A.esc(error.message)}</p>`;
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+  }
+}
+
 A.screen("verify", ["auditor", "provincial"], "nav.verify", async (el) => {
   el.innerHTML = `<h1>${A.esc(A.t("nav.verify"))}</h1>
     <form id="verify-form" class="row card">
@@ -85,7 +99,8 @@ A.screen("verify", ["auditor", "provincial"], "nav.verify", async (el) => {
     out.innerHTML = `<p class="muted">${A.esc(A.t("verify.running"))}</p>`;
     const started = performance.now();
     try {
-      const r = await A.api("/api/v1/verify?" + A.query({ checkpoint: A.form(e.target).checkpoint.trim() }));
+      const path = "/api/v1/verify?" + A.query({ checkpoint: A.form(e.target).checkpoint.trim() });
+      const r = await verifyWhenReady(path, out);
       const ms = Math.round(performance.now() - started);
       if (r.problem) {
         const at = Object.entries(r.problem.at || {}).map(([k, v]) => `${A.t("verify.at." + k)} ${v}`).join(", ");

@@ -4,6 +4,7 @@
 //! `verify --full` refuses them when they differ, a rebuild restores them;
 //! incremental verification checks what follows the last one.
 
+use crate::http_api::{json_of, verified_after_the_first_run, Api};
 use crate::payments_reconcile::{approve_and_pay, race_roll};
 use crate::support::harness::{Runtime, Suite};
 use crate::support::{province, TestDb};
@@ -11,12 +12,15 @@ use ansinh::import::pipeline;
 use ansinh::ledger::{read_model, verify};
 use ansinh::reconcile::{self, Reconciliation};
 use ansinh::reverse::{self, ReverseRequest};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
 
 pub fn register(suite: &mut Suite) {
     register!(suite;
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): read_models_equal_a_recomputation_from_postings,
         each_backend: a_changed_read_model_fails_verify_until_rebuilt,
         each_backend: a_missing_or_stray_read_model_row_fails_verify,
+        each_backend: a_never_verified_ledger_is_verified_whole_in_the_background,
         each_backend: incremental_verification_checks_what_follows_the_last_one,
         each_backend: reconciliation_pages_search_and_filter,
     );
@@ -159,6 +163,40 @@ async fn a_missing_or_stray_read_model_row_fails_verify(db: TestDb) {
         "{}",
         problem.reason
     );
+}
+
+/// Over HTTP, a ledger never verified is verified whole in the background:
+/// requests meanwhile are told to ask again (503, `pending`); the one after
+/// a failed run gets its report, and the next starts a new run.
+async fn a_never_verified_ledger_is_verified_whole_in_the_background(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let officer = api.login("huyen842").await;
+    let auditor = api.login("kiemtoan").await;
+    api.import_approvals_842(&officer).await;
+    db.raw("UPDATE person_balances SET paid = paid + 1 WHERE national_id = '084078918650'")
+        .await
+        .expect("change a derived row");
+    let (status, pending) = json_of(api.get(&auditor, "/api/v1/verify").await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{pending}");
+    assert_eq!(pending["error"], "pending", "{pending}");
+    let (status, failed) = verified_after_the_first_run(&api, &auditor).await;
+    assert_eq!(status, StatusCode::OK, "{failed}");
+    assert_eq!(failed["problem"]["at"], json!("read_models"), "{failed}");
+    let (status, again) = json_of(api.get(&auditor, "/api/v1/verify").await).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a new run: {again}"
+    );
+    read_model::rebuild(db.store.as_ref())
+        .await
+        .expect("rebuild");
+    // The run under way may have read the rows before the rebuild.
+    let mut passed = verified_after_the_first_run(&api, &auditor).await.1;
+    if !passed["problem"].is_null() {
+        passed = verified_after_the_first_run(&api, &auditor).await.1;
+    }
+    assert_eq!(passed["problem"], Value::Null, "{passed}");
 }
 
 async fn incremental_verification_checks_what_follows_the_last_one(db: TestDb) {
