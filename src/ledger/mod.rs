@@ -10,6 +10,7 @@
 pub mod append;
 pub mod canonical;
 mod evidence;
+mod people_check;
 pub mod read_model;
 pub mod rules;
 pub mod totals;

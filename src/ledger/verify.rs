@@ -6,7 +6,7 @@
 
 use super::canonical::{EntryFields, EntryHasher, GENESIS_HASH};
 use super::evidence::EvidenceCheck;
-use super::read_model::ReadModelCheck;
+use super::people_check::PeopleCheck;
 use crate::domain::journal::{
     AccountTotal, Checkpoint, EntryKind, ImportEvidence, Posting, StoredHeader, StoredPosting,
 };
@@ -99,7 +99,6 @@ pub struct Verifier {
     prev_hash: [u8; 32],
     expected_seq: i64,
     balances: HashMap<String, i64>,
-    people: PersonBalances,
     postings_seen: u64,
     problem: Option<VerifyProblem>,
     checkpoint: Option<Checkpoint>,
@@ -110,11 +109,22 @@ pub struct Verifier {
     /// An incremental check's start; the per-person rules and the read
     /// models need the whole journal and are checked only without one.
     after: Option<Checkpoint>,
-    read_models: ReadModelCheck,
+    /// The per-person rules and the read models, on their own thread;
+    /// `None` in an incremental check, which needs the whole journal for
+    /// neither.
+    people: Option<PeopleCheck>,
 }
 
 impl Verifier {
+    /// Checks the whole journal (and the people's checks on their thread).
     pub fn new(checkpoint: Option<Checkpoint>) -> Verifier {
+        Verifier {
+            people: Some(PeopleCheck::start()),
+            ..Verifier::journal_only(checkpoint)
+        }
+    }
+
+    fn journal_only(checkpoint: Option<Checkpoint>) -> Verifier {
         Verifier {
             headers: Vec::new(),
             stored_totals: HashMap::new(),
@@ -123,7 +133,6 @@ impl Verifier {
             prev_hash: GENESIS_HASH,
             expected_seq: 1,
             balances: HashMap::new(),
-            people: PersonBalances::default(),
             postings_seen: 0,
             problem: None,
             checkpoint,
@@ -131,7 +140,7 @@ impl Verifier {
             journal_done: false,
             newest_encoding: 1,
             after: None,
-            read_models: ReadModelCheck::default(),
+            people: None,
         }
     }
 
@@ -141,7 +150,7 @@ impl Verifier {
         reach: &VerifiedReach,
         balances: HashMap<String, i64>,
     ) -> Result<Verifier, String> {
-        let mut verifier = Verifier::new(None);
+        let mut verifier = Verifier::journal_only(None);
         verifier.prev_hash = crate::domain::journal::parse_hash(&reach.head.hash)
             .ok_or_else(|| format!("the verified head {} is not a hash", reach.head))?;
         verifier.expected_seq = reach.head.seq + 1;
@@ -209,7 +218,25 @@ impl Verifier {
     pub fn finish(mut self) -> VerifyReport {
         self.finish_journal();
         self.evidence.finish();
-        let read_models = self.read_models.finish(self.after.is_none());
+        let people = self.people.take().map(PeopleCheck::finish);
+        let read_models = match &people {
+            Some(outcome) => outcome.read_models.clone(),
+            None => Ok(None),
+        };
+        if let Some((seq, reason)) = people.and_then(|outcome| outcome.problem) {
+            // Checked in journal order, the earlier problem is the one kept;
+            // at the same entry, the entry's own checks came first.
+            let later = self
+                .problem
+                .as_ref()
+                .is_none_or(|kept| kept.entry_seq().is_some_and(|kept_seq| kept_seq > seq));
+            if later {
+                self.problem = Some(VerifyProblem {
+                    at: Place::Entry(seq),
+                    reason,
+                });
+            }
+        }
         VerifyReport {
             entries: self.headers.len() as u64,
             postings: self.postings_seen,
@@ -329,10 +356,10 @@ impl Verifier {
         let kind = EntryKind::parse(&header.kind).ok_or("unknown entry kind")?;
         let typed = self.check_totals(header.seq, kind, postings)?;
         self.apply_balances(postings)?;
-        if self.after.is_some() {
-            return Ok(());
+        if let Some(people) = self.people.as_mut() {
+            people.entry(header.seq, kind, typed);
         }
-        self.people.apply(kind, &typed)
+        Ok(())
     }
 
     fn check_totals(
@@ -428,91 +455,6 @@ impl Verifier {
     }
 }
 
-/// The per-person rules, over the whole journal: on each `payable` account a
-/// person's balance never goes below zero (paid and reversed ≤ approved), and
-/// a person holds at most one approval in force per program. Keys are
-/// numbers (accounts and programs interned, national IDs read as digits), so
-/// that a province's hundreds of thousands of people cost tens of MiB, not
-/// hundreds.
-#[derive(Default)]
-struct PersonBalances {
-    /// Payable accounts and programs, interned.
-    names: FastMap<String, u32>,
-    /// People whose ID is not all digits, interned above [`DIGITS_KEYS_END`].
-    other_people: FastMap<String, u64>,
-    /// (payable account, person) → balance, đồng.
-    payable: FastMap<(u32, u64), i64>,
-    /// (program, person) → approvals in force.
-    approvals: FastMap<(u32, u64), i64>,
-}
-
-/// Keys below this are IDs of digits: their length in the top bits, their value below.
-const DIGITS_KEYS_END: u64 = 1 << 63;
-/// The longest ID of digits read as a number: its length (4 bits) above bit
-/// 59 and its value (10^15 < 2^59) below stay under [`DIGITS_KEYS_END`].
-const DIGITS_MAX: usize = 15;
-const _: () = assert!((DIGITS_MAX as u64) << 59 < DIGITS_KEYS_END);
-
-impl PersonBalances {
-    fn name(&mut self, name: &str) -> u32 {
-        if let Some(&index) = self.names.get(name) {
-            return index;
-        }
-        let next = self.names.len() as u32;
-        self.names.insert(name.to_string(), next);
-        next
-    }
-
-    fn person(&mut self, id: &str) -> u64 {
-        if !id.is_empty() && id.len() <= DIGITS_MAX && id.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(value) = id.parse::<u64>() {
-                return ((id.len() as u64) << 59) | value;
-            }
-        }
-        if let Some(&key) = self.other_people.get(id) {
-            return key;
-        }
-        let next = DIGITS_KEYS_END + self.other_people.len() as u64;
-        self.other_people.insert(id.to_string(), next);
-        next
-    }
-
-    fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
-        for posting in postings {
-            let Some(id) = &posting.beneficiary else {
-                continue;
-            };
-            if posting.account.kind() != "payable" {
-                continue;
-            }
-            let person = self.person(id);
-            let account = self.name(posting.account.as_str());
-            let balance = self.payable.entry((account, person)).or_insert(0);
-            *balance += posting.amount.dong();
-            if *balance < 0 {
-                return Err(format!(
-                    "beneficiary {id}'s balance on {} goes below zero ({balance}): more paid or reversed than approved",
-                    posting.account
-                ));
-            }
-            let delta = super::totals::approvals_delta(kind, posting);
-            if delta == 0 {
-                continue;
-            }
-            let program_name = posting.account.segment(1).unwrap_or_default();
-            let program = self.name(program_name);
-            let in_force = self.approvals.entry((program, person)).or_insert(0);
-            *in_force += delta;
-            if !(0..=1).contains(in_force) {
-                return Err(format!(
-                    "beneficiary {id} holds {in_force} approvals in force in program {program_name} after this entry (one at most, never below none)"
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
 fn hash_of(
     header: &StoredHeader,
     prev_hash: &[u8; 32],
@@ -553,44 +495,42 @@ fn hash_of(
 
 impl JournalSink for Verifier {
     fn header(&mut self, header: StoredHeader) {
-        if self.after.is_none() {
-            self.read_models.builder.header(&header);
-        }
         Verifier::header(self, header)
     }
     fn total(&mut self, entry_seq: i64, account: String, total: AccountTotal) {
         Verifier::total(self, entry_seq, account, total)
     }
     fn posting(&mut self, posting: StoredPosting) {
-        if self.after.is_none() {
-            self.read_models.builder.posting(&posting);
-        }
         Verifier::posting(self, posting)
     }
     fn wants_evidence(&self) -> bool {
         true
     }
     fn import_commit(&mut self, commit: StoredImportCommit) {
-        if self.after.is_none() {
-            self.read_models.builder.import_commit(&commit);
+        if let Some(people) = self.people.as_mut() {
+            people.import_commit(&commit);
         }
         self.evidence.import_commit(commit);
     }
     fn import_evidence(&mut self, evidence: StoredEvidence) {
         self.finish_journal();
-        if self.after.is_none() {
-            self.read_models.builder.import_evidence(&evidence);
+        if let Some(people) = self.people.as_mut() {
+            people.import_evidence(&evidence);
         }
         self.evidence.import_evidence(evidence);
     }
     fn wants_read_models(&self) -> bool {
-        self.after.is_none()
+        self.people.is_some()
     }
     fn person_record(&mut self, record: PersonRecord) {
-        self.read_models.person(record);
+        if let Some(people) = self.people.as_mut() {
+            people.person(record);
+        }
     }
     fn scope_total(&mut self, record: ScopeTotalRecord) {
-        self.read_models.scope_total(record);
+        if let Some(people) = self.people.as_mut() {
+            people.scope_total(record);
+        }
     }
     fn audit_event(&mut self, event: ChainedAuditEvent) {
         self.finish_journal();

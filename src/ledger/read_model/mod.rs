@@ -17,16 +17,22 @@
 //! lines apply in commit order, postings in journal order. That is what
 //! makes a commit's change and a rebuild agree.
 
-use crate::domain::journal::{EntryKind, StoredHeader, StoredPosting};
+use crate::domain::journal::{EntryKind, Posting, StoredHeader, StoredPosting};
 use crate::domain::text::fold_key;
 use crate::fast_hash::FastMap;
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::reconcile::{status_of, RefusedLine};
 use crate::store::{
-    JournalSink, PersonRecord, PersonWrites, ScopeTotalRecord, Store, StoreError, StoreResult,
-    StoredEvidence, StoredImportCommit,
+    JournalSink, PersonRecord, ScopeTotalRecord, Store, StoreError, StoreResult, StoredEvidence,
+    StoredImportCommit,
 };
 use std::collections::BTreeMap;
+
+mod check;
+mod commit;
+
+pub use check::ReadModelCheck;
+pub use commit::{apply_batch, PersonChanges};
 
 /// (program, district, national ID).
 pub type PersonKey = (String, String, String);
@@ -411,6 +417,20 @@ impl Builder {
         );
     }
 
+    /// The postings of one entry of `kind`, as the verifier typed them.
+    pub fn entry(&mut self, kind: EntryKind, postings: &[Posting]) {
+        for posting in postings {
+            let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind()) else {
+                continue;
+            };
+            let account = &posting.account;
+            let scope = [1, 2, 3].map(|index| account.segment(index).unwrap_or_default());
+            let has_voucher = posting.reference.is_some();
+            self.model
+                .payable_posting(kind, scope, posting.amount.dong(), person, has_voucher);
+        }
+    }
+
     pub fn import_evidence(&mut self, evidence: &StoredEvidence) {
         let Some((first_seq, program, district)) = self.commits.get(&evidence.import_id).cloned()
         else {
@@ -498,329 +518,4 @@ pub async fn ensure_built(store: &dyn Store) -> StoreResult<()> {
         tracing::info!(people, "read models rebuilt from the journal");
     }
     Ok(())
-}
-
-/// What one batch changes of each person it touches, per program and
-/// district: computed from the batch alone (while the commit inserts its
-/// entries), then laid over the stored rows under the append lock.
-#[derive(Debug, Default)]
-pub struct PersonChanges {
-    /// (program, district) and its people; a batch touches a few scopes.
-    scopes: Vec<((String, String), FastMap<String, PersonChange>)>,
-}
-
-/// A batch's change to one person, in the order a rebuild applies it:
-/// postings, then the approval roll's name, then refused payment lines.
-#[derive(Debug, Default)]
-struct PersonChange {
-    /// The category of the last payable posting.
-    category: Option<String>,
-    outstanding_dong: i64,
-    paid_dong: i64,
-    approvals: i64,
-    /// The name the approval roll wrote, and its folded key.
-    name: Option<(String, String)>,
-    refused: Vec<RefusedPayment>,
-}
-
-impl PersonChange {
-    /// Whether only the figures (and category) of a stored row change.
-    fn figures_only(&self) -> bool {
-        self.name.is_none() && self.refused.is_empty()
-    }
-
-    fn apply(&self, state: &mut PersonState) {
-        if let Some(category) = &self.category {
-            if state.category != *category {
-                state.category.clone_from(category);
-            }
-        }
-        state.outstanding_dong += self.outstanding_dong;
-        state.paid_dong += self.paid_dong;
-        state.approvals += self.approvals;
-        if let Some((name, name_key)) = &self.name {
-            if state.full_name != *name {
-                state.full_name.clone_from(name);
-                state.name_key.clone_from(name_key);
-            }
-        }
-        for refused in &self.refused {
-            if state.full_name.is_empty() {
-                if let Some(name) = &refused.written_name {
-                    state.set_name(name);
-                }
-            }
-            state.refused.push(refused.line.clone());
-        }
-    }
-}
-
-impl PersonChanges {
-    pub fn of(batch: &super::Batch) -> StoreResult<PersonChanges> {
-        let mut changes = PersonChanges::default();
-        for entry in &batch.entries {
-            for posting in &entry.postings {
-                let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind())
-                else {
-                    continue;
-                };
-                let account = &posting.account;
-                let change = changes.person(
-                    account.segment(1).unwrap_or_default(),
-                    account.segment(2).unwrap_or_default(),
-                    person,
-                );
-                let category = account.segment(3).unwrap_or_default();
-                if change.category.as_deref() != Some(category) {
-                    change.category = Some(category.to_string());
-                }
-                let amount_dong = posting.amount.dong();
-                change.outstanding_dong += amount_dong;
-                if posting.reference.is_some() {
-                    change.paid_dong -= amount_dong;
-                }
-                change.approvals += approvals_delta(entry.kind, amount_dong);
-            }
-        }
-        let Some(commit) = batch.import_commit.as_ref() else {
-            return Ok(changes);
-        };
-        if let (Some(people), "approvals") = (&batch.roll_people, commit.kind) {
-            for (id, name) in roll_names(people.as_str())? {
-                let name_key = fold_key(&name);
-                changes.person(&commit.program, &commit.district, &id).name =
-                    Some((name, name_key));
-            }
-        }
-        for refused in &batch.refused_payments {
-            changes
-                .person(&commit.program, &commit.district, &refused.national_id)
-                .refused
-                .push(refused.clone());
-        }
-        Ok(changes)
-    }
-
-    fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonChange {
-        let found = self
-            .scopes
-            .iter()
-            .position(|((p, d), _)| p == program && d == district);
-        let index = found.unwrap_or_else(|| {
-            let key = (program.to_string(), district.to_string());
-            self.scopes.push((key, FastMap::default()));
-            self.scopes.len() - 1
-        });
-        let scope = &mut self.scopes[index].1;
-        if !scope.contains_key(national_id) {
-            scope.insert(national_id.to_string(), PersonChange::default());
-        }
-        scope.get_mut(national_id).expect("inserted above")
-    }
-}
-
-/// Keeps the read models in the commit's own transaction: reads the rows
-/// of the people the batch touches, lays the batch's changes over them,
-/// writes them back with the totals' differences. Does nothing while the
-/// read models wait to be rebuilt (the rebuild will count this batch too).
-pub async fn apply_batch(
-    tx: &mut dyn crate::store::AppendTx,
-    changes: &PersonChanges,
-) -> StoreResult<()> {
-    if !tx.read_models_built().await? {
-        return Ok(());
-    }
-    let mut laps = crate::telemetry::Laps::start("read models");
-    let mut writes = PersonWrites::default();
-    let mut totals = TotalsDifference::default();
-    let mut scopes: Vec<_> = changes.scopes.iter().collect();
-    scopes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for ((program, district), people) in scopes {
-        let mut ids: Vec<&String> = people.keys().collect();
-        ids.sort_unstable();
-        let ids: Vec<String> = ids.into_iter().cloned().collect();
-        let mut stored: FastMap<String, PersonState> = FastMap::default();
-        for record in tx.person_records(program, district, &ids).await? {
-            let ((_, _, id), state) = PersonState::from_record(&record)?;
-            stored.insert(id, state);
-        }
-        laps.lap("read rows");
-        for id in &ids {
-            let change = &people[id];
-            let (mut state, was_stored) = match stored.remove(id) {
-                Some(state) => (state, true),
-                None => (PersonState::default(), false),
-            };
-            if was_stored {
-                totals.add(program, district, &state, -1);
-            }
-            change.apply(&mut state);
-            totals.add(program, district, &state, 1);
-            let record = state.record(program, district, id);
-            match (was_stored, change.figures_only()) {
-                (false, _) => writes.added.push(record),
-                (true, false) => writes.rewritten.push(record),
-                (true, true) => writes.refigured.push(record),
-            }
-        }
-        laps.lap("apply");
-    }
-    tx.put_person_records(&writes).await?;
-    laps.lap("write rows");
-    tx.add_scope_totals(&totals.into_rows()).await?;
-    laps.lap("write totals");
-    Ok(())
-}
-
-/// Per program, district and status, what a batch adds to the totals.
-#[derive(Default)]
-struct TotalsDifference {
-    rows: Vec<ScopeTotalRecord>,
-}
-
-impl TotalsDifference {
-    /// Adds (`sign` 1) or takes away (−1) one person's part; settled people
-    /// are counted nowhere.
-    fn add(&mut self, program: &str, district: &str, state: &PersonState, sign: i64) {
-        let status = state.status();
-        if status == SETTLED {
-            return;
-        }
-        // A batch's people fall in a few scopes and statuses: a search of
-        // a short list beats building a key for each.
-        let found = self
-            .rows
-            .iter()
-            .position(|t| t.status == status && t.district == district && t.program == program);
-        let index = found.unwrap_or_else(|| {
-            self.rows.push(ScopeTotalRecord {
-                program: program.to_string(),
-                district: district.to_string(),
-                status: status.to_string(),
-                beneficiaries: 0,
-                approved_dong: 0,
-                paid_dong: 0,
-                outstanding_dong: 0,
-            });
-            self.rows.len() - 1
-        });
-        let total = &mut self.rows[index];
-        total.beneficiaries += sign;
-        total.approved_dong += sign * state.approved_dong();
-        total.paid_dong += sign * state.paid_dong;
-        total.outstanding_dong += sign * state.outstanding_dong;
-    }
-
-    /// The differences that are not nothing, in key order.
-    fn into_rows(mut self) -> Vec<ScopeTotalRecord> {
-        self.rows.retain(|t| {
-            t.beneficiaries != 0
-                || t.approved_dong != 0
-                || t.paid_dong != 0
-                || t.outstanding_dong != 0
-        });
-        self.rows.sort_unstable_by(|a, b| {
-            (&a.program, &a.district, &a.status).cmp(&(&b.program, &b.district, &b.status))
-        });
-        self.rows
-    }
-}
-
-/// What `verify` does with the read models: recomputes them from its scan
-/// of the journal, then takes each stored row, as they stream in, out of
-/// the recomputed ones and compares it; none may be left over. Nothing is
-/// sorted nor copied: the recomputed people shrink as the rows come.
-#[derive(Default)]
-pub struct ReadModelCheck {
-    pub builder: Builder,
-    expected: Option<Result<Expected, String>>,
-    stored_totals: Vec<ScopeTotalRecord>,
-    people: u64,
-    problem: Option<String>,
-}
-
-struct Expected {
-    model: ReadModel,
-    totals: Vec<ScopeTotalRecord>,
-}
-
-impl ReadModelCheck {
-    fn expected(&mut self) -> Result<&mut Expected, String> {
-        let builder = std::mem::take(&mut self.builder);
-        let expected = self.expected.get_or_insert_with(|| {
-            builder.finish().map(|model| Expected {
-                totals: model.totals(),
-                model,
-            })
-        });
-        expected.as_mut().map_err(|reason| reason.clone())
-    }
-
-    /// The next stored row.
-    pub fn person(&mut self, stored: PersonRecord) {
-        if self.problem.is_some() {
-            return;
-        }
-        let recomputed = match self.expected() {
-            Ok(expected) => {
-                expected
-                    .model
-                    .take(&stored.program, &stored.district, &stored.national_id)
-            }
-            Err(reason) => {
-                self.problem = Some(reason);
-                return;
-            }
-        };
-        self.problem = match recomputed {
-            Some(recomputed) if recomputed.matches(&stored) => {
-                self.people += 1;
-                None
-            }
-            Some(recomputed) => {
-                let recomputed =
-                    recomputed.record(&stored.program, &stored.district, &stored.national_id);
-                Some(format!(
-                    "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
-                    stored.national_id, stored.program, stored.district
-                ))
-            }
-            None => Some(format!(
-                "the read models hold {} in program {} district {}, whom the journal does not name (or twice): run `ansinh rebuild-read-models`",
-                stored.national_id, stored.program, stored.district
-            )),
-        };
-    }
-
-    pub fn scope_total(&mut self, stored: ScopeTotalRecord) {
-        self.stored_totals.push(stored);
-    }
-
-    /// How many people's rows agreed (`None` unless `whole`: an incremental
-    /// check reads no read model), or the first difference.
-    pub fn finish(mut self, whole: bool) -> Result<Option<u64>, super::verify::VerifyProblem> {
-        if !whole {
-            return Ok(None);
-        }
-        let stored_totals = std::mem::take(&mut self.stored_totals);
-        let problem = match (self.problem.take(), self.expected()) {
-            (Some(problem), _) | (None, Err(problem)) => Some(problem),
-            (None, Ok(expected)) => match expected.model.first_key() {
-                Some((program, district, national_id)) => Some(format!(
-                    "the read models miss {national_id} in program {program} district {district}: run `ansinh rebuild-read-models`"
-                )),
-                None if expected.totals != stored_totals => Some(
-                    "the reconciliation totals (scope_totals) differ from the people's rows recomputed from the journal".to_string(),
-                ),
-                None => None,
-            },
-        };
-        match problem {
-            Some(reason) => Err(super::verify::VerifyProblem {
-                at: super::verify::Place::ReadModels,
-                reason,
-            }),
-            None => Ok(Some(self.people)),
-        }
-    }
 }

@@ -1,0 +1,259 @@
+//! The checks of `verify --full` that follow people rather than entries —
+//! the per-person rules and the read models, recomputed and compared — on
+//! a thread of their own: the verifier checks each entry's chain, hash,
+//! totals and balances, then hands its postings over, so a whole ledger's
+//! check uses both cores. Everything reaches this thread in journal order;
+//! its first problem is weighed against the verifier's at the end.
+
+use super::read_model::ReadModelCheck;
+use super::verify::VerifyProblem;
+use crate::domain::journal::{EntryKind, Posting};
+use crate::fast_hash::FastMap;
+use crate::store::{PersonRecord, ScopeTotalRecord, StoredEvidence, StoredImportCommit};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Messages in flight to the thread: bounds the postings held at once.
+const MESSAGES_IN_FLIGHT: usize = 256;
+
+enum Message {
+    Entry {
+        seq: i64,
+        kind: EntryKind,
+        postings: Vec<Posting>,
+    },
+    ImportCommit(StoredImportCommit),
+    RollEvidence(StoredEvidence),
+    Person(PersonRecord),
+    ScopeTotal(ScopeTotalRecord),
+}
+
+/// What the people's checks found.
+pub struct PeopleOutcome {
+    /// The first entry that broke a per-person rule, and why.
+    pub problem: Option<(i64, String)>,
+    /// How many people's read model rows agreed, or the first difference.
+    pub read_models: Result<Option<u64>, VerifyProblem>,
+}
+
+/// The people's checks, on their thread (or here, if no thread could start).
+pub struct PeopleCheck(Runner);
+
+enum Runner {
+    Thread {
+        sender: SyncSender<Message>,
+        handle: std::thread::JoinHandle<PeopleState>,
+    },
+    Inline(Box<PeopleState>),
+}
+
+impl PeopleCheck {
+    pub fn start() -> PeopleCheck {
+        let (sender, receiver) = sync_channel(MESSAGES_IN_FLIGHT);
+        let spawned = std::thread::Builder::new()
+            .name("verify-people".into())
+            .spawn(move || PeopleState::run(receiver));
+        match spawned {
+            Ok(handle) => PeopleCheck(Runner::Thread { sender, handle }),
+            Err(error) => {
+                tracing::warn!(%error, "verify: no thread for the people's checks; they run inline");
+                PeopleCheck(Runner::Inline(Box::default()))
+            }
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        match &mut self.0 {
+            Runner::Thread { sender, .. } => {
+                // A closed channel means the thread ended: `finish` says why.
+                let _ = sender.send(message);
+            }
+            Runner::Inline(state) => state.handle(message),
+        }
+    }
+
+    /// An entry the verifier checked, with its postings, in journal order.
+    pub fn entry(&mut self, seq: i64, kind: EntryKind, postings: Vec<Posting>) {
+        self.send(Message::Entry {
+            seq,
+            kind,
+            postings,
+        });
+    }
+
+    pub fn import_commit(&mut self, commit: &StoredImportCommit) {
+        self.send(Message::ImportCommit(commit.clone()));
+    }
+
+    /// What an import stored, but its file (the read models read the roll's
+    /// people and report only).
+    pub fn import_evidence(&mut self, evidence: &StoredEvidence) {
+        self.send(Message::RollEvidence(StoredEvidence {
+            import_id: evidence.import_id,
+            kind: evidence.kind.clone(),
+            program: evidence.program.clone(),
+            district: evidence.district.clone(),
+            file_name: evidence.file_name.clone(),
+            sha256: evidence.sha256.clone(),
+            size_bytes: evidence.size_bytes,
+            content: Vec::new(),
+            report: evidence.report.clone(),
+            people: evidence.people.clone(),
+        }));
+    }
+
+    pub fn person(&mut self, record: PersonRecord) {
+        self.send(Message::Person(record));
+    }
+
+    pub fn scope_total(&mut self, record: ScopeTotalRecord) {
+        self.send(Message::ScopeTotal(record));
+    }
+
+    pub fn finish(self) -> PeopleOutcome {
+        let state = match self.0 {
+            Runner::Thread { sender, handle } => {
+                drop(sender);
+                match handle.join() {
+                    Ok(state) => state,
+                    Err(_) => {
+                        return PeopleOutcome {
+                            problem: None,
+                            read_models: Err(VerifyProblem {
+                                at: super::verify::Place::ReadModels,
+                                reason: "the check of the read models stopped unexpectedly".into(),
+                            }),
+                        }
+                    }
+                }
+            }
+            Runner::Inline(state) => *state,
+        };
+        PeopleOutcome {
+            problem: state.problem,
+            read_models: state.read_models.finish(true),
+        }
+    }
+}
+
+#[derive(Default)]
+struct PeopleState {
+    balances: PersonBalances,
+    problem: Option<(i64, String)>,
+    read_models: ReadModelCheck,
+}
+
+impl PeopleState {
+    fn run(receiver: Receiver<Message>) -> PeopleState {
+        let mut state = PeopleState::default();
+        for message in receiver {
+            state.handle(message);
+        }
+        state
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Entry {
+                seq,
+                kind,
+                postings,
+            } => {
+                if self.problem.is_none() {
+                    if let Err(reason) = self.balances.apply(kind, &postings) {
+                        self.problem = Some((seq, reason));
+                    }
+                }
+                self.read_models.builder.entry(kind, &postings);
+            }
+            Message::ImportCommit(commit) => self.read_models.builder.import_commit(&commit),
+            Message::RollEvidence(evidence) => self.read_models.builder.import_evidence(&evidence),
+            Message::Person(record) => self.read_models.person(record),
+            Message::ScopeTotal(record) => self.read_models.scope_total(record),
+        }
+    }
+}
+
+/// The per-person rules, over the whole journal: on each `payable` account a
+/// person's balance never goes below zero (paid and reversed ≤ approved), and
+/// a person holds at most one approval in force per program. Keys are
+/// numbers (accounts and programs interned, national IDs read as digits), so
+/// that a province's hundreds of thousands of people cost tens of MiB, not
+/// hundreds.
+#[derive(Default)]
+struct PersonBalances {
+    /// Payable accounts and programs, interned.
+    names: FastMap<String, u32>,
+    /// People whose ID is not all digits, interned above [`DIGITS_KEYS_END`].
+    other_people: FastMap<String, u64>,
+    /// (payable account, person) → balance, đồng.
+    payable: FastMap<(u32, u64), i64>,
+    /// (program, person) → approvals in force.
+    approvals: FastMap<(u32, u64), i64>,
+}
+
+/// Keys below this are IDs of digits: their length in the top bits, their value below.
+const DIGITS_KEYS_END: u64 = 1 << 63;
+/// The longest ID of digits read as a number: its length (4 bits) above bit
+/// 59 and its value (10^15 < 2^59) below stay under [`DIGITS_KEYS_END`].
+const DIGITS_MAX: usize = 15;
+const _: () = assert!((DIGITS_MAX as u64) << 59 < DIGITS_KEYS_END);
+
+impl PersonBalances {
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(&index) = self.names.get(name) {
+            return index;
+        }
+        let next = self.names.len() as u32;
+        self.names.insert(name.to_string(), next);
+        next
+    }
+
+    fn person(&mut self, id: &str) -> u64 {
+        if !id.is_empty() && id.len() <= DIGITS_MAX && id.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(value) = id.parse::<u64>() {
+                return ((id.len() as u64) << 59) | value;
+            }
+        }
+        if let Some(&key) = self.other_people.get(id) {
+            return key;
+        }
+        let next = DIGITS_KEYS_END + self.other_people.len() as u64;
+        self.other_people.insert(id.to_string(), next);
+        next
+    }
+
+    fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
+        for posting in postings {
+            let Some(id) = &posting.beneficiary else {
+                continue;
+            };
+            if posting.account.kind() != "payable" {
+                continue;
+            }
+            let person = self.person(id);
+            let account = self.name(posting.account.as_str());
+            let balance = self.payable.entry((account, person)).or_insert(0);
+            *balance += posting.amount.dong();
+            if *balance < 0 {
+                return Err(format!(
+                    "beneficiary {id}'s balance on {} goes below zero ({balance}): more paid or reversed than approved",
+                    posting.account
+                ));
+            }
+            let delta = super::totals::approvals_delta(kind, posting);
+            if delta == 0 {
+                continue;
+            }
+            let program_name = posting.account.segment(1).unwrap_or_default();
+            let program = self.name(program_name);
+            let in_force = self.approvals.entry((program, person)).or_insert(0);
+            *in_force += delta;
+            if !(0..=1).contains(in_force) {
+                return Err(format!(
+                    "beneficiary {id} holds {in_force} approvals in force in program {program_name} after this entry (one at most, never below none)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! What `verify --full` does with the read models.
+
+use super::{Builder, ReadModel};
+use crate::store::{PersonRecord, ScopeTotalRecord};
+
+/// What `verify` does with the read models: recomputes them from its scan
+/// of the journal, then takes each stored row, as they stream in, out of
+/// the recomputed ones and compares it; none may be left over. Nothing is
+/// sorted nor copied: the recomputed people shrink as the rows come.
+#[derive(Default)]
+pub struct ReadModelCheck {
+    pub builder: Builder,
+    expected: Option<Result<Expected, String>>,
+    stored_totals: Vec<ScopeTotalRecord>,
+    people: u64,
+    problem: Option<String>,
+}
+
+struct Expected {
+    model: ReadModel,
+    totals: Vec<ScopeTotalRecord>,
+}
+
+impl ReadModelCheck {
+    fn expected(&mut self) -> Result<&mut Expected, String> {
+        let builder = std::mem::take(&mut self.builder);
+        let expected = self.expected.get_or_insert_with(|| {
+            builder.finish().map(|model| Expected {
+                totals: model.totals(),
+                model,
+            })
+        });
+        expected.as_mut().map_err(|reason| reason.clone())
+    }
+
+    /// The next stored row.
+    pub fn person(&mut self, stored: PersonRecord) {
+        if self.problem.is_some() {
+            return;
+        }
+        let recomputed = match self.expected() {
+            Ok(expected) => {
+                expected
+                    .model
+                    .take(&stored.program, &stored.district, &stored.national_id)
+            }
+            Err(reason) => {
+                self.problem = Some(reason);
+                return;
+            }
+        };
+        self.problem = match recomputed {
+            Some(recomputed) if recomputed.matches(&stored) => {
+                self.people += 1;
+                None
+            }
+            Some(recomputed) => {
+                let recomputed =
+                    recomputed.record(&stored.program, &stored.district, &stored.national_id);
+                Some(format!(
+                    "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
+                    stored.national_id, stored.program, stored.district
+                ))
+            }
+            None => Some(format!(
+                "the read models hold {} in program {} district {}, whom the journal does not name (or twice): run `ansinh rebuild-read-models`",
+                stored.national_id, stored.program, stored.district
+            )),
+        };
+    }
+
+    pub fn scope_total(&mut self, stored: ScopeTotalRecord) {
+        self.stored_totals.push(stored);
+    }
+
+    /// How many people's rows agreed (`None` unless `whole`: an incremental
+    /// check reads no read model), or the first difference.
+    pub fn finish(
+        mut self,
+        whole: bool,
+    ) -> Result<Option<u64>, crate::ledger::verify::VerifyProblem> {
+        if !whole {
+            return Ok(None);
+        }
+        let stored_totals = std::mem::take(&mut self.stored_totals);
+        let problem = match (self.problem.take(), self.expected()) {
+            (Some(problem), _) | (None, Err(problem)) => Some(problem),
+            (None, Ok(expected)) => match expected.model.first_key() {
+                Some((program, district, national_id)) => Some(format!(
+                    "the read models miss {national_id} in program {program} district {district}: run `ansinh rebuild-read-models`"
+                )),
+                None if expected.totals != stored_totals => Some(
+                    "the reconciliation totals (scope_totals) differ from the people's rows recomputed from the journal".to_string(),
+                ),
+                None => None,
+            },
+        };
+        match problem {
+            Some(reason) => Err(crate::ledger::verify::VerifyProblem {
+                at: crate::ledger::verify::Place::ReadModels,
+                reason,
+            }),
+            None => Ok(Some(self.people)),
+        }
+    }
+}
