@@ -12,8 +12,11 @@ use crate::fast_hash::FastMap;
 use crate::store::{PersonRecord, ScopeTotalRecord, StoredEvidence, StoredImportCommit};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-/// Messages in flight to the thread: bounds the postings held at once.
-const MESSAGES_IN_FLIGHT: usize = 256;
+/// Messages in flight to the thread: with a roll's entry of tens of
+/// thousands of postings in each, this bounds the memory they hold.
+const MESSAGES_IN_FLIGHT: usize = 8;
+/// Stored read model rows sent at once.
+const PEOPLE_PER_MESSAGE: usize = 4_096;
 
 enum Message {
     Entry {
@@ -23,7 +26,7 @@ enum Message {
     },
     ImportCommit(StoredImportCommit),
     RollEvidence(StoredEvidence),
-    Person(PersonRecord),
+    People(Vec<PersonRecord>),
     ScopeTotal(ScopeTotalRecord),
 }
 
@@ -36,7 +39,11 @@ pub struct PeopleOutcome {
 }
 
 /// The people's checks, on their thread (or here, if no thread could start).
-pub struct PeopleCheck(Runner);
+pub struct PeopleCheck {
+    runner: Runner,
+    /// Stored rows waiting to be sent.
+    people: Vec<PersonRecord>,
+}
 
 enum Runner {
     Thread {
@@ -52,17 +59,21 @@ impl PeopleCheck {
         let spawned = std::thread::Builder::new()
             .name("verify-people".into())
             .spawn(move || PeopleState::run(receiver));
-        match spawned {
-            Ok(handle) => PeopleCheck(Runner::Thread { sender, handle }),
+        let runner = match spawned {
+            Ok(handle) => Runner::Thread { sender, handle },
             Err(error) => {
                 tracing::warn!(%error, "verify: no thread for the people's checks; they run inline");
-                PeopleCheck(Runner::Inline(Box::default()))
+                Runner::Inline(Box::default())
             }
+        };
+        PeopleCheck {
+            runner,
+            people: Vec::new(),
         }
     }
 
     fn send(&mut self, message: Message) {
-        match &mut self.0 {
+        match &mut self.runner {
             Runner::Thread { sender, .. } => {
                 // A closed channel means the thread ended: `finish` says why.
                 let _ = sender.send(message);
@@ -102,15 +113,27 @@ impl PeopleCheck {
     }
 
     pub fn person(&mut self, record: PersonRecord) {
-        self.send(Message::Person(record));
+        self.people.push(record);
+        if self.people.len() >= PEOPLE_PER_MESSAGE {
+            self.send_people();
+        }
+    }
+
+    fn send_people(&mut self) {
+        if !self.people.is_empty() {
+            let people = std::mem::take(&mut self.people);
+            self.send(Message::People(people));
+        }
     }
 
     pub fn scope_total(&mut self, record: ScopeTotalRecord) {
+        self.send_people();
         self.send(Message::ScopeTotal(record));
     }
 
-    pub fn finish(self) -> PeopleOutcome {
-        let state = match self.0 {
+    pub fn finish(mut self) -> PeopleOutcome {
+        self.send_people();
+        let state = match self.runner {
             Runner::Thread { sender, handle } => {
                 drop(sender);
                 match handle.join() {
@@ -167,7 +190,11 @@ impl PeopleState {
             }
             Message::ImportCommit(commit) => self.read_models.builder.import_commit(&commit),
             Message::RollEvidence(evidence) => self.read_models.builder.import_evidence(&evidence),
-            Message::Person(record) => self.read_models.person(record),
+            Message::People(records) => {
+                for record in records {
+                    self.read_models.person(record);
+                }
+            }
             Message::ScopeTotal(record) => self.read_models.scope_total(record),
         }
     }
