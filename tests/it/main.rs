@@ -39,6 +39,7 @@ mod excel_files;
 mod export_tools;
 mod first_contact;
 mod http_api;
+mod http_contract;
 mod http_duties;
 mod http_login;
 mod http_session;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         export_tools::register,
         first_contact::register,
         http_api::register,
+        http_contract::register,
         http_login::register,
         http_session::register,
         http_duties::register,
