@@ -439,3 +439,57 @@ macro_rules! bind_verification {
     };
 }
 pub(crate) use bind_verification;
+
+/// A reconciliation page read in the open read transaction `$tx` (one
+/// snapshot) of either backend: the head, whether the read models are
+/// built, the page of people, their count and the scope's totals.
+macro_rules! read_reconciliation_view {
+    ($tx:expr, $filter:expr, $page:expr) => {{
+        let head = match sqlx::query($crate::store::sql::HEAD)
+            .fetch_optional(&mut *$tx)
+            .await?
+        {
+            Some(row) => Some($crate::store::rows::checkpoint_from_row(&row)?),
+            None => None,
+        };
+        let built: bool = sqlx::query_scalar($crate::store::sql::READ_MODELS_BUILT)
+            .fetch_one(&mut *$tx)
+            .await?;
+        let scope = $crate::store::sql::PersonScope::of($filter);
+        let people = $crate::store::sql::bind_person_scope!(
+            sqlx::query(&$crate::store::sql::person_page()),
+            scope
+        )
+        .bind($page.limit)
+        .bind($page.offset)
+        .fetch_all(&mut *$tx)
+        .await?
+        .iter()
+        .map($crate::store::rows::person_record_from_row)
+        .collect::<$crate::store::StoreResult<Vec<_>>>()?;
+        let total: i64 = $crate::store::sql::bind_person_scope!(
+            sqlx::query_scalar(&$crate::store::sql::person_count()),
+            scope
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        let totals = sqlx::query(&$crate::store::sql::scope_totals_of())
+            .bind(&$filter.program)
+            .bind($filter.district.as_deref())
+            .fetch_all(&mut *$tx)
+            .await?
+            .iter()
+            .map($crate::store::rows::scope_total_from_row)
+            .collect::<$crate::store::StoreResult<Vec<_>>>()?;
+        $crate::store::ReconciliationView {
+            head,
+            built,
+            people: $crate::store::Listed {
+                rows: people,
+                total,
+            },
+            totals,
+        }
+    }};
+}
+pub(crate) use read_reconciliation_view;

@@ -294,43 +294,9 @@ impl JournalStore for PgStore {
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        let head = match sqlx::query(sql::HEAD).fetch_optional(&mut *tx).await? {
-            Some(row) => Some(rows::checkpoint_from_row(&row)?),
-            None => None,
-        };
-        let built: bool = sqlx::query_scalar(sql::READ_MODELS_BUILT)
-            .fetch_one(&mut *tx)
-            .await?;
-        let scope = sql::PersonScope::of(filter);
-        let people = sql::bind_person_scope!(sqlx::query(&sql::person_page()), scope)
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(rows::person_record_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let total: i64 = sql::bind_person_scope!(sqlx::query_scalar(&sql::person_count()), scope)
-            .fetch_one(&mut *tx)
-            .await?;
-        let totals = sqlx::query(&sql::scope_totals_of())
-            .bind(&filter.program)
-            .bind(filter.district.as_deref())
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(rows::scope_total_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let view = sql::read_reconciliation_view!(tx, filter, page);
         tx.commit().await?;
-        Ok(ReconciliationView {
-            head,
-            built,
-            people: Listed {
-                rows: people,
-                total,
-            },
-            totals,
-        })
+        Ok(view)
     }
 
     async fn last_verification(&self) -> StoreResult<Option<VerifiedReach>> {
