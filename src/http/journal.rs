@@ -218,6 +218,10 @@ enum FirstRun {
     Idle,
     Running,
     Done(Box<verify::VerifyReport>),
+    /// A run passed and recorded its reach: requests check what follows
+    /// (a request that read "never verified" just before cannot start
+    /// another whole run).
+    Passed,
 }
 
 impl FirstVerification {
@@ -225,7 +229,12 @@ impl FirstVerification {
     fn take_finished(&self) -> Result<Option<verify::VerifyReport>, Error> {
         let mut run = self.state.lock().map_err(Error::internal)?;
         Ok(match std::mem::take(&mut *run) {
-            FirstRun::Done(report) => Some(*report),
+            FirstRun::Done(report) => {
+                if report.problem.is_none() {
+                    *run = FirstRun::Passed;
+                }
+                Some(*report)
+            }
             other => {
                 *run = other;
                 None
@@ -233,8 +242,8 @@ impl FirstVerification {
         })
     }
 
-    /// Starts the run unless it is under way; an empty ledger is verified
-    /// at once (nothing to record).
+    /// Starts the run unless it is under way or has passed; an empty
+    /// ledger is verified at once (nothing to record).
     async fn start(
         self: &Arc<Self>,
         store: &Arc<dyn crate::store::Store>,
@@ -242,30 +251,52 @@ impl FirstVerification {
         if store.head().await?.is_none() {
             return Ok(verify::run_incremental(store.as_ref()).await?);
         }
-        let mut run = self.state.lock().map_err(Error::internal)?;
-        match std::mem::take(&mut *run) {
-            FirstRun::Done(report) => return Ok(*report),
-            FirstRun::Running => *run = FirstRun::Running,
-            FirstRun::Idle => {
-                *run = FirstRun::Running;
-                let (this, store) = (self.clone(), store.clone());
-                tokio::spawn(async move {
-                    let finished = match verify::run_recorded(store.as_ref()).await {
-                        Ok(report) => FirstRun::Done(Box::new(report)),
-                        Err(error) => {
-                            tracing::error!(%error, "the first verification could not run");
-                            FirstRun::Idle
-                        }
-                    };
-                    if let Ok(mut run) = this.state.lock() {
-                        *run = finished;
+        let passed = {
+            let mut run = self.state.lock().map_err(Error::internal)?;
+            match std::mem::take(&mut *run) {
+                FirstRun::Done(report) => {
+                    if report.problem.is_none() {
+                        *run = FirstRun::Passed;
                     }
-                });
+                    return Ok(*report);
+                }
+                FirstRun::Passed => {
+                    *run = FirstRun::Passed;
+                    true
+                }
+                FirstRun::Running => {
+                    *run = FirstRun::Running;
+                    false
+                }
+                FirstRun::Idle => {
+                    *run = FirstRun::Running;
+                    self.spawn_run(store);
+                    false
+                }
             }
+        };
+        if passed {
+            return Ok(verify::run_incremental(store.as_ref()).await?);
         }
         Err(Error::Pending(
             "sổ cái chưa được kiểm tra lần nào: đang kiểm tra toàn bộ ở chế độ nền, hãy thử lại sau ít giây / this ledger was never verified: its first, whole verification is running in the background; ask again in a few seconds".into(),
         ))
+    }
+
+    fn spawn_run(self: &Arc<Self>, store: &Arc<dyn crate::store::Store>) {
+        let (this, store) = (self.clone(), store.clone());
+        tokio::spawn(async move {
+            let finished = match verify::run_recorded(store.as_ref()).await {
+                Ok(report) => FirstRun::Done(Box::new(report)),
+                Err(error) => {
+                    tracing::error!(%error, "the first verification could not run");
+                    FirstRun::Idle
+                }
+            };
+            if let Ok(mut run) = this.state.lock() {
+                *run = finished;
+            }
+        });
     }
 }
 

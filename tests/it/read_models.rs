@@ -7,7 +7,7 @@
 use crate::http_api::{json_of, verified_after_the_first_run, Api};
 use crate::payments_reconcile::{approve_and_pay, race_roll};
 use crate::support::harness::{Runtime, Suite};
-use crate::support::{province, TestDb};
+use crate::support::{province, query_i64, TestDb};
 use ansinh::import::pipeline;
 use ansinh::ledger::{read_model, verify};
 use ansinh::reconcile::{self, Reconciliation};
@@ -21,6 +21,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: a_changed_read_model_fails_verify_until_rebuilt,
         each_backend: a_missing_or_stray_read_model_row_fails_verify,
         each_backend: a_never_verified_ledger_is_verified_whole_in_the_background,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): requests_racing_a_first_verification_start_one_run,
         each_backend: incremental_verification_checks_what_follows_the_last_one,
         each_backend: reconciliation_pages_search_and_filter,
     );
@@ -197,6 +198,31 @@ async fn a_never_verified_ledger_is_verified_whole_in_the_background(db: TestDb)
         passed = verified_after_the_first_run(&api, &auditor).await.1;
     }
     assert_eq!(passed["problem"], Value::Null, "{passed}");
+}
+
+/// Sixteen auditors' requests at once on a never-verified ledger: each is
+/// told to wait or gets a passing report, never an error, and the whole
+/// ledger is verified once (one full check recorded), not once a request.
+async fn requests_racing_a_first_verification_start_one_run(db: TestDb) {
+    let api = Api::with_province(&db).await;
+    let officer = api.login("huyen842").await;
+    let auditor = api.login("kiemtoan").await;
+    api.import_approvals_842(&officer).await;
+    let asks = (0..16).map(|_| async { json_of(api.get(&auditor, "/api/v1/verify").await).await });
+    for (status, body) in futures_util::future::join_all(asks).await {
+        let waiting = status == StatusCode::SERVICE_UNAVAILABLE && body["error"] == "pending";
+        let passed = status == StatusCode::OK && body["problem"].is_null();
+        assert!(waiting || passed, "{}: {status} {body}", db.backend);
+    }
+    let (status, report) = verified_after_the_first_run(&api, &auditor).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["problem"], Value::Null, "{report}");
+    let full_checks = query_i64(
+        &db,
+        "SELECT COUNT(*) FROM verifications WHERE full_check = TRUE",
+    )
+    .await;
+    assert_eq!(full_checks, vec![1], "{}", db.backend);
 }
 
 async fn incremental_verification_checks_what_follows_the_last_one(db: TestDb) {
