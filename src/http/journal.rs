@@ -225,21 +225,26 @@ enum FirstRun {
 }
 
 impl FirstVerification {
-    /// The report of a run that has finished, once.
+    /// The report of a run that has finished, once; "ask again" while one
+    /// runs (its reach may be recorded before its report is here).
     fn take_finished(&self) -> Result<Option<verify::VerifyReport>, Error> {
         let mut run = self.state.lock().map_err(Error::internal)?;
-        Ok(match std::mem::take(&mut *run) {
+        match std::mem::take(&mut *run) {
             FirstRun::Done(report) => {
                 if report.problem.is_none() {
                     *run = FirstRun::Passed;
                 }
-                Some(*report)
+                Ok(Some(*report))
+            }
+            FirstRun::Running => {
+                *run = FirstRun::Running;
+                Err(pending())
             }
             other => {
                 *run = other;
-                None
+                Ok(None)
             }
-        })
+        }
     }
 
     /// Starts the run unless it is under way or has passed; an empty
@@ -278,9 +283,7 @@ impl FirstVerification {
         if passed {
             return Ok(verify::run_incremental(store.as_ref()).await?);
         }
-        Err(Error::Pending(
-            "sổ cái chưa được kiểm tra lần nào: đang kiểm tra toàn bộ ở chế độ nền, hãy thử lại sau ít giây / this ledger was never verified: its first, whole verification is running in the background; ask again in a few seconds".into(),
-        ))
+        Err(pending())
     }
 
     fn spawn_run(self: &Arc<Self>, store: &Arc<dyn crate::store::Store>) {
@@ -298,6 +301,12 @@ impl FirstVerification {
             }
         });
     }
+}
+
+fn pending() -> Error {
+    Error::Pending(
+        "sổ cái chưa được kiểm tra lần nào: đang kiểm tra toàn bộ ở chế độ nền, hãy thử lại sau ít giây / this ledger was never verified: its first, whole verification is running in the background; ask again in a few seconds".into(),
+    )
 }
 
 /// `SEQ:HASH` exactly as the document's pattern says: digits (at most 18),
