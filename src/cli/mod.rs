@@ -37,6 +37,10 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (default ansinh.db) or postgres://…
     #[arg(long, env = "ANSINH_DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// A PostgreSQL hot standby of the database, for reads it can serve
+    /// (reports, reconciliation pages, the journal); the rest read the primary.
+    #[arg(long, env = "ANSINH_READ_DATABASE_URL", global = true)]
+    read_database_url: Option<String>,
     /// User that CLI writes run as (password from ANSINH_PASSWORD or a prompt).
     #[arg(long, env = "ANSINH_USER", global = true)]
     user: Option<String>,
@@ -228,7 +232,7 @@ async fn execute(cli: Cli) -> CliResult {
     if let Command::Restore(args) = cli.command {
         return backup::restore(&database_url, args).await;
     }
-    let store = store::open(&database_url).await?;
+    let store = store::open_with_replica(&database_url, cli.read_database_url.as_deref()).await?;
     crate::ledger::read_model::ensure_built(store.as_ref()).await?;
     let context = Context {
         store,

@@ -102,6 +102,19 @@ struct Health {
     head_seq: i64,
     /// That entry's hash: with `head_seq`, the checkpoint a monitor can keep.
     head_hash: Option<String>,
+    /// The read replica, when reads go to one (`--read-database-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica: Option<HealthReplica>,
+}
+
+/// A read replica as health sees it: how far it has replayed, or why it
+/// does not answer. While it lags, reads it cannot serve go to the primary.
+#[derive(Serialize, utoipa::ToSchema)]
+struct HealthReplica {
+    /// The replica's journal head (`head_seq` minus this is its lag in entries).
+    head_seq: Option<i64>,
+    /// Why it did not answer (reads then go to the primary).
+    error: Option<String>,
 }
 
 /// Liveness and the journal's head.
@@ -111,11 +124,16 @@ async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<Health>, Error> {
     let head = state.store.head().await?;
+    let replica = state.store.replica_status().await.map(|r| HealthReplica {
+        head_seq: r.head_seq,
+        error: r.error,
+    });
     Ok(Json(Health {
         status: "ok",
         backend: state.store.backend_name(),
         head_seq: head.as_ref().map_or(0, |h| h.seq),
         head_hash: head.map(|h| h.hash),
+        replica,
     }))
 }
 

@@ -34,8 +34,8 @@ pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
     BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
     ImportKey, ImportRecord, Listed, NewImport, Page, PersonFilter, PersonRecord, PersonWrites,
-    PostingRow, ReconciliationView, RollPeople, RollPerson, ScopeTotalRecord, StoredEvidence,
-    StoredImportCommit, TotalRow, UserListing, VerifiedReach,
+    PostingRow, ReconciliationView, ReplicaStatus, RollPeople, RollPerson, ScopeTotalRecord,
+    StoredEvidence, StoredImportCommit, TotalRow, UserListing, VerifiedReach,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +55,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL '{0}': use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
+    #[error(
+        "read replica '{0}' given for a SQLite database: a replica serves a PostgreSQL primary \
+         (SQLite's readers already read beside its writer); drop --read-database-url"
+    )]
+    ReplicaWithoutPostgres(String),
     /// A backup or restore could not be made; nothing was changed.
     #[error("{0}")]
     Backup(String),
@@ -109,6 +114,12 @@ pub trait Store: UserStore + ImportStore + JournalStore {
     /// not exist, while appends go on: what was committed when the copy
     /// began, nothing after it. [`backup::restore`] reads it back.
     async fn back_up(&self, file: &std::path::Path) -> StoreResult<()>;
+
+    /// The read replica's state, when reads go to one (PostgreSQL with
+    /// `--read-database-url`).
+    async fn replica_status(&self) -> Option<ReplicaStatus> {
+        None
+    }
 }
 
 /// Users, their sessions and the audit trail.
@@ -358,9 +369,23 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 /// Opens the store a URL names and applies its migrations.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with_replica(url, None).await
+}
+
+/// [`open`], with reads served by the PostgreSQL hot standby at
+/// `replica_url` where it can (only a PostgreSQL primary has one).
+pub async fn open_with_replica(
+    url: &str,
+    replica_url: Option<&str>,
+) -> StoreResult<Arc<dyn Store>> {
     if is_postgres_url(url) {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
-    } else if let Some(path) = url
+        let store = postgres::PgStore::open_with_replica(url, replica_url).await?;
+        return Ok(Arc::new(store));
+    }
+    if let Some(replica_url) = replica_url {
+        return Err(StoreError::ReplicaWithoutPostgres(replica_url.to_string()));
+    }
+    if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {

@@ -542,3 +542,13 @@ pub struct PersonWrites {
     pub rewritten: Vec<PersonRecord>,
     pub refigured: Vec<PersonRecord>,
 }
+
+/// Whether the replica answers, and how far it has replayed.
+/// (A PostgreSQL read replica, `--read-database-url`.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// The replica's journal head (0: empty), when it answered.
+    pub head_seq: Option<i64>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+}

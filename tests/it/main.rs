@@ -48,6 +48,7 @@ mod import_parse_bench;
 mod payments_reconcile;
 mod read_models;
 mod readme_example;
+mod replica;
 mod support;
 mod upgrade;
 mod workbooks;
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
         payments_reconcile::register,
         read_models::register,
         readme_example::register,
+        replica::register,
         upgrade::register,
         workbooks::register,
     ] {

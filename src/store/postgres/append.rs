@@ -12,6 +12,8 @@ use crate::store::{
 };
 use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, Transaction};
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
 
 /// Key of the advisory lock that serializes appends to the journal.
 const APPEND_LOCK_KEY: i64 = 0x616e_7369_6e68; // "ansinh"
@@ -22,17 +24,25 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// The highest seq this transaction inserted.
+    inserted_seq: i64,
+    /// The store's highest appended seq, raised when this commits.
+    appended_seq: Arc<AtomicI64>,
 }
 
 impl PgTx {
     /// Waits for the append lock, held until the transaction ends.
-    pub(super) async fn begin(pool: &PgPool) -> StoreResult<PgTx> {
+    pub(super) async fn begin(pool: &PgPool, appended_seq: Arc<AtomicI64>) -> StoreResult<PgTx> {
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(APPEND_LOCK_KEY)
             .execute(&mut *tx)
             .await?;
-        Ok(PgTx { tx })
+        Ok(PgTx {
+            tx,
+            inserted_seq: 0,
+            appended_seq,
+        })
     }
 }
 
@@ -112,6 +122,8 @@ impl AppendTx for PgTx {
     }
 
     async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
+        let highest_seq = rows.iter().map(|r| r.seq).max().unwrap_or(0);
+        self.inserted_seq = self.inserted_seq.max(highest_seq);
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             sqlx::query(
                 "INSERT INTO journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash) \
@@ -305,6 +317,7 @@ impl AppendTx for PgTx {
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
+        super::replica::note_appended(&self.appended_seq, self.inserted_seq);
         Ok(())
     }
 }

@@ -19,29 +19,8 @@ use sqlx::{PgConnection, PgPool, Row};
 #[async_trait]
 impl JournalStore for PgStore {
     async fn entry_page(&self, seq: i64, postings: Page) -> StoreResult<Option<(Entry, i64)>> {
-        let Some(row) = sqlx::query(&sql::entry_by_seq())
-            .bind(seq)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let header = rows::header_from_row(&row)?;
-        let found = sqlx::query(&sql::postings_page())
-            .bind(seq)
-            .bind(postings.limit)
-            .bind(postings.offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let total: i64 = sqlx::query_scalar(sql::POSTINGS_COUNT)
-            .bind(seq)
-            .fetch_one(&self.pool)
-            .await?;
-        let postings = found
-            .iter()
-            .map(rows::posting_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some((rows::entry_from_parts(header, postings)?, total)))
+        self.read(seq, |pool| entry_page_in(pool, seq, postings))
+            .await
     }
 
     async fn entries_page(
@@ -49,34 +28,8 @@ impl JournalStore for PgStore {
         filter: &EntryFilter,
         page: Page,
     ) -> StoreResult<Listed<EntrySummary>> {
-        let from = filter.from.as_deref().unwrap_or(sql::NO_DATE_LOWER_BOUND);
-        let to = filter.to.as_deref().unwrap_or(sql::NO_DATE_BOUND);
-        let (like_a, like_b) = filter.accounts.clone().unzip();
-        let found = sqlx::query(&sql::entries_page())
-            .bind(&filter.kind)
-            .bind(from)
-            .bind(to)
-            .bind(&like_a)
-            .bind(&like_b)
-            .bind(page.limit)
-            .bind(page.offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let total = sqlx::query_scalar(&sql::entries_count())
-            .bind(&filter.kind)
-            .bind(from)
-            .bind(to)
-            .bind(&like_a)
-            .bind(&like_b)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Listed {
-            rows: found
-                .iter()
-                .map(rows::entry_summary_from_row)
-                .collect::<StoreResult<_>>()?,
-            total,
-        })
+        self.read(0, |pool| entries_page_in(pool, filter, page))
+            .await
     }
 
     async fn head(&self) -> StoreResult<Option<Checkpoint>> {
@@ -85,23 +38,7 @@ impl JournalStore for PgStore {
     }
 
     async fn entry(&self, seq: i64) -> StoreResult<Option<Entry>> {
-        let Some(row) = sqlx::query(&sql::entry_by_seq())
-            .bind(seq)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let header = rows::header_from_row(&row)?;
-        let found = sqlx::query(&sql::postings_of_entry())
-            .bind(seq)
-            .fetch_all(&self.pool)
-            .await?;
-        let postings = found
-            .iter()
-            .map(rows::posting_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        rows::entry_from_parts(header, postings).map(Some)
+        self.read(seq, |pool| entry_in(pool, seq)).await
     }
 
     async fn corrections_of(&self, seq: i64) -> StoreResult<Vec<Entry>> {
@@ -131,15 +68,15 @@ impl JournalStore for PgStore {
         as_of: Option<NaiveDate>,
         at_seq: Option<i64>,
     ) -> StoreResult<Vec<AccountSum>> {
-        let at_seq = at_seq.unwrap_or(sql::NO_SEQ_BOUND);
-        let query = match as_of {
-            Some(date) => sqlx::query(sql::ACCOUNT_SUMS)
-                .bind(date.format("%Y-%m-%d").to_string())
-                .bind(at_seq),
-            None => sqlx::query(sql::ACCOUNT_SUMS_AT_SEQ).bind(at_seq),
-        };
-        let found = query.fetch_all(&self.pool).await?;
-        found.iter().map(rows::account_sum_from_row).collect()
+        match at_seq {
+            // Pinned: the replica serves it once it holds that entry.
+            Some(at_seq) => {
+                self.read(at_seq, |pool| account_sums_in(pool, as_of, at_seq))
+                    .await
+            }
+            // The newest balances decide what a commit may do: the primary's.
+            None => account_sums_in(&self.pool, as_of, sql::NO_SEQ_BOUND).await,
+        }
     }
 
     async fn beneficiary_balances(
@@ -290,13 +227,8 @@ impl JournalStore for PgStore {
         filter: &PersonFilter,
         page: Page,
     ) -> StoreResult<ReconciliationView> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
-        let view = sql::read_reconciliation_view!(tx, filter, page);
-        tx.commit().await?;
-        Ok(view)
+        self.read(0, |pool| reconciliation_view_in(pool, filter, page))
+            .await
     }
 
     async fn last_verification(&self) -> StoreResult<Option<VerifiedReach>> {
@@ -316,6 +248,119 @@ impl JournalStore for PgStore {
 }
 
 /// The stored hashes of entry `seq` and audit event `audit_id` (for 0: none).
+async fn entry_page_in(
+    pool: &PgPool,
+    seq: i64,
+    postings: Page,
+) -> StoreResult<Option<(Entry, i64)>> {
+    let Some(row) = sqlx::query(&sql::entry_by_seq())
+        .bind(seq)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let header = rows::header_from_row(&row)?;
+    let found = sqlx::query(&sql::postings_page())
+        .bind(seq)
+        .bind(postings.limit)
+        .bind(postings.offset)
+        .fetch_all(pool)
+        .await?;
+    let total: i64 = sqlx::query_scalar(sql::POSTINGS_COUNT)
+        .bind(seq)
+        .fetch_one(pool)
+        .await?;
+    let postings = found
+        .iter()
+        .map(rows::posting_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some((rows::entry_from_parts(header, postings)?, total)))
+}
+
+async fn entries_page_in(
+    pool: &PgPool,
+    filter: &EntryFilter,
+    page: Page,
+) -> StoreResult<Listed<EntrySummary>> {
+    let from = filter.from.as_deref().unwrap_or(sql::NO_DATE_LOWER_BOUND);
+    let to = filter.to.as_deref().unwrap_or(sql::NO_DATE_BOUND);
+    let (like_a, like_b) = filter.accounts.clone().unzip();
+    let found = sqlx::query(&sql::entries_page())
+        .bind(&filter.kind)
+        .bind(from)
+        .bind(to)
+        .bind(&like_a)
+        .bind(&like_b)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(pool)
+        .await?;
+    let total = sqlx::query_scalar(&sql::entries_count())
+        .bind(&filter.kind)
+        .bind(from)
+        .bind(to)
+        .bind(&like_a)
+        .bind(&like_b)
+        .fetch_one(pool)
+        .await?;
+    Ok(Listed {
+        rows: found
+            .iter()
+            .map(rows::entry_summary_from_row)
+            .collect::<StoreResult<_>>()?,
+        total,
+    })
+}
+
+async fn entry_in(pool: &PgPool, seq: i64) -> StoreResult<Option<Entry>> {
+    let Some(row) = sqlx::query(&sql::entry_by_seq())
+        .bind(seq)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let header = rows::header_from_row(&row)?;
+    let found = sqlx::query(&sql::postings_of_entry())
+        .bind(seq)
+        .fetch_all(pool)
+        .await?;
+    let postings = found
+        .iter()
+        .map(rows::posting_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    rows::entry_from_parts(header, postings).map(Some)
+}
+
+async fn account_sums_in(
+    pool: &PgPool,
+    as_of: Option<NaiveDate>,
+    at_seq: i64,
+) -> StoreResult<Vec<AccountSum>> {
+    let query = match as_of {
+        Some(date) => sqlx::query(sql::ACCOUNT_SUMS)
+            .bind(date.format("%Y-%m-%d").to_string())
+            .bind(at_seq),
+        None => sqlx::query(sql::ACCOUNT_SUMS_AT_SEQ).bind(at_seq),
+    };
+    let found = query.fetch_all(pool).await?;
+    found.iter().map(rows::account_sum_from_row).collect()
+}
+
+async fn reconciliation_view_in(
+    pool: &PgPool,
+    filter: &PersonFilter,
+    page: Page,
+) -> StoreResult<ReconciliationView> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let view = sql::read_reconciliation_view!(tx, filter, page);
+    tx.commit().await?;
+    Ok(view)
+}
+
 async fn reached_hashes(
     conn: &mut PgConnection,
     seq: i64,

@@ -12,36 +12,73 @@
 mod append;
 mod imports;
 mod journal;
+mod replica;
 mod users;
 
-use super::{AppendTx, Store, StoreResult};
+use super::{AppendTx, ReplicaStatus, Store, StoreResult};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
 
 pub struct PgStore {
     pool: PgPool,
     /// For `pg_dump`, which connects by itself.
     url: String,
+    /// A streaming replica that serves the reads it can (`replica`).
+    replica: Option<replica::Replica>,
+    /// The highest seq this process appended: what the replica must hold
+    /// before it serves this process's reads.
+    appended_seq: Arc<AtomicI64>,
 }
 
 impl PgStore {
     pub async fn open(url: &str) -> StoreResult<PgStore> {
+        PgStore::open_with_replica(url, None).await
+    }
+
+    /// Opens the primary at `url` (and applies its migrations) and, when
+    /// given, the hot standby at `replica_url` for reads.
+    pub async fn open_with_replica(url: &str, replica_url: Option<&str>) -> StoreResult<PgStore> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
             .await?;
         super::migrations::postgres().run(&pool).await?;
+        let appended_seq = Arc::new(AtomicI64::new(0));
+        let replica = replica_url
+            .map(|replica_url| replica::Replica::connect(replica_url, appended_seq.clone()))
+            .transpose()?;
         Ok(PgStore {
             pool,
             url: url.to_string(),
+            replica,
+            appended_seq,
         })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Runs a read that needs entry `needed_seq` on the replica when it can
+    /// serve it (see `replica`), else on the primary.
+    async fn read<'a, T, Fut>(
+        &'a self,
+        needed_seq: i64,
+        query: impl Fn(&'a PgPool) -> Fut,
+    ) -> StoreResult<T>
+    where
+        Fut: Future<Output = StoreResult<T>>,
+    {
+        match &self.replica {
+            Some(replica) => replica.read(&self.pool, needed_seq, query).await,
+            None => query(&self.pool).await,
+        }
     }
 }
 
@@ -62,7 +99,15 @@ impl Store for PgStore {
     }
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
-        Ok(Box::new(append::PgTx::begin(&self.pool).await?))
+        let tx = append::PgTx::begin(&self.pool, self.appended_seq.clone()).await?;
+        Ok(Box::new(tx))
+    }
+
+    async fn replica_status(&self) -> Option<ReplicaStatus> {
+        match &self.replica {
+            Some(replica) => Some(replica.status().await),
+            None => None,
+        }
     }
 }
 

@@ -74,6 +74,9 @@ pub enum Needs {
     Postgres,
     /// A program on the PATH that answers `--version`.
     Tool(&'static str),
+    /// A primary and its hot standby, named by ANSINH_TEST_POSTGRES_PRIMARY_URL
+    /// and ANSINH_TEST_POSTGRES_REPLICA_URL (`scripts/pg-replica-pair.sh start`).
+    ReplicaPair,
 }
 
 impl Needs {
@@ -86,6 +89,13 @@ impl Needs {
             Needs::Tool(program) => {
                 (!installed(program)).then(|| format!("{program} not installed"))
             }
+            Needs::ReplicaPair => super::replica_pair().is_none().then(|| {
+                format!(
+                    "{} and {} are not set (scripts/pg-replica-pair.sh start)",
+                    super::PRIMARY_ENV,
+                    super::REPLICA_ENV
+                )
+            }),
         }
     }
 }

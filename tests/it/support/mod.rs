@@ -25,6 +25,16 @@ pub fn postgres_server() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// The variables that name a primary and its hot standby (the read-replica test).
+pub const PRIMARY_ENV: &str = "ANSINH_TEST_POSTGRES_PRIMARY_URL";
+pub const REPLICA_ENV: &str = "ANSINH_TEST_POSTGRES_REPLICA_URL";
+
+/// (primary server, hot standby server), when both are named.
+pub fn replica_pair() -> Option<(String, String)> {
+    let named = |name| std::env::var(name).ok().filter(|url| !url.is_empty());
+    Some((named(PRIMARY_ENV)?, named(REPLICA_ENV)?))
+}
+
 pub struct TestDb {
     pub url: String,
     pub store: Arc<dyn Store>,
@@ -61,6 +71,11 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let server = postgres_server()
             .unwrap_or_else(|| panic!("{POSTGRES_ENV} is not set: the harness ignores this test"));
+        TestDb::postgres_on(server).await
+    }
+
+    /// A fresh database on the PostgreSQL server at `server`.
+    pub async fn postgres_on(server: String) -> TestDb {
         let name = create_database(&server).await;
         let url = database_url(&server, &name);
         let store = store::open(&url).await.expect("open postgres");
