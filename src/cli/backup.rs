@@ -35,9 +35,13 @@ pub async fn back_up(context: &Context, args: BackupArgs) -> CliResult {
 
 /// Restores, then opens and verifies the restored ledger: exit 1 if it does
 /// not verify.
-pub async fn restore(database_url: &str, args: RestoreArgs) -> CliResult {
-    store::backup::restore(&args.file, database_url).await?;
-    let restored = store::open(database_url).await?;
+pub async fn restore(
+    database_url: &str,
+    options: &store::OpenOptions,
+    args: RestoreArgs,
+) -> CliResult {
+    store::backup::restore_ledger(&args.file, database_url, options.ledger.as_ref()).await?;
+    let restored = store::open_with(database_url, options).await?;
     let report = verify::run_recorded(restored.as_ref()).await?;
     let head = super::verify::verified_head(&report)?;
     println!(

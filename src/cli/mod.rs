@@ -10,6 +10,7 @@ mod bench_mixed;
 pub mod demo;
 mod export;
 mod import;
+mod national;
 mod program;
 mod reconcile;
 mod report;
@@ -41,6 +42,10 @@ pub struct Cli {
     /// (reports, reconciliation pages, the journal); the rest read the primary.
     #[arg(long, env = "ANSINH_READ_DATABASE_URL", global = true)]
     read_database_url: Option<String>,
+    /// A province's ledger in the database (its two-digit code, 84 for Trà
+    /// Vinh), created if new; without it, the database's own ledger.
+    #[arg(long, env = "ANSINH_LEDGER", global = true, value_parser = crate::domain::LedgerCode::parse)]
+    ledger: Option<crate::domain::LedgerCode>,
     /// User that CLI writes run as (password from ANSINH_PASSWORD or a prompt).
     #[arg(long, env = "ANSINH_USER", global = true)]
     user: Option<String>,
@@ -82,6 +87,8 @@ enum Command {
     Reconcile(reconcile::Args),
     /// Totals as of a date, pinned to a checkpoint if asked.
     Report(report::Args),
+    /// Every provincial ledger of the database summed, with the national checkpoint.
+    NationalReport(national::Args),
     /// Recompute the hash chain and every balance.
     Verify(verify::Args),
     /// Export the journal for hledger/ledger-cli, Beancount or spreadsheets.
@@ -228,11 +235,20 @@ async fn execute(cli: Cli) -> CliResult {
         _ => {}
     }
     let database_url = config::database_url(cli.database_url.as_deref());
-    // A restore writes into a database that must stay empty until then.
-    if let Command::Restore(args) = cli.command {
-        return backup::restore(&database_url, args).await;
+    let options = store::OpenOptions {
+        ledger: cli.ledger.clone(),
+        replica_url: cli.read_database_url.clone(),
+        ..store::OpenOptions::default()
+    };
+    // Reads the provincial ledgers, not the database's own.
+    if let Command::NationalReport(args) = cli.command {
+        return national::run(&database_url, args).await;
     }
-    let store = store::open_with_replica(&database_url, cli.read_database_url.as_deref()).await?;
+    // A restore writes into a database (or ledger) that must stay empty until then.
+    if let Command::Restore(args) = cli.command {
+        return backup::restore(&database_url, &options, args).await;
+    }
+    let store = store::open_with(&database_url, &options).await?;
     crate::ledger::read_model::ensure_built(store.as_ref()).await?;
     let context = Context {
         store,
@@ -266,6 +282,6 @@ async fn execute(cli: Cli) -> CliResult {
         Command::Export(args) => export::run(&context, args).await,
         Command::Reverse(args) => reverse::run(&context, args).await,
         Command::Backup(args) => backup::back_up(&context, args).await,
-        Command::Restore(_) => Ok(()),
+        Command::Restore(_) | Command::NationalReport(_) => Ok(()),
     }
 }

@@ -649,8 +649,12 @@ pub async fn run_with(
     checkpoint: Option<Checkpoint>,
     audit_checkpoint: Option<Checkpoint>,
 ) -> crate::store::StoreResult<VerifyReport> {
+    let mut laps = crate::telemetry::Laps::start("verify --full");
     let mut verifier = Verifier::new(checkpoint);
     verifier.evidence.audit_checkpoint = audit_checkpoint;
     store.scan(&mut verifier).await?;
-    Ok(verifier.finish())
+    laps.lap("scan");
+    let report = verifier.finish();
+    laps.lap("people's checks finish");
+    Ok(report)
 }

@@ -8,6 +8,7 @@
 //! the duplicate rule guarantees).
 
 pub mod export;
+pub mod national;
 pub mod xlsx;
 
 use crate::domain::money::format_scaled;
@@ -51,7 +52,7 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add(&mut self, other: &Figures) {
+    pub(crate) fn add(&mut self, other: &Figures) {
         self.beneficiaries += other.beneficiaries;
         self.approved_dong += other.approved_dong;
         self.paid_dong += other.paid_dong;

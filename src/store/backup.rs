@@ -10,6 +10,7 @@
 //! caller then opens and verifies it.
 
 use super::{is_postgres_url, StoreError, StoreResult};
+use crate::domain::LedgerCode;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -164,6 +165,17 @@ pub(crate) async fn run_tool(
 /// empty: a SQLite file that does not exist yet (nor its journal files), a
 /// PostgreSQL database without tables.
 pub async fn restore(file: &Path, url: &str) -> StoreResult<()> {
+    restore_ledger(file, url, None).await
+}
+
+/// [`restore`] the backup of one ledger (taken with the same `--ledger`)
+/// into a database that may hold others: the ledger's own schema or file
+/// must not hold anything yet.
+pub async fn restore_ledger(
+    file: &Path,
+    url: &str,
+    ledger: Option<&LedgerCode>,
+) -> StoreResult<()> {
     if !file.is_file() {
         return Err(StoreError::Backup(format!(
             "không có tệp sao lưu {0} / {0}: no such backup file",
@@ -171,7 +183,7 @@ pub async fn restore(file: &Path, url: &str) -> StoreResult<()> {
         )));
     }
     if is_postgres_url(url) {
-        refuse_nonempty_postgres(url).await?;
+        refuse_nonempty_postgres(url, ledger).await?;
         let path = file.display().to_string();
         run_tool(
             "pg_restore",
@@ -190,7 +202,15 @@ pub async fn restore(file: &Path, url: &str) -> StoreResult<()> {
         // verification would otherwise scan as if every table were empty.
         return analyze_postgres(url).await;
     }
-    let target = sqlite_target(url)?;
+    let target = sqlite_file(url)?;
+    let target = match ledger {
+        Some(ledger) => {
+            let path = target.to_string_lossy().into_owned();
+            PathBuf::from(super::sqlite::ledger_file(&path, ledger))
+        }
+        None => target,
+    };
+    refuse_existing_sqlite(&target)?;
     let (from, to) = (file.to_path_buf(), target.clone());
     tokio::task::spawn_blocking(move || -> StoreResult<()> {
         let mut source = File::open(&from).map_err(|e| io_error("reading", &from, e))?;
@@ -204,10 +224,8 @@ pub async fn restore(file: &Path, url: &str) -> StoreResult<()> {
     .map_err(|e| StoreError::Backup(format!("copying the backup did not finish: {e}")))?
 }
 
-/// The file a SQLite URL opens, as the store itself reads the URL; refused
-/// when anything is there already (a database, or journal files SQLite
-/// would replay onto the restored one).
-fn sqlite_target(url: &str) -> StoreResult<PathBuf> {
+/// The file a SQLite URL opens, as the store itself reads the URL.
+fn sqlite_file(url: &str) -> StoreResult<PathBuf> {
     use std::str::FromStr;
     let url = if url.contains("://") || url.starts_with("sqlite:") {
         url.to_string()
@@ -221,6 +239,12 @@ fn sqlite_target(url: &str) -> StoreResult<PathBuf> {
             "không thể khôi phục vào cơ sở dữ liệu trong bộ nhớ / cannot restore into an in-memory database".into(),
         ));
     }
+    Ok(target)
+}
+
+/// Refuses a target file that holds anything already (a database, or
+/// journal files SQLite would replay onto the restored one).
+fn refuse_existing_sqlite(target: &Path) -> StoreResult<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = target.as_os_str().to_owned();
         name.push(suffix);
@@ -233,8 +257,8 @@ fn sqlite_target(url: &str) -> StoreResult<PathBuf> {
         }
     }
     // An empty file (a database opened but never written) is replaced.
-    let _ = std::fs::remove_file(&target);
-    Ok(target)
+    let _ = std::fs::remove_file(target);
+    Ok(())
 }
 
 async fn analyze_postgres(url: &str) -> StoreResult<()> {
@@ -245,13 +269,17 @@ async fn analyze_postgres(url: &str) -> StoreResult<()> {
     Ok(())
 }
 
-async fn refuse_nonempty_postgres(url: &str) -> StoreResult<()> {
+async fn refuse_nonempty_postgres(url: &str, ledger: Option<&LedgerCode>) -> StoreResult<()> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await?;
+    // A ledger's restore needs only its own schema empty.
+    let schema = ledger.map(LedgerCode::schema);
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables \
-         WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+         WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
+           AND ($1::text IS NULL OR table_schema = $1)",
     )
+    .bind(schema)
     .fetch_one(&mut conn)
     .await?;
     conn.close().await?;

@@ -25,7 +25,7 @@ pub mod sqlite;
 use crate::domain::journal::{
     AccountTotal, AuditAnchor, Checkpoint, Entry, ImportEvidence, StoredHeader, StoredPosting,
 };
-use crate::domain::{AccountPrefix, AccountScope, NewUser, User};
+use crate::domain::{AccountPrefix, AccountScope, LedgerCode, NewUser, User};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -60,6 +60,9 @@ pub enum StoreError {
          (SQLite's readers already read beside its writer); drop --read-database-url"
     )]
     ReplicaWithoutPostgres(String),
+    /// The ledgers of a database could not be listed.
+    #[error("{0}")]
+    Listing(String),
     /// A backup or restore could not be made; nothing was changed.
     #[error("{0}")]
     Backup(String),
@@ -369,29 +372,59 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 /// Opens the store a URL names and applies its migrations.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
-    open_with_replica(url, None).await
+    open_with(url, &OpenOptions::default()).await
 }
 
-/// [`open`], with reads served by the PostgreSQL hot standby at
-/// `replica_url` where it can (only a PostgreSQL primary has one).
-pub async fn open_with_replica(
-    url: &str,
-    replica_url: Option<&str>,
-) -> StoreResult<Arc<dyn Store>> {
+/// Which ledger of a database to open, and where to read.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// A province's ledger (`--ledger`); `None`: the database's own, as
+    /// before ledgers (PostgreSQL's `public` schema, the SQLite file named).
+    pub ledger: Option<LedgerCode>,
+    /// A PostgreSQL hot standby that serves the reads it can.
+    pub replica_url: Option<String>,
+    /// The most connections to the primary (PostgreSQL; default 16): less
+    /// when one process holds many ledgers open.
+    pub connections_max: Option<u32>,
+}
+
+/// [`open`] one ledger of the database at `url`, created (empty, migrated)
+/// if it is new: on PostgreSQL the schema `ledger_CODE`, on SQLite the file
+/// beside the one named, with `-CODE` before its extension.
+pub async fn open_with(url: &str, options: &OpenOptions) -> StoreResult<Arc<dyn Store>> {
     if is_postgres_url(url) {
-        let store = postgres::PgStore::open_with_replica(url, replica_url).await?;
+        let store = postgres::PgStore::open_with(url, options).await?;
         return Ok(Arc::new(store));
     }
-    if let Some(replica_url) = replica_url {
-        return Err(StoreError::ReplicaWithoutPostgres(replica_url.to_string()));
+    if let Some(replica_url) = &options.replica_url {
+        return Err(StoreError::ReplicaWithoutPostgres(replica_url.clone()));
     }
+    let path = sqlite_path(url)?;
+    let path = match &options.ledger {
+        Some(ledger) => sqlite::ledger_file(&path, ledger),
+        None => path,
+    };
+    Ok(Arc::new(sqlite::SqliteStore::open(&path).await?))
+}
+
+/// The ledgers a database holds besides its own (PostgreSQL: schemas named
+/// `ledger_CODE`; SQLite: files named `STEM-CODE.EXT` beside it), by code.
+pub async fn ledgers_in(url: &str) -> StoreResult<Vec<LedgerCode>> {
+    if is_postgres_url(url) {
+        postgres::ledgers_in(url).await
+    } else {
+        sqlite::ledgers_beside(&sqlite_path(url)?)
+    }
+}
+
+fn sqlite_path(url: &str) -> StoreResult<String> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
-        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+        Ok(path.to_string())
     } else if !url.contains("://") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        Ok(url.to_string())
     } else {
         Err(StoreError::UnsupportedUrl(url.to_string()))
     }

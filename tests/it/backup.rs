@@ -27,7 +27,7 @@ fn backup_file(db: &TestDb) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, file)
 }
 
-fn backend_of(db: &TestDb) -> Backend {
+pub(crate) fn backend_of(db: &TestDb) -> Backend {
     if db.backend == "postgres" {
         Backend::Postgres
     } else {

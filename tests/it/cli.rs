@@ -11,6 +11,7 @@ pub fn register(suite: &mut Suite) {
         test: serve_answers_login_and_stops_cleanly_on_sigterm,
         test: verify_names_the_entry_whose_posting_was_changed_behind_the_triggers,
         test: bench_mixed_commits_rolls_under_load_and_finds_nothing_lost,
+        test: a_province_ledger_is_built_beside_the_database_and_summed_nationally,
     );
 }
 
@@ -294,4 +295,56 @@ fn bench_mixed_commits_rolls_under_load_and_finds_nothing_lost() {
     for line in printed.lines().filter(|l| l.contains("requests,")) {
         assert!(line.contains(" 0 errors"), "{line}");
     }
+}
+
+fn a_province_ledger_is_built_beside_the_database_and_summed_nationally() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = ansinh(
+        dir.path(),
+        &["--ledger", "84", "demo", "--scale", "small", "--no-serve"],
+        &[("RUST_LOG", "error")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.path().join("ansinh-84.db").is_file(), "84's own file");
+    assert!(
+        !dir.path().join("ansinh.db").exists(),
+        "the database's own ledger untouched"
+    );
+
+    let out = ansinh(
+        dir.path(),
+        &["national-report", "--as-of", "2021-11-25"],
+        &[],
+    );
+    let printed = text(&out);
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("Tỉnh Trà Vinh, "), "{printed}");
+    assert!(printed.contains("national checkpoint"), "{printed}");
+    let out = ansinh(dir.path(), &["--ledger", "84", "verify"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = ansinh(dir.path(), &["--ledger", "99", "verify"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not a province code"), "{}", text(&out));
+    let out = ansinh(
+        dir.path(),
+        &[
+            "national-report",
+            "--as-of",
+            "2021-11-25",
+            "--ledgers",
+            "87",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("ledger 87 is not in this database (it holds: 84)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !dir.path().join("ansinh-87.db").exists(),
+        "a report never creates a ledger"
+    );
 }

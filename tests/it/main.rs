@@ -45,6 +45,7 @@ mod http_login;
 mod http_session;
 mod import_approvals;
 mod import_parse_bench;
+mod ledgers;
 mod payments_reconcile;
 mod read_models;
 mod readme_example;
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         http_duties::register,
         import_approvals::register,
         import_parse_bench::register,
+        ledgers::register,
         payments_reconcile::register,
         read_models::register,
         readme_example::register,

@@ -19,6 +19,13 @@ pub fn register(suite: &mut Suite) {
     );
 }
 
+fn replica_options(url: &str) -> store::OpenOptions {
+    store::OpenOptions {
+        replica_url: Some(url.to_string()),
+        ..store::OpenOptions::default()
+    }
+}
+
 /// How long the standby may take to replay what the test waits for.
 const REPLAY_WAIT: Duration = Duration::from_secs(60);
 
@@ -108,7 +115,7 @@ async fn reads_go_to_the_replica_only_when_it_holds_what_they_need() {
     let name = db.url.rsplit('/').next().expect("a database name");
     let replica_url = standby_database(&standby_server, name).await;
     let users = province::setup(&db).await;
-    let with_replica = store::open_with_replica(&db.url, Some(&replica_url))
+    let with_replica = store::open_with(&db.url, &replica_options(&replica_url))
         .await
         .expect("open with a replica");
     let store = with_replica.as_ref();
@@ -179,7 +186,7 @@ async fn a_replica_that_does_not_answer_leaves_reads_on_the_primary() {
     let users = province::setup(&db).await;
     // Nothing listens on port 1.
     let replica_url = "postgres://postgres@127.0.0.1:1/nowhere";
-    let with_replica = store::open_with_replica(&db.url, Some(replica_url))
+    let with_replica = store::open_with(&db.url, &replica_options(replica_url))
         .await
         .expect("a replica is connected lazily");
     let store = with_replica.as_ref();
@@ -193,7 +200,7 @@ async fn a_replica_that_does_not_answer_leaves_reads_on_the_primary() {
 async fn a_replica_for_sqlite_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("ansinh.db").display());
-    let refused = store::open_with_replica(&url, Some("postgres://127.0.0.1:5434/x"))
+    let refused = store::open_with(&url, &replica_options("postgres://127.0.0.1:5434/x"))
         .await
         .err()
         .expect("refused");

@@ -15,8 +15,9 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
-/// Key of the advisory lock that serializes appends to the journal.
-const APPEND_LOCK_KEY: i64 = 0x616e_7369_6e68; // "ansinh"
+/// The advisory locks that serialize appends, one per ledger: this class
+/// and the hash of the ledger's schema, so that provinces commit side by side.
+const APPEND_LOCK_CLASS: i32 = 0x616e_7369; // "ansi"
 const ROWS_PER_INSERT: usize = 50_000;
 /// `COPY` data is sent in messages of about this size: the server stores one
 /// while the next is encoded.
@@ -34,8 +35,8 @@ impl PgTx {
     /// Waits for the append lock, held until the transaction ends.
     pub(super) async fn begin(pool: &PgPool, appended_seq: Arc<AtomicI64>) -> StoreResult<PgTx> {
         let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK_KEY)
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .bind(APPEND_LOCK_CLASS)
             .execute(&mut *tx)
             .await?;
         Ok(PgTx {

@@ -15,7 +15,8 @@ mod journal;
 mod replica;
 mod users;
 
-use super::{AppendTx, ReplicaStatus, Store, StoreResult};
+use super::{AppendTx, OpenOptions, ReplicaStatus, Store, StoreError, StoreResult};
+use crate::domain::LedgerCode;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -24,10 +25,15 @@ use std::str::FromStr;
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
+/// Connections to the primary, unless [`OpenOptions`] says otherwise.
+const CONNECTIONS_MAX: u32 = 16;
+
 pub struct PgStore {
     pool: PgPool,
     /// For `pg_dump`, which connects by itself.
     url: String,
+    /// The ledger's schema; `None`: `public`.
+    schema: Option<String>,
     /// A streaming replica that serves the reads it can (`replica`).
     replica: Option<replica::Replica>,
     /// The highest seq this process appended: what the replica must hold
@@ -37,25 +43,35 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> StoreResult<PgStore> {
-        PgStore::open_with_replica(url, None).await
+        PgStore::open_with(url, &OpenOptions::default()).await
     }
 
-    /// Opens the primary at `url` (and applies its migrations) and, when
-    /// given, the hot standby at `replica_url` for reads.
-    pub async fn open_with_replica(url: &str, replica_url: Option<&str>) -> StoreResult<PgStore> {
-        let options = PgConnectOptions::from_str(url)?;
+    /// Opens the primary at `url` and, when given, the hot standby for
+    /// reads; with a ledger, that ledger's schema (created if new), which
+    /// every connection then searches alone. Applies the migrations there.
+    pub async fn open_with(url: &str, open: &OpenOptions) -> StoreResult<PgStore> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(ledger) = &open.ledger {
+            create_schema(&options, &ledger.schema()).await?;
+            options = options.options([("search_path", ledger.schema())]);
+        }
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(open.connections_max.unwrap_or(CONNECTIONS_MAX))
             .connect_with(options)
             .await?;
         super::migrations::postgres().run(&pool).await?;
         let appended_seq = Arc::new(AtomicI64::new(0));
-        let replica = replica_url
-            .map(|replica_url| replica::Replica::connect(replica_url, appended_seq.clone()))
+        let replica = open
+            .replica_url
+            .as_deref()
+            .map(|replica_url| {
+                replica::Replica::connect(replica_url, open.ledger.as_ref(), appended_seq.clone())
+            })
             .transpose()?;
         Ok(PgStore {
             pool,
             url: url.to_string(),
+            schema: open.ledger.as_ref().map(LedgerCode::schema),
             replica,
             appended_seq,
         })
@@ -92,8 +108,13 @@ impl Store for PgStore {
     /// every table, taken while appends go on.
     async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
         super::backup::write_new(file, |partial| async move {
-            super::backup::run_tool("pg_dump", &self.url, &["--format=custom"], Some(&partial))
-                .await
+            let schema = self
+                .schema
+                .as_ref()
+                .map(|schema| format!("--schema={schema}"));
+            let mut arguments = vec!["--format=custom"];
+            arguments.extend(schema.as_deref());
+            super::backup::run_tool("pg_dump", &self.url, &arguments, Some(&partial)).await
         })
         .await
     }
@@ -109,6 +130,36 @@ impl Store for PgStore {
             None => None,
         }
     }
+}
+
+/// Creates a ledger's schema unless it exists. Two servers opening a new
+/// ledger at once may both try: the one that finds it made goes on.
+async fn create_schema(options: &PgConnectOptions, schema: &str) -> StoreResult<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(options).await?;
+    // `schema` is `ledger_` and two digits (LedgerCode::schema).
+    let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut conn)
+        .await;
+    match created {
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(()),
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}
+
+/// The ledgers of the database at `url`: its schemas named `ledger_CODE`.
+pub async fn ledgers_in(url: &str) -> StoreResult<Vec<LedgerCode>> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'ledger\\_%' ORDER BY nspname",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    Ok(schemas
+        .iter()
+        .filter_map(|schema| LedgerCode::from_schema(schema))
+        .collect())
 }
 
 /// Membership in the array parameter `$index`.

@@ -13,6 +13,7 @@
 //! never wrong. Reads that decide what a commit may do (validation, the
 //! append transaction, sessions, verification) always use the primary.
 
+use crate::domain::LedgerCode;
 use crate::store::{ReplicaStatus, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -36,8 +37,15 @@ pub struct Replica {
 impl Replica {
     /// Connects lazily: a replica that is down when the server starts is
     /// skipped until it answers.
-    pub fn connect(url: &str, appended_seq: Arc<AtomicI64>) -> StoreResult<Replica> {
-        let options = PgConnectOptions::from_str(url)?;
+    pub fn connect(
+        url: &str,
+        ledger: Option<&LedgerCode>,
+        appended_seq: Arc<AtomicI64>,
+    ) -> StoreResult<Replica> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(ledger) = ledger {
+            options = options.options([("search_path", ledger.schema())]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(REPLICA_CONNECTIONS_MAX)
             .acquire_timeout(REPLICA_CONNECT_TIMEOUT)

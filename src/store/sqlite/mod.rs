@@ -16,6 +16,7 @@ mod journal;
 mod users;
 
 use super::{AppendTx, Store, StoreError, StoreResult};
+use crate::domain::LedgerCode;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -142,4 +143,53 @@ fn in_json_list(index: usize) -> String {
 /// instead of one per row.
 fn json_rows(columns: &str, inner: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({inner})")
+}
+
+/// The file of `ledger` beside the database file at `path`: `-CODE` before
+/// its extension (`ansinh.db` → `ansinh-84.db`).
+pub fn ledger_file(path: &str, ledger: &LedgerCode) -> String {
+    let file = std::path::Path::new(path);
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ansinh");
+    let name = match file.extension().and_then(|e| e.to_str()) {
+        Some(extension) => format!("{stem}-{ledger}.{extension}"),
+        None => format!("{stem}-{ledger}"),
+    };
+    file.with_file_name(name).to_string_lossy().into_owned()
+}
+
+/// The ledgers whose files lie beside the database file at `path`.
+pub fn ledgers_beside(path: &str) -> StoreResult<Vec<LedgerCode>> {
+    let file = std::path::Path::new(path);
+    let folder = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ansinh");
+    let prefix = format!("{stem}-");
+    let suffix = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map_or(String::new(), |extension| format!(".{extension}"));
+    let entries = std::fs::read_dir(folder).map_err(|e| {
+        StoreError::Listing(format!(
+            "cannot list the ledgers in {}: {e}",
+            folder.display()
+        ))
+    })?;
+    let mut found: Vec<LedgerCode> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let code = name.strip_prefix(&prefix)?.strip_suffix(&suffix)?;
+            LedgerCode::parse(code).ok()
+        })
+        .collect();
+    found.sort();
+    Ok(found)
 }

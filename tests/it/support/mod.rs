@@ -88,6 +88,27 @@ impl TestDb {
         }
     }
 
+    /// Province `code`'s ledger in this test's database (its schema, or its
+    /// file beside this one), created if new and dropped with the database.
+    /// Its `url` is the database's: raw SQL through it reads the database's
+    /// own ledger, not this one.
+    pub async fn ledger(&self, code: &str) -> TestDb {
+        let options = store::OpenOptions {
+            ledger: Some(ansinh::domain::LedgerCode::parse(code).expect("a province code")),
+            ..store::OpenOptions::default()
+        };
+        let store = store::open_with(&self.url, &options)
+            .await
+            .expect("open a ledger");
+        TestDb {
+            url: self.url.clone(),
+            store,
+            backend: self.backend,
+            _dir: None,
+            pg_admin: None,
+        }
+    }
+
     /// Runs raw SQL behind the store's back (tampering tests).
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         raw_sql(self.backend, &self.url, sql).await

@@ -1,0 +1,179 @@
+//! Several provincial ledgers in one database (`--ledger CODE`): each with
+//! its own journal, chain, append lock and verification, beside the
+//! database's own ledger; the national report over them; a ledger's backup.
+
+use crate::payments_reconcile::race_roll;
+use crate::support::harness::{Runtime, Suite};
+use crate::support::{province, EarlierSchema, TestDb};
+use ansinh::domain::{Checkpoint, LedgerCode, User};
+use ansinh::import::pipeline;
+use ansinh::ledger::verify;
+use ansinh::report::national;
+use ansinh::store::{self, backup, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn register(suite: &mut Suite) {
+    register!(suite;
+        each_backend: two_ledgers_keep_their_own_journals_and_sum_in_the_national_report,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): a_ledger_commits_while_another_holds_its_append_lock,
+        each_backend: the_database_own_ledger_stays_as_it_was_beside_provincial_ones,
+        each_backend: a_ledger_backup_restores_into_a_database_with_other_ledgers,
+    );
+}
+
+async fn commit_roll(store: &dyn Store, officer: &User, roll: usize) -> Checkpoint {
+    let staged = pipeline::stage(store, officer, &race_roll(roll))
+        .await
+        .expect("stage");
+    pipeline::commit(store, officer, staged)
+        .await
+        .expect("commit");
+    store.head().await.expect("head").expect("an entry")
+}
+
+async fn verified(db: &TestDb) -> verify::VerifyReport {
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+    report
+}
+
+fn code(text: &str) -> LedgerCode {
+    LedgerCode::parse(text).expect("a province code")
+}
+
+fn as_of() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn two_ledgers_keep_their_own_journals_and_sum_in_the_national_report(db: TestDb) {
+    let tra_vinh = db.ledger("84").await;
+    let dong_thap = db.ledger("87").await;
+    let users_84 = province::setup(&tra_vinh).await;
+    let users_87 = province::setup(&dong_thap).await;
+    let head_84 = commit_roll(tra_vinh.store.as_ref(), &users_84.officer842, 0).await;
+    // Each chain starts at its own first entry: the program, then the roll.
+    assert_eq!(head_84.seq, 2, "{}", db.backend);
+    assert_eq!(
+        dong_thap.store.head().await.expect("head").map(|h| h.seq),
+        Some(1)
+    );
+    let head_87 = commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 1).await;
+    assert_eq!(head_87.seq, 2, "{}", db.backend);
+    assert_ne!(head_84.hash, head_87.hash);
+    // A user belongs to a ledger: 84's officer is not 87's.
+    assert!(tra_vinh
+        .store
+        .find_user("huyen842")
+        .await
+        .expect("user")
+        .is_some());
+    assert_eq!(verified(&tra_vinh).await.entries, 2);
+    assert_eq!(verified(&dong_thap).await.entries, 2);
+    // The database's own ledger saw none of it.
+    assert_eq!(db.store.head().await.expect("head"), None, "{}", db.backend);
+    assert_eq!(
+        store::ledgers_in(&db.url).await.expect("ledgers"),
+        vec![code("84"), code("87")]
+    );
+
+    let ledgers: Vec<(LedgerCode, Arc<dyn Store>)> = vec![
+        (code("87"), dong_thap.store.clone()),
+        (code("84"), tra_vinh.store.clone()),
+    ];
+    let report = national::national(&ledgers, as_of())
+        .await
+        .expect("national");
+    let codes: Vec<&str> = report.provinces.iter().map(|p| p.ledger.as_str()).collect();
+    assert_eq!(codes, ["84", "87"], "in code order");
+    assert_eq!(report.provinces[0].checkpoint.as_ref(), Some(&head_84));
+    assert_eq!(report.provinces[1].checkpoint.as_ref(), Some(&head_87));
+    // Two rolls of 300 people at 1.500.000 đồng each.
+    assert_eq!(report.total.beneficiaries, 600, "{}", db.backend);
+    assert_eq!(report.total.approved_dong, 600 * 1_500_000);
+    assert_eq!(
+        report.checkpoint,
+        national::national_checkpoint(&report.provinces)
+    );
+    let again = national::national(&ledgers, as_of()).await.expect("again");
+    assert_eq!(
+        again.checkpoint, report.checkpoint,
+        "nothing changed, same checkpoint"
+    );
+    commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 2).await;
+    let moved = national::national(&ledgers, as_of())
+        .await
+        .expect("after a commit");
+    assert_ne!(
+        moved.checkpoint, report.checkpoint,
+        "a provincial commit moves it"
+    );
+    assert_eq!(moved.total.beneficiaries, 900);
+}
+
+async fn a_ledger_commits_while_another_holds_its_append_lock(db: TestDb) {
+    let tra_vinh = db.ledger("84").await;
+    let dong_thap = db.ledger("87").await;
+    province::setup(&tra_vinh).await;
+    let users_87 = province::setup(&dong_thap).await;
+    let holding_84 = tra_vinh.store.begin_append().await.expect("84's lock");
+    // 84's own second appender waits for the lock: the check below can fail.
+    let waiting = tokio::time::timeout(Duration::from_millis(300), tra_vinh.store.begin_append());
+    assert!(waiting.await.is_err(), "{}: 84's lock is one", db.backend);
+    let committed = tokio::time::timeout(
+        Duration::from_secs(30),
+        commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 0),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{}: 87 waited for 84's append lock", db.backend));
+    assert_eq!(committed.seq, 2);
+    drop(holding_84);
+    verified(&dong_thap).await;
+    verified(&tra_vinh).await;
+}
+
+async fn the_database_own_ledger_stays_as_it_was_beside_provincial_ones(db: TestDb) {
+    // A single-province database from before ledgers, with a commit.
+    let users = province::setup(&db).await;
+    let own_head = commit_roll(db.store.as_ref(), &users.officer842, 0).await;
+    let own_before = verified(&db).await;
+    let tra_vinh = db.ledger("84").await;
+    let users_84 = province::setup(&tra_vinh).await;
+    commit_roll(tra_vinh.store.as_ref(), &users_84.officer842, 1).await;
+    // Reopened as before: the same chain, still verifying.
+    let reopened = store::open(&db.url).await.expect("reopen");
+    assert_eq!(reopened.head().await.expect("head"), Some(own_head));
+    let report = verify::run(reopened.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+    assert_eq!(report.entries, own_before.entries);
+    assert_eq!(
+        store::ledgers_in(&db.url).await.expect("ledgers"),
+        vec![code("84")]
+    );
+}
+
+async fn a_ledger_backup_restores_into_a_database_with_other_ledgers(db: TestDb) {
+    let tra_vinh = db.ledger("84").await;
+    let users = province::setup(&tra_vinh).await;
+    let head = commit_roll(tra_vinh.store.as_ref(), &users.officer842, 0).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ledger-84.backup");
+    tra_vinh.store.back_up(&file).await.expect("backup");
+
+    // The target already holds another province's ledger.
+    let target = EarlierSchema::empty(crate::backup::backend_of(&db)).await;
+    let target = target.open().await;
+    let other = target.ledger("87").await;
+    province::setup(&other).await;
+    backup::restore_ledger(&file, &target.url, Some(&code("84")))
+        .await
+        .expect("restore");
+    let restored = target.ledger("84").await;
+    assert_eq!(restored.store.head().await.expect("head"), Some(head));
+    verified(&restored).await;
+    // Restoring over a ledger that holds anything is refused.
+    let refused = backup::restore_ledger(&file, &target.url, Some(&code("84")))
+        .await
+        .expect_err("the ledger holds data");
+    assert!(refused.to_string().contains("restore into"), "{refused}");
+}
