@@ -21,6 +21,13 @@ pub async fn add(
     text: &str,
 ) -> Result<Program, AddError> {
     let program = Program::from_toml(text).map_err(AddError::Invalid)?;
+    if let Some(ledger) = store.ledger() {
+        for district in program.budgets.keys() {
+            ledger
+                .check_district(district.as_str())
+                .map_err(|e| AddError::Invalid(format!("budgets: {e}")))?;
+        }
+    }
     let today = chrono::Utc::now().date_naive();
     let entries = rules::allocation(&program, program.allocated_on.unwrap_or(today))
         .into_iter()

@@ -89,6 +89,11 @@ pub async fn add(
     // An empty district is no district (as a form's empty field is).
     let district = district.filter(|d| !d.is_empty());
     let district = check_district(role, district).map_err(UsersError::Invalid)?;
+    if let (Some(ledger), Some(district)) = (store.ledger(), &district) {
+        ledger
+            .check_district(district)
+            .map_err(UsersError::Invalid)?;
+    }
     let password_hash = password::hash_async(password).await?;
     let audit = AuditEvent {
         at_us: now_us(),

@@ -25,6 +25,21 @@ impl LedgerCode {
         &self.0
     }
 
+    /// Refuses a district that is not in this ledger's province.
+    pub fn check_district(&self, district: &str) -> Result<(), String> {
+        let province = admin_units::units()
+            .district(district)
+            .map(|d| d.province_code.as_str());
+        match province {
+            Some(province) if province == self.0 => Ok(()),
+            Some(province) => Err(format!(
+                "district {district} is in province {province}, not in this ledger's province {}",
+                self.0
+            )),
+            None => Err(format!("district {district} is not in the 2021 list")),
+        }
+    }
+
     /// The PostgreSQL schema that holds this ledger's tables. Safe to put in
     /// SQL text: two ASCII digits after a fixed prefix.
     pub fn schema(&self) -> String {

@@ -110,6 +110,10 @@ pub trait JournalSink: Send {
 pub trait Store: UserStore + ImportStore + JournalStore {
     fn backend_name(&self) -> &'static str;
 
+    /// The province whose ledger this is (`--ledger`); `None` for the
+    /// database's own ledger, which predates ledgers and names no province.
+    fn ledger(&self) -> Option<&LedgerCode>;
+
     /// Opens the append transaction, waiting for the append lock.
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>>;
 
@@ -404,7 +408,8 @@ pub async fn open_with(url: &str, options: &OpenOptions) -> StoreResult<Arc<dyn 
         Some(ledger) => sqlite::ledger_file(&path, ledger),
         None => path,
     };
-    Ok(Arc::new(sqlite::SqliteStore::open(&path).await?))
+    let store = sqlite::SqliteStore::open(&path).await?;
+    Ok(Arc::new(store.in_ledger(options.ledger.clone())))
 }
 
 /// The ledgers a database holds besides its own (PostgreSQL: schemas named

@@ -5,8 +5,9 @@
 use crate::payments_reconcile::race_roll;
 use crate::support::harness::{Runtime, Suite};
 use crate::support::{province, EarlierSchema, TestDb};
-use ansinh::domain::{Checkpoint, LedgerCode, User};
+use ansinh::domain::{Checkpoint, LedgerCode, Role, User};
 use ansinh::import::pipeline;
+use ansinh::import::roll::RollUpload;
 use ansinh::ledger::verify;
 use ansinh::report::national;
 use ansinh::store::{self, backup, Store};
@@ -23,7 +24,11 @@ pub fn register(suite: &mut Suite) {
 }
 
 async fn commit_roll(store: &dyn Store, officer: &User, roll: usize) -> Checkpoint {
-    let staged = pipeline::stage(store, officer, &race_roll(roll))
+    commit_upload(store, officer, race_roll(roll)).await
+}
+
+async fn commit_upload(store: &dyn Store, officer: &User, upload: RollUpload) -> Checkpoint {
+    let staged = pipeline::stage(store, officer, &upload)
         .await
         .expect("stage");
     pipeline::commit(store, officer, staged)
@@ -31,6 +36,33 @@ async fn commit_roll(store: &dyn Store, officer: &User, roll: usize) -> Checkpoi
         .expect("commit");
     store.head().await.expect("head").expect("an entry")
 }
+
+/// Đồng Tháp's ledger: a provincial user, the example program with a
+/// budget for Cao Lãnh (866) alone, and Cao Lãnh's officer.
+async fn setup_dong_thap(db: &TestDb) -> User {
+    let provincial =
+        crate::support::add_user(db, "tinh", Role::Provincial, None, UNUSED_HASH).await;
+    let (budgets, _) = province::EXAMPLE_PROGRAM
+        .split_once("[budgets]")
+        .expect("the example has budgets");
+    let program = format!("{budgets}[budgets]\n\"866\" = 50000000000\n");
+    ansinh::programs::add(db.store.as_ref(), &provincial.username, &program)
+        .await
+        .expect("Đồng Tháp's program");
+    crate::support::add_user(db, "huyen866", Role::District, Some("866"), UNUSED_HASH).await
+}
+
+/// [`race_roll`] `roll`, from Cao Lãnh (district 866, commune 29869).
+fn dong_thap_roll(roll: usize) -> RollUpload {
+    let mut upload = race_roll(roll);
+    upload.district = "866".into();
+    let text = String::from_utf8(upload.bytes).expect("text");
+    upload.bytes = text.replace(";29239;", ";29869;").into_bytes();
+    upload
+}
+
+const UNUSED_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$0000000000000000000000000000000000000000000";
 
 async fn verified(db: &TestDb) -> verify::VerifyReport {
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
@@ -50,7 +82,18 @@ async fn two_ledgers_keep_their_own_journals_and_sum_in_the_national_report(db: 
     let tra_vinh = db.ledger("84").await;
     let dong_thap = db.ledger("87").await;
     let users_84 = province::setup(&tra_vinh).await;
-    let users_87 = province::setup(&dong_thap).await;
+    // A ledger is its province's: another province's districts are refused.
+    let refused =
+        ansinh::programs::add(dong_thap.store.as_ref(), "tinh", province::EXAMPLE_PROGRAM)
+            .await
+            .expect_err("Trà Vinh's districts in Đồng Tháp's ledger");
+    assert!(
+        refused
+            .to_string()
+            .contains("district 842 is in province 84, not in this ledger's province 87"),
+        "{refused}"
+    );
+    let officer_866 = setup_dong_thap(&dong_thap).await;
     let head_84 = commit_roll(tra_vinh.store.as_ref(), &users_84.officer842, 0).await;
     // Each chain starts at its own first entry: the program, then the roll.
     assert_eq!(head_84.seq, 2, "{}", db.backend);
@@ -58,7 +101,7 @@ async fn two_ledgers_keep_their_own_journals_and_sum_in_the_national_report(db: 
         dong_thap.store.head().await.expect("head").map(|h| h.seq),
         Some(1)
     );
-    let head_87 = commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 1).await;
+    let head_87 = commit_upload(dong_thap.store.as_ref(), &officer_866, dong_thap_roll(1)).await;
     assert_eq!(head_87.seq, 2, "{}", db.backend);
     assert_ne!(head_84.hash, head_87.hash);
     // A user belongs to a ledger: 84's officer is not 87's.
@@ -100,7 +143,7 @@ async fn two_ledgers_keep_their_own_journals_and_sum_in_the_national_report(db: 
         again.checkpoint, report.checkpoint,
         "nothing changed, same checkpoint"
     );
-    commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 2).await;
+    commit_upload(dong_thap.store.as_ref(), &officer_866, dong_thap_roll(2)).await;
     let moved = national::national(&ledgers, as_of())
         .await
         .expect("after a commit");
@@ -115,14 +158,14 @@ async fn a_ledger_commits_while_another_holds_its_append_lock(db: TestDb) {
     let tra_vinh = db.ledger("84").await;
     let dong_thap = db.ledger("87").await;
     province::setup(&tra_vinh).await;
-    let users_87 = province::setup(&dong_thap).await;
+    let officer_866 = setup_dong_thap(&dong_thap).await;
     let holding_84 = tra_vinh.store.begin_append().await.expect("84's lock");
     // 84's own second appender waits for the lock: the check below can fail.
     let waiting = tokio::time::timeout(Duration::from_millis(300), tra_vinh.store.begin_append());
     assert!(waiting.await.is_err(), "{}: 84's lock is one", db.backend);
     let committed = tokio::time::timeout(
         Duration::from_secs(30),
-        commit_roll(dong_thap.store.as_ref(), &users_87.officer842, 0),
+        commit_upload(dong_thap.store.as_ref(), &officer_866, dong_thap_roll(0)),
     )
     .await
     .unwrap_or_else(|_| panic!("{}: 87 waited for 84's append lock", db.backend));
@@ -164,7 +207,7 @@ async fn a_ledger_backup_restores_into_a_database_with_other_ledgers(db: TestDb)
     let target = EarlierSchema::empty(crate::backup::backend_of(&db)).await;
     let target = target.open().await;
     let other = target.ledger("87").await;
-    province::setup(&other).await;
+    setup_dong_thap(&other).await;
     backup::restore_ledger(&file, &target.url, Some(&code("84")))
         .await
         .expect("restore");

@@ -32,8 +32,8 @@ pub struct PgStore {
     pool: PgPool,
     /// For `pg_dump`, which connects by itself.
     url: String,
-    /// The ledger's schema; `None`: `public`.
-    schema: Option<String>,
+    /// The ledger (its schema); `None`: the `public` schema's.
+    ledger: Option<LedgerCode>,
     /// A streaming replica that serves the reads it can (`replica`).
     replica: Option<replica::Replica>,
     /// The highest seq this process appended: what the replica must hold
@@ -71,7 +71,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             url: url.to_string(),
-            schema: open.ledger.as_ref().map(LedgerCode::schema),
+            ledger: open.ledger.clone(),
             replica,
             appended_seq,
         })
@@ -104,14 +104,18 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn ledger(&self) -> Option<&LedgerCode> {
+        self.ledger.as_ref()
+    }
+
     /// `pg_dump` in its custom format: one repeatable-read snapshot of
     /// every table, taken while appends go on.
     async fn back_up(&self, file: &std::path::Path) -> StoreResult<()> {
         super::backup::write_new(file, |partial| async move {
             let schema = self
-                .schema
+                .ledger
                 .as_ref()
-                .map(|schema| format!("--schema={schema}"));
+                .map(|l| format!("--schema={}", l.schema()));
             let mut arguments = vec!["--format=custom"];
             arguments.extend(schema.as_deref());
             super::backup::run_tool("pg_dump", &self.url, &arguments, Some(&partial)).await

@@ -45,6 +45,8 @@ pub struct SqliteStore {
     /// large roll's dirty pages; a pool of writers would each keep a cache
     /// that large, and appends take the write lock in turn anyway.
     appender: SqlitePool,
+    /// The province whose ledger the file holds, if opened as one.
+    ledger: Option<LedgerCode>,
 }
 
 impl SqliteStore {
@@ -81,7 +83,16 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options.pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB)))
             .await?;
-        Ok(SqliteStore { pool, appender })
+        Ok(SqliteStore {
+            pool,
+            appender,
+            ledger: None,
+        })
+    }
+
+    /// The store, as the ledger of `ledger`'s province.
+    pub fn in_ledger(self, ledger: Option<LedgerCode>) -> SqliteStore {
+        SqliteStore { ledger, ..self }
     }
 
     /// For tests and tools that must reach the raw database (tampering tests).
@@ -94,6 +105,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ledger(&self) -> Option<&LedgerCode> {
+        self.ledger.as_ref()
     }
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
