@@ -65,6 +65,27 @@ pub enum BenchCommand {
         #[arg(long, default_value = "29239")]
         commune: String,
     },
+    /// A ledger per province on PostgreSQL: approval rolls imported with
+    /// provinces side by side, in waves of 1, 8 and 63 provinces, each wave
+    /// followed by rows/s, peak RSS, database size, national report,
+    /// reconciliation page and verify of every ledger.
+    National {
+        /// How many provinces, by code (1 to 63).
+        #[arg(long, default_value_t = 63)]
+        provinces: usize,
+        /// Fraction of the national scale (1: 15.01 M approvals).
+        #[arg(long, default_value_t = 0.01)]
+        scale: f64,
+        /// Provinces importing at once.
+        #[arg(long, default_value_t = 2)]
+        parallel: usize,
+        /// Keep the scratch database afterwards (its URL is printed).
+        #[arg(long)]
+        keep: bool,
+        /// PostgreSQL server to create a scratch database on (default: ANSINH_TEST_POSTGRES_URL).
+        #[arg(long, env = "ANSINH_TEST_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// Time `report` on the current database.
     Report {
         #[arg(long, default_value_t = 50)]
@@ -84,6 +105,8 @@ pub async fn run(context: &Context, command: BenchCommand) -> CliResult {
             postgres_url,
         } => import(scale, postgres_url).await,
         BenchCommand::ImportRun { scale } => import_run(context, scale).await,
+        // Run before any store opens (`cli::execute`): it makes its own database.
+        BenchCommand::National { .. } => Ok(()),
         BenchCommand::Report { runs } => bench_report(context, runs).await,
         BenchCommand::Http {
             clients,
@@ -277,7 +300,7 @@ fn sqlite3_import_seconds(
     Ok(started.elapsed().as_secs_f64())
 }
 
-async fn scratch_database(server: &str, name: &str) -> CliResult<String> {
+pub(super) async fn scratch_database(server: &str, name: &str) -> CliResult<String> {
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(server)
         .await
@@ -291,7 +314,7 @@ async fn scratch_database(server: &str, name: &str) -> CliResult<String> {
     Ok(format!("{base}/{name}"))
 }
 
-async fn drop_database(server: &str, name: &str) {
+pub(super) async fn drop_database(server: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut admin) = sqlx::PgConnection::connect(server).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -7,6 +7,7 @@ mod backup;
 mod bench;
 mod bench_http;
 mod bench_mixed;
+mod bench_national;
 pub mod demo;
 mod export;
 mod import;
@@ -231,6 +232,28 @@ async fn execute(cli: Cli) -> CliResult {
             postgres_url,
         }) => {
             return bench::import(scale, postgres_url).await;
+        }
+        Command::Bench(bench::BenchCommand::National {
+            provinces,
+            scale,
+            parallel,
+            keep,
+            postgres_url,
+        }) => {
+            let server = postgres_url.ok_or_else(|| {
+                CliError::Usage(
+                    "bench national runs on PostgreSQL: pass --postgres-url or set ANSINH_TEST_POSTGRES_URL"
+                        .into(),
+                )
+            })?;
+            let national = bench_national::National {
+                provinces,
+                scale,
+                parallel,
+                keep,
+                server,
+            };
+            return bench_national::run(national).await;
         }
         _ => {}
     }

@@ -10,7 +10,9 @@ use crate::store::{self, OpenOptions};
 use chrono::NaiveDate;
 
 /// Connections per provincial ledger while the report reads it.
-const CONNECTIONS_PER_LEDGER: u32 = 2;
+const CONNECTIONS_PER_LEDGER: u32 = 1;
+/// An open ledger's unused connections close after this: dozens stay open.
+const LEDGER_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
 pub enum Output {
@@ -56,6 +58,7 @@ pub async fn run(database_url: &str, args: Args) -> CliResult {
         let options = OpenOptions {
             ledger: Some(ledger.clone()),
             connections_max: Some(CONNECTIONS_PER_LEDGER),
+            idle_timeout: Some(LEDGER_IDLE_TIMEOUT),
             ..OpenOptions::default()
         };
         ledgers.push((ledger, store::open_with(database_url, &options).await?));

@@ -75,6 +75,17 @@ impl AdminUnits {
         self.provinces.get(code).map(String::as_str)
     }
 
+    /// Every province code, sorted.
+    pub fn province_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self.provinces.keys().map(String::as_str).collect();
+        codes.sort_unstable();
+        codes
+    }
+
+    pub fn communes_count(&self) -> usize {
+        self.communes.len()
+    }
+
     pub fn district(&self, code: &str) -> Option<&District> {
         self.districts.get(code)
     }

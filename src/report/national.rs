@@ -8,10 +8,14 @@ use super::{figures_line, summary, Figures, GroupBy};
 use crate::domain::{admin_units, Checkpoint, LedgerCode};
 use crate::store::{Store, StoreResult};
 use chrono::NaiveDate;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::sync::Arc;
+
+/// Ledgers read at once: each read holds one of the database's connections.
+const LEDGERS_READ_AT_ONCE: usize = 8;
 
 /// What the national checkpoint's digest starts with: its format's version.
 const CHECKPOINT_FORMAT: &str = "ansinh national checkpoint v1\n";
@@ -43,12 +47,11 @@ pub async fn national(
     ledgers: &[(LedgerCode, Arc<dyn Store>)],
     as_of: NaiveDate,
 ) -> StoreResult<NationalSummary> {
-    let summaries = futures_util::future::try_join_all(
-        ledgers
-            .iter()
-            .map(|(_, store)| summary(store.as_ref(), as_of, None, GroupBy::Program)),
-    )
-    .await?;
+    let summaries: Vec<_> = futures_util::stream::iter(ledgers)
+        .map(|(_, store)| summary(store.as_ref(), as_of, None, GroupBy::Program))
+        .buffered(LEDGERS_READ_AT_ONCE)
+        .try_collect()
+        .await?;
     let mut provinces: Vec<ProvinceFigures> = ledgers
         .iter()
         .zip(summaries)

@@ -390,6 +390,10 @@ pub struct OpenOptions {
     /// The most connections to the primary (PostgreSQL; default 16): less
     /// when one process holds many ledgers open.
     pub connections_max: Option<u32>,
+    /// How long an unused connection stays open (PostgreSQL; default 10
+    /// minutes): short when one process holds many ledgers, so that the
+    /// server's connection limit is shared by the ledgers in use.
+    pub idle_timeout: Option<std::time::Duration>,
 }
 
 /// [`open`] one ledger of the database at `url`, created (empty, migrated)

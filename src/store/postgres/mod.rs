@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 /// Connections to the primary, unless [`OpenOptions`] says otherwise.
 const CONNECTIONS_MAX: u32 = 16;
+/// How long an unused connection stays open, unless [`OpenOptions`] says.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub struct PgStore {
     pool: PgPool,
@@ -55,11 +57,16 @@ impl PgStore {
             create_schema(&options, &ledger.schema()).await?;
             options = options.options([("search_path", ledger.schema())]);
         }
+        // Migrated through a connection of its own, closed after: the pool
+        // then holds connections only while they are used (a process that
+        // holds many ledgers open shares the server's connection limit).
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?;
+        super::migrations::postgres().run(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
         let pool = PgPoolOptions::new()
             .max_connections(open.connections_max.unwrap_or(CONNECTIONS_MAX))
-            .connect_with(options)
-            .await?;
-        super::migrations::postgres().run(&pool).await?;
+            .idle_timeout(open.idle_timeout.or(Some(IDLE_TIMEOUT)))
+            .connect_lazy_with(options);
         let appended_seq = Arc::new(AtomicI64::new(0));
         let replica = open
             .replica_url
