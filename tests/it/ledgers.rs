@@ -20,6 +20,7 @@ pub fn register(suite: &mut Suite) {
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): a_ledger_commits_while_another_holds_its_append_lock,
         each_backend: the_database_own_ledger_stays_as_it_was_beside_provincial_ones,
         each_backend: a_ledger_backup_restores_into_a_database_with_other_ledgers,
+        each_backend: the_database_own_ledger_becomes_a_province_ledger_as_the_readme_says,
     );
 }
 
@@ -219,4 +220,36 @@ async fn a_ledger_backup_restores_into_a_database_with_other_ledgers(db: TestDb)
         .await
         .expect_err("the ledger holds data");
     assert!(refused.to_string().contains("restore into"), "{refused}");
+}
+
+async fn the_database_own_ledger_becomes_a_province_ledger_as_the_readme_says(db: TestDb) {
+    let users = province::setup(&db).await;
+    let own_head = commit_roll(db.store.as_ref(), &users.officer842, 0).await;
+    if db.backend == "postgres" {
+        // README: with the servers stopped, rename the schema.
+        db.raw("ALTER SCHEMA public RENAME TO ledger_84; CREATE SCHEMA public;")
+            .await
+            .expect("rename the schema");
+    } else {
+        // README: a consistent copy under the ledger's file name.
+        let path = db.url.trim_start_matches("sqlite://").to_string();
+        let ledger_file = ansinh::store::sqlite::ledger_file(&path, &code("84"));
+        db.store
+            .back_up(std::path::Path::new(&ledger_file))
+            .await
+            .expect("backup");
+    }
+    let tra_vinh = db.ledger("84").await;
+    assert_eq!(
+        tra_vinh.store.head().await.expect("head"),
+        Some(own_head),
+        "{}",
+        db.backend
+    );
+    let report = verified(&tra_vinh).await;
+    assert_eq!(report.entries, 2);
+    // It goes on as a province's ledger: its officer commits the next roll.
+    let next = commit_roll(tra_vinh.store.as_ref(), &users.officer842, 1).await;
+    assert_eq!(next.seq, 3);
+    verified(&tra_vinh).await;
 }
