@@ -88,9 +88,32 @@ pub fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Starts [`peak_rss_mib`] again from the memory resident now (Linux:
+/// `5` into `/proc/self/clear_refs`), so that one phase's peak can be read
+/// on its own; elsewhere the peak keeps counting from the start.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_peak_starts_again_after_a_reset() {
+        if peak_rss_mib() == 0.0 {
+            return; // Not Linux: no peak to read.
+        }
+        let block = vec![1u8; 256 << 20];
+        let with_block = peak_rss_mib();
+        drop(std::hint::black_box(block));
+        reset_peak_rss();
+        let after = peak_rss_mib();
+        assert!(
+            with_block - after > 200.0,
+            "{with_block} MiB, then {after} MiB"
+        );
+    }
 
     #[test]
     fn text_on_a_terminal_json_elsewhere_or_when_asked() {

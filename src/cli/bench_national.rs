@@ -90,12 +90,13 @@ async fn run_waves(bench: &National, plans: &[ProvincePlan], url: &str) -> CliRe
         bench.parallel
     );
     println!(
-        "{:>9} {:>11} {:>9} {:>9} {:>9} {:>10} {:>15} {:>12} {:>11}",
+        "{:>9} {:>11} {:>9} {:>9} {:>11} {:>10} {:>10} {:>12} {:>9} {:>9}",
         "provinces",
         "approvals",
         "import s",
         "rows/s",
-        "RSS MiB",
+        "import RSS",
+        "reads RSS",
         "db MiB",
         "national ms",
         "recon ms",
@@ -108,6 +109,7 @@ async fn run_waves(bench: &National, plans: &[ProvincePlan], url: &str) -> CliRe
     let mut rows_total = 0u64;
     for wave_end in wave_ends(plans.len()) {
         let wave = &plans[opened.len()..wave_end];
+        crate::telemetry::reset_peak_rss();
         let started = Instant::now();
         let imported: Vec<u64> = futures_util::stream::iter(wave)
             .map(|plan| import_province(url, plan, folder.path()))
@@ -115,6 +117,9 @@ async fn run_waves(bench: &National, plans: &[ProvincePlan], url: &str) -> CliRe
             .try_collect()
             .await?;
         let seconds = started.elapsed().as_secs_f64();
+        // This wave's imports' peak; the reads' is measured from here.
+        let import_rss_mib = crate::telemetry::peak_rss_mib();
+        crate::telemetry::reset_peak_rss();
         let rows: u64 = imported.iter().sum();
         rows_total += rows;
         for plan in wave {
@@ -124,11 +129,12 @@ async fn run_waves(bench: &National, plans: &[ProvincePlan], url: &str) -> CliRe
         }
         let figures = measure(&opened, plans, url, bench.parallel).await?;
         println!(
-            "{:>9} {:>11} {:>9.1} {:>9.0} {:>9.0} {:>10.0} {:>15.1} {:>12.1} {:>11.1}",
+            "{:>9} {:>11} {:>9.1} {:>9.0} {:>11.0} {:>10.0} {:>10.0} {:>12.1} {:>9.1} {:>9.1}",
             opened.len(),
             rows_total,
             seconds,
             rows as f64 / seconds.max(1e-9),
+            import_rss_mib,
             crate::telemetry::peak_rss_mib(),
             figures.database_mib,
             figures.national_ms,
