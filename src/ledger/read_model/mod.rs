@@ -263,6 +263,13 @@ impl ReadModel {
         }
     }
 
+    fn apply_roll(&mut self, program: &str, district: &str, event: &RollEvent) {
+        match event {
+            RollEvent::Approval(names) => self.approval_roll(program, district, names),
+            RollEvent::Refused(lines) => self.refused_lines(program, district, lines),
+        }
+    }
+
     /// The refused lines of a payment roll of `program` and `district`.
     pub fn refused_lines(&mut self, program: &str, district: &str, lines: &[RefusedPayment]) {
         for refused in lines {
@@ -359,6 +366,58 @@ enum RollEvent {
     Refused(Vec<RefusedPayment>),
 }
 
+/// (first seq, import id) of every committed import, in commit order.
+fn commit_order(commits: &FastMap<i64, (i64, String, String)>) -> Vec<(i64, i64)> {
+    let mut order: Vec<(i64, i64)> = commits
+        .iter()
+        .map(|(&import_id, (first_seq, ..))| (*first_seq, import_id))
+        .collect();
+    order.sort_unstable();
+    order
+}
+
+/// A roll's event with its program and district.
+type ScopedEvent = (String, String, RollEvent);
+
+/// Rolls' events handed out in commit order as they arrive.
+#[derive(Default)]
+struct RollsInOrder {
+    /// Every committed import by (first seq, import id), once known.
+    order: Option<Vec<(i64, i64)>>,
+    /// How many of `order` have been handed out.
+    next: usize,
+    /// Arrived ahead of a roll committed before them (`None`: no event).
+    waiting: BTreeMap<(i64, i64), Option<ScopedEvent>>,
+}
+
+impl RollsInOrder {
+    /// Takes the event of the import at `key` (`None` when it has none) and
+    /// returns, in commit order, the events no earlier roll holds back.
+    fn arrived(
+        &mut self,
+        key: (i64, i64),
+        event: Option<ScopedEvent>,
+        order: impl FnOnce() -> Vec<(i64, i64)>,
+    ) -> Vec<ScopedEvent> {
+        let order = self.order.get_or_insert_with(order);
+        self.waiting.insert(key, event);
+        let mut ready = Vec::new();
+        while let Some(next) = order.get(self.next) {
+            let Some(event) = self.waiting.remove(next) else {
+                break;
+            };
+            ready.extend(event);
+            self.next += 1;
+        }
+        ready
+    }
+
+    /// What still waits, in commit order.
+    fn rest(self) -> impl Iterator<Item = ScopedEvent> {
+        self.waiting.into_values().flatten()
+    }
+}
+
 /// Builds the read models from a whole scan of the journal and what each
 /// committed import stored.
 #[derive(Default)]
@@ -368,7 +427,11 @@ pub struct Builder {
     kinds: FastMap<i64, EntryKind>,
     /// Each committed import's first entry: commit order.
     commits: FastMap<i64, (i64, String, String)>,
-    rolls: Vec<(i64, String, String, RollEvent)>,
+    /// Rolls' events in commit order, applied as soon as every roll
+    /// committed before them has been: evidence comes in import order,
+    /// which is nearly always commit order, so few wait (a province's
+    /// names would otherwise all be held until the end).
+    rolls: RollsInOrder,
     problem: Option<String>,
 }
 
@@ -438,19 +501,30 @@ impl Builder {
         };
         let event = match evidence.kind.as_str() {
             "approvals" => match evidence.people.as_deref().map(roll_names) {
-                Some(Ok(names)) => RollEvent::Approval(names),
+                Some(Ok(names)) => Some(RollEvent::Approval(names)),
                 Some(Err(error)) => return self.fail(evidence.import_id, &error.to_string()),
-                None => return,
+                None => None,
             },
             // A report of an earlier version that does not read as one
             // names no refused line (as reconciliation always read it).
             "payments" => match serde_json::from_str::<ImportReport>(&evidence.report) {
-                Ok(report) => RollEvent::Refused(refused_payments(evidence.import_id, &report)),
-                Err(_) => return,
+                Ok(report) => Some(RollEvent::Refused(refused_payments(
+                    evidence.import_id,
+                    &report,
+                ))),
+                Err(_) => None,
             },
-            _ => return,
+            _ => None,
         };
-        self.rolls.push((first_seq, program, district, event));
+        let commits = &self.commits;
+        let ready = self.rolls.arrived(
+            (first_seq, evidence.import_id),
+            event.map(|event| (program, district, event)),
+            || commit_order(commits),
+        );
+        for (program, district, event) in ready {
+            self.model.apply_roll(&program, &district, &event);
+        }
     }
 
     fn fail(&mut self, import_id: i64, reason: &str) {
@@ -464,12 +538,10 @@ impl Builder {
         if let Some(problem) = self.problem {
             return Err(problem);
         }
-        self.rolls.sort_by_key(|(first_seq, ..)| *first_seq);
-        for (_, program, district, event) in &self.rolls {
-            match event {
-                RollEvent::Approval(names) => self.model.approval_roll(program, district, names),
-                RollEvent::Refused(lines) => self.model.refused_lines(program, district, lines),
-            }
+        // Rolls whose evidence never came (the verifier reports them) no
+        // longer hold back the ones committed after them.
+        for (program, district, event) in self.rolls.rest() {
+            self.model.apply_roll(&program, &district, &event);
         }
         Ok(self.model)
     }
@@ -518,4 +590,42 @@ pub async fn ensure_built(store: &dyn Store) -> StoreResult<()> {
         tracing::info!(people, "read models rebuilt from the journal");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RollEvent, RollsInOrder, ScopedEvent};
+
+    fn event(name: &str) -> Option<ScopedEvent> {
+        let names = vec![("084100000001".to_string(), name.to_string())];
+        Some(("NQ68".into(), "842".into(), RollEvent::Approval(names)))
+    }
+
+    fn names(events: &[ScopedEvent]) -> Vec<String> {
+        events
+            .iter()
+            .map(|(_, _, event)| match event {
+                RollEvent::Approval(names) => names[0].1.clone(),
+                RollEvent::Refused(_) => "refused".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rolls_come_out_in_commit_order_whatever_order_they_arrive_in() {
+        // Imports 1, 2, 3, 4 committed as 3 (seq 5), 1 (seq 7), 4 (none), 2 (seq 9).
+        let order = || vec![(0, 4), (5, 3), (7, 1), (9, 2)];
+        let mut rolls = RollsInOrder::default();
+        assert!(names(&rolls.arrived((7, 1), event("one"), order)).is_empty());
+        assert!(names(&rolls.arrived((9, 2), event("two"), order)).is_empty());
+        // Import 4 has no event: it still holds back those after it.
+        assert!(names(&rolls.arrived((0, 4), None, order)).is_empty());
+        let ready = rolls.arrived((5, 3), event("three"), order);
+        assert_eq!(names(&ready), ["three", "one", "two"]);
+        // What never came holds nothing back at the end.
+        let mut rolls = RollsInOrder::default();
+        assert!(names(&rolls.arrived((7, 1), event("one"), order)).is_empty());
+        let rest: Vec<ScopedEvent> = rolls.rest().collect();
+        assert_eq!(names(&rest), ["one"]);
+    }
 }
