@@ -181,6 +181,20 @@ fn generate_plan(
     serde_json::from_slice(&manifest).map_err(|e| CliError::Other(format!("demo manifest: {e}")))
 }
 
+/// The province the demo builds.
+const DEMO_PROVINCE: &str = "84";
+
+/// Refuses another province's ledger before anything is opened or made.
+pub fn check_ledger(ledger: Option<&crate::domain::LedgerCode>) -> CliResult {
+    match ledger.filter(|ledger| ledger.as_str() != DEMO_PROVINCE) {
+        Some(ledger) => Err(CliError::Usage(format!(
+            "the demo is Trà Vinh's ({DEMO_PROVINCE}); ledger {ledger} is another province's: run \
+             it with --ledger {DEMO_PROVINCE} or without --ledger"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Builds the whole province: users and programs, then every roll through
 /// the real pipeline (timed), then the fund's donations.
 pub async fn build(

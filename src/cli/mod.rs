@@ -263,6 +263,9 @@ async fn execute(cli: Cli) -> CliResult {
         replica_url: cli.read_database_url.clone(),
         ..store::OpenOptions::default()
     };
+    if let Command::Demo(_) = cli.command {
+        demo::check_ledger(cli.ledger.as_ref())?;
+    }
     // Reads the provincial ledgers, not the database's own.
     if let Command::NationalReport(args) = cli.command {
         return national::run(&database_url, args).await;

@@ -323,6 +323,17 @@ fn a_province_ledger_is_built_beside_the_database_and_summed_nationally() {
     let out = ansinh(dir.path(), &["--ledger", "84", "verify"], &[]);
     assert!(out.status.success(), "{}", text(&out));
 
+    let out = ansinh(
+        dir.path(),
+        &["--ledger", "87", "demo", "--scale", "small", "--no-serve"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the demo is Trà Vinh's (84)"),
+        "{}",
+        text(&out)
+    );
     let out = ansinh(dir.path(), &["--ledger", "99", "verify"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a province code"), "{}", text(&out));
