@@ -182,6 +182,7 @@ fn plan(provinces: usize, scale: f64) -> CliResult<Vec<ProvincePlan>> {
 fn ledger_options(ledger: &LedgerCode, connections: u32) -> OpenOptions {
     OpenOptions {
         ledger: Some(ledger.clone()),
+        create_ledger: true,
         connections_max: Some(connections),
         idle_timeout: Some(LEDGER_IDLE_TIMEOUT),
         ..OpenOptions::default()

@@ -102,6 +102,21 @@ enum Command {
     Restore(backup::RestoreArgs),
 }
 
+/// Whether the command may create the `--ledger` it names: `migrate` and
+/// the first writes do; a read of a ledger that does not exist is refused,
+/// so that a mistyped code leaves nothing behind.
+fn creates_ledger(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Migrate
+            | Command::Demo(_)
+            | Command::Restore(_)
+            | Command::Import(_)
+            | Command::User(user::Command::Add { .. })
+            | Command::Program(program::Command::Add { .. })
+    )
+}
+
 /// Why a command failed, and which exit status that means.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -261,6 +276,7 @@ async fn execute(cli: Cli) -> CliResult {
     let options = store::OpenOptions {
         ledger: cli.ledger.clone(),
         replica_url: cli.read_database_url.clone(),
+        create_ledger: creates_ledger(&cli.command),
         ..store::OpenOptions::default()
     };
     if let Command::Demo(_) = cli.command {

@@ -60,6 +60,11 @@ pub enum StoreError {
          (SQLite's readers already read beside its writer); drop --read-database-url"
     )]
     ReplicaWithoutPostgres(String),
+    #[error(
+        "ledger {0} is not in this database: create it with `ansinh --ledger {0} migrate` (or by \
+         adding its first user, program or roll)"
+    )]
+    NoSuchLedger(LedgerCode),
     /// The ledgers of a database could not be listed.
     #[error("{0}")]
     Listing(String),
@@ -385,6 +390,9 @@ pub struct OpenOptions {
     /// A province's ledger (`--ledger`); `None`: the database's own, as
     /// before ledgers (PostgreSQL's `public` schema, the SQLite file named).
     pub ledger: Option<LedgerCode>,
+    /// Whether a ledger that does not exist yet is created; if not, opening
+    /// it is [`StoreError::NoSuchLedger`].
+    pub create_ledger: bool,
     /// A PostgreSQL hot standby that serves the reads it can.
     pub replica_url: Option<String>,
     /// The most connections to the primary (PostgreSQL; default 16): less
@@ -409,7 +417,13 @@ pub async fn open_with(url: &str, options: &OpenOptions) -> StoreResult<Arc<dyn 
     }
     let path = sqlite_path(url)?;
     let path = match &options.ledger {
-        Some(ledger) => sqlite::ledger_file(&path, ledger),
+        Some(ledger) => {
+            let file = sqlite::ledger_file(&path, ledger);
+            if !options.create_ledger && !std::path::Path::new(&file).exists() {
+                return Err(StoreError::NoSuchLedger(ledger.clone()));
+            }
+            file
+        }
         None => path,
     };
     let store = sqlite::SqliteStore::open(&path).await?;

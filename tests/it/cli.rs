@@ -334,6 +334,15 @@ fn a_province_ledger_is_built_beside_the_database_and_summed_nationally() {
         "{}",
         text(&out)
     );
+    // A read of a ledger that is not there is refused and makes nothing.
+    let out = ansinh(dir.path(), &["--ledger", "86", "verify"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("ledger 86 is not in this database"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.path().join("ansinh-86.db").exists());
     let out = ansinh(dir.path(), &["--ledger", "99", "verify"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a province code"), "{}", text(&out));

@@ -116,6 +116,21 @@ async fn two_ledgers_keep_their_own_journals_and_sum_in_the_national_report(db: 
     assert_eq!(verified(&dong_thap).await.entries, 2);
     // The database's own ledger saw none of it.
     assert_eq!(db.store.head().await.expect("head"), None, "{}", db.backend);
+    // Only a command that writes makes a ledger: opening one to read is refused.
+    let reading = store::OpenOptions {
+        ledger: Some(code("86")),
+        ..store::OpenOptions::default()
+    };
+    let refused = store::open_with(&db.url, &reading)
+        .await
+        .err()
+        .expect("no ledger 86");
+    assert!(
+        refused
+            .to_string()
+            .contains("ledger 86 is not in this database"),
+        "{refused}"
+    );
     assert_eq!(
         store::ledgers_in(&db.url).await.expect("ledgers"),
         vec![code("84"), code("87")]

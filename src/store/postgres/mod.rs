@@ -54,7 +54,11 @@ impl PgStore {
     pub async fn open_with(url: &str, open: &OpenOptions) -> StoreResult<PgStore> {
         let mut options = PgConnectOptions::from_str(url)?;
         if let Some(ledger) = &open.ledger {
-            create_schema(&options, &ledger.schema()).await?;
+            if open.create_ledger {
+                create_schema(&options, &ledger.schema()).await?;
+            } else if !schema_exists(&options, &ledger.schema()).await? {
+                return Err(StoreError::NoSuchLedger(ledger.clone()));
+            }
             options = options.options([("search_path", ledger.schema())]);
         }
         // Migrated through a connection of its own, closed after: the pool
@@ -156,6 +160,18 @@ async fn create_schema(options: &PgConnectOptions, schema: &str) -> StoreResult<
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(()),
         other => other.map(|_| ()).map_err(StoreError::from),
     }
+}
+
+async fn schema_exists(options: &PgConnectOptions, schema: &str) -> StoreResult<bool> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(options).await?;
+    let found: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+            .bind(schema)
+            .fetch_one(&mut conn)
+            .await?;
+    conn.close().await?;
+    Ok(found)
 }
 
 /// The ledgers of the database at `url`: its schemas named `ledger_CODE`.

@@ -95,6 +95,7 @@ impl TestDb {
     pub async fn ledger(&self, code: &str) -> TestDb {
         let options = store::OpenOptions {
             ledger: Some(ansinh::domain::LedgerCode::parse(code).expect("a province code")),
+            create_ledger: true,
             ..store::OpenOptions::default()
         };
         let store = store::open_with(&self.url, &options)
