@@ -356,14 +356,21 @@ async fn auditor(browser: &Browser) {
     // The approval entry, opened from the keyboard (its row takes the
     // focus, Enter opens it): its postings paged, with their total.
     let row = "//div[@id='journal-list']//tr[contains(., '2315/QĐ-UBND')]";
-    browser
-        .client
-        .find(fantoccini::Locator::XPath(row))
-        .await
-        .expect("approval entry")
-        .send_keys("\u{E007}")
-        .await
-        .expect("Enter on the row");
+    // The list may render again between the wait and the find: ask again.
+    let mut attempts = 0;
+    loop {
+        let found = browser.client.find(fantoccini::Locator::XPath(row)).await;
+        let pressed = match found {
+            Ok(element) => element.send_keys("\u{E007}").await,
+            Err(error) => Err(error),
+        };
+        attempts += 1;
+        match pressed {
+            Ok(()) => break,
+            Err(error) if attempts >= 50 => panic!("Enter on the approval entry: {error:?}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
     let notice = browser.wait_text("#postings-total", "dòng hạch toán").await;
     assert!(notice.contains('7'), "six people and the budget: {notice}");
     browser
