@@ -11,6 +11,7 @@ pub mod append;
 pub mod canonical;
 mod evidence;
 mod people_check;
+mod person_key;
 pub mod read_model;
 pub mod rules;
 pub mod totals;

@@ -5,6 +5,7 @@
 //! check uses both cores. Everything reaches this thread in journal order;
 //! its first problem is weighed against the verifier's at the end.
 
+use super::person_key::PersonKeys;
 use super::read_model::ReadModelCheck;
 use super::verify::VerifyProblem;
 use crate::domain::journal::{EntryKind, Posting};
@@ -210,20 +211,12 @@ impl PeopleState {
 struct PersonBalances {
     /// Payable accounts and programs, interned.
     names: FastMap<String, u32>,
-    /// People whose ID is not all digits, interned above [`DIGITS_KEYS_END`].
-    other_people: FastMap<String, u64>,
+    people: PersonKeys,
     /// (payable account, person) → balance, đồng.
     payable: FastMap<(u32, u64), i64>,
     /// (program, person) → approvals in force.
     approvals: FastMap<(u32, u64), i64>,
 }
-
-/// Keys below this are IDs of digits: their length in the top bits, their value below.
-const DIGITS_KEYS_END: u64 = 1 << 63;
-/// The longest ID of digits read as a number: its length (4 bits) above bit
-/// 59 and its value (10^15 < 2^59) below stay under [`DIGITS_KEYS_END`].
-const DIGITS_MAX: usize = 15;
-const _: () = assert!((DIGITS_MAX as u64) << 59 < DIGITS_KEYS_END);
 
 impl PersonBalances {
     fn name(&mut self, name: &str) -> u32 {
@@ -235,20 +228,6 @@ impl PersonBalances {
         next
     }
 
-    fn person(&mut self, id: &str) -> u64 {
-        if !id.is_empty() && id.len() <= DIGITS_MAX && id.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(value) = id.parse::<u64>() {
-                return ((id.len() as u64) << 59) | value;
-            }
-        }
-        if let Some(&key) = self.other_people.get(id) {
-            return key;
-        }
-        let next = DIGITS_KEYS_END + self.other_people.len() as u64;
-        self.other_people.insert(id.to_string(), next);
-        next
-    }
-
     fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
         for posting in postings {
             let Some(id) = &posting.beneficiary else {
@@ -257,7 +236,7 @@ impl PersonBalances {
             if posting.account.kind() != "payable" {
                 continue;
             }
-            let person = self.person(id);
+            let person = self.people.key(id);
             let account = self.name(posting.account.as_str());
             let balance = self.payable.entry((account, person)).or_insert(0);
             *balance += posting.amount.dong();

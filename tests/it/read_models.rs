@@ -107,22 +107,47 @@ async fn read_models_equal_a_recomputation_from_postings(db: TestDb) {
 async fn a_changed_read_model_fails_verify_until_rebuilt(db: TestDb) {
     let users = province::setup(&db).await;
     approve_and_pay(&db, &users).await;
-    db.raw("UPDATE person_balances SET paid = paid + 1 WHERE national_id = '084078918650'")
+    // Every field verify compares, changed one at a time.
+    let changes = [
+        "paid = paid + 1",
+        "outstanding = outstanding - 1",
+        "approvals = approvals + 1",
+        "full_name = full_name || 'x'",
+        "name_key = name_key || 'x'",
+        "category = 'x' || category",
+        "status = 'overpaid'",
+        "refused = '[]'",
+    ];
+    for change in changes {
+        db.raw(&format!(
+            "UPDATE person_balances SET {change} WHERE national_id = '084078918650'"
+        ))
         .await
         .expect("change a derived row");
-    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
-    let problem = report.problem.expect("the read models differ");
-    assert_eq!(problem.at, verify::Place::ReadModels, "{}", db.backend);
-    assert!(
-        problem.reason.contains("084078918650"),
-        "{}",
-        problem.reason
-    );
-    read_model::rebuild(db.store.as_ref())
-        .await
-        .expect("rebuild");
-    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
-    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        let problem = report.problem.expect("the read models differ");
+        assert_eq!(
+            problem.at,
+            verify::Place::ReadModels,
+            "{}: {change}",
+            db.backend
+        );
+        assert!(
+            problem.reason.contains("084078918650"),
+            "{change}: {}",
+            problem.reason
+        );
+        read_model::rebuild(db.store.as_ref())
+            .await
+            .expect("rebuild");
+        let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+        assert!(
+            report.is_ok(),
+            "{}: {change}: {:?}",
+            db.backend,
+            report.problem
+        );
+    }
 }
 
 /// `verify --full` names the person whose row was deleted, and a row added

@@ -1,6 +1,6 @@
 //! What `verify --full` does with the read models.
 
-use super::{Builder, ReadModel};
+use super::{Builder, ReadModel, Taken};
 use crate::store::{PersonRecord, ScopeTotalRecord};
 
 /// What `verify` does with the read models: recomputes them from its scan
@@ -38,31 +38,23 @@ impl ReadModelCheck {
         if self.problem.is_some() {
             return;
         }
-        let recomputed = match self.expected() {
-            Ok(expected) => {
-                expected
-                    .model
-                    .take(&stored.program, &stored.district, &stored.national_id)
-            }
+        let taken = match self.expected() {
+            Ok(expected) => expected.model.take(&stored),
             Err(reason) => {
                 self.problem = Some(reason);
                 return;
             }
         };
-        self.problem = match recomputed {
-            Some(recomputed) if recomputed.matches(&stored) => {
+        self.problem = match taken {
+            Taken::Matches => {
                 self.people += 1;
                 None
             }
-            Some(recomputed) => {
-                let recomputed =
-                    recomputed.record(&stored.program, &stored.district, &stored.national_id);
-                Some(format!(
-                    "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
-                    stored.national_id, stored.program, stored.district
-                ))
-            }
-            None => Some(format!(
+            Taken::Differs(recomputed) => Some(format!(
+                "the row of {} in program {} district {} differs from the journal: stored {stored:?}, recomputed {recomputed:?}",
+                stored.national_id, stored.program, stored.district
+            )),
+            Taken::Missing => Some(format!(
                 "the read models hold {} in program {} district {}, whom the journal does not name (or twice): run `ansinh rebuild-read-models`",
                 stored.national_id, stored.program, stored.district
             )),

@@ -23,16 +23,17 @@ use crate::fast_hash::FastMap;
 use crate::import::report::{ImportReport, RejectionCode};
 use crate::reconcile::{status_of, RefusedLine};
 use crate::store::{
-    JournalSink, PersonRecord, ScopeTotalRecord, Store, StoreError, StoreResult, StoredEvidence,
-    StoredImportCommit,
+    JournalSink, PersonRecord, Store, StoreError, StoreResult, StoredEvidence, StoredImportCommit,
 };
 use std::collections::BTreeMap;
 
 mod check;
 mod commit;
+mod model;
 
 pub use check::ReadModelCheck;
 pub use commit::{apply_batch, PersonChanges};
+pub use model::{ReadModel, Taken};
 
 /// (program, district, national ID).
 pub type PersonKey = (String, String, String);
@@ -87,26 +88,6 @@ impl PersonState {
             refused: (!self.refused.is_empty())
                 .then(|| serde_json::to_string(&self.refused).unwrap_or_default()),
         }
-    }
-
-    /// Whether a stored row holds this state (program, district and ID
-    /// aside), compared field by field without building a row.
-    fn matches(&self, record: &PersonRecord) -> bool {
-        let refused_match = match (&record.refused, self.refused.is_empty()) {
-            (None, true) => true,
-            (Some(json), false) => {
-                serde_json::to_string(&self.refused).is_ok_and(|mine| mine == *json)
-            }
-            _ => false,
-        };
-        self.category == record.category
-            && self.full_name == record.full_name
-            && self.name_key == record.name_key
-            && self.outstanding_dong == record.outstanding_dong
-            && self.paid_dong == record.paid_dong
-            && self.approvals == record.approvals
-            && self.status() == record.status
-            && refused_match
     }
 
     pub fn from_record(record: &PersonRecord) -> StoreResult<(PersonKey, PersonState)> {
@@ -181,175 +162,6 @@ pub fn roll_names(people_json: &str) -> StoreResult<Vec<(String, String)>> {
         .collect())
 }
 
-/// People's states, changed by postings, rolls and refused lines: per
-/// program and district (a ledger holds tens of them), each person by ID,
-/// so that a posting finds its person without building a key.
-#[derive(Debug, Default)]
-pub struct ReadModel {
-    scopes: Vec<ScopePeople>,
-    /// The scope the last lookup found: an entry's postings share one.
-    last_scope: usize,
-}
-
-#[derive(Debug)]
-struct ScopePeople {
-    program: String,
-    district: String,
-    people: FastMap<String, PersonState>,
-}
-
-impl ReadModel {
-    fn scope(&mut self, program: &str, district: &str) -> &mut ScopePeople {
-        let found = self
-            .scopes
-            .get(self.last_scope)
-            .is_some_and(|scope| scope.program == program && scope.district == district);
-        if !found {
-            self.last_scope = match self
-                .scopes
-                .iter()
-                .position(|scope| scope.program == program && scope.district == district)
-            {
-                Some(index) => index,
-                None => {
-                    self.scopes.push(ScopePeople {
-                        program: program.to_string(),
-                        district: district.to_string(),
-                        people: FastMap::default(),
-                    });
-                    self.scopes.len() - 1
-                }
-            };
-        }
-        &mut self.scopes[self.last_scope]
-    }
-
-    fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonState {
-        let people = &mut self.scope(program, district).people;
-        if !people.contains_key(national_id) {
-            people.insert(national_id.to_string(), PersonState::default());
-        }
-        people.get_mut(national_id).expect("inserted above")
-    }
-
-    /// A posting of an entry of `kind` on a person's `payable:P:D:C`
-    /// account (program, district, category): approved (or an approval
-    /// reversed) without a voucher reference, paid (or a payment reversed)
-    /// with one.
-    fn payable_posting(
-        &mut self,
-        kind: EntryKind,
-        [program, district, category]: [&str; 3],
-        amount_dong: i64,
-        person: &str,
-        has_voucher: bool,
-    ) {
-        let state = self.person(program, district, person);
-        if state.category != category {
-            state.category = category.to_string();
-        }
-        state.outstanding_dong += amount_dong;
-        if has_voucher {
-            state.paid_dong -= amount_dong;
-        }
-        state.approvals += approvals_delta(kind, amount_dong);
-    }
-
-    /// The people of an approval roll of `program` and `district`, with the
-    /// names the roll wrote.
-    pub fn approval_roll(&mut self, program: &str, district: &str, names: &[(String, String)]) {
-        for (id, name) in names {
-            self.person(program, district, id).set_name(name);
-        }
-    }
-
-    fn apply_roll(&mut self, program: &str, district: &str, event: &RollEvent) {
-        match event {
-            RollEvent::Approval(names) => self.approval_roll(program, district, names),
-            RollEvent::Refused(lines) => self.refused_lines(program, district, lines),
-        }
-    }
-
-    /// The refused lines of a payment roll of `program` and `district`.
-    pub fn refused_lines(&mut self, program: &str, district: &str, lines: &[RefusedPayment]) {
-        for refused in lines {
-            let state = self.person(program, district, &refused.national_id);
-            if state.full_name.is_empty() {
-                if let Some(name) = &refused.written_name {
-                    state.set_name(name);
-                }
-            }
-            state.refused.push(refused.line.clone());
-        }
-    }
-
-    /// Takes one person's state out.
-    fn take(&mut self, program: &str, district: &str, national_id: &str) -> Option<PersonState> {
-        self.scopes
-            .iter_mut()
-            .find(|scope| scope.program == program && scope.district == district)?
-            .people
-            .remove(national_id)
-    }
-
-    /// The smallest (program, district, national ID) held, if any.
-    fn first_key(&self) -> Option<PersonKey> {
-        self.scopes
-            .iter()
-            .filter_map(|scope| {
-                let id = scope.people.keys().min()?;
-                Some((scope.program.clone(), scope.district.clone(), id.clone()))
-            })
-            .min()
-    }
-
-    /// Every person's row, in key order.
-    pub fn records(&self) -> Vec<PersonRecord> {
-        let mut scopes: Vec<&ScopePeople> = self.scopes.iter().collect();
-        scopes.sort_unstable_by(|a, b| (&a.program, &a.district).cmp(&(&b.program, &b.district)));
-        let mut records = Vec::with_capacity(self.scopes.iter().map(|s| s.people.len()).sum());
-        for scope in scopes {
-            let mut ids: Vec<&String> = scope.people.keys().collect();
-            ids.sort_unstable();
-            records.extend(
-                ids.into_iter()
-                    .map(|id| scope.people[id].record(&scope.program, &scope.district, id)),
-            );
-        }
-        records
-    }
-
-    /// The totals of these people per program, district and status (settled
-    /// people counted nowhere), in key order.
-    pub fn totals(&self) -> Vec<ScopeTotalRecord> {
-        let mut totals: BTreeMap<(&str, &str, &str), ScopeTotalRecord> = BTreeMap::new();
-        for scope in &self.scopes {
-            for state in scope.people.values() {
-                let status = state.status();
-                if status == SETTLED {
-                    continue;
-                }
-                let total = totals
-                    .entry((&scope.program, &scope.district, status))
-                    .or_insert_with(|| ScopeTotalRecord {
-                        program: scope.program.clone(),
-                        district: scope.district.clone(),
-                        status: status.to_string(),
-                        beneficiaries: 0,
-                        approved_dong: 0,
-                        paid_dong: 0,
-                        outstanding_dong: 0,
-                    });
-                total.beneficiaries += 1;
-                total.approved_dong += state.approved_dong();
-                total.paid_dong += state.paid_dong;
-                total.outstanding_dong += state.outstanding_dong;
-            }
-        }
-        totals.into_values().collect()
-    }
-}
-
 /// +1 for an approval's payable posting, −1 for its reversal's (as in the
 /// per-entry totals: a payment's reversal puts money back, no approval).
 fn approvals_delta(kind: EntryKind, amount_dong: i64) -> i64 {
@@ -364,6 +176,13 @@ fn approvals_delta(kind: EntryKind, amount_dong: i64) -> i64 {
 enum RollEvent {
     Approval(Vec<(String, String)>),
     Refused(Vec<RefusedPayment>),
+}
+
+fn apply_roll(model: &mut ReadModel, (program, district, event): &ScopedEvent) {
+    match event {
+        RollEvent::Approval(names) => model.approval_roll(program, district, names),
+        RollEvent::Refused(lines) => model.refused_lines(program, district, lines),
+    }
 }
 
 /// (first seq, import id) of every committed import, in commit order.
@@ -522,8 +341,8 @@ impl Builder {
             event.map(|event| (program, district, event)),
             || commit_order(commits),
         );
-        for (program, district, event) in ready {
-            self.model.apply_roll(&program, &district, &event);
+        for event in ready {
+            apply_roll(&mut self.model, &event);
         }
     }
 
@@ -540,10 +359,13 @@ impl Builder {
         }
         // Rolls whose evidence never came (the verifier reports them) no
         // longer hold back the ones committed after them.
-        for (program, district, event) in self.rolls.rest() {
-            self.model.apply_roll(&program, &district, &event);
+        for event in self.rolls.rest() {
+            apply_roll(&mut self.model, &event);
         }
-        Ok(self.model)
+        match self.model.problem() {
+            Some(problem) => Err(problem),
+            None => Ok(self.model),
+        }
     }
 }
 
