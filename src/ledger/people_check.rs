@@ -204,7 +204,9 @@ impl PeopleState {
 /// The per-person rules, over the whole journal: on each `payable` account a
 /// person's balance never goes below zero (paid and reversed ≤ approved), and
 /// a person holds at most one approval in force per program. Keys are
-/// numbers (accounts and programs interned, national IDs read as digits), so
+/// numbers (accounts and programs interned, national IDs read as digits),
+/// and a person's first payable account of a program is kept beside their
+/// approvals in force there (nearly everyone has one account a program), so
 /// that a province's hundreds of thousands of people cost tens of MiB, not
 /// hundreds.
 #[derive(Default)]
@@ -212,10 +214,19 @@ struct PersonBalances {
     /// Payable accounts and programs, interned.
     names: FastMap<String, u32>,
     people: PersonKeys,
-    /// (payable account, person) → balance, đồng.
-    payable: FastMap<(u32, u64), i64>,
-    /// (program, person) → approvals in force.
-    approvals: FastMap<(u32, u64), i64>,
+    /// (program, person) → their approvals in force and first account's balance.
+    programs: FastMap<(u32, u64), ProgramPerson>,
+    /// (payable account, person) → balance, đồng, of any other account.
+    other_accounts: FastMap<(u32, u64), i64>,
+}
+
+/// A person in a program.
+#[derive(Clone, Copy)]
+struct ProgramPerson {
+    balance_dong: i64,
+    approvals_in_force: i32,
+    /// The payable account `balance_dong` is of.
+    account: u32,
 }
 
 impl PersonBalances {
@@ -238,7 +249,21 @@ impl PersonBalances {
             }
             let person = self.people.key(id);
             let account = self.name(posting.account.as_str());
-            let balance = self.payable.entry((account, person)).or_insert(0);
+            let program_name = posting.account.segment(1).unwrap_or_default();
+            let program = self.name(program_name);
+            let in_program = self
+                .programs
+                .entry((program, person))
+                .or_insert(ProgramPerson {
+                    balance_dong: 0,
+                    approvals_in_force: 0,
+                    account,
+                });
+            let balance = if in_program.account == account {
+                &mut in_program.balance_dong
+            } else {
+                self.other_accounts.entry((account, person)).or_insert(0)
+            };
             *balance += posting.amount.dong();
             if *balance < 0 {
                 return Err(format!(
@@ -247,13 +272,8 @@ impl PersonBalances {
                 ));
             }
             let delta = super::totals::approvals_delta(kind, posting);
-            if delta == 0 {
-                continue;
-            }
-            let program_name = posting.account.segment(1).unwrap_or_default();
-            let program = self.name(program_name);
-            let in_force = self.approvals.entry((program, person)).or_insert(0);
-            *in_force += delta;
+            let in_force = &mut in_program.approvals_in_force;
+            *in_force += delta as i32;
             if !(0..=1).contains(in_force) {
                 return Err(format!(
                     "beneficiary {id} holds {in_force} approvals in force in program {program_name} after this entry (one at most, never below none)"
@@ -261,5 +281,69 @@ impl PersonBalances {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PersonBalances;
+    use crate::domain::journal::{EntryKind, Posting};
+    use crate::domain::{AccountPath, Money};
+
+    fn payable(district: &str, category: &str, dong: i64, voucher: bool) -> Posting {
+        Posting {
+            account: AccountPath::payable("NQ68", district, category),
+            amount: Money::from_dong(dong),
+            beneficiary: Some("084123456789".into()),
+            source_line: None,
+            reference: voucher.then(|| "PC-1".to_string()),
+        }
+    }
+
+    #[test]
+    fn each_account_of_a_person_keeps_its_own_balance() {
+        let mut rules = PersonBalances::default();
+        let approved = [payable("842", "tu-do", 1_500_000, false)];
+        assert_eq!(rules.apply(EntryKind::Approval, &approved), Ok(()));
+        // What one account holds does not pay from another.
+        let paid_elsewhere = [payable("842", "tre-em", -1, true)];
+        let refused = rules.apply(EntryKind::Payment, &paid_elsewhere);
+        assert!(refused.is_err_and(|reason| reason.contains("payable:NQ68:842:tre-em")));
+        // Reversed, then approved in another category: two accounts, each its own.
+        let mut rules = PersonBalances::default();
+        let steps = [
+            (
+                EntryKind::Approval,
+                payable("842", "tu-do", 1_500_000, false),
+            ),
+            (
+                EntryKind::Reversal,
+                payable("842", "tu-do", -1_500_000, false),
+            ),
+            (
+                EntryKind::Approval,
+                payable("842", "tre-em", 1_000_000, false),
+            ),
+            (
+                EntryKind::Payment,
+                payable("842", "tre-em", -1_000_000, true),
+            ),
+        ];
+        for (kind, posting) in steps {
+            assert_eq!(rules.apply(kind, &[posting]), Ok(()));
+        }
+        let overpaid = [payable("842", "tu-do", -1, true)];
+        let refused = rules.apply(EntryKind::Payment, &overpaid);
+        assert!(refused.is_err_and(|reason| reason.contains("payable:NQ68:842:tu-do")));
+    }
+
+    #[test]
+    fn one_approval_in_force_a_program_across_districts() {
+        let mut rules = PersonBalances::default();
+        let first = [payable("842", "tu-do", 1_500_000, false)];
+        assert_eq!(rules.apply(EntryKind::Approval, &first), Ok(()));
+        let second = [payable("843", "tu-do", 1_500_000, false)];
+        let refused = rules.apply(EntryKind::Approval, &second);
+        assert!(refused.is_err_and(|reason| reason.contains("2 approvals in force")));
     }
 }

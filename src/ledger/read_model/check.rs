@@ -7,7 +7,6 @@ use crate::store::{PersonRecord, ScopeTotalRecord};
 /// of the journal, then takes each stored row, as they stream in, out of
 /// the recomputed ones and compares it; none may be left over. Nothing is
 /// sorted nor copied: the recomputed people shrink as the rows come.
-#[derive(Default)]
 pub struct ReadModelCheck {
     pub builder: Builder,
     expected: Option<Result<Expected, String>>,
@@ -21,14 +20,27 @@ struct Expected {
     totals: Vec<ScopeTotalRecord>,
 }
 
+impl Default for ReadModelCheck {
+    fn default() -> Self {
+        ReadModelCheck {
+            builder: Builder::comparing_names(),
+            expected: None,
+            stored_totals: Vec::new(),
+            people: 0,
+            problem: None,
+        }
+    }
+}
+
 impl ReadModelCheck {
     fn expected(&mut self) -> Result<&mut Expected, String> {
-        let builder = std::mem::take(&mut self.builder);
         let expected = self.expected.get_or_insert_with(|| {
-            builder.finish().map(|model| Expected {
-                totals: model.totals(),
-                model,
-            })
+            std::mem::take(&mut self.builder)
+                .finish()
+                .map(|model| Expected {
+                    totals: model.totals(),
+                    model,
+                })
         });
         expected.as_mut().map_err(|reason| reason.clone())
     }

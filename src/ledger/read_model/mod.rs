@@ -255,6 +255,14 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// A builder for `verify`, whose model keeps names as hashes.
+    pub fn comparing_names() -> Builder {
+        Builder {
+            model: ReadModel::comparing_names(),
+            ..Builder::default()
+        }
+    }
+
     pub fn header(&mut self, header: &StoredHeader) {
         if let Some(kind) = EntryKind::parse(&header.kind) {
             self.kinds.insert(header.seq, kind);

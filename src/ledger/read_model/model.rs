@@ -25,8 +25,7 @@ pub struct ReadModel {
     keys: PersonKeys,
     categories: Vec<String>,
     category_index: FastMap<String, u32>,
-    /// Every name written, one after another; a person holds a span of it.
-    names: String,
+    names: Names,
     /// Each refused person's lines; index 0 is nobody's (no line refused).
     refused: Vec<Vec<RefusedLine>>,
     /// Set when `names` outgrew a `u32` span: the model cannot be trusted.
@@ -39,7 +38,7 @@ struct ScopePeople {
     district: String,
     /// Person key → index in `people`.
     index: FastMap<u64, u32>,
-    people: Vec<Person>,
+    people: People,
 }
 
 /// One person's figures; texts are indexes into the model.
@@ -48,12 +47,103 @@ struct Person {
     outstanding_dong: i64,
     paid_dong: i64,
     approvals: i64,
+    /// The person's name as [`Names`] keeps it; 0: none.
+    name: u64,
     category: u32,
-    name_start: u32,
-    name_len: u32,
     refused: u32,
 }
 const _: () = assert!(std::mem::size_of::<Person>() == 40);
+
+/// People in chunks of a fixed size: a province's 785,000 grow without a
+/// doubling `Vec`'s moment of holding the old and the new copy at once.
+#[derive(Debug, Default)]
+struct People {
+    chunks: Vec<Vec<Person>>,
+    len: usize,
+}
+
+const PEOPLE_PER_CHUNK: usize = 4_096;
+
+impl People {
+    fn push(&mut self, person: Person) {
+        if self.len.is_multiple_of(PEOPLE_PER_CHUNK) {
+            self.chunks.push(Vec::with_capacity(PEOPLE_PER_CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(person);
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, index: usize) -> &Person {
+        &self.chunks[index / PEOPLE_PER_CHUNK][index % PEOPLE_PER_CHUNK]
+    }
+
+    fn get_mut(&mut self, index: usize) -> &mut Person {
+        &mut self.chunks[index / PEOPLE_PER_CHUNK][index % PEOPLE_PER_CHUNK]
+    }
+}
+
+/// How names are kept: a rebuild writes them, so it keeps their text (every
+/// name one after another in one `String`, a person's name its span there:
+/// start in the high half, length in the low); `verify` only compares them
+/// with the stored rows, so it keeps a 64-bit hash of each, seeded at
+/// random per process (a stored name made to collide would need the seed).
+/// Either way 0 is no name.
+#[derive(Debug)]
+enum Names {
+    Text(String),
+    Hashes(foldhash::quality::RandomState),
+}
+
+impl Names {
+    /// How `name` is kept, or `None` when the text outgrows 4 GiB.
+    fn keep(&mut self, name: &str) -> Option<u64> {
+        if name.is_empty() {
+            return Some(0);
+        }
+        match self {
+            Names::Text(text) => {
+                let start = u32::try_from(text.len()).ok()?;
+                let len = u32::try_from(name.len()).ok()?;
+                start.checked_add(len)?;
+                text.push_str(name);
+                Some((u64::from(start) << 32) | u64::from(len))
+            }
+            Names::Hashes(_) => Some(self.hash(name)),
+        }
+    }
+
+    fn hash(&self, name: &str) -> u64 {
+        match self {
+            Names::Hashes(state) if !name.is_empty() => {
+                std::hash::BuildHasher::hash_one(state, name) | 1
+            }
+            _ => 0,
+        }
+    }
+
+    /// Whether the name kept as `kept` is `name`.
+    fn is(&self, kept: u64, name: &str) -> bool {
+        match self {
+            Names::Text(_) => self.text(kept) == name,
+            Names::Hashes(_) => kept == self.hash(name),
+        }
+    }
+
+    /// The text of a name kept as `kept` (a hash's text is not kept).
+    fn text(&self, kept: u64) -> &str {
+        match self {
+            Names::Text(text) => {
+                let start = (kept >> 32) as usize;
+                let len = (kept & u64::from(u32::MAX)) as usize;
+                text.get(start..start + len).unwrap_or_default()
+            }
+            Names::Hashes(_) if kept == 0 => "",
+            Names::Hashes(_) => "(not kept: verify compares names by their hash)",
+        }
+    }
+}
 
 /// What a stored row is, against the recomputed one.
 pub enum Taken {
@@ -64,13 +154,25 @@ pub enum Taken {
 
 impl Default for ReadModel {
     fn default() -> Self {
+        ReadModel::keeping(Names::Text(String::new()))
+    }
+}
+
+impl ReadModel {
+    /// A model that keeps names as hashes: for `verify`, which only
+    /// compares them.
+    pub fn comparing_names() -> ReadModel {
+        ReadModel::keeping(Names::Hashes(foldhash::quality::RandomState::default()))
+    }
+
+    fn keeping(names: Names) -> ReadModel {
         let mut model = ReadModel {
             scopes: Vec::new(),
             last_scope: 0,
             keys: PersonKeys::default(),
             categories: Vec::new(),
             category_index: FastMap::default(),
-            names: String::new(),
+            names,
             refused: vec![Vec::new()],
             too_large: false,
         };
@@ -78,9 +180,7 @@ impl Default for ReadModel {
         model.category("");
         model
     }
-}
 
-impl ReadModel {
     fn category(&mut self, category: &str) -> u32 {
         if let Some(&index) = self.category_index.get(category) {
             return index;
@@ -108,7 +208,7 @@ impl ReadModel {
                         program: program.to_string(),
                         district: district.to_string(),
                         index: FastMap::default(),
-                        people: Vec::new(),
+                        people: People::default(),
                     });
                     self.scopes.len() - 1
                 }
@@ -122,7 +222,7 @@ impl ReadModel {
         let scope_index = self.scope_index(program, district);
         let key = self.keys.key(national_id);
         let scope = &mut self.scopes[scope_index];
-        let next = scope.people.len() as u32;
+        let next = scope.people.len as u32;
         let index = *scope.index.entry(key).or_insert(next);
         if index == next {
             scope.people.push(Person::default());
@@ -131,34 +231,18 @@ impl ReadModel {
     }
 
     fn at(&mut self, (scope, index): (usize, usize)) -> &mut Person {
-        &mut self.scopes[scope].people[index]
-    }
-
-    fn name_of(&self, person: &Person) -> &str {
-        let start = person.name_start as usize;
-        self.names
-            .get(start..start + person.name_len as usize)
-            .unwrap_or_default()
+        self.scopes[scope].people.get_mut(index)
     }
 
     fn set_name(&mut self, at: (usize, usize), name: &str) {
-        let person = *self.at(at);
-        if self.name_of(&person) == name {
+        let kept = self.at(at).name;
+        if self.names.is(kept, name) {
             return;
         }
-        let (Ok(start), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(name.len()))
-        else {
-            self.too_large = true;
-            return;
-        };
-        if start.checked_add(len).is_none() {
-            self.too_large = true;
-            return;
+        match self.names.keep(name) {
+            Some(kept) => self.at(at).name = kept,
+            None => self.too_large = true,
         }
-        self.names.push_str(name);
-        let person = self.at(at);
-        person.name_start = start;
-        person.name_len = len;
     }
 
     fn refused_of(&self, person: &Person) -> &[RefusedLine] {
@@ -221,7 +305,7 @@ impl ReadModel {
     ) {
         for refused in lines {
             let at = self.person(program, district, &refused.national_id);
-            if self.at(at).name_len == 0 {
+            if self.at(at).name == 0 {
                 if let Some(name) = &refused.written_name {
                     self.set_name(at, name);
                 }
@@ -257,7 +341,7 @@ impl ReadModel {
         let Some(index) = scope.index.remove(&key) else {
             return Taken::Missing;
         };
-        let person = scope.people[index as usize];
+        let person = *scope.people.get(index as usize);
         if self.matches(&person, stored) {
             Taken::Matches
         } else {
@@ -280,10 +364,9 @@ impl ReadModel {
             (Some(json), false) => serde_json::to_string(refused).is_ok_and(|mine| mine == *json),
             _ => false,
         };
-        let name = self.name_of(person);
         self.categories[person.category as usize] == stored.category
-            && name == stored.full_name
-            && fold_key(name) == stored.name_key
+            && self.names.is(person.name, &stored.full_name)
+            && fold_key(&stored.full_name) == stored.name_key
             && person.outstanding_dong == stored.outstanding_dong
             && person.paid_dong == stored.paid_dong
             && person.approvals == stored.approvals
@@ -300,8 +383,8 @@ impl ReadModel {
     ) -> PersonRecord {
         let state = PersonState {
             category: self.categories[person.category as usize].clone(),
-            full_name: self.name_of(person).to_string(),
-            name_key: fold_key(self.name_of(person)),
+            full_name: self.names.text(person.name).to_string(),
+            name_key: fold_key(self.names.text(person.name)),
             outstanding_dong: person.outstanding_dong,
             paid_dong: person.paid_dong,
             approvals: person.approvals,
@@ -334,7 +417,7 @@ impl ReadModel {
                 .collect();
             ids.sort_unstable();
             records.extend(ids.into_iter().map(|(id, index)| {
-                let person = &scope.people[index as usize];
+                let person = scope.people.get(index as usize);
                 self.record(person, &scope.program, &scope.district, &id)
             }));
         }
@@ -347,7 +430,7 @@ impl ReadModel {
         let mut totals: BTreeMap<(&str, &str, &str), ScopeTotalRecord> = BTreeMap::new();
         for scope in &self.scopes {
             for &index in scope.index.values() {
-                let person = &scope.people[index as usize];
+                let person = scope.people.get(index as usize);
                 let status = self.status(person);
                 if status == SETTLED {
                     continue;
