@@ -89,6 +89,13 @@ pub async fn add(
     // An empty district is no district (as a form's empty field is).
     let district = district.filter(|d| !d.is_empty());
     let district = check_district(role, district).map_err(UsersError::Invalid)?;
+    if let (Some(ledger), Role::National) = (store.ledger(), role) {
+        return Err(UsersError::Invalid(format!(
+            "a national reader belongs to the database's own ledger (the ministry's server, \
+             run without --ledger), not to province {ledger}'s / người đọc báo cáo toàn quốc \
+             thuộc sổ chung của cơ sở dữ liệu, không thuộc sổ của tỉnh {ledger}"
+        )));
+    }
     if let (Some(ledger), Some(district)) = (store.ledger(), &district) {
         ledger
             .check_district(district)

@@ -31,6 +31,8 @@ pub enum Action<'a> {
     SeeNationalIds {
         district: Option<&'a str>,
     },
+    /// Read the national report: every provincial ledger's figures.
+    ReadNational,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +65,7 @@ pub fn authorize(user: &User, action: Action<'_>) -> Result<(), Forbidden> {
         ) => true,
         (Role::Admin, Action::ReadAudit) => true,
         (Role::Auditor, Action::SeeNationalIds { .. }) => true,
+        (Role::National, Action::ReadNational) => true,
         _ => false,
     };
     if allowed {
@@ -90,6 +93,7 @@ fn describe(action: Action<'_>) -> String {
         Action::ReadAudit => "read the audit trail".into(),
         Action::Reverse => "reverse entries".into(),
         Action::SeeNationalIds { .. } => "see national IDs".into(),
+        Action::ReadNational => "read the national report".into(),
     }
 }
 
@@ -129,6 +133,18 @@ mod tests {
         assert!(authorize(&admin, Action::ManageUsers).is_ok());
         assert!(authorize(&admin, Action::ImportRoll { district: "842" }).is_err());
         assert!(authorize(&admin, Action::Reverse).is_err());
+    }
+
+    #[test]
+    fn national_readers_read_the_national_report_and_nothing_of_a_province() {
+        let national = user(Role::National, None);
+        assert!(authorize(&national, Action::ReadNational).is_ok());
+        assert!(authorize(&national, Action::ReadReports).is_err());
+        assert!(authorize(&national, Action::ReadDistrict { district: None }).is_err());
+        assert!(authorize(&national, Action::SeeNationalIds { district: None }).is_err());
+        for role in [Role::Admin, Role::Provincial, Role::District, Role::Auditor] {
+            assert!(authorize(&user(role, None), Action::ReadNational).is_err());
+        }
     }
 }
 

@@ -16,7 +16,8 @@ pub async fn run(context: &Context, args: Args) -> CliResult {
 /// Serves until interrupted; an address that cannot be listened on is
 /// refused with the address and what to do.
 pub async fn serve(context: &Context, bind: &str) -> CliResult {
-    crate::http::serve(context.store.clone(), bind)
+    let state = crate::http::AppState::for_database(context.store.clone(), &context.database_url);
+    crate::http::serve(state, bind)
         .await
         .map_err(|error| listen_error(bind, &error))
 }

@@ -21,6 +21,9 @@ pub enum Role {
     Provincial,
     District,
     Auditor,
+    /// A ministry's reader of the national report (every provincial ledger
+    /// summed); belongs to the database's own ledger, not a province's.
+    National,
 }
 
 impl Role {
@@ -30,6 +33,7 @@ impl Role {
             "provincial" => Role::Provincial,
             "district" => Role::District,
             "auditor" => Role::Auditor,
+            "national" => Role::National,
             _ => return None,
         })
     }
@@ -40,6 +44,7 @@ impl Role {
             Role::Provincial => "provincial",
             Role::District => "district",
             Role::Auditor => "auditor",
+            Role::National => "national",
         }
     }
 }

@@ -13,6 +13,9 @@ pub enum Error {
     Forbidden(String),
     #[error("not found / không tìm thấy")]
     NotFound,
+    /// Not found, saying what is missing.
+    #[error("{0}")]
+    Missing(String),
     #[error("{0}")]
     BadRequest(String),
     /// Refused input with a structured body (an import report, say).
@@ -87,7 +90,7 @@ impl IntoResponse for Error {
         let (status, code) = match &self {
             Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Error::NotFound | Error::Missing(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

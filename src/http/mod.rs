@@ -6,6 +6,7 @@ mod imports;
 mod journal;
 mod limiter;
 mod listing;
+mod national;
 mod openapi;
 mod programs;
 mod reports;
@@ -32,6 +33,9 @@ pub struct AppState {
     pub answers: Arc<reports::Memo<(&'static str, axum::body::Bytes)>>,
     /// A ledger's first, whole verification, run in the background.
     pub first_verification: Arc<journal::FirstVerification>,
+    /// The database's provincial ledgers, for the national report: on the
+    /// ministry's server (the database's own ledger) only.
+    pub national: Option<Arc<crate::report::national::NationalLedgers>>,
 }
 
 impl AppState {
@@ -41,6 +45,21 @@ impl AppState {
             login_limiter: Arc::default(),
             answers: Arc::new(reports::Memo::new(reports::CACHED_ANSWERS_MAX)),
             first_verification: Arc::default(),
+            national: None,
+        }
+    }
+
+    /// The state of the server of a database's own ledger (`database_url`,
+    /// served without `--ledger`): its national readers read every
+    /// provincial ledger of the database.
+    pub fn for_database(store: Arc<dyn Store>, database_url: &str) -> AppState {
+        let national = store
+            .ledger()
+            .is_none()
+            .then(|| Arc::new(crate::report::national::NationalLedgers::new(database_url)));
+        AppState {
+            national,
+            ..AppState::new(store)
         }
     }
 }
@@ -56,6 +75,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(programs::router())
         .merge(users::router())
         .merge(exports::router())
+        .merge(national::router())
 }
 
 /// The OpenAPI document of the API, as served at /api/v1/openapi.json.
@@ -291,12 +311,12 @@ async fn shutdown_signal() {
 
 /// Serves on `bind` until Ctrl-C or SIGTERM; prints the address actually
 /// bound (port 0 works).
-pub async fn serve(store: Arc<dyn Store>, bind: &str) -> std::io::Result<()> {
+pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let address = listener.local_addr()?;
     println!("ansinh listening on http://{address}");
     tracing::info!(%address, "listening");
-    let app = app(AppState::new(store));
+    let app = app(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

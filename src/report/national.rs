@@ -6,22 +6,115 @@
 
 use super::{figures_line, summary, Figures, GroupBy};
 use crate::domain::{admin_units, Checkpoint, LedgerCode};
-use crate::store::{Store, StoreResult};
+use crate::store::{self, OpenOptions, Store, StoreError, StoreResult};
 use chrono::NaiveDate;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Ledgers read at once: each read holds one of the database's connections.
 const LEDGERS_READ_AT_ONCE: usize = 8;
+/// Connections per provincial ledger while the report reads it.
+const CONNECTIONS_PER_LEDGER: u32 = 1;
+/// An open ledger's unused connections close after this: dozens stay open.
+const LEDGER_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why a national report cannot be made of what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum NationalError {
+    #[error(
+        "ledger {missing} is not in this database (it holds: {held}); a national report reads \
+         ledgers, it never creates one / cơ sở dữ liệu không có sổ của tỉnh {missing}"
+    )]
+    NoSuchLedger { missing: LedgerCode, held: String },
+    #[error(
+        "this database holds no provincial ledger: add one with `ansinh --ledger CODE …` / \
+         chưa có sổ của tỉnh nào"
+    )]
+    NoLedgers,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The provincial ledgers of one database, opened as national reports ask
+/// for them and kept open (each pool connects when read, and lets its
+/// connection go when idle): the CLI's report and the ministry's server.
+pub struct NationalLedgers {
+    database_url: String,
+    opened: tokio::sync::Mutex<BTreeMap<LedgerCode, Arc<dyn Store>>>,
+}
+
+impl NationalLedgers {
+    pub fn new(database_url: &str) -> NationalLedgers {
+        NationalLedgers {
+            database_url: database_url.to_string(),
+            opened: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The national report of `chosen` (every ledger the database holds
+    /// when none is chosen) as of `as_of`.
+    pub async fn report(
+        &self,
+        chosen: &[LedgerCode],
+        as_of: NaiveDate,
+    ) -> Result<NationalSummary, NationalError> {
+        let ledgers = self.open(chosen).await?;
+        Ok(national(&ledgers, as_of).await?)
+    }
+
+    async fn open(
+        &self,
+        chosen: &[LedgerCode],
+    ) -> Result<Vec<(LedgerCode, Arc<dyn Store>)>, NationalError> {
+        let held = store::ledgers_in(&self.database_url).await?;
+        if let Some(missing) = chosen.iter().find(|code| !held.contains(code)) {
+            let held = held.iter().map(ToString::to_string).collect::<Vec<_>>();
+            return Err(NationalError::NoSuchLedger {
+                missing: missing.clone(),
+                held: if held.is_empty() {
+                    "none".into()
+                } else {
+                    held.join(", ")
+                },
+            });
+        }
+        let chosen = if chosen.is_empty() { &held } else { chosen };
+        if chosen.is_empty() {
+            return Err(NationalError::NoLedgers);
+        }
+        let mut opened = self.opened.lock().await;
+        let mut ledgers = Vec::with_capacity(chosen.len());
+        for ledger in chosen {
+            let store = match opened.get(ledger) {
+                Some(store) => store.clone(),
+                None => {
+                    let options = OpenOptions {
+                        ledger: Some(ledger.clone()),
+                        connections_max: Some(CONNECTIONS_PER_LEDGER),
+                        idle_timeout: Some(LEDGER_IDLE_TIMEOUT),
+                        ..OpenOptions::default()
+                    };
+                    let store = store::open_with(&self.database_url, &options).await?;
+                    opened.insert(ledger.clone(), store.clone());
+                    store
+                }
+            };
+            ledgers.push((ledger.clone(), store));
+        }
+        Ok(ledgers)
+    }
+}
 
 /// What the national checkpoint's digest starts with: its format's version.
 const CHECKPOINT_FORMAT: &str = "ansinh national checkpoint v1\n";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProvinceFigures {
+    /// The province's code, which names its ledger.
     pub ledger: String,
     pub province: String,
     /// The provincial head the figures were read at (none: an empty ledger).
@@ -31,8 +124,9 @@ pub struct ProvinceFigures {
     pub support: Figures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NationalSummary {
+    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub provinces: Vec<ProvinceFigures>,
     pub total: Figures,

@@ -7,7 +7,7 @@ A.screen("users", ["admin"], "nav.users", async (el) => {
     <section class="card"><h2>${A.esc(A.t("users.add"))}</h2>
     <form id="user-add" class="row">
       ${A.field("login.username", `<input name="username" required size="14" autocomplete="off">`)}
-      ${A.field("users.role", `<select name="role">${["district", "provincial", "auditor", "admin"].map((r) => `<option value="${r}">${A.esc(A.t("role." + r))}</option>`).join("")}</select>`)}
+      ${A.field("users.role", `<select name="role">${["district", "provincial", "auditor", "admin", "national"].map((r) => `<option value="${r}">${A.esc(A.t("role." + r))}</option>`).join("")}</select>`)}
       ${A.field("district", `<input name="district" size="5" inputmode="numeric" pattern="\\d{3}">`)}
       ${A.field("users.password", `<input name="password" type="password" required minlength="10" autocomplete="new-password">`)}
       <div><button type="submit">${A.esc(A.t("users.add_button"))}</button></div>

@@ -27,6 +27,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("province.js", JS, include_str!("province.js")),
     ("auditor.js", JS, include_str!("auditor.js")),
     ("admin.js", JS, include_str!("admin.js")),
+    ("national.js", JS, include_str!("national.js")),
     ("main.js", JS, include_str!("main.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";

@@ -2,6 +2,7 @@
 //! its own journal, chain, append lock and verification, beside the
 //! database's own ledger; the national report over them; a ledger's backup.
 
+use crate::http_api::Api;
 use crate::payments_reconcile::race_roll;
 use crate::support::harness::{Runtime, Suite};
 use crate::support::{province, EarlierSchema, TestDb};
@@ -11,6 +12,8 @@ use ansinh::import::roll::RollUpload;
 use ansinh::ledger::verify;
 use ansinh::report::national;
 use ansinh::store::{self, backup, Store};
+use reqwest::StatusCode;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: the_database_own_ledger_stays_as_it_was_beside_provincial_ones,
         each_backend: a_ledger_backup_restores_into_a_database_with_other_ledgers,
         each_backend: the_database_own_ledger_becomes_a_province_ledger_as_the_readme_says,
+        each_backend: a_national_reader_reads_every_ledger_over_http_and_nothing_else,
     );
 }
 
@@ -267,4 +271,104 @@ async fn the_database_own_ledger_becomes_a_province_ledger_as_the_readme_says(db
     let next = commit_roll(tra_vinh.store.as_ref(), &users.officer842, 1).await;
     assert_eq!(next.seq, 3);
     verified(&tra_vinh).await;
+}
+
+/// The ministry's server (the database's own ledger) serves the national
+/// report to its national readers, and to no one else; a national reader
+/// belongs to that ledger, never to a province's.
+async fn a_national_reader_reads_every_ledger_over_http_and_nothing_else(db: TestDb) {
+    let tra_vinh = db.ledger("84").await;
+    let dong_thap = db.ledger("87").await;
+    let users_84 = province::setup(&tra_vinh).await;
+    let officer_866 = setup_dong_thap(&dong_thap).await;
+    let head_84 = commit_roll(tra_vinh.store.as_ref(), &users_84.officer842, 0).await;
+    let head_87 = commit_upload(dong_thap.store.as_ref(), &officer_866, dong_thap_roll(1)).await;
+    let admin_84 =
+        crate::support::add_user(&tra_vinh, "quantri", Role::Admin, None, UNUSED_HASH).await;
+    let refused = ansinh::users::add(
+        tra_vinh.store.as_ref(),
+        &admin_84,
+        "bo",
+        Role::National,
+        None,
+        "mật khẩu đủ dài".into(),
+    )
+    .await
+    .expect_err("a national reader in a province's ledger");
+    assert!(
+        refused.to_string().contains("not to province 84's"),
+        "{refused}"
+    );
+
+    let api = Api::with_province(&db).await;
+    crate::http_api::add_user(&db, "bo", Role::National, None).await;
+    let national = api.login("bo").await;
+    let as_of = as_of().to_string();
+    let response = api
+        .get(&national, &format!("/api/v1/national/report?as_of={as_of}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", db.backend);
+    let report: Value = response.json().await.expect("json");
+    let provinces = report["provinces"].as_array().expect("provinces");
+    let codes: Vec<&str> = provinces
+        .iter()
+        .filter_map(|p| p["ledger"].as_str())
+        .collect();
+    assert_eq!(codes, ["84", "87"], "{}", db.backend);
+    assert_eq!(provinces[0]["province"], "Tỉnh Trà Vinh");
+    assert_eq!(provinces[0]["checkpoint"]["seq"], head_84.seq);
+    assert_eq!(provinces[1]["checkpoint"]["hash"], head_87.hash.as_str());
+    assert_eq!(report["total"]["beneficiaries"], 600);
+    assert_eq!(report["total"]["approved_dong"], 600 * 1_500_000_i64);
+    // The digest is the library's, of the same checkpoints.
+    let ledgers: Vec<(LedgerCode, Arc<dyn Store>)> = vec![
+        (code("84"), tra_vinh.store.clone()),
+        (code("87"), dong_thap.store.clone()),
+    ];
+    let library = national::national(&ledgers, chrono::Local::now().date_naive())
+        .await
+        .expect("national");
+    assert_eq!(report["checkpoint"], library.checkpoint.as_str());
+
+    let one = api
+        .get(
+            &national,
+            &format!("/api/v1/national/report?as_of={as_of}&ledgers=87"),
+        )
+        .await;
+    let one: Value = one.json().await.expect("json");
+    assert_eq!(one["provinces"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["total"]["beneficiaries"], 300);
+    let missing = api
+        .get(
+            &national,
+            &format!("/api/v1/national/report?as_of={as_of}&ledgers=86"),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let body: Value = missing.json().await.expect("json");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("ledger 86 is not in this database (it holds: 84, 87)"),
+        "{message}"
+    );
+    let bad_date = api
+        .get(&national, "/api/v1/national/report?as_of=25/11/2021x")
+        .await;
+    assert_eq!(bad_date.status(), StatusCode::BAD_REQUEST);
+
+    // A national reader reads nothing of a province's own, and no one else
+    // reads the national report.
+    let summary = api
+        .get(&national, &format!("/api/v1/reports/summary?as_of={as_of}"))
+        .await;
+    assert_eq!(summary.status(), StatusCode::FORBIDDEN);
+    let provincial = api.login("tinh").await;
+    let refused = api
+        .get(
+            &provincial,
+            &format!("/api/v1/national/report?as_of={as_of}"),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{}", db.backend);
 }

@@ -3,11 +3,12 @@
 
 use crate::support::harness::{Backend, Suite};
 use crate::support::EarlierSchema;
-use ansinh::domain::AccountPrefix;
+use ansinh::domain::{AccountPrefix, Role};
 
 pub fn register(suite: &mut Suite) {
     register!(suite;
         each_backend: roll_people_and_balances_survive_migration_0003,
+        each_backend: users_and_sessions_survive_migration_0008,
     );
 }
 
@@ -80,4 +81,50 @@ async fn roll_people_and_balances_survive_migration_0003(backend: Backend) {
         "{}: roll_people must be append-only",
         db.backend
     );
+}
+
+/// Migration 0008 lets a user be a national reader; on SQLite it rebuilds
+/// `users` and `sessions`: the rows, their ids and the link between them
+/// stay, and so do the unique folded username and the foreign key.
+async fn users_and_sessions_survive_migration_0008(backend: Backend) {
+    let early = EarlierSchema::new(backend, 7).await;
+    early
+        .raw(
+            "INSERT INTO users (id, username, role, district, password_hash, created_at_us) \
+                 VALUES (7, 'huyen842', 'district', '842', '!x', 1), (8, 'tinh', 'provincial', NULL, '!x', 2); \
+             INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) \
+                 VALUES ('token-of-huyen842', 7, 1, 9000000000000000)",
+        )
+        .await
+        .expect("users under 0007");
+    let db = early.open().await;
+    let user = db
+        .store
+        .session_user("token-of-huyen842", 2)
+        .await
+        .expect("session")
+        .expect("still signed in");
+    assert_eq!(
+        (user.id, user.username.as_str()),
+        (7, "huyen842"),
+        "{}",
+        db.backend
+    );
+    assert_eq!(user.district.as_deref(), Some("842"));
+    let (tinh, _) = db
+        .store
+        .find_user("tinh")
+        .await
+        .expect("find")
+        .expect("tinh");
+    assert_eq!(tinh.id, 8);
+    let national = crate::support::add_user(&db, "bo", Role::National, None, "!x").await;
+    assert_eq!(national.role, Role::National);
+    for refused in [
+        "INSERT INTO users (username, role, password_hash, created_at_us) VALUES ('TINH', 'admin', '!x', 3)",
+        "INSERT INTO users (username, role, password_hash, created_at_us) VALUES ('x', 'mayor', '!x', 3)",
+        "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ('t', 99, 1, 2)",
+    ] {
+        assert!(db.raw(refused).await.is_err(), "{}: {refused}", db.backend);
+    }
 }

@@ -196,7 +196,8 @@ pub async fn start_app(db: &TestDb) -> String {
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address");
-    let app = ansinh::http::app(ansinh::http::AppState::new(db.store.clone()));
+    let state = ansinh::http::AppState::for_database(db.store.clone(), &db.url);
+    let app = ansinh::http::app(state);
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     format!("http://{address}")
 }
