@@ -37,5 +37,5 @@ A.nationalReport = (out, report) => {
   const rows = report.provinces.map((p) => Object.assign({ key: p.ledger, label: p.province, checkpoint: p.checkpoint }, p.total));
   rows.push(Object.assign({ key: A.t("total"), label: "" }, t));
   out.append(A.table([...A.figureColumns(), { label: "checkpoint", cell: (r) => r.key === A.t("total") ? "" : checkpoint(r) }], rows,
-    null, A.t("national.caption", report.as_of)));
+    null, A.t("national.caption", A.date(report.as_of))));
 };

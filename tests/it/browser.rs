@@ -10,6 +10,7 @@ use crate::support::xlsx::{xlsx, Cell};
 use crate::support::{self, province, TestDb};
 use ansinh::auth::password;
 use ansinh::domain::Role;
+use ansinh::import::pipeline;
 use serde_json::json;
 
 pub fn register(suite: &mut Suite) {
@@ -102,6 +103,7 @@ async fn province_served(db: &TestDb) -> String {
         ("tinh", Role::Provincial, None),
         ("huyen842", Role::District, Some("842")),
         ("kiemtoan", Role::Auditor, None),
+        ("bo", Role::National, None),
     ] {
         support::add_user(db, name, role, district, &hash).await;
     }
@@ -129,6 +131,7 @@ async fn each_role_works_through_its_day_in_a_real_browser() {
     provincial_office(&browser).await;
     auditor(&browser).await;
     administrator(&browser).await;
+    national_reader(&browser, &db).await;
     browser.client.clone().close().await.expect("close");
 }
 
@@ -447,6 +450,36 @@ async fn administrator(browser: &Browser) {
     browser.click("#lang").await;
     browser.wait_text("#nav", "Người dùng").await;
     browser.no_errors("administrator").await;
+    browser.log_out().await;
+}
+
+/// A ministry's national reader, on the server of the database's own
+/// ledger, sees Trà Vinh's ledger (beside it in the database) in the
+/// national table, at its checkpoint, and nothing else.
+async fn national_reader(browser: &Browser, db: &TestDb) {
+    let tra_vinh = db.ledger("84").await;
+    let users = province::setup(&tra_vinh).await;
+    let roll = crate::payments_reconcile::race_roll(0);
+    let store = tra_vinh.store.as_ref();
+    let staged = pipeline::stage(store, &users.officer842, &roll)
+        .await
+        .expect("stage");
+    pipeline::commit(store, &users.officer842, staged)
+        .await
+        .expect("commit");
+    let head = store.head().await.expect("head").expect("an entry");
+    browser.log_in("bo", PASSWORD).await;
+    let nav = browser.wait_text("#nav", "Báo cáo toàn quốc").await;
+    assert_eq!(nav.trim(), "Báo cáo toàn quốc", "the national report alone");
+    let table = browser
+        .wait_text("#national-out table", "Tỉnh Trà Vinh")
+        .await;
+    // race_roll(0): 300 people at 1.500.000 đồng.
+    assert!(table.contains("450.000.000"), "{table}");
+    let checkpoint = format!("{}:{}", head.seq, &head.hash[..16]);
+    assert!(table.contains(&checkpoint), "{checkpoint} in {table}");
+    browser.screenshot("12-national-report").await;
+    browser.no_errors("national reader").await;
     browser.log_out().await;
 }
 
