@@ -5,10 +5,7 @@
 
 A.screen("national", ["national"], "nav.national", async (el) => {
   el.innerHTML = `<h1>${A.esc(A.t("nav.national"))}</h1>
-    <form id="national-form" class="row card">
-      ${A.field("as_of", A.dateInput("as_of", A.DIRECTIVES[0].date))}
-      <div><button type="submit">${A.esc(A.t("show"))}</button></div>
-    </form>
+    ${A.asOfForm("national-form", A.DIRECTIVES[0].date)}
     <div id="national-out"></div>`;
   const form = A.$("national-form");
   const out = A.$("national-out");

@@ -8,10 +8,7 @@ A.DIRECTIVES = [{ date: "2021-11-25", label: "25/11/2021" }];
 
 A.screen("dashboard", ["provincial"], "nav.dashboard", async (el) => {
   el.innerHTML = `<h1>${A.esc(A.t("nav.dashboard"))}</h1>
-    <form id="dash-form" class="row card">
-      ${A.field("as_of", A.dateInput("as_of", A.DIRECTIVES[0].date))}
-      <div><button type="submit">${A.esc(A.t("show"))}</button></div>
-    </form>
+    ${A.asOfForm("dash-form", A.DIRECTIVES[0].date)}
     <section class="card"><h2>${A.esc(A.t("footnote.title"))}</h2><div id="footnote"></div></section>
     <div id="dash-figures"></div>
     <div class="charts" id="dash-charts"></div>
@@ -92,10 +89,7 @@ A.copy = async (el, status) => {
 
 A.screen("drill", ["provincial", "auditor"], "nav.drill", async (el) => {
   el.innerHTML = `<h1>${A.esc(A.t("nav.drill"))}</h1>
-    <form id="drill-form" class="row card">
-      ${A.field("as_of", A.dateInput("as_of", A.DIRECTIVES[0].date))}
-      <div><button type="submit">${A.esc(A.t("show"))}</button></div>
-    </form>
+    ${A.asOfForm("drill-form", A.DIRECTIVES[0].date)}
     <nav class="crumbs" aria-label="${A.esc(A.t("drill.path"))}" id="crumbs"></nav><div id="drill-out"></div>`;
   const form = A.$("drill-form");
   const state = { asOf: null };

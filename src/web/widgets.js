@@ -77,6 +77,12 @@ A.field = (labelKey, control) => {
   return `<div><label for="${id}">${A.esc(A.t(labelKey))}</label>${control.replace("<input", `<input id="${id}"`).replace("<select", `<select id="${id}"`)}</div>`;
 };
 /** A date field written `dd/mm/yyyy`, whatever the browser's locale. */
+/** A form of one "as of" date (`iso` first) and the show button. */
+A.asOfForm = (id, iso) => `<form id="${id}" class="row card">
+      ${A.field("as_of", A.dateInput("as_of", iso))}
+      <div><button type="submit">${A.esc(A.t("show"))}</button></div>
+    </form>`;
+
 A.dateInput = (name, iso) =>
   `<input name="${name}" inputmode="numeric" placeholder="dd/mm/yyyy" pattern="\\d{1,2}/\\d{1,2}/\\d{4}" size="11" value="${A.esc(iso ? A.date(iso) : "")}">`;
 /** The programs, loaded once. */
