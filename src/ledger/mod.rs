@@ -7,6 +7,7 @@
 //! Entries, postings and checkpoints themselves are domain values
 //! (`crate::domain::journal`).
 
+mod account_memo;
 pub mod append;
 pub mod canonical;
 mod evidence;

@@ -5,6 +5,7 @@
 //! check uses both cores. Everything reaches this thread in journal order;
 //! its first problem is weighed against the verifier's at the end.
 
+use super::account_memo::AccountMemo;
 use super::person_key::PersonKeys;
 use super::read_model::ReadModelCheck;
 use super::verify::VerifyProblem;
@@ -240,17 +241,25 @@ impl PersonBalances {
     }
 
     fn apply(&mut self, kind: EntryKind, postings: &[Posting]) -> Result<(), String> {
+        let mut accounts = AccountMemo::new();
         for posting in postings {
             let Some(id) = &posting.beneficiary else {
                 continue;
             };
-            if posting.account.kind() != "payable" {
+            let interned = accounts.get(&posting.account, |account| {
+                (account.kind() == "payable").then(|| {
+                    let program_name = account.segment(1).unwrap_or_default();
+                    (
+                        self.name(account.as_str()),
+                        self.name(program_name),
+                        program_name,
+                    )
+                })
+            });
+            let Some((account, program, program_name)) = interned else {
                 continue;
-            }
+            };
             let person = self.people.key(id);
-            let account = self.name(posting.account.as_str());
-            let program_name = posting.account.segment(1).unwrap_or_default();
-            let program = self.name(program_name);
             let in_program = self
                 .programs
                 .entry((program, person))

@@ -98,7 +98,7 @@ pub struct Verifier {
     current: Vec<StoredPosting>,
     prev_hash: [u8; 32],
     expected_seq: i64,
-    balances: HashMap<String, i64>,
+    balances: FastMap<String, i64>,
     postings_seen: u64,
     problem: Option<VerifyProblem>,
     checkpoint: Option<Checkpoint>,
@@ -132,7 +132,7 @@ impl Verifier {
             current: Vec::new(),
             prev_hash: GENESIS_HASH,
             expected_seq: 1,
-            balances: HashMap::new(),
+            balances: FastMap::default(),
             postings_seen: 0,
             problem: None,
             checkpoint,
@@ -148,7 +148,7 @@ impl Verifier {
     /// head, starting from the ruled accounts' `balances` at that head.
     pub fn after(
         reach: &VerifiedReach,
-        balances: HashMap<String, i64>,
+        balances: FastMap<String, i64>,
     ) -> Result<Verifier, String> {
         let mut verifier = Verifier::journal_only(None);
         verifier.prev_hash = crate::domain::journal::parse_hash(&reach.head.hash)
@@ -197,7 +197,7 @@ impl Verifier {
         }
         self.finish_current();
         while self.problem.is_none() && self.next_header < self.headers.len() {
-            self.check_next_header(&[]);
+            self.check_next_header(Vec::new());
         }
         if self.problem.is_none() {
             if let Some(&seq) = self.stored_totals.keys().min() {
@@ -277,13 +277,13 @@ impl Verifier {
             && self.next_header < self.headers.len()
             && self.headers[self.next_header].seq < seq
         {
-            self.check_next_header(&[]);
+            self.check_next_header(Vec::new());
         }
         if self.problem.is_some() {
             return;
         }
         match self.headers.get(self.next_header) {
-            Some(header) if header.seq == seq => self.check_next_header(&postings),
+            Some(header) if header.seq == seq => self.check_next_header(postings),
             _ => self.fail(
                 seq,
                 format!("postings exist for entry {seq}, which is missing from the journal"),
@@ -291,7 +291,7 @@ impl Verifier {
         }
     }
 
-    fn check_next_header(&mut self, postings: &[StoredPosting]) {
+    fn check_next_header(&mut self, postings: Vec<StoredPosting>) {
         let header = self.headers[self.next_header].clone();
         self.next_header += 1;
         if header.seq != self.expected_seq {
@@ -314,7 +314,7 @@ impl Verifier {
     fn check_entry(
         &mut self,
         header: &StoredHeader,
-        postings: &[StoredPosting],
+        postings: Vec<StoredPosting>,
     ) -> Result<(), String> {
         if header.prev_hash != hex::encode(self.prev_hash) {
             return Err("its previous-hash link does not match the entry before it".into());
@@ -338,7 +338,7 @@ impl Verifier {
             },
             other => return Err(format!("its encoding version {other} is unknown")),
         };
-        let recomputed = hash_of(header, &self.prev_hash, postings, evidence.as_ref())?;
+        let recomputed = hash_of(header, &self.prev_hash, &postings, evidence.as_ref())?;
         if hex::encode(recomputed) != header.hash {
             return Err(match header.import_id.filter(|_| evidence.is_some()) {
                 Some(import_id) => format!(
@@ -354,40 +354,43 @@ impl Verifier {
             return Err(format!("its postings sum to {sum}, not zero"));
         }
         let kind = EntryKind::parse(&header.kind).ok_or("unknown entry kind")?;
-        let typed = self.check_totals(header.seq, kind, postings)?;
-        self.apply_balances(postings)?;
+        let (typed, totals) = self.check_totals(header.seq, kind, postings)?;
+        self.apply_balances(&totals)?;
         if let Some(people) = self.people.as_mut() {
             people.entry(header.seq, kind, typed);
         }
         Ok(())
     }
 
+    /// Types the postings (their texts moved, not copied: the people's
+    /// thread takes them) and compares the entry's stored account totals
+    /// with theirs, which it returns.
     fn check_totals(
         &mut self,
         seq: i64,
         kind: EntryKind,
-        postings: &[StoredPosting],
-    ) -> Result<Vec<Posting>, String> {
+        postings: Vec<StoredPosting>,
+    ) -> Result<(Vec<Posting>, BTreeMap<String, AccountTotal>), String> {
         // An entry's thousands of postings name a few accounts: each is
         // parsed once.
-        let mut accounts: FastMap<&str, AccountPath> = FastMap::default();
+        let mut accounts: FastMap<String, AccountPath> = FastMap::default();
         let typed: Vec<Posting> = postings
-            .iter()
+            .into_iter()
             .map(|p| {
                 let account = match accounts.get(p.account.as_str()) {
                     Some(account) => account.clone(),
                     None => {
                         let account = AccountPath::parse(&p.account)?;
-                        accounts.insert(&p.account, account.clone());
+                        accounts.insert(p.account, account.clone());
                         account
                     }
                 };
                 Ok(Posting {
                     account,
                     amount: crate::domain::Money::from_dong(p.amount_dong),
-                    beneficiary: p.beneficiary.clone(),
+                    beneficiary: p.beneficiary,
                     source_line: p.source_line.and_then(|l| u64::try_from(l).ok()),
-                    reference: p.reference.clone(),
+                    reference: p.reference,
                 })
             })
             .collect::<Result<_, String>>()?;
@@ -396,32 +399,32 @@ impl Verifier {
         if recomputed != stored {
             return Err("its stored account totals differ from its postings".into());
         }
-        Ok(typed)
+        Ok((typed, recomputed))
     }
 
-    fn apply_balances(&mut self, postings: &[StoredPosting]) -> Result<(), String> {
-        for posting in postings {
-            // An account's name is copied once, not once per posting.
-            match self.balances.get_mut(&posting.account) {
-                Some(balance) => *balance += posting.amount_dong,
-                None => {
-                    self.balances
-                        .insert(posting.account.clone(), posting.amount_dong);
+    /// Adds an entry's account totals to the balances and refuses an
+    /// account with a balance rule that goes below zero after the entry.
+    fn apply_balances(&mut self, totals: &BTreeMap<String, AccountTotal>) -> Result<(), String> {
+        for (account, total) in totals {
+            let balance = match self.balances.get_mut(account.as_str()) {
+                Some(balance) => {
+                    *balance += total.amount_dong;
+                    *balance
                 }
-            }
-        }
-        for posting in postings {
-            let balance = self.balances[&posting.account];
+                None => {
+                    self.balances.insert(account.clone(), total.amount_dong);
+                    total.amount_dong
+                }
+            };
             if balance >= 0 {
                 continue;
             }
-            let ruled = AccountPath::parse(&posting.account)
+            let ruled = AccountPath::parse(account)
                 .map(|a| a.must_not_go_negative())
                 .unwrap_or(false);
             if ruled {
                 return Err(format!(
-                    "account {} goes below zero ({balance}) after this entry",
-                    posting.account
+                    "account {account} goes below zero ({balance}) after this entry"
                 ));
             }
         }
@@ -657,4 +660,115 @@ pub async fn run_with(
     let report = verifier.finish();
     laps.lap("people's checks finish");
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An encoding-1 entry of `postings` chained after `prev_hash`, with its
+    /// stored totals given to `verifier`; returns its hash.
+    fn feed(
+        verifier: &mut Verifier,
+        seq: i64,
+        prev_hash: [u8; 32],
+        postings: &[(&str, i64)],
+    ) -> [u8; 32] {
+        let stored: Vec<StoredPosting> = postings
+            .iter()
+            .map(|&(account, amount_dong)| StoredPosting {
+                entry_seq: seq,
+                account: account.into(),
+                amount_dong,
+                beneficiary: None,
+                source_line: None,
+                reference: None,
+            })
+            .collect();
+        let mut header = StoredHeader {
+            seq,
+            effective_date: "2021-08-01".into(),
+            recorded_at_us: 1_637_800_000_000_000,
+            actor: "tester".into(),
+            kind: "allocation".into(),
+            reference: format!("ref {seq}"),
+            memo: String::new(),
+            corrects_seq: None,
+            prev_hash: hex::encode(prev_hash),
+            hash: String::new(),
+            import_id: None,
+            encoding: 1,
+            audit_anchor: None,
+        };
+        let hash = hash_of(&header, &prev_hash, &stored, None).unwrap();
+        header.hash = hex::encode(hash);
+        verifier.header(header);
+        for &(account, amount_dong) in postings {
+            let total = AccountTotal {
+                amount_dong,
+                approvals_delta: 0,
+            };
+            verifier.total(seq, account.into(), total);
+        }
+        for posting in stored {
+            verifier.posting(posting);
+        }
+        hash
+    }
+
+    #[test]
+    fn a_ruled_account_below_zero_after_an_entry_is_found_at_that_entry() {
+        let mut verifier = Verifier::journal_only(None);
+        let first = feed(
+            &mut verifier,
+            1,
+            GENESIS_HASH,
+            &[("fund:province", -10), ("budget:NQ68:842", 10)],
+        );
+        feed(
+            &mut verifier,
+            2,
+            first,
+            &[("budget:NQ68:842", -15), ("payable:NQ68:842:tu-do", 15)],
+        );
+        let report = verifier.finish();
+        let problem = report.problem.expect("the fund went below zero");
+        assert_eq!(problem.entry_seq(), Some(1), "{problem:?}");
+        assert!(problem
+            .reason
+            .contains("fund:province goes below zero (-10)"));
+    }
+
+    #[test]
+    fn balances_carry_from_entry_to_entry() {
+        let mut verifier = Verifier::journal_only(None);
+        verifier.balances.insert("fund:province".into(), 10);
+        let first = feed(
+            &mut verifier,
+            1,
+            GENESIS_HASH,
+            &[("fund:province", -10), ("budget:NQ68:842", 10)],
+        );
+        let second = feed(
+            &mut verifier,
+            2,
+            first,
+            &[("budget:NQ68:842", -10), ("payable:NQ68:842:tu-do", 10)],
+        );
+        feed(
+            &mut verifier,
+            3,
+            second,
+            &[("budget:NQ68:842", -1), ("payable:NQ68:842:tu-do", 1)],
+        );
+        let report = verifier.finish();
+        let problem = report.problem.expect("the budget was spent by entry 2");
+        assert_eq!(problem.entry_seq(), Some(3), "{problem:?}");
+        assert!(
+            problem
+                .reason
+                .contains("budget:NQ68:842 goes below zero (-1)"),
+            "{problem:?}"
+        );
+    }
 }

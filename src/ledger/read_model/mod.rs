@@ -17,6 +17,7 @@
 //! lines apply in commit order, postings in journal order. That is what
 //! makes a commit's change and a rebuild agree.
 
+use super::account_memo::AccountMemo;
 use crate::domain::journal::{EntryKind, Posting, StoredHeader, StoredPosting};
 use crate::domain::text::fold_key;
 use crate::fast_hash::FastMap;
@@ -309,12 +310,18 @@ impl Builder {
 
     /// The postings of one entry of `kind`, as the verifier typed them.
     pub fn entry(&mut self, kind: EntryKind, postings: &[Posting]) {
+        let mut scopes = AccountMemo::new();
         for posting in postings {
-            let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind()) else {
+            let Some(person) = &posting.beneficiary else {
                 continue;
             };
-            let account = &posting.account;
-            let scope = [1, 2, 3].map(|index| account.segment(index).unwrap_or_default());
+            let scope = scopes.get(&posting.account, |account| {
+                (account.kind() == "payable")
+                    .then(|| [1, 2, 3].map(|index| account.segment(index).unwrap_or_default()))
+            });
+            let Some(scope) = scope else {
+                continue;
+            };
             let has_voucher = posting.reference.is_some();
             self.model
                 .payable_posting(kind, scope, posting.amount.dong(), person, has_voucher);
