@@ -716,20 +716,23 @@ mod tests {
         hash
     }
 
+    /// Entries of `postings` each, chained from the genesis, seq 1 on.
+    fn chain(verifier: &mut Verifier, entries: &[&[(&str, i64)]]) {
+        let mut prev_hash = GENESIS_HASH;
+        for (seq, postings) in (1..).zip(entries) {
+            prev_hash = feed(verifier, seq, prev_hash, postings);
+        }
+    }
+
     #[test]
     fn a_ruled_account_below_zero_after_an_entry_is_found_at_that_entry() {
         let mut verifier = Verifier::journal_only(None);
-        let first = feed(
+        chain(
             &mut verifier,
-            1,
-            GENESIS_HASH,
-            &[("fund:province", -10), ("budget:NQ68:842", 10)],
-        );
-        feed(
-            &mut verifier,
-            2,
-            first,
-            &[("budget:NQ68:842", -15), ("payable:NQ68:842:tu-do", 15)],
+            &[
+                &[("fund:province", -10), ("budget:NQ68:842", 10)],
+                &[("budget:NQ68:842", -15), ("payable:NQ68:842:tu-do", 15)],
+            ],
         );
         let report = verifier.finish();
         let problem = report.problem.expect("the fund went below zero");
@@ -743,23 +746,13 @@ mod tests {
     fn balances_carry_from_entry_to_entry() {
         let mut verifier = Verifier::journal_only(None);
         verifier.balances.insert("fund:province".into(), 10);
-        let first = feed(
+        chain(
             &mut verifier,
-            1,
-            GENESIS_HASH,
-            &[("fund:province", -10), ("budget:NQ68:842", 10)],
-        );
-        let second = feed(
-            &mut verifier,
-            2,
-            first,
-            &[("budget:NQ68:842", -10), ("payable:NQ68:842:tu-do", 10)],
-        );
-        feed(
-            &mut verifier,
-            3,
-            second,
-            &[("budget:NQ68:842", -1), ("payable:NQ68:842:tu-do", 1)],
+            &[
+                &[("fund:province", -10), ("budget:NQ68:842", 10)],
+                &[("budget:NQ68:842", -10), ("payable:NQ68:842:tu-do", 10)],
+                &[("budget:NQ68:842", -1), ("payable:NQ68:842:tu-do", 1)],
+            ],
         );
         let report = verifier.finish();
         let problem = report.problem.expect("the budget was spent by entry 2");
