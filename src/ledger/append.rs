@@ -149,6 +149,9 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         }
     }
     let head = tx.head().await?;
+    // Under the append lock: no other commit of this store runs meanwhile.
+    let mut cached_people = store.person_cache().take(head.as_ref());
+    let head_before = head.clone();
     let anchor = tx.audit_head().await?;
     check_corrected_once(tx.as_mut(), &batch.entries).await?;
     if let Some(read) = &batch.read_at {
@@ -202,10 +205,12 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         .await
         .map_err(|e| StoreError::Corrupt(format!("working out the read models' changes: {e}")))??;
     laps.lap("read model changes");
-    super::read_model::apply_batch(tx.as_mut(), &person_changes).await?;
+    super::read_model::apply_batch(tx.as_mut(), &person_changes, &mut cached_people).await?;
     laps.lap("read models");
     tx.commit().await?;
     laps.lap("commit");
+    let head_after = checkpoints.last().cloned().or(head_before);
+    store.person_cache().hand_back(cached_people, head_after);
     Ok(checkpoints)
 }
 

@@ -3,16 +3,8 @@
 //! people cost tens of MiB keyed by a `u64`, hundreds keyed by a `String`
 //! (each its own allocation, which the allocator then keeps).
 
+use crate::domain::national_id::{digits_key, DIGITS_KEYS_END, DIGITS_LENGTH_SHIFT};
 use crate::fast_hash::FastMap;
-
-/// Keys below this are IDs of digits: their length in the top bits, their value below.
-const DIGITS_KEYS_END: u64 = 1 << 63;
-/// The longest ID of digits read as a number: its length (4 bits) above bit
-/// 59 and its value (10^15 < 2^59) below stay under [`DIGITS_KEYS_END`].
-const DIGITS_MAX: usize = 15;
-const DIGITS_LENGTH_SHIFT: u32 = 59;
-const _: () = assert!((DIGITS_MAX as u64) << DIGITS_LENGTH_SHIFT < DIGITS_KEYS_END);
-const _: () = assert!(10u64.pow(DIGITS_MAX as u32) < 1 << DIGITS_LENGTH_SHIFT);
 
 /// Every ID seen, as a `u64`: an ID of digits (a CCCD, a CMND) is its
 /// value and length; any other text (which the parser never lets in, but a
@@ -54,14 +46,6 @@ impl PersonKeys {
         let index = (key - DIGITS_KEYS_END) as usize;
         self.other_ids.get(index).cloned().unwrap_or_default()
     }
-}
-
-fn digits_key(id: &str) -> Option<u64> {
-    if id.is_empty() || id.len() > DIGITS_MAX || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let value = id.parse::<u64>().ok()?;
-    Some(((id.len() as u64) << DIGITS_LENGTH_SHIFT) | value)
 }
 
 #[cfg(test)]

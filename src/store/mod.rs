@@ -15,6 +15,7 @@
 
 pub mod backup;
 mod migrations;
+pub mod person_cache;
 pub(crate) mod records;
 mod rows;
 mod sql;
@@ -33,9 +34,9 @@ use std::sync::Arc;
 pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
     BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
-    ImportKey, ImportRecord, Listed, NewImport, Page, PersonFilter, PersonRecord, PersonWrites,
-    PostingRow, ReconciliationView, ReplicaStatus, RollPeople, RollPerson, ScopeTotalRecord,
-    StoredEvidence, StoredImportCommit, TotalRow, UserListing, VerifiedReach,
+    ImportKey, ImportRecord, Listed, NewImport, Page, PersonFigures, PersonFilter, PersonRecord,
+    PersonWrites, PostingRow, ReconciliationView, ReplicaStatus, RollPeople, RollPerson,
+    ScopeTotalRecord, StoredEvidence, StoredImportCommit, TotalRow, UserListing, VerifiedReach,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +122,9 @@ pub trait Store: UserStore + ImportStore + JournalStore {
 
     /// Opens the append transaction, waiting for the append lock.
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>>;
+
+    /// The read models' figures this process kept from its last commit.
+    fn person_cache(&self) -> &person_cache::PersonCache;
 
     /// Writes a consistent copy of the whole database to `file`, which must
     /// not exist, while appends go on: what was committed when the copy
@@ -359,9 +363,13 @@ pub trait AppendTx: Send {
         district: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<PersonRecord>>;
+    /// Every row of one program and district, figures only, into `scope`.
+    /// Whether every row was kept (`false`: an ID the cache cannot key).
+    async fn scope_figures(&mut self, scope: &mut person_cache::CachedScope) -> StoreResult<bool>;
     /// Adds the rows of people the read models did not hold and writes the
-    /// rows of those they held (read by [`AppendTx::person_records`] in this
-    /// transaction) over the stored ones.
+    /// rows of those they held (read in this transaction, by
+    /// [`AppendTx::person_records`] or [`AppendTx::scope_figures`]) over the
+    /// stored ones; a row to write over that is missing is an error.
     async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()>;
     /// Adds each row's figures to the scope's stored ones.
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()>;

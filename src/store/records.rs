@@ -540,7 +540,21 @@ pub struct VerifiedReach {
 pub struct PersonWrites {
     pub added: Vec<PersonRecord>,
     pub rewritten: Vec<PersonRecord>,
-    pub refigured: Vec<PersonRecord>,
+    pub refigured: Vec<PersonFigures>,
+}
+
+/// What a payment changes of a stored person's row: the figures, the
+/// category and the status; the name and refused lines stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFigures {
+    pub program: String,
+    pub district: String,
+    pub national_id: String,
+    pub category: String,
+    pub outstanding_dong: i64,
+    pub paid_dong: i64,
+    pub approvals: i64,
+    pub status: &'static str,
 }
 
 /// Whether the replica answers, and how far it has replayed.

@@ -224,11 +224,18 @@ pub const SCOPE_TOTAL_COLUMNS: &str =
     "program, district, status, beneficiaries, approved, paid, outstanding";
 pub const READ_MODELS_BUILT: &str = "SELECT built FROM read_model_state WHERE id = 1";
 pub const MARK_READ_MODELS_BUILT: &str = "UPDATE read_model_state SET built = TRUE WHERE id = 1";
+/// Every row of a program and district, figures only (a commit's cache).
+pub const SCOPE_FIGURES: &str = "SELECT national_id, category, outstanding, paid, approvals, \
+     refused IS NOT NULL FROM person_balances WHERE program = $1 AND district = $2";
 /// What an upsert of person rows sets on a row that exists.
 pub const PERSON_UPSERT: &str = " ON CONFLICT (program, district, national_id) DO UPDATE SET \
      category = excluded.category, full_name = excluded.full_name, name_key = excluded.name_key, \
      outstanding = excluded.outstanding, paid = excluded.paid, approvals = excluded.approvals, \
      status = excluded.status, refused = excluded.refused";
+/// What an upsert of a person's figures sets on a row that exists.
+pub const PERSON_FIGURES_UPSERT: &str = " ON CONFLICT (program, district, national_id) DO UPDATE \
+     SET category = excluded.category, outstanding = excluded.outstanding, paid = excluded.paid, \
+     approvals = excluded.approvals, status = excluded.status";
 /// What adding to scope totals does to a row that exists.
 pub const SCOPE_TOTALS_ADD: &str = " ON CONFLICT (program, district, status) DO UPDATE SET \
      beneficiaries = scope_totals.beneficiaries + excluded.beneficiaries, \

@@ -50,7 +50,8 @@ const PAYMENTS: &str = "national_id,full_name,amount,paid_date,reference,decisio
 084070000005,Lê Văn Năm,1500000,2021-08-30,CT-007,\n\
 084070000005,Lê Văn Năm,1500000,2021-08-30,CT-008,\n";
 
-fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
+/// A roll of NQ68 in district 842.
+pub(crate) fn upload(kind: RollKind, name: &str, text: &str) -> RollUpload {
     RollUpload {
         kind,
         program: "NQ68".into(),

@@ -5,10 +5,11 @@
 //! incremental verification checks what follows the last one.
 
 use crate::http_api::{json_of, verified_after_the_first_run, Api};
-use crate::payments_reconcile::{approve_and_pay, race_roll};
+use crate::payments_reconcile::{approve_and_pay, race_roll, upload};
 use crate::support::harness::{Runtime, Suite};
 use crate::support::{province, query_i64, TestDb};
-use ansinh::import::pipeline;
+use ansinh::import::parse::RollKind;
+use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::ledger::{read_model, verify};
 use ansinh::reconcile::{self, Reconciliation};
 use ansinh::reverse::{self, ReverseRequest};
@@ -24,6 +25,8 @@ pub fn register(suite: &mut Suite) {
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): requests_racing_a_first_verification_start_one_run,
         each_backend: incremental_verification_checks_what_follows_the_last_one,
         each_backend: reconciliation_pages_search_and_filter,
+        each_backend: figures_kept_between_commits_stay_those_of_the_journal,
+        each_backend: figures_for_a_person_without_a_row_fail_the_commit,
     );
 }
 
@@ -334,4 +337,163 @@ async fn reconciliation_pages_search_and_filter(db: TestDb) {
         assert_eq!(one.lines.len(), 1);
         assert_eq!(one.lines[0].national_id, whole.lines[offset].national_id);
     }
+}
+
+/// People `first..first + count` of the kept-figures tests, approved in
+/// district 842 (IDs no other test roll holds).
+fn kept_person(n: usize) -> String {
+    format!("0843{n:08}")
+}
+
+fn approvals_of(first: usize, count: usize, name: &str) -> RollUpload {
+    let mut text = String::from(
+        "STT;Họ và tên;Số CCCD/CMND;Mã xã;Nhóm đối tượng;Số tiền;Số quyết định;Ngày quyết định\n",
+    );
+    for n in first..first + count {
+        let letters: String = format!("{n:05}")
+            .bytes()
+            .map(|digit| char::from(b'a' + (digit - b'0')))
+            .collect();
+        text.push_str(&format!(
+            "{};Người {letters};{};29239;tu-do;1.500.000;9/QĐ-UBND;16/08/2021\n",
+            n - first + 1,
+            kept_person(n)
+        ));
+    }
+    upload(RollKind::Approvals, name, &text)
+}
+
+/// A payment line per (person, amount, voucher).
+fn payments_of(lines: &[(usize, i64, String)], name: &str) -> RollUpload {
+    let mut text = String::from("national_id,amount,paid_date,reference\n");
+    for (n, amount_dong, voucher) in lines {
+        text.push_str(&format!(
+            "{},{amount_dong},2021-09-01,{voucher}\n",
+            kept_person(*n)
+        ));
+    }
+    upload(RollKind::Payments, name, &text)
+}
+
+fn paid_in_full(people: std::ops::Range<usize>) -> Vec<(usize, i64, String)> {
+    people.map(|n| (n, 1_500_000, format!("KP-{n}"))).collect()
+}
+
+async fn commit_roll(
+    store: &dyn ansinh::store::Store,
+    user: &ansinh::domain::User,
+    roll: &RollUpload,
+) -> Result<ansinh::import::report::ImportReport, pipeline::ImportError> {
+    let staged = pipeline::stage(store, user, roll).await.expect("stage");
+    pipeline::commit(store, user, staged).await
+}
+
+/// Rolls large enough that a commit keeps their scope's figures for the
+/// next one: the rows stay those a recomputation gives through payments,
+/// refused lines, a commit by another store (another process) and a
+/// reversal.
+async fn figures_kept_between_commits_stay_those_of_the_journal(db: TestDb) {
+    let users = province::setup(&db).await;
+    let officer = &users.officer842;
+    let store = db.store.as_ref();
+    commit_roll(store, officer, &approvals_of(0, 1_200, "many.csv"))
+        .await
+        .expect("approvals");
+    assert_eq!(store.person_cache().people(), 1_200, "{}", db.backend);
+    assert_read_models_match(&db).await;
+
+    // 600 paid in full; person 0 paid again beyond what is left (refused).
+    let mut lines = paid_in_full(0..600);
+    lines.push((0, 2_000_000, "KP-again".into()));
+    let first_payments = commit_roll(store, officer, &payments_of(&lines, "pay-1.csv"))
+        .await
+        .expect("payments");
+    assert_eq!(first_payments.rejected.len(), 1, "{}", db.backend);
+    assert_read_models_match(&db).await;
+
+    // Another process commits: the figures kept here are of an older head.
+    let other = ansinh::store::open(&db.url).await.expect("open again");
+    commit_roll(
+        other.as_ref(),
+        officer,
+        &approvals_of(5_000, 3, "other.csv"),
+    )
+    .await
+    .expect("approvals from another store");
+    let other_payments = payments_of(&paid_in_full(600..605), "pay-other.csv");
+    let paid_elsewhere = commit_roll(other.as_ref(), officer, &other_payments)
+        .await
+        .expect("payments from another store");
+    commit_roll(
+        store,
+        officer,
+        &payments_of(&paid_in_full(605..1_200), "pay-2.csv"),
+    )
+    .await
+    .expect("payments after another store's commit");
+    assert_eq!(store.person_cache().people(), 1_203, "{}", db.backend);
+    assert_read_models_match(&db).await;
+
+    // One person's part of a payment roll reversed, a batch of one: person
+    // 1, then person 0, whose status hangs on the refused line beside the
+    // figures (overpaid, not unpaid).
+    // Then person 600, paid by the other store.
+    let paid_by = |person| match person {
+        600 => paid_elsewhere.checkpoints[0].seq,
+        _ => first_payments.checkpoints[0].seq,
+    };
+    for person in [1, 0, 600] {
+        let request = ReverseRequest {
+            seq: paid_by(person),
+            reason: "paid in error".into(),
+            beneficiary: Some(kept_person(person)),
+        };
+        reverse::reverse(store, &users.provincial, request)
+            .await
+            .expect("reverse one person's payment");
+        assert_read_models_match(&db).await;
+    }
+    let statuses = query_i64(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM person_balances WHERE national_id = '{}' AND status = 'overpaid'",
+            kept_person(0)
+        ),
+    )
+    .await;
+    assert_eq!(statuses, vec![1], "{}", db.backend);
+}
+
+/// A person whose row vanished outside the journal while their figures
+/// are kept: the payment's commit fails, and the ledger stays as it was.
+async fn figures_for_a_person_without_a_row_fail_the_commit(db: TestDb) {
+    let users = province::setup(&db).await;
+    let officer = &users.officer842;
+    let store = db.store.as_ref();
+    commit_roll(store, officer, &approvals_of(0, 600, "many.csv"))
+        .await
+        .expect("approvals");
+    db.raw(&format!(
+        "DELETE FROM person_balances WHERE national_id = '{}'",
+        kept_person(7)
+    ))
+    .await
+    .expect("delete a derived row");
+    let head = store.head().await.expect("head");
+    let error = commit_roll(
+        store,
+        officer,
+        &payments_of(&paid_in_full(0..10), "pay.csv"),
+    )
+    .await
+    .expect_err("a row is missing");
+    assert!(
+        error.to_string().contains("read model row"),
+        "{}: {error}",
+        db.backend
+    );
+    assert_eq!(store.head().await.expect("head"), head, "{}", db.backend);
+    read_model::rebuild(store).await.expect("rebuild");
+    let report = verify::run(store, None).await.expect("verify");
+    assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
 }

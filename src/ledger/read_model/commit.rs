@@ -5,7 +5,8 @@
 use super::{approvals_delta, roll_names, PersonState, RefusedPayment, SETTLED};
 use crate::domain::text::fold_key;
 use crate::fast_hash::FastMap;
-use crate::store::{PersonWrites, ScopeTotalRecord, StoreResult};
+use crate::store::person_cache::{CachedPeople, CachedRow, CachedScope, FiguresRow};
+use crate::store::{AppendTx, PersonFigures, PersonWrites, ScopeTotalRecord, StoreResult};
 
 /// What one batch changes of each person it touches, per program and
 /// district: computed from the batch alone (while the commit inserts its
@@ -126,13 +127,23 @@ impl PersonChanges {
     }
 }
 
-/// Keeps the read models in the commit's own transaction: reads the rows
-/// of the people the batch touches, lays the batch's changes over them,
-/// writes them back with the totals' differences. Does nothing while the
-/// read models wait to be rebuilt (the rebuild will count this batch too).
+/// The fewest people of a scope a batch must touch for the scope's figures
+/// to be read whole and kept for the next commits ([`CachedPeople`]): a
+/// roll, not a reversal of one person or a short roll from a one-off
+/// command.
+const SCOPE_CACHE_PEOPLE_MIN: usize = 500;
+
+/// Keeps the read models in the commit's own transaction: lays the batch's
+/// changes over the rows of the people it touches, writes them back with
+/// the totals' differences. The rows come from `cached` (the figures this
+/// process kept, valid at the head this commit appends to) where it holds
+/// them, read in this transaction otherwise; `cached` then holds what was
+/// written. Does nothing while the read models wait to be rebuilt (the
+/// rebuild will count this batch too).
 pub async fn apply_batch(
-    tx: &mut dyn crate::store::AppendTx,
+    tx: &mut dyn AppendTx,
     changes: &PersonChanges,
+    cached: &mut CachedPeople,
 ) -> StoreResult<()> {
     if !tx.read_models_built().await? {
         return Ok(());
@@ -143,32 +154,71 @@ pub async fn apply_batch(
     let mut scopes: Vec<_> = changes.scopes.iter().collect();
     scopes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for ((program, district), people) in scopes {
+        let mut scope = cached_scope(tx, cached, program, district, people.len()).await?;
         let mut ids: Vec<&String> = people.keys().collect();
         ids.sort_unstable();
-        let ids: Vec<String> = ids.into_iter().cloned().collect();
+        let to_read: Vec<String> = ids
+            .iter()
+            .filter(|id| must_read(scope.as_deref(), id, &people[**id]))
+            .map(|id| (*id).clone())
+            .collect();
         let mut stored: FastMap<String, PersonState> = FastMap::default();
-        for record in tx.person_records(program, district, &ids).await? {
+        for record in tx.person_records(program, district, &to_read).await? {
             let ((_, _, id), state) = PersonState::from_record(&record)?;
             stored.insert(id, state);
         }
         laps.lap("read rows");
-        for id in &ids {
+        let mut every_row_kept = true;
+        for id in ids {
             let change = &people[id];
             let (mut state, was_stored) = match stored.remove(id) {
                 Some(state) => (state, true),
-                None => (PersonState::default(), false),
+                None => match scope.as_ref().map(|s| s.row(id)) {
+                    Some(CachedRow::Stored(figures)) => (
+                        PersonState {
+                            category: scope.as_ref().map_or("", |s| s.category(&figures)).into(),
+                            outstanding_dong: figures.outstanding_dong,
+                            paid_dong: figures.paid_dong,
+                            approvals: figures.approvals,
+                            ..PersonState::default()
+                        },
+                        true,
+                    ),
+                    _ => (PersonState::default(), false),
+                },
             };
             if was_stored {
                 totals.add(program, district, &state, -1);
             }
             change.apply(&mut state);
             totals.add(program, district, &state, 1);
-            let record = state.record(program, district, id);
-            match (was_stored, change.figures_only()) {
-                (false, _) => writes.added.push(record),
-                (true, false) => writes.rewritten.push(record),
-                (true, true) => writes.refigured.push(record),
+            if let Some(scope) = scope.as_mut() {
+                every_row_kept &= scope.set(&FiguresRow {
+                    national_id: id,
+                    category: &state.category,
+                    outstanding_dong: state.outstanding_dong,
+                    paid_dong: state.paid_dong,
+                    approvals: state.approvals,
+                    has_refused: !state.refused.is_empty(),
+                });
             }
+            match (was_stored, change.figures_only()) {
+                (false, _) => writes.added.push(state.record(program, district, id)),
+                (true, false) => writes.rewritten.push(state.record(program, district, id)),
+                (true, true) => writes.refigured.push(PersonFigures {
+                    program: program.clone(),
+                    district: district.clone(),
+                    national_id: id.clone(),
+                    status: state.status(),
+                    category: state.category,
+                    outstanding_dong: state.outstanding_dong,
+                    paid_dong: state.paid_dong,
+                    approvals: state.approvals,
+                }),
+            }
+        }
+        if !every_row_kept {
+            cached.remove(program, district);
         }
         laps.lap("apply");
     }
@@ -177,6 +227,36 @@ pub async fn apply_batch(
     tx.add_scope_totals(&totals.into_rows()).await?;
     laps.lap("write totals");
     Ok(())
+}
+
+/// The scope's cached figures; read whole first when the batch touches
+/// enough of its people and the process has room for them.
+async fn cached_scope<'c>(
+    tx: &mut dyn AppendTx,
+    cached: &'c mut CachedPeople,
+    program: &str,
+    district: &str,
+    people_touched: usize,
+) -> StoreResult<Option<&'c mut CachedScope>> {
+    let worth_reading = people_touched >= SCOPE_CACHE_PEOPLE_MIN && CachedPeople::has_room();
+    if cached.scope_mut(program, district).is_none() && worth_reading {
+        let mut scope = CachedScope::new(program, district);
+        if tx.scope_figures(&mut scope).await? {
+            cached.insert(scope);
+        }
+    }
+    Ok(cached.scope_mut(program, district))
+}
+
+/// Whether a person's stored row must be read: the scope is not cached,
+/// the ID cannot be cached, or the change needs more than the figures (a
+/// name, refused lines, or a status that depends on stored refused lines).
+fn must_read(scope: Option<&CachedScope>, national_id: &str, change: &PersonChange) -> bool {
+    match scope.map(|s| s.row(national_id)) {
+        None | Some(CachedRow::Unknown) => true,
+        Some(CachedRow::Absent) => false,
+        Some(CachedRow::Stored(figures)) => !change.figures_only() || figures.has_refused,
+    }
 }
 
 /// Per program, district and status, what a batch adds to the totals.

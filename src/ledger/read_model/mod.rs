@@ -408,6 +408,8 @@ impl JournalSink for Builder {
 /// people they hold.
 pub async fn rebuild(store: &dyn Store) -> StoreResult<usize> {
     let mut tx = store.begin_append().await?;
+    // Under the append lock, so that no commit takes figures from before.
+    store.person_cache().clear();
     let mut builder = Builder::default();
     store.scan(&mut builder).await?;
     let model = builder.finish().map_err(StoreError::Corrupt)?;

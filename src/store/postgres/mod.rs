@@ -15,6 +15,7 @@ mod journal;
 mod replica;
 mod users;
 
+use super::person_cache::PersonCache;
 use super::{AppendTx, OpenOptions, ReplicaStatus, Store, StoreError, StoreResult};
 use crate::domain::LedgerCode;
 use async_trait::async_trait;
@@ -41,6 +42,7 @@ pub struct PgStore {
     /// The highest seq this process appended: what the replica must hold
     /// before it serves this process's reads.
     appended_seq: Arc<AtomicI64>,
+    person_cache: PersonCache,
 }
 
 impl PgStore {
@@ -85,6 +87,7 @@ impl PgStore {
             ledger: open.ledger.clone(),
             replica,
             appended_seq,
+            person_cache: PersonCache::default(),
         })
     }
 
@@ -137,6 +140,10 @@ impl Store for PgStore {
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
         let tx = append::PgTx::begin(&self.pool, self.appended_seq.clone()).await?;
         Ok(Box::new(tx))
+    }
+
+    fn person_cache(&self) -> &PersonCache {
+        &self.person_cache
     }
 
     async fn replica_status(&self) -> Option<ReplicaStatus> {

@@ -6,11 +6,13 @@ use super::users::insert_audit;
 use super::{in_json_list, json_list, json_rows};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::person_cache::{CachedScope, FiguresRow};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonRecord, PersonWrites, PostingRow,
-    ScopeTotalRecord, StoreResult, TotalRow,
+    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonFigures, PersonRecord,
+    PersonWrites, PostingRow, ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -264,13 +266,40 @@ impl AppendTx for SqliteTx {
         Ok(found)
     }
 
+    async fn scope_figures(&mut self, scope: &mut CachedScope) -> StoreResult<bool> {
+        let (program, district) = scope.key();
+        let (program, district) = (program.to_string(), district.to_string());
+        let mut rows =
+            sqlx::query_as::<_, (String, String, i64, i64, i64, bool)>(sql::SCOPE_FIGURES)
+                .bind(program)
+                .bind(district)
+                .fetch(&mut *self.tx);
+        let mut every_row_kept = true;
+        while let Some((
+            national_id,
+            category,
+            outstanding_dong,
+            paid_dong,
+            approvals,
+            has_refused,
+        )) = rows.try_next().await?
+        {
+            every_row_kept &= scope.set(&FiguresRow {
+                national_id: &national_id,
+                category: &category,
+                outstanding_dong,
+                paid_dong,
+                approvals,
+                has_refused,
+            });
+        }
+        Ok(every_row_kept)
+    }
+
     async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()> {
         insert_person_records(&mut self.tx, &writes.added, "").await?;
-        // SQLite rewrites a changed row whole: one statement serves both.
-        for rows in [&writes.rewritten, &writes.refigured] {
-            insert_person_records(&mut self.tx, rows, sql::PERSON_UPSERT).await?;
-        }
-        Ok(())
+        insert_person_records(&mut self.tx, &writes.rewritten, sql::PERSON_UPSERT).await?;
+        update_person_figures(&mut self.tx, &writes.refigured).await
     }
 
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
@@ -332,6 +361,62 @@ async fn insert_person_records(
     )
     .await
 }
+
+/// Stored people's figures, category and status: an upsert that sets
+/// nothing else on the stored row (a third faster than updating from a
+/// list, which SQLite runs in two passes). A row it would add instead —
+/// none should be missing — carries [`NO_ROW_MARK`] as its name key and
+/// fails the commit.
+async fn update_person_figures(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[PersonFigures],
+) -> StoreResult<()> {
+    insert_values::<_, 10>(
+        tx,
+        "person_balances (program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status)",
+        sql::PERSON_FIGURES_UPSERT,
+        rows,
+        |args, row| {
+            Arguments::add(args, row.program.as_str())?;
+            Arguments::add(args, row.district.as_str())?;
+            Arguments::add(args, row.national_id.as_str())?;
+            Arguments::add(args, row.category.as_str())?;
+            Arguments::add(args, "")?;
+            Arguments::add(args, NO_ROW_MARK)?;
+            Arguments::add(args, row.outstanding_dong)?;
+            Arguments::add(args, row.paid_dong)?;
+            Arguments::add(args, row.approvals)?;
+            Arguments::add(args, row.status)?;
+            Ok(())
+        },
+    )
+    .await?;
+    let same_scope = |a: &PersonFigures, b: &PersonFigures| {
+        (&a.program, &a.district) == (&b.program, &b.district)
+    };
+    for scope in rows.chunk_by(same_scope) {
+        // A scan of the scope's rows: a few milliseconds.
+        let added: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM person_balances WHERE program = $1 AND district = $2 AND name_key = $3)",
+        )
+        .bind(&scope[0].program)
+        .bind(&scope[0].district)
+        .bind(NO_ROW_MARK)
+        .fetch_one(&mut **tx)
+        .await?;
+        if added {
+            return Err(StoreError::Corrupt(format!(
+                "a payment's figures in program {} and district {} were for a person without a read model row",
+                scope[0].program, scope[0].district
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The name key of a row that [`update_person_figures`] would add: no
+/// folded name is a control character.
+const NO_ROW_MARK: &str = "\u{1}no row";
 
 async fn insert_scope_totals(
     tx: &mut Transaction<'static, Sqlite>,

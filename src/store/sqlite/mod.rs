@@ -15,6 +15,7 @@ mod imports;
 mod journal;
 mod users;
 
+use super::person_cache::PersonCache;
 use super::{AppendTx, Store, StoreError, StoreResult};
 use crate::domain::LedgerCode;
 use async_trait::async_trait;
@@ -47,6 +48,7 @@ pub struct SqliteStore {
     appender: SqlitePool,
     /// The province whose ledger the file holds, if opened as one.
     ledger: Option<LedgerCode>,
+    person_cache: PersonCache,
 }
 
 impl SqliteStore {
@@ -87,12 +89,17 @@ impl SqliteStore {
             pool,
             appender,
             ledger: None,
+            person_cache: PersonCache::default(),
         })
     }
 
     /// The store, as the ledger of `ledger`'s province.
     pub fn in_ledger(self, ledger: Option<LedgerCode>) -> SqliteStore {
-        SqliteStore { ledger, ..self }
+        SqliteStore {
+            ledger,
+            person_cache: PersonCache::default(),
+            ..self
+        }
     }
 
     /// For tests and tools that must reach the raw database (tampering tests).
@@ -113,6 +120,10 @@ impl Store for SqliteStore {
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
         Ok(Box::new(append::SqliteTx::begin(&self.appender).await?))
+    }
+
+    fn person_cache(&self) -> &PersonCache {
+        &self.person_cache
     }
 
     /// `VACUUM INTO`: one read transaction copies every committed page,
