@@ -13,8 +13,9 @@
 //!   append lock and hands them back only once it has committed: a failed
 //!   commit drops them, and the next one reads the rows again.
 //! - **Bounded.** At most [`CACHED_PEOPLE_MAX`] people in the whole process
-//!   (a national run opens a store per province); beyond it, a scope is not
-//!   cached and its rows are read as before.
+//!   (a national run opens a store per province): the scopes touched longest
+//!   ago go first, and beyond it a scope is not cached and its rows are read
+//!   as before.
 
 use crate::domain::journal::Checkpoint;
 use crate::domain::national_id::digits_key;
@@ -22,10 +23,9 @@ use crate::fast_hash::FastMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// People cached in the whole process: about 50 MiB at this bound (a
-/// figure, a key and the map's room for each), room for the largest
-/// province's ledger (Hà Nội, 785,523 people).
-pub const CACHED_PEOPLE_MAX: usize = 1_000_000;
+/// People cached in the whole process: about 12 MiB at this bound (a
+/// figure, a key and the map's room for each, about 60 bytes).
+pub const CACHED_PEOPLE_MAX: usize = 200_000;
 
 /// Every cached person of every store in this process.
 static CACHED_PEOPLE: AtomicUsize = AtomicUsize::new(0);
@@ -53,7 +53,6 @@ impl PersonCache {
         people.at = head;
         while CACHED_PEOPLE.load(Ordering::Relaxed) > CACHED_PEOPLE_MAX && !people.scopes.is_empty()
         {
-            // The oldest first: a national run moves on to other provinces.
             people.scopes.remove(0);
         }
         *self.lock() = Some(people);
@@ -87,10 +86,12 @@ pub struct CachedPeople {
 }
 
 impl CachedPeople {
+    /// The scope, which then goes last to be forgotten.
     pub fn scope_mut(&mut self, program: &str, district: &str) -> Option<&mut CachedScope> {
-        self.scopes
-            .iter_mut()
-            .find(|s| s.program == program && s.district == district)
+        let index = self.scopes.iter().position(|s| s.is(program, district))?;
+        let scope = self.scopes.remove(index);
+        self.scopes.push(scope);
+        self.scopes.last_mut()
     }
 
     /// Whether another scope may be cached within [`CACHED_PEOPLE_MAX`].
@@ -286,5 +287,27 @@ mod tests {
         assert!(at_head.scope_mut("NQ68", "842").is_some());
         at_head.remove("NQ68", "842");
         assert!(at_head.scope_mut("NQ68", "842").is_none());
+    }
+
+    #[test]
+    fn the_scopes_touched_longest_ago_go_first() {
+        let cache = PersonCache::default();
+        let mut people = cache.take(None);
+        let scope = |district: &str, people_count: usize| {
+            let mut scope = CachedScope::new("NQ68", district);
+            for n in 0..people_count {
+                assert!(scope.set(&row(&format!("0841{n:08}"), 0)));
+            }
+            scope
+        };
+        // Each scope is 60 % of the process's bound: two cannot stay.
+        let size = CACHED_PEOPLE_MAX * 3 / 5;
+        people.insert(scope("842", size));
+        people.insert(scope("844", size));
+        assert!(people.scope_mut("NQ68", "842").is_some(), "touched last");
+        cache.hand_back(people, head(1));
+        let mut people = cache.take(head(1).as_ref());
+        assert!(people.scope_mut("NQ68", "844").is_none(), "forgotten");
+        assert!(people.scope_mut("NQ68", "842").is_some());
     }
 }

@@ -478,6 +478,38 @@ pub fn verified_reach_from_row(row: &impl StoreRow) -> StoreResult<super::Verifi
 
 /// Person rows aggregated by the database as one JSON array of arrays in
 /// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
+/// A scope's figures ([`super::sql::SCOPE_FIGURES`], as SQLite's JSON
+/// array of rows) into `scope`; whether every row was kept.
+pub fn scope_figures_from_json(
+    json: Option<&str>,
+    scope: &mut super::person_cache::CachedScope,
+) -> StoreResult<bool> {
+    /// IDs and categories need no escaping: borrowed from the text.
+    #[derive(serde::Deserialize)]
+    struct Row<'a>(
+        #[serde(borrow)] std::borrow::Cow<'a, str>,
+        #[serde(borrow)] std::borrow::Cow<'a, str>,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let rows: Vec<Row<'_>> = serde_json::from_str(json.unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("read model figures: {e}")))?;
+    let mut every_row_kept = true;
+    for Row(national_id, category, outstanding_dong, paid_dong, approvals, has_refused) in &rows {
+        every_row_kept &= scope.set(&super::person_cache::FiguresRow {
+            national_id,
+            category,
+            outstanding_dong: *outstanding_dong,
+            paid_dong: *paid_dong,
+            approvals: *approvals,
+            has_refused: *has_refused != 0,
+        });
+    }
+    Ok(every_row_kept)
+}
+
 pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {
     type Row = (
         String,

@@ -5,7 +5,7 @@
 use super::{approvals_delta, roll_names, PersonState, RefusedPayment, SETTLED};
 use crate::domain::text::fold_key;
 use crate::fast_hash::FastMap;
-use crate::store::person_cache::{CachedPeople, CachedRow, CachedScope, FiguresRow};
+use crate::store::person_cache::{CachedPeople, CachedRow, CachedScope, FiguresRow, StoredFigures};
 use crate::store::{AppendTx, PersonFigures, PersonWrites, ScopeTotalRecord, StoreResult};
 
 /// What one batch changes of each person it touches, per program and
@@ -173,17 +173,10 @@ pub async fn apply_batch(
             let change = &people[id];
             let (mut state, was_stored) = match stored.remove(id) {
                 Some(state) => (state, true),
-                None => match scope.as_ref().map(|s| s.row(id)) {
-                    Some(CachedRow::Stored(figures)) => (
-                        PersonState {
-                            category: scope.as_ref().map_or("", |s| s.category(&figures)).into(),
-                            outstanding_dong: figures.outstanding_dong,
-                            paid_dong: figures.paid_dong,
-                            approvals: figures.approvals,
-                            ..PersonState::default()
-                        },
-                        true,
-                    ),
+                None => match scope.as_deref().map(|s| (s, s.row(id))) {
+                    Some((scope, CachedRow::Stored(figures))) => {
+                        (state_of_figures(scope, &figures), true)
+                    }
                     _ => (PersonState::default(), false),
                 },
             };
@@ -202,19 +195,11 @@ pub async fn apply_batch(
                     has_refused: !state.refused.is_empty(),
                 });
             }
+            let key = (program, district, id);
             match (was_stored, change.figures_only()) {
                 (false, _) => writes.added.push(state.record(program, district, id)),
                 (true, false) => writes.rewritten.push(state.record(program, district, id)),
-                (true, true) => writes.refigured.push(PersonFigures {
-                    program: program.clone(),
-                    district: district.clone(),
-                    national_id: id.clone(),
-                    status: state.status(),
-                    category: state.category,
-                    outstanding_dong: state.outstanding_dong,
-                    paid_dong: state.paid_dong,
-                    approvals: state.approvals,
-                }),
+                (true, true) => writes.refigured.push(figures_of(key, state)),
             }
         }
         if !every_row_kept {
@@ -246,6 +231,35 @@ async fn cached_scope<'c>(
         }
     }
     Ok(cached.scope_mut(program, district))
+}
+
+/// A stored person as far as the cached figures tell: what a change of
+/// the figures alone needs.
+fn state_of_figures(scope: &CachedScope, figures: &StoredFigures) -> PersonState {
+    PersonState {
+        category: scope.category(figures).to_string(),
+        outstanding_dong: figures.outstanding_dong,
+        paid_dong: figures.paid_dong,
+        approvals: figures.approvals,
+        ..PersonState::default()
+    }
+}
+
+/// What a payment writes of a stored person's row.
+fn figures_of(
+    (program, district, id): (&String, &String, &String),
+    state: PersonState,
+) -> PersonFigures {
+    PersonFigures {
+        program: program.clone(),
+        district: district.clone(),
+        national_id: id.clone(),
+        status: state.status(),
+        category: state.category,
+        outstanding_dong: state.outstanding_dong,
+        paid_dong: state.paid_dong,
+        approvals: state.approvals,
+    }
 }
 
 /// Whether a person's stored row must be read: the scope is not cached,

@@ -479,22 +479,12 @@ async fn update_person_rows(
         rows,
         |r| (&r.program, &r.district),
         |chunk| {
-            let texts =
-                |field: fn(&PersonRecord) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
-            let numbers =
-                |field: fn(&PersonRecord) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
+            let names: Vec<&str> = chunk.iter().map(|r| r.full_name.as_str()).collect();
+            let name_keys: Vec<&str> = chunk.iter().map(|r| r.name_key.as_str()).collect();
             let refused: Vec<Option<&str>> = chunk.iter().map(|r| r.refused.as_deref()).collect();
-            sqlx::query(SQL)
-                .bind(&chunk[0].program)
-                .bind(&chunk[0].district)
-                .bind(texts(|r| &r.national_id))
-                .bind(texts(|r| &r.category))
-                .bind(numbers(|r| r.outstanding_dong))
-                .bind(numbers(|r| r.paid_dong))
-                .bind(numbers(|r| r.approvals))
-                .bind(texts(|r| &r.status))
-                .bind(texts(|r| &r.full_name))
-                .bind(texts(|r| &r.name_key))
+            bind_figures(SQL, chunk)
+                .bind(names)
+                .bind(name_keys)
                 .bind(refused)
         },
     )
@@ -516,23 +506,75 @@ async fn update_person_figures(
         tx,
         rows,
         |r| (&r.program, &r.district),
-        |chunk| {
-            let texts =
-                |field: fn(&PersonFigures) -> &str| chunk.iter().map(field).collect::<Vec<_>>();
-            let numbers =
-                |field: fn(&PersonFigures) -> i64| chunk.iter().map(field).collect::<Vec<_>>();
-            sqlx::query(SQL)
-                .bind(&chunk[0].program)
-                .bind(&chunk[0].district)
-                .bind(texts(|r| &r.national_id))
-                .bind(texts(|r| &r.category))
-                .bind(numbers(|r| r.outstanding_dong))
-                .bind(numbers(|r| r.paid_dong))
-                .bind(numbers(|r| r.approvals))
-                .bind(texts(|r| r.status))
-        },
+        |chunk| bind_figures(SQL, chunk),
     )
     .await
+}
+
+/// The columns of a person's row that both updates write.
+struct FiguresOf<'q> {
+    program: &'q str,
+    district: &'q str,
+    national_id: &'q str,
+    category: &'q str,
+    outstanding_dong: i64,
+    paid_dong: i64,
+    approvals: i64,
+    status: &'q str,
+}
+
+impl<'q> From<&'q PersonRecord> for FiguresOf<'q> {
+    fn from(r: &'q PersonRecord) -> FiguresOf<'q> {
+        FiguresOf {
+            program: &r.program,
+            district: &r.district,
+            national_id: &r.national_id,
+            category: &r.category,
+            outstanding_dong: r.outstanding_dong,
+            paid_dong: r.paid_dong,
+            approvals: r.approvals,
+            status: &r.status,
+        }
+    }
+}
+
+impl<'q> From<&'q PersonFigures> for FiguresOf<'q> {
+    fn from(r: &'q PersonFigures) -> FiguresOf<'q> {
+        FiguresOf {
+            program: &r.program,
+            district: &r.district,
+            national_id: &r.national_id,
+            category: &r.category,
+            outstanding_dong: r.outstanding_dong,
+            paid_dong: r.paid_dong,
+            approvals: r.approvals,
+            status: r.status,
+        }
+    }
+}
+
+/// `sql` with a chunk's scope bound as `$1` and `$2` (one program and
+/// district) and its figures as the arrays `$3` to `$8`.
+fn bind_figures<'q, T>(sql: &'q str, chunk: &'q [T]) -> PgQuery<'q>
+where
+    &'q T: Into<FiguresOf<'q>>,
+{
+    let figures: Vec<FiguresOf<'q>> = chunk.iter().map(Into::into).collect();
+    let texts =
+        |field: fn(&FiguresOf<'q>) -> &'q str| figures.iter().map(field).collect::<Vec<_>>();
+    let numbers = |field: fn(&FiguresOf<'q>) -> i64| figures.iter().map(field).collect::<Vec<_>>();
+    let (program, district) = figures
+        .first()
+        .map_or(("", ""), |f| (f.program, f.district));
+    sqlx::query(sql)
+        .bind(program)
+        .bind(district)
+        .bind(texts(|f| f.national_id))
+        .bind(texts(|f| f.category))
+        .bind(numbers(|f| f.outstanding_dong))
+        .bind(numbers(|f| f.paid_dong))
+        .bind(numbers(|f| f.approvals))
+        .bind(texts(|f| f.status))
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;

@@ -6,13 +6,12 @@ use super::users::insert_audit;
 use super::{in_json_list, json_list, json_rows};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
-use crate::store::person_cache::{CachedScope, FiguresRow};
+use crate::store::person_cache::CachedScope;
 use crate::store::{
     rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonFigures, PersonRecord,
     PersonWrites, PostingRow, ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use sqlx::Arguments;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -269,31 +268,15 @@ impl AppendTx for SqliteTx {
     async fn scope_figures(&mut self, scope: &mut CachedScope) -> StoreResult<bool> {
         let (program, district) = scope.key();
         let (program, district) = (program.to_string(), district.to_string());
-        let mut rows =
-            sqlx::query_as::<_, (String, String, i64, i64, i64, bool)>(sql::SCOPE_FIGURES)
+        // One JSON text for the scope: rows fetched one by one cross from
+        // SQLite's thread each on its own (1 s for a province's people).
+        let json: Option<String> =
+            sqlx::query_scalar(&json_rows(sql::SCOPE_FIGURES_COLUMNS, sql::SCOPE_FIGURES))
                 .bind(program)
                 .bind(district)
-                .fetch(&mut *self.tx);
-        let mut every_row_kept = true;
-        while let Some((
-            national_id,
-            category,
-            outstanding_dong,
-            paid_dong,
-            approvals,
-            has_refused,
-        )) = rows.try_next().await?
-        {
-            every_row_kept &= scope.set(&FiguresRow {
-                national_id: &national_id,
-                category: &category,
-                outstanding_dong,
-                paid_dong,
-                approvals,
-                has_refused,
-            });
-        }
-        Ok(every_row_kept)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        rows::scope_figures_from_json(json.as_deref(), scope)
     }
 
     async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()> {
