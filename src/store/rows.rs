@@ -476,8 +476,6 @@ pub fn verified_reach_from_row(row: &impl StoreRow) -> StoreResult<super::Verifi
     })
 }
 
-/// Person rows aggregated by the database as one JSON array of arrays in
-/// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
 /// A scope's figures ([`super::sql::SCOPE_FIGURES`], as SQLite's JSON
 /// array of rows) into `scope`; whether every row was kept.
 pub fn scope_figures_from_json(
@@ -510,6 +508,8 @@ pub fn scope_figures_from_json(
     Ok(every_row_kept)
 }
 
+/// Person rows aggregated by the database as one JSON array of arrays in
+/// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
 pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {
     type Row = (
         String,

@@ -157,10 +157,15 @@ pub async fn apply_batch(
         let mut scope = cached_scope(tx, cached, program, district, people.len()).await?;
         let mut ids: Vec<&String> = people.keys().collect();
         ids.sort_unstable();
+        let cached_rows: Vec<Option<CachedRow>> = ids
+            .iter()
+            .map(|id| scope.as_deref().map(|s| s.row(id)))
+            .collect();
         let to_read: Vec<String> = ids
             .iter()
-            .filter(|id| must_read(scope.as_deref(), id, &people[**id]))
-            .map(|id| (*id).clone())
+            .zip(&cached_rows)
+            .filter(|(id, row)| must_read(**row, &people[**id]))
+            .map(|(id, _)| (*id).clone())
             .collect();
         let mut stored: FastMap<String, PersonState> = FastMap::default();
         for record in tx.person_records(program, district, &to_read).await? {
@@ -169,16 +174,14 @@ pub async fn apply_batch(
         }
         laps.lap("read rows");
         let mut every_row_kept = true;
-        for id in ids {
+        for (id, cached_row) in ids.into_iter().zip(cached_rows) {
             let change = &people[id];
-            let (mut state, was_stored) = match stored.remove(id) {
-                Some(state) => (state, true),
-                None => match scope.as_deref().map(|s| (s, s.row(id))) {
-                    Some((scope, CachedRow::Stored(figures))) => {
-                        (state_of_figures(scope, &figures), true)
-                    }
-                    _ => (PersonState::default(), false),
-                },
+            let (mut state, was_stored) = match (stored.remove(id), scope.as_deref(), cached_row) {
+                (Some(state), ..) => (state, true),
+                (None, Some(scope), Some(CachedRow::Stored(figures))) => {
+                    (state_of_figures(scope, &figures), true)
+                }
+                _ => (PersonState::default(), false),
             };
             if was_stored {
                 totals.add(program, district, &state, -1);
@@ -195,11 +198,12 @@ pub async fn apply_batch(
                     has_refused: !state.refused.is_empty(),
                 });
             }
-            let key = (program, district, id);
             match (was_stored, change.figures_only()) {
                 (false, _) => writes.added.push(state.record(program, district, id)),
                 (true, false) => writes.rewritten.push(state.record(program, district, id)),
-                (true, true) => writes.refigured.push(figures_of(key, state)),
+                (true, true) => writes
+                    .refigured
+                    .push(figures_of(program, district, id, state)),
             }
         }
         if !every_row_kept {
@@ -246,14 +250,11 @@ fn state_of_figures(scope: &CachedScope, figures: &StoredFigures) -> PersonState
 }
 
 /// What a payment writes of a stored person's row.
-fn figures_of(
-    (program, district, id): (&String, &String, &String),
-    state: PersonState,
-) -> PersonFigures {
+fn figures_of(program: &str, district: &str, id: &str, state: PersonState) -> PersonFigures {
     PersonFigures {
-        program: program.clone(),
-        district: district.clone(),
-        national_id: id.clone(),
+        program: program.to_string(),
+        district: district.to_string(),
+        national_id: id.to_string(),
         status: state.status(),
         category: state.category,
         outstanding_dong: state.outstanding_dong,
@@ -265,8 +266,8 @@ fn figures_of(
 /// Whether a person's stored row must be read: the scope is not cached,
 /// the ID cannot be cached, or the change needs more than the figures (a
 /// name, refused lines, or a status that depends on stored refused lines).
-fn must_read(scope: Option<&CachedScope>, national_id: &str, change: &PersonChange) -> bool {
-    match scope.map(|s| s.row(national_id)) {
+fn must_read(cached_row: Option<CachedRow>, change: &PersonChange) -> bool {
+    match cached_row {
         None | Some(CachedRow::Unknown) => true,
         Some(CachedRow::Absent) => false,
         Some(CachedRow::Stored(figures)) => !change.figures_only() || figures.has_refused,
