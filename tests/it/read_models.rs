@@ -13,8 +13,10 @@ use ansinh::import::pipeline::{self, RollUpload};
 use ansinh::ledger::{read_model, verify};
 use ansinh::reconcile::{self, Reconciliation};
 use ansinh::reverse::{self, ReverseRequest};
+use ansinh::store::Store;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 pub fn register(suite: &mut Suite) {
     register!(suite;
@@ -27,6 +29,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: reconciliation_pages_search_and_filter,
         each_backend: figures_kept_between_commits_stay_those_of_the_journal,
         each_backend: figures_for_a_person_without_a_row_fail_the_commit,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): kept_figures_under_concurrent_commits,
     );
 }
 
@@ -496,4 +499,92 @@ async fn figures_for_a_person_without_a_row_fail_the_commit(db: TestDb) {
     read_model::rebuild(store).await.expect("rebuild");
     let report = verify::run(store, None).await.expect("verify");
     assert!(report.is_ok(), "{}: {:?}", db.backend, report.problem);
+}
+
+/// Commits a roll, validating it again when another commit of its district
+/// made it stale, as an officer told so would.
+async fn commit_retrying(
+    store: &dyn ansinh::store::Store,
+    user: &ansinh::domain::User,
+    roll: &RollUpload,
+) -> Result<ansinh::import::report::ImportReport, pipeline::ImportError> {
+    let mut attempts_left = 10;
+    loop {
+        match commit_roll(store, user, roll).await {
+            Err(pipeline::ImportError::Stale(_)) if attempts_left > 0 => attempts_left -= 1,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Rolls large enough for their scope's figures to be kept, committed at
+/// once by two tasks of one store and one of another store (another
+/// process), all in one scope, each roll's people paid in two parts by
+/// different stores: a commit lays its changes over the figures of the
+/// head it reads under the append lock or starts afresh, so the rows stay
+/// those a recomputation gives.
+async fn kept_figures_under_concurrent_commits(db: TestDb) {
+    let users = province::setup(&db).await;
+    let here = db.store.clone();
+    let other = ansinh::store::open(&db.url).await.expect("open again");
+    let at_once = |rolls: Vec<(RollUpload, Arc<dyn Store>)>| {
+        let officer = users.officer842.clone();
+        let tasks: Vec<_> = rolls
+            .into_iter()
+            .map(|(roll, store)| {
+                let officer = officer.clone();
+                tokio::spawn(async move { commit_retrying(store.as_ref(), &officer, &roll).await })
+            })
+            .collect();
+        async move {
+            let mut reports = Vec::new();
+            for task in tasks {
+                reports.push(task.await.expect("join").expect("commit"));
+            }
+            reports
+        }
+    };
+    let firsts = [0, 600, 1_200];
+    let part = |first: usize, store: &Arc<dyn Store>, name: &str| {
+        let lines: Vec<_> = (first..first + 600)
+            .map(|n| (n, 500_000, format!("{name}-{n}")))
+            .collect();
+        (
+            payments_of(&lines, &format!("{name}-{first}.csv")),
+            store.clone(),
+        )
+    };
+
+    let approvals = [(0, &here), (600, &here), (1_200, &other)].map(|(first, store)| {
+        (
+            approvals_of(first, 600, &format!("many-{first}.csv")),
+            store.clone(),
+        )
+    });
+    at_once(approvals.into()).await;
+    assert_read_models_match(&db).await;
+
+    // A third of each person's approval paid, each roll by a store other
+    // than the one that will pay the second third.
+    let stores = [&here, &other, &here];
+    at_once((0..3).map(|n| part(firsts[n], stores[n], "KP1")).collect()).await;
+    assert_read_models_match(&db).await;
+    let stores = [&other, &here, &here];
+    let mut second: Vec<_> = (0..3).map(|n| part(firsts[n], stores[n], "KP2")).collect();
+    // Another roll: one more payment, and one beyond what is left (refused).
+    let lines = [
+        (1, 100_000, "KP-more".into()),
+        (5, 2_000_000, "KP-again".into()),
+    ];
+    second.push((payments_of(&lines, "again.csv"), here.clone()));
+    let reports = at_once(second).await;
+    assert_eq!(reports[3].rejected.len(), 1, "{}", db.backend);
+    assert_read_models_match(&db).await;
+    let a_third_left = query_i64(
+        &db,
+        "SELECT COUNT(*) FROM person_balances \
+         WHERE national_id LIKE '0843%' AND outstanding = 500000 AND paid = 1000000",
+    )
+    .await;
+    assert_eq!(a_third_left, vec![1_800 - 1], "{}", db.backend);
 }
