@@ -13,7 +13,25 @@ pub fn nfc(text: &str) -> String {
 /// `Họ và tên` → `ho va ten`; `full_name` → `full name`.
 pub fn fold_key(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
-    let mut last_space = true;
+    fold_chars(text, |c| folded.push(c));
+    folded
+}
+
+/// Whether `text` folds to `key` ([`fold_key`]), without building the
+/// folded text: `verify` checks every stored name's key.
+pub fn folds_to(text: &str, key: &str) -> bool {
+    let mut expected = key.chars();
+    let mut same = true;
+    fold_chars(text, |c| same = same && expected.next() == Some(c));
+    same && expected.next().is_none()
+}
+
+/// The characters of [`fold_key`]'s result, one at a time.
+fn fold_chars(text: &str, mut emit: impl FnMut(char)) {
+    // A space is emitted only before the next character that is not one,
+    // so none leads, none trails and none doubles.
+    let mut emitted_any = false;
+    let mut space_pending = false;
     let mut push = |c: char| {
         if is_combining_mark(c) {
             return;
@@ -24,18 +42,18 @@ pub fn fold_key(text: &str) -> String {
             other => other,
         };
         if c.is_whitespace() {
-            if !last_space {
-                folded.push(' ');
-                last_space = true;
-            }
+            space_pending = emitted_any;
             return;
         }
-        if c.is_ascii() {
-            folded.push(c.to_ascii_lowercase());
-        } else {
-            folded.extend(c.to_lowercase());
+        if std::mem::take(&mut space_pending) {
+            emit(' ');
         }
-        last_space = false;
+        if c.is_ascii() {
+            emit(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(&mut emit);
+        }
+        emitted_any = true;
     };
     // Each character decomposed on its own, not the text through an NFD
     // iterator: marks are dropped whatever their order, so the result is
@@ -47,10 +65,6 @@ pub fn fold_key(text: &str) -> String {
             unicode_normalization::char::decompose_canonical(c, &mut push);
         }
     }
-    if folded.ends_with(' ') {
-        folded.pop();
-    }
-    folded
 }
 
 /// Neutralizes spreadsheet formulas: a cell starting with `=`, `+`, `-` or `@`
@@ -130,6 +144,26 @@ mod tests {
             let decomposed: String = name.nfd().collect();
             assert_eq!(fold_key(name), fold_key_through_nfd(name), "{name}");
             assert_eq!(fold_key(&decomposed), fold_key_through_nfd(name), "{name}");
+            assert!(folds_to(name, &fold_key_through_nfd(name)), "{name}");
         }
+    }
+
+    #[test]
+    fn folds_to_refuses_any_other_key() {
+        let key = fold_key("Trần  Quốc-Toản ");
+        assert_eq!(key, "tran quoc toan");
+        assert!(folds_to("Trần  Quốc-Toản ", &key));
+        for other in [
+            "tran quoc toa",
+            "tran quoc toann",
+            "tran quoc toan ",
+            " tran quoc toan",
+            "tran  quoc toan",
+            "",
+        ] {
+            assert!(!folds_to("Trần  Quốc-Toản ", other), "{other:?}");
+        }
+        assert!(folds_to("  ", ""));
+        assert!(!folds_to("a", ""));
     }
 }
