@@ -18,6 +18,7 @@ mod migrations;
 pub mod person_cache;
 pub(crate) mod records;
 mod rows;
+pub use rows::person_rows_from_json;
 mod sql;
 
 pub mod postgres;
@@ -35,7 +36,7 @@ pub use records::{
     AccountSum, ApprovalSource, ApprovedHolding, AuditEvent, AuditFilter, AuditRecord,
     BeneficiaryBalance, ChainedAuditEvent, EntryFilter, EntryRow, EntrySummary, ImportFilter,
     ImportKey, ImportRecord, Listed, NewImport, Page, PersonFigures, PersonFilter, PersonRecord,
-    PersonWrites, PostingRow, ReconciliationView, ReplicaStatus, RollPeople, RollPerson,
+    PersonRow, PersonWrites, PostingRow, ReconciliationView, ReplicaStatus, RollPeople, RollPerson,
     ScopeTotalRecord, StoredEvidence, StoredImportCommit, TotalRow, UserListing, VerifiedReach,
 };
 
@@ -97,6 +98,15 @@ pub trait JournalSink: Send {
         false
     }
     fn person_record(&mut self, _record: PersonRecord) {}
+    /// A page of read model rows as the SQLite backend reads them, one JSON
+    /// text ([`person_rows_from_json`]), in key order after the
+    /// pages before it.
+    fn person_page(&mut self, json: String) -> StoreResult<()> {
+        for row in rows::person_rows_from_json(&json)? {
+            self.person_record(row.to_record());
+        }
+        Ok(())
+    }
     fn scope_total(&mut self, _record: ScopeTotalRecord) {}
 }
 

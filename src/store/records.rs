@@ -10,6 +10,7 @@ use crate::domain::journal::{
 };
 use crate::domain::User;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -485,6 +486,75 @@ pub struct PersonRecord {
     pub status: String,
     /// The refused payment lines, a JSON array; `None` when there are none.
     pub refused: Option<String>,
+}
+
+impl PersonRecord {
+    /// The row as a [`PersonRow`], borrowing its texts.
+    pub fn as_row(&self) -> PersonRow<'_> {
+        use std::borrow::Cow::Borrowed;
+        PersonRow {
+            program: Borrowed(&self.program),
+            district: Borrowed(&self.district),
+            national_id: Borrowed(&self.national_id),
+            category: Borrowed(&self.category),
+            full_name: Borrowed(&self.full_name),
+            name_key: Borrowed(&self.name_key),
+            outstanding_dong: self.outstanding_dong,
+            paid_dong: self.paid_dong,
+            approvals: self.approvals,
+            status: Borrowed(&self.status),
+            refused: self.refused.as_deref().map(Borrowed),
+        }
+    }
+}
+
+/// A [`PersonRecord`] whose texts are borrowed, where it can, from the
+/// text it was read from: `verify` reads a province's hundreds of thousands
+/// of rows, and compares them without a copy of each text. Deserialized
+/// from an array in [`super::sql::PERSON_COLUMNS`] order.
+#[derive(Debug, serde::Deserialize)]
+pub struct PersonRow<'a> {
+    #[serde(borrow)]
+    pub program: Cow<'a, str>,
+    #[serde(borrow)]
+    pub district: Cow<'a, str>,
+    #[serde(borrow)]
+    pub national_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub category: Cow<'a, str>,
+    #[serde(borrow)]
+    pub full_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name_key: Cow<'a, str>,
+    pub outstanding_dong: i64,
+    pub paid_dong: i64,
+    pub approvals: i64,
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
+    #[serde(borrow)]
+    pub refused: Option<Cow<'a, str>>,
+}
+
+impl PersonRow<'_> {
+    pub fn key(&self) -> (&str, &str, &str) {
+        (&self.program, &self.district, &self.national_id)
+    }
+
+    pub fn to_record(&self) -> PersonRecord {
+        PersonRecord {
+            program: self.program.to_string(),
+            district: self.district.to_string(),
+            national_id: self.national_id.to_string(),
+            category: self.category.to_string(),
+            full_name: self.full_name.to_string(),
+            name_key: self.name_key.to_string(),
+            outstanding_dong: self.outstanding_dong,
+            paid_dong: self.paid_dong,
+            approvals: self.approvals,
+            status: self.status.to_string(),
+            refused: self.refused.as_deref().map(str::to_string),
+        }
+    }
 }
 
 /// One row of `scope_totals`: a program's district's people of one status.

@@ -508,6 +508,16 @@ pub fn scope_figures_from_json(
     Ok(every_row_kept)
 }
 
+/// A page of person rows as [`person_records_from_json`] reads them, but
+/// borrowing their texts from `json`, in key order.
+pub fn person_rows_from_json(json: &str) -> StoreResult<Vec<super::PersonRow<'_>>> {
+    let mut rows: Vec<super::PersonRow<'_>> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))?;
+    // An aggregate's order is not promised: the page's is restored.
+    rows.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+    Ok(rows)
+}
+
 /// Person rows aggregated by the database as one JSON array of arrays in
 /// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
 pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {

@@ -1,7 +1,7 @@
 //! What `verify --full` does with the read models.
 
 use super::{Builder, ReadModel, Taken};
-use crate::store::{PersonRecord, ScopeTotalRecord};
+use crate::store::{PersonRow, ScopeTotalRecord};
 
 /// What `verify` does with the read models: recomputes them from its scan
 /// of the journal, then takes each stored row, as they stream in, out of
@@ -46,12 +46,12 @@ impl ReadModelCheck {
     }
 
     /// The next stored row.
-    pub fn person(&mut self, stored: PersonRecord) {
+    pub fn person(&mut self, stored: &PersonRow<'_>) {
         if self.problem.is_some() {
             return;
         }
         let taken = match self.expected() {
-            Ok(expected) => expected.model.take(&stored),
+            Ok(expected) => expected.model.take(stored),
             Err(reason) => {
                 self.problem = Some(reason);
                 return;
@@ -71,6 +71,11 @@ impl ReadModelCheck {
                 stored.national_id, stored.program, stored.district
             )),
         };
+    }
+
+    /// Stored rows that could not be read.
+    pub fn unreadable(&mut self, reason: String) {
+        self.problem.get_or_insert(reason);
     }
 
     pub fn scope_total(&mut self, stored: ScopeTotalRecord) {

@@ -7,11 +7,11 @@
 
 use super::{approvals_delta, PersonState, SETTLED};
 use crate::domain::journal::EntryKind;
-use crate::domain::text::fold_key;
+use crate::domain::text::{fold_key, folds_to};
 use crate::fast_hash::FastMap;
 use crate::ledger::person_key::PersonKeys;
 use crate::reconcile::{status_of, RefusedLine};
-use crate::store::{PersonRecord, ScopeTotalRecord};
+use crate::store::{PersonRecord, PersonRow, ScopeTotalRecord};
 use std::collections::BTreeMap;
 
 /// People's states, changed by postings, rolls and refused lines: per
@@ -327,7 +327,7 @@ impl ReadModel {
     }
 
     /// Takes the person a stored row names out, and compares them with it.
-    pub fn take(&mut self, stored: &PersonRecord) -> Taken {
+    pub fn take(&mut self, stored: &PersonRow<'_>) -> Taken {
         let Some(scope) = self
             .scopes
             .iter_mut()
@@ -357,7 +357,7 @@ impl ReadModel {
 
     /// Whether a stored row holds this person's state (program, district
     /// and ID aside), compared field by field without building a row.
-    fn matches(&self, person: &Person, stored: &PersonRecord) -> bool {
+    fn matches(&self, person: &Person, stored: &PersonRow<'_>) -> bool {
         let refused = self.refused_of(person);
         let refused_match = match (&stored.refused, refused.is_empty()) {
             (None, true) => true,
@@ -366,7 +366,7 @@ impl ReadModel {
         };
         self.categories[person.category as usize] == stored.category
             && self.names.is(person.name, &stored.full_name)
-            && fold_key(&stored.full_name) == stored.name_key
+            && folds_to(&stored.full_name, &stored.name_key)
             && person.outstanding_dong == stored.outstanding_dong
             && person.paid_dong == stored.paid_dong
             && person.approvals == stored.approvals

@@ -245,6 +245,7 @@ impl JournalStore for SqliteStore {
     ) -> StoreResult<(Option<String>, Option<String>)> {
         // One snapshot for the whole scan, so that entries appended
         // meanwhile are simply not seen.
+        let mut laps = crate::telemetry::Laps::start("verify scan");
         let mut tx = self.pool.begin_with("BEGIN").await?;
         let reached = reached_hashes(&mut tx, after_seq, after_audit_id).await?;
         let committed = if sink.wants_evidence() {
@@ -281,12 +282,16 @@ impl JournalStore for SqliteStore {
             .await?;
         seqs.append(&mut orphans);
         seqs.sort_unstable();
+        laps.lap("headers and totals");
         scan_postings(&mut tx, &seqs, sink).await?;
+        laps.lap("postings");
         if sink.wants_evidence() {
             scan_evidence(&mut tx, &committed, after_audit_id, sink).await?;
+            laps.lap("evidence");
         }
         if sink.wants_read_models() {
             scan_read_models(&mut tx, sink).await?;
+            laps.lap("read models");
         }
         tx.commit().await?;
         Ok(reached)
@@ -338,51 +343,84 @@ async fn reached_hashes(
 
 /// Read model rows per JSON message.
 const PERSON_ROWS_PER_READ: i64 = 20_000;
+/// JSON texts made ahead of the one being decoded: an entry's is a few MB
+/// at most, a page of people's about 3 MB.
+const TEXTS_IN_FLIGHT: usize = 2;
 
-/// The read models, to `sink`, in key order: rows a page at a time (after
-/// the last key read), each page one JSON text.
+/// Runs `produce`, which sends JSON texts the database thread makes, beside
+/// `consume`, which takes them in order: the connection serves one query at
+/// a time, but a query once sent runs on the database thread while this
+/// one decodes the text before it.
+async fn overlapped<T>(
+    produce: impl std::future::Future<Output = StoreResult<()>>,
+    mut receiver: tokio::sync::mpsc::Receiver<T>,
+    mut consume: impl FnMut(T) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let consuming = async move {
+        while let Some(text) = receiver.recv().await {
+            consume(text)?;
+        }
+        Ok(())
+    };
+    // A failed consumer drops the receiver, which stops the producer.
+    let (produced, consumed) = tokio::join!(produce, consuming);
+    consumed.and(produced)
+}
+
+/// The read models, to `sink`, in key order: rows a page at a time, each
+/// page one JSON text. The key that ends a page is looked up on its own,
+/// so the next page is asked for before this one is decoded.
 async fn scan_read_models(
     conn: &mut SqliteConnection,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
+    let after_key = "WHERE (program, district, national_id) > ($1, $2, $3) \
+         ORDER BY program, district, national_id";
     let page = json_rows(
         sql::PERSON_COLUMNS,
         &format!(
-            "SELECT {} FROM person_balances WHERE (program, district, national_id) > ($1, $2, $3) \
-             ORDER BY program, district, national_id LIMIT $4",
+            "SELECT {} FROM person_balances {after_key} LIMIT $4",
             sql::PERSON_COLUMNS
         ),
     );
-    let mut after = (String::new(), String::new(), String::new());
-    loop {
-        let json: Option<String> = sqlx::query_scalar(&page)
-            .bind(&after.0)
-            .bind(&after.1)
-            .bind(&after.2)
-            .bind(PERSON_ROWS_PER_READ)
-            .fetch_one(&mut *conn)
-            .await?;
-        let mut records = rows::person_records_from_json(json.as_deref())?;
-        // An aggregate's order is not promised: the page's is restored.
-        records.sort_unstable_by(|a, b| {
-            (&a.program, &a.district, &a.national_id).cmp(&(
-                &b.program,
-                &b.district,
-                &b.national_id,
-            ))
-        });
-        let Some(last) = records.last() else {
-            break;
-        };
-        after = (
-            last.program.clone(),
-            last.district.clone(),
-            last.national_id.clone(),
-        );
-        for record in records {
-            sink.person_record(record);
+    let page_end = format!(
+        "SELECT program, district, national_id FROM person_balances {after_key} LIMIT 1 OFFSET $4"
+    );
+    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
+    let conn_for_pages = &mut *conn;
+    let produce = async move {
+        let mut after = (String::new(), String::new(), String::new());
+        loop {
+            let json: Option<String> = sqlx::query_scalar(&page)
+                .bind(&after.0)
+                .bind(&after.1)
+                .bind(&after.2)
+                .bind(PERSON_ROWS_PER_READ)
+                .fetch_one(&mut *conn_for_pages)
+                .await?;
+            let end: Option<(String, String, String)> = sqlx::query_as(&page_end)
+                .bind(&after.0)
+                .bind(&after.1)
+                .bind(&after.2)
+                .bind(PERSON_ROWS_PER_READ - 1)
+                .fetch_optional(&mut *conn_for_pages)
+                .await?;
+            if sender.send(json).await.is_err() {
+                return Ok(());
+            }
+            match end {
+                Some(end) => after = end,
+                None => return Ok(()),
+            }
         }
-    }
+    };
+    // The pages are decoded where the sink wants them (the verifier: on
+    // the thread that compares them), borrowing their texts.
+    overlapped(produce, receiver, |json: Option<String>| match json {
+        Some(json) => sink.person_page(json),
+        None => Ok(()),
+    })
+    .await?;
     let sql = sql::all_scope_totals();
     let mut found = sqlx::query(&sql).fetch(&mut *conn);
     while let Some(row) = found.try_next().await? {
@@ -434,7 +472,7 @@ async fn vouchers_of(conn: &mut SqliteConnection, pattern: &str) -> StoreResult<
 
 /// The postings of `seqs`, entry by entry, to the verifier. An entry's
 /// postings travel as one JSON array: one message per entry instead of one
-/// per posting.
+/// per posting; the next entry's is made while this one's is decoded.
 async fn scan_postings(
     conn: &mut SqliteConnection,
     seqs: &[i64],
@@ -444,16 +482,26 @@ async fn scan_postings(
         "idx, account, amount, beneficiary, source_line, reference",
         "SELECT idx, account, amount, beneficiary, source_line, reference FROM postings WHERE entry_seq = $1",
     );
-    for &seq in seqs {
-        let json: Option<String> = sqlx::query_scalar(&sql)
-            .bind(seq)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
+    let produce = async move {
+        for &seq in seqs {
+            let json: Option<String> = sqlx::query_scalar(&sql)
+                .bind(seq)
+                .fetch_one(&mut *conn)
+                .await?;
+            if sender.send((seq, json)).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    };
+    overlapped(produce, receiver, |(seq, json): (i64, Option<String>)| {
         for posting in rows::postings_from_json(seq, json.as_deref())? {
             sink.posting(posting);
         }
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// Every import commit record, to `sink`; returns their import ids.
