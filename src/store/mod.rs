@@ -15,6 +15,7 @@
 
 pub mod backup;
 mod migrations;
+mod overlap;
 pub mod person_cache;
 pub(crate) mod records;
 mod rows;

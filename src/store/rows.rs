@@ -152,9 +152,11 @@ pub fn import_from_row(row: &impl StoreRow) -> StoreResult<ImportRecord> {
     })
 }
 
-/// Postings of entry `seq` from `[[idx, account, amount, beneficiary, line, reference], …]`, in idx order.
-pub fn postings_from_json(seq: i64, json: Option<&str>) -> StoreResult<Vec<StoredPosting>> {
+/// Postings from `[[entry, idx, account, amount, beneficiary, line, reference], …]`,
+/// in (entry, idx) order.
+pub fn postings_from_json(json: Option<&str>) -> StoreResult<Vec<StoredPosting>> {
     type Row = (
+        i64,
         i64,
         String,
         i64,
@@ -165,19 +167,22 @@ pub fn postings_from_json(seq: i64, json: Option<&str>) -> StoreResult<Vec<Store
     let Some(json) = json else {
         return Ok(Vec::new());
     };
-    let mut rows: Vec<Row> = serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("postings of entry {seq}: {e}")))?;
-    rows.sort_by_key(|row| row.0);
+    let mut rows: Vec<Row> =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("postings: {e}")))?;
+    // An aggregate's order is not promised: the run's is restored.
+    rows.sort_unstable_by_key(|row| (row.0, row.1));
     Ok(rows
         .into_iter()
         .map(
-            |(_, account, amount_dong, beneficiary, source_line, reference)| StoredPosting {
-                entry_seq: seq,
-                account,
-                amount_dong,
-                beneficiary,
-                source_line,
-                reference,
+            |(entry_seq, _, account, amount_dong, beneficiary, source_line, reference)| {
+                StoredPosting {
+                    entry_seq,
+                    account,
+                    amount_dong,
+                    beneficiary,
+                    source_line,
+                    reference,
+                }
             },
         )
         .collect())

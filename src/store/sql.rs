@@ -207,9 +207,6 @@ pub fn scan_entries() -> String {
     format!("SELECT {ENTRY_COLUMNS} FROM journal_entries WHERE seq > $1 ORDER BY seq")
 }
 pub const SCAN_TOTALS: &str = "SELECT entry_seq, account, amount, approvals_delta FROM account_totals WHERE entry_seq > $1 ORDER BY entry_seq, account";
-/// Postings of entries that are not in the journal: the verifier must see them.
-pub const ORPHAN_POSTING_SEQS: &str =
-    "SELECT DISTINCT entry_seq FROM postings WHERE entry_seq > $1 AND entry_seq NOT IN (SELECT seq FROM journal_entries)";
 /// The stored hash of one entry.
 pub const ENTRY_HASH: &str = "SELECT hash FROM journal_entries WHERE seq = $1";
 
@@ -449,6 +446,35 @@ macro_rules! bind_verification {
     };
 }
 pub(crate) use bind_verification;
+
+/// A future that reads what each import of `$import_ids` stored on the
+/// connection `$conn` of either backend and sends it to `$sender`, in order:
+/// the producer of [`super::overlap::overlapped`].
+macro_rules! send_evidence {
+    ($conn:ident, $import_ids:expr, $sender:ident) => {
+        async move {
+            for &import_id in $import_ids {
+                let row = sqlx::query($crate::store::sql::IMPORT_EVIDENCE)
+                    .bind(import_id)
+                    .fetch_optional(&mut *$conn)
+                    .await?;
+                // A commit without its import cannot be stored (foreign
+                // key); the verifier reports a commit whose evidence never
+                // came.
+                let stored = row
+                    .map(|row| $crate::store::rows::evidence_from_row(&row))
+                    .transpose()?;
+                if let Some(stored) = stored {
+                    if $sender.send(stored).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
+    };
+}
+pub(crate) use send_evidence;
 
 /// A reconciliation page read in the open read transaction `$tx` (one
 /// snapshot) of either backend: the head, whether the read models are

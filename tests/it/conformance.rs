@@ -20,6 +20,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: verify_detects_a_changed_amount,
         each_backend: verify_detects_a_deleted_posting,
         each_backend: verify_detects_an_inserted_posting,
+        each_backend: verify_detects_postings_of_an_entry_not_in_the_journal,
         each_backend: verify_detects_a_truncated_tail_behind_a_checkpoint,
         each_backend: verify_accepts_a_checkpoint_the_ledger_extends,
         each_backend: verify_holds_a_person_to_one_approval_per_program,
@@ -286,6 +287,21 @@ async fn verify_detects_an_inserted_posting(db: TestDb) {
         "INSERT INTO postings (entry_seq, idx, account, amount) VALUES (1, 2, 'fund:covid', 0)";
     let (seq, _) = tampered(&db, "SELECT 1", sql, None).await;
     assert_eq!(seq, 1, "{}", db.backend);
+}
+
+/// Postings of an entry the journal does not hold (after its head) are
+/// named, not skipped.
+async fn verify_detects_postings_of_an_entry_not_in_the_journal(db: TestDb) {
+    seed(&db).await;
+    let sql =
+        "INSERT INTO postings (entry_seq, idx, account, amount) VALUES (9, 0, 'fund:covid', 0)";
+    let (seq, reason) = tampered(&db, "SELECT 1", sql, None).await;
+    assert_eq!(seq, 9, "{}: {reason}", db.backend);
+    assert!(
+        reason.contains("missing from the journal"),
+        "{}: {reason}",
+        db.backend
+    );
 }
 
 async fn verify_detects_a_truncated_tail_behind_a_checkpoint(db: TestDb) {

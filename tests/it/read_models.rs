@@ -517,6 +517,11 @@ async fn commit_retrying(
     }
 }
 
+/// People a roll of the race below: enough for a commit to keep its
+/// scope's figures, and for the three rolls to cross a page of SQLite's
+/// read of the read models (4,096) and of the journal's postings.
+const ROLL: usize = 1_400;
+
 /// Rolls large enough for their scope's figures to be kept, committed at
 /// once by two tasks of one store and one of another store (another
 /// process), all in one scope, each roll's people paid in two parts by
@@ -544,9 +549,9 @@ async fn kept_figures_under_concurrent_commits(db: TestDb) {
             reports
         }
     };
-    let firsts = [0, 600, 1_200];
+    let firsts = [0, ROLL, 2 * ROLL];
     let part = |first: usize, store: &Arc<dyn Store>, name: &str| {
-        let lines: Vec<_> = (first..first + 600)
+        let lines: Vec<_> = (first..first + ROLL)
             .map(|n| (n, 500_000, format!("{name}-{n}")))
             .collect();
         (
@@ -555,9 +560,9 @@ async fn kept_figures_under_concurrent_commits(db: TestDb) {
         )
     };
 
-    let approvals = [(0, &here), (600, &here), (1_200, &other)].map(|(first, store)| {
+    let approvals = [(0, &here), (ROLL, &here), (2 * ROLL, &other)].map(|(first, store)| {
         (
-            approvals_of(first, 600, &format!("many-{first}.csv")),
+            approvals_of(first, ROLL, &format!("many-{first}.csv")),
             store.clone(),
         )
     });
@@ -586,5 +591,5 @@ async fn kept_figures_under_concurrent_commits(db: TestDb) {
          WHERE national_id LIKE '0843%' AND outstanding = 500000 AND paid = 1000000",
     )
     .await;
-    assert_eq!(a_third_left, vec![1_800 - 1], "{}", db.backend);
+    assert_eq!(a_third_left, vec![3 * ROLL as i64 - 1], "{}", db.backend);
 }

@@ -5,6 +5,7 @@
 use super::{any_of, entries_in, json_rows, PgStore};
 use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::overlap::{overlapped, EVIDENCE_IN_FLIGHT};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
@@ -182,6 +183,7 @@ impl JournalStore for PgStore {
     ) -> StoreResult<(Option<String>, Option<String>)> {
         // One snapshot for the whole scan, so that entries appended
         // meanwhile are simply not seen.
+        let mut laps = crate::telemetry::Laps::start("verify scan");
         let mut tx = self
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -211,12 +213,16 @@ impl JournalStore for PgStore {
                 sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
             }
         }
+        laps.lap("headers and totals");
         scan_postings(&mut tx, after_seq, sink).await?;
+        laps.lap("postings");
         if sink.wants_evidence() {
             scan_evidence(&mut tx, &committed, after_audit_id, sink).await?;
+            laps.lap("evidence");
         }
         if sink.wants_read_models() {
             scan_read_models(&mut tx, sink).await?;
+            laps.lap("read models");
         }
         tx.commit().await?;
         Ok(reached)
@@ -514,26 +520,22 @@ async fn scan_import_commits(
     Ok(ids)
 }
 
-/// What each committed import stored (one at a time: files can be large),
-/// then the audit trail, to `sink`.
+/// What each committed import stored (the next file read while the last is
+/// checked, no more: files can be large), then the audit trail, to `sink`.
 async fn scan_evidence(
     conn: &mut PgConnection,
     import_ids: &[i64],
     after_audit_id: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    for &import_id in import_ids {
-        let row = sqlx::query(sql::IMPORT_EVIDENCE)
-            .bind(import_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let stored = row.map(|row| rows::evidence_from_row(&row)).transpose()?;
-        // A commit without its import cannot be stored (foreign key); the
-        // verifier reports a commit whose evidence never came.
-        if let Some(stored) = stored {
-            sink.import_evidence(stored);
-        }
-    }
+    let (sender, receiver) = tokio::sync::mpsc::channel(EVIDENCE_IN_FLIGHT);
+    let conn_for_files = &mut *conn;
+    let produce = sql::send_evidence!(conn_for_files, import_ids, sender);
+    overlapped(produce, receiver, |stored| {
+        sink.import_evidence(stored);
+        Ok(())
+    })
+    .await?;
     let mut found = sqlx::query(sql::SCAN_AUDIT)
         .bind(after_audit_id)
         .fetch(conn);

@@ -5,6 +5,7 @@
 use super::{in_json_list, json_list, json_rows, json_seqs, SqliteStore};
 use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
+use crate::store::overlap::{overlapped, EVIDENCE_IN_FLIGHT};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
@@ -253,14 +254,11 @@ impl JournalStore for SqliteStore {
         } else {
             Vec::new()
         };
-        let mut seqs = Vec::new();
         {
             let sql = sql::scan_entries();
             let mut found = sqlx::query(&sql).bind(after_seq).fetch(&mut *tx);
             while let Some(row) = found.try_next().await? {
-                let header = rows::header_from_row(&row)?;
-                seqs.push(header.seq);
-                sink.header(header);
+                sink.header(rows::header_from_row(&row)?);
             }
         }
         {
@@ -275,15 +273,8 @@ impl JournalStore for SqliteStore {
                 sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
             }
         }
-        // Postings of entries that are not in the journal: the verifier must see them.
-        let mut orphans: Vec<i64> = sqlx::query_scalar(sql::ORPHAN_POSTING_SEQS)
-            .bind(after_seq)
-            .fetch_all(&mut *tx)
-            .await?;
-        seqs.append(&mut orphans);
-        seqs.sort_unstable();
         laps.lap("headers and totals");
-        scan_postings(&mut tx, &seqs, sink).await?;
+        scan_postings(&mut tx, after_seq, sink).await?;
         laps.lap("postings");
         if sink.wants_evidence() {
             scan_evidence(&mut tx, &committed, after_audit_id, sink).await?;
@@ -341,31 +332,10 @@ async fn reached_hashes(
     Ok((entry, event.flatten()))
 }
 
-/// Read model rows per JSON message.
-const PERSON_ROWS_PER_READ: i64 = 20_000;
-/// JSON texts made ahead of the one being decoded: an entry's is a few MB
-/// at most, a page of people's about 3 MB.
+/// Read model rows per JSON message (about 600 KB).
+const PERSON_ROWS_PER_READ: i64 = 4_096;
+/// JSON texts made ahead of the one being decoded.
 const TEXTS_IN_FLIGHT: usize = 2;
-
-/// Runs `produce`, which sends JSON texts the database thread makes, beside
-/// `consume`, which takes them in order: the connection serves one query at
-/// a time, but a query once sent runs on the database thread while this
-/// one decodes the text before it.
-async fn overlapped<T>(
-    produce: impl std::future::Future<Output = StoreResult<()>>,
-    mut receiver: tokio::sync::mpsc::Receiver<T>,
-    mut consume: impl FnMut(T) -> StoreResult<()>,
-) -> StoreResult<()> {
-    let consuming = async move {
-        while let Some(text) = receiver.recv().await {
-            consume(text)?;
-        }
-        Ok(())
-    };
-    // A failed consumer drops the receiver, which stops the producer.
-    let (produced, consumed) = tokio::join!(produce, consuming);
-    consumed.and(produced)
-}
 
 /// The read models, to `sink`, in key order: rows a page at a time, each
 /// page one JSON text. The key that ends a page is looked up on its own,
@@ -470,33 +440,57 @@ async fn vouchers_of(conn: &mut SqliteConnection, pattern: &str) -> StoreResult<
         .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
 }
 
-/// The postings of `seqs`, entry by entry, to the verifier. An entry's
-/// postings travel as one JSON array: one message per entry instead of one
-/// per posting; the next entry's is made while this one's is decoded.
+/// Postings per JSON text (about 400 KB): small texts cost no more time
+/// than large ones here, and hold less memory.
+const POSTINGS_PER_READ: i64 = 4_096;
+
+/// Every posting of the entries after `after_seq` (those of entries missing
+/// from the journal too: the verifier must see them), in (entry, index)
+/// order, to the verifier. They travel as JSON texts of a run of postings
+/// each: a few dozen messages from the database thread, not one per entry
+/// (the journal's thousands of small entries each waited for the thread to
+/// wake). As with people, the key that ends a run is looked up on its own,
+/// so the next run is asked for before this one is decoded.
 async fn scan_postings(
     conn: &mut SqliteConnection,
-    seqs: &[i64],
+    after_seq: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    let sql = json_rows(
-        "idx, account, amount, beneficiary, source_line, reference",
-        "SELECT idx, account, amount, beneficiary, source_line, reference FROM postings WHERE entry_seq = $1",
+    let after_key = "WHERE (entry_seq, idx) > ($1, $2) ORDER BY entry_seq, idx";
+    let columns = "entry_seq, idx, account, amount, beneficiary, source_line, reference";
+    let run = json_rows(
+        columns,
+        &format!("SELECT {columns} FROM postings {after_key} LIMIT $3"),
     );
+    let run_end = format!("SELECT entry_seq, idx FROM postings {after_key} LIMIT 1 OFFSET $3");
     let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
     let produce = async move {
-        for &seq in seqs {
-            let json: Option<String> = sqlx::query_scalar(&sql)
-                .bind(seq)
+        // Every index of an entry is below the largest integer.
+        let mut after = (after_seq, i64::MAX);
+        loop {
+            let json: Option<String> = sqlx::query_scalar(&run)
+                .bind(after.0)
+                .bind(after.1)
+                .bind(POSTINGS_PER_READ)
                 .fetch_one(&mut *conn)
                 .await?;
-            if sender.send((seq, json)).await.is_err() {
-                break;
+            let end: Option<(i64, i64)> = sqlx::query_as(&run_end)
+                .bind(after.0)
+                .bind(after.1)
+                .bind(POSTINGS_PER_READ - 1)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if sender.send(json).await.is_err() {
+                return Ok(());
+            }
+            match end {
+                Some(end) => after = end,
+                None => return Ok(()),
             }
         }
-        Ok(())
     };
-    overlapped(produce, receiver, |(seq, json): (i64, Option<String>)| {
-        for posting in rows::postings_from_json(seq, json.as_deref())? {
+    overlapped(produce, receiver, |json: Option<String>| {
+        for posting in rows::postings_from_json(json.as_deref())? {
             sink.posting(posting);
         }
         Ok(())
@@ -522,8 +516,8 @@ async fn scan_import_commits(
     Ok(ids)
 }
 
-/// What each committed import stored (one at a time: files can be large),
-/// then the audit trail, to `sink`.
+/// What each committed import stored (the next file read while the last is
+/// checked, no more: files can be large), then the audit trail, to `sink`.
 async fn scan_evidence(
     conn: &mut SqliteConnection,
     import_ids: &[i64],
@@ -535,18 +529,14 @@ async fn scan_evidence(
     sqlx::query("PRAGMA mmap_size = 0")
         .execute(&mut *conn)
         .await?;
-    for &import_id in import_ids {
-        let row = sqlx::query(sql::IMPORT_EVIDENCE)
-            .bind(import_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let stored = row.map(|row| rows::evidence_from_row(&row)).transpose()?;
-        // A commit without its import cannot be stored (foreign key); the
-        // verifier reports a commit whose evidence never came.
-        if let Some(stored) = stored {
-            sink.import_evidence(stored);
-        }
-    }
+    let (sender, receiver) = tokio::sync::mpsc::channel(EVIDENCE_IN_FLIGHT);
+    let conn_for_files = &mut *conn;
+    let produce = sql::send_evidence!(conn_for_files, import_ids, sender);
+    overlapped(produce, receiver, |stored| {
+        sink.import_evidence(stored);
+        Ok(())
+    })
+    .await?;
     {
         let mut found = sqlx::query(sql::SCAN_AUDIT)
             .bind(after_audit_id)
