@@ -447,16 +447,19 @@ macro_rules! bind_verification {
 }
 pub(crate) use bind_verification;
 
-/// A future that reads what each import of `$import_ids` stored on the
-/// connection `$conn` of either backend and sends it to `$sender`, in order:
-/// the producer of [`super::overlap::overlapped`].
-macro_rules! send_evidence {
-    ($conn:ident, $import_ids:expr, $sender:ident) => {
-        async move {
+/// What each import of `$import_ids` stored, read on the connection
+/// `$conn` of either backend and handed to `$sink` in order, the next file
+/// read while the last is checked (no further: files can be large).
+macro_rules! read_evidence {
+    ($conn:expr, $import_ids:expr, $sink:expr) => {{
+        let (sender, receiver) =
+            tokio::sync::mpsc::channel($crate::store::overlap::EVIDENCE_IN_FLIGHT);
+        let conn = &mut *$conn;
+        let produce = async move {
             for &import_id in $import_ids {
                 let row = sqlx::query($crate::store::sql::IMPORT_EVIDENCE)
                     .bind(import_id)
-                    .fetch_optional(&mut *$conn)
+                    .fetch_optional(&mut *conn)
                     .await?;
                 // A commit without its import cannot be stored (foreign
                 // key); the verifier reports a commit whose evidence never
@@ -465,16 +468,21 @@ macro_rules! send_evidence {
                     .map(|row| $crate::store::rows::evidence_from_row(&row))
                     .transpose()?;
                 if let Some(stored) = stored {
-                    if $sender.send(stored).await.is_err() {
+                    if sender.send(stored).await.is_err() {
                         break;
                     }
                 }
             }
             Ok(())
-        }
-    };
+        };
+        $crate::store::overlap::overlapped(produce, receiver, |stored| {
+            $sink.import_evidence(stored);
+            Ok(())
+        })
+        .await
+    }};
 }
-pub(crate) use send_evidence;
+pub(crate) use read_evidence;
 
 /// A reconciliation page read in the open read transaction `$tx` (one
 /// snapshot) of either backend: the head, whether the read models are

@@ -5,7 +5,6 @@
 use super::{any_of, entries_in, json_rows, PgStore};
 use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
-use crate::store::overlap::{overlapped, EVIDENCE_IN_FLIGHT};
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
@@ -520,22 +519,14 @@ async fn scan_import_commits(
     Ok(ids)
 }
 
-/// What each committed import stored (the next file read while the last is
-/// checked, no more: files can be large), then the audit trail, to `sink`.
+/// What each committed import stored, then the audit trail, to `sink`.
 async fn scan_evidence(
     conn: &mut PgConnection,
     import_ids: &[i64],
     after_audit_id: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(EVIDENCE_IN_FLIGHT);
-    let conn_for_files = &mut *conn;
-    let produce = sql::send_evidence!(conn_for_files, import_ids, sender);
-    overlapped(produce, receiver, |stored| {
-        sink.import_evidence(stored);
-        Ok(())
-    })
-    .await?;
+    sql::read_evidence!(conn, import_ids, sink)?;
     let mut found = sqlx::query(sql::SCAN_AUDIT)
         .bind(after_audit_id)
         .fetch(conn);

@@ -5,7 +5,7 @@
 use super::{in_json_list, json_list, json_rows, json_seqs, SqliteStore};
 use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
-use crate::store::overlap::{overlapped, EVIDENCE_IN_FLIGHT};
+use crate::store::overlap::overlapped;
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
@@ -332,49 +332,57 @@ async fn reached_hashes(
     Ok((entry, event.flatten()))
 }
 
-/// Read model rows per JSON message (about 600 KB).
-const PERSON_ROWS_PER_READ: i64 = 4_096;
+/// Rows per JSON text of [`KeyRuns`]: about 400 KB of postings, 600 KB of
+/// people. Smaller texts cost no more time here than larger ones, and hold
+/// less memory.
+const ROWS_PER_RUN: i64 = 4_096;
 /// JSON texts made ahead of the one being decoded.
 const TEXTS_IN_FLIGHT: usize = 2;
 
-/// The read models, to `sink`, in key order: rows a page at a time, each
-/// page one JSON text. The key that ends a page is looked up on its own,
-/// so the next page is asked for before this one is decoded.
-async fn scan_read_models(
-    conn: &mut SqliteConnection,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<()> {
-    let after_key = "WHERE (program, district, national_id) > ($1, $2, $3) \
-         ORDER BY program, district, national_id";
-    let page = json_rows(
-        sql::PERSON_COLUMNS,
-        &format!(
-            "SELECT {} FROM person_balances {after_key} LIMIT $4",
-            sql::PERSON_COLUMNS
-        ),
-    );
-    let page_end = format!(
-        "SELECT program, district, national_id FROM person_balances {after_key} LIMIT 1 OFFSET $4"
-    );
-    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
-    let conn_for_pages = &mut *conn;
-    let produce = async move {
-        let mut after = (String::new(), String::new(), String::new());
+/// A table read in key order a run of rows at a time, each run one JSON
+/// text: a few dozen messages from the database thread, not one per row or
+/// per entry. The key that ends a run is looked up on its own, so the next
+/// run is asked for before this one is decoded.
+struct KeyRuns {
+    /// The run after a key, as JSON.
+    text: String,
+    /// The key of the run's last row.
+    end: String,
+}
+
+impl KeyRuns {
+    fn new(table: &str, columns: &str, key: &[&str]) -> KeyRuns {
+        let key_columns = key.join(", ");
+        let params: Vec<String> = (1..=key.len()).map(|n| format!("${n}")).collect();
+        let after = format!(
+            "WHERE ({key_columns}) > ({}) ORDER BY {key_columns}",
+            params.join(", ")
+        );
+        let rows = format!("${}", key.len() + 1);
+        KeyRuns {
+            text: json_rows(
+                columns,
+                &format!("SELECT {columns} FROM {table} {after} LIMIT {rows}"),
+            ),
+            end: format!("SELECT {key_columns} FROM {table} {after} LIMIT 1 OFFSET {rows}"),
+        }
+    }
+
+    /// Sends each run's text after the key `after` to `sender`, in order.
+    async fn send<K: RunKey>(
+        &self,
+        conn: &mut SqliteConnection,
+        mut after: K,
+        sender: tokio::sync::mpsc::Sender<Option<String>>,
+    ) -> StoreResult<()> {
         loop {
-            let json: Option<String> = sqlx::query_scalar(&page)
-                .bind(&after.0)
-                .bind(&after.1)
-                .bind(&after.2)
-                .bind(PERSON_ROWS_PER_READ)
-                .fetch_one(&mut *conn_for_pages)
-                .await?;
-            let end: Option<(String, String, String)> = sqlx::query_as(&page_end)
-                .bind(&after.0)
-                .bind(&after.1)
-                .bind(&after.2)
-                .bind(PERSON_ROWS_PER_READ - 1)
-                .fetch_optional(&mut *conn_for_pages)
-                .await?;
+            let run = after.bind(sqlx::query(&self.text)).bind(ROWS_PER_RUN);
+            let json: Option<String> = run.fetch_one(&mut *conn).await?.try_get(0)?;
+            let end = after.bind(sqlx::query(&self.end)).bind(ROWS_PER_RUN - 1);
+            let end = match end.fetch_optional(&mut *conn).await? {
+                Some(row) => Some(K::from_row(&row)?),
+                None => None,
+            };
             if sender.send(json).await.is_err() {
                 return Ok(());
             }
@@ -383,7 +391,53 @@ async fn scan_read_models(
                 None => return Ok(()),
             }
         }
-    };
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// A key of [`KeyRuns`]: its columns bound in order, and read from a row.
+trait RunKey: Sized {
+    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q>;
+    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self>;
+}
+
+/// (entry, index) of a posting.
+impl RunKey for (i64, i64) {
+    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q> {
+        query.bind(self.0).bind(self.1)
+    }
+    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self> {
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+}
+
+/// (program, district, national ID) of a person's row.
+impl RunKey for (String, String, String) {
+    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q> {
+        query
+            .bind(self.0.as_str())
+            .bind(self.1.as_str())
+            .bind(self.2.as_str())
+    }
+    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self> {
+        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+}
+
+/// The read models, to `sink`, in key order, a page of people at a time.
+async fn scan_read_models(
+    conn: &mut SqliteConnection,
+    sink: &mut dyn JournalSink,
+) -> StoreResult<()> {
+    let pages = KeyRuns::new(
+        "person_balances",
+        sql::PERSON_COLUMNS,
+        &["program", "district", "national_id"],
+    );
+    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
+    let first = (String::new(), String::new(), String::new());
+    let produce = pages.send(&mut *conn, first, sender);
     // The pages are decoded where the sink wants them (the verifier: on
     // the thread that compares them), borrowing their texts.
     overlapped(produce, receiver, |json: Option<String>| match json {
@@ -440,55 +494,24 @@ async fn vouchers_of(conn: &mut SqliteConnection, pattern: &str) -> StoreResult<
         .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
 }
 
-/// Postings per JSON text (about 400 KB): small texts cost no more time
-/// than large ones here, and hold less memory.
-const POSTINGS_PER_READ: i64 = 4_096;
-
 /// Every posting of the entries after `after_seq` (those of entries missing
 /// from the journal too: the verifier must see them), in (entry, index)
-/// order, to the verifier. They travel as JSON texts of a run of postings
-/// each: a few dozen messages from the database thread, not one per entry
-/// (the journal's thousands of small entries each waited for the thread to
-/// wake). As with people, the key that ends a run is looked up on its own,
-/// so the next run is asked for before this one is decoded.
+/// order, to the verifier, a run of postings at a time (not an entry at a
+/// time: the journal's thousands of small entries each waited for the
+/// database thread to wake).
 async fn scan_postings(
     conn: &mut SqliteConnection,
     after_seq: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    let after_key = "WHERE (entry_seq, idx) > ($1, $2) ORDER BY entry_seq, idx";
-    let columns = "entry_seq, idx, account, amount, beneficiary, source_line, reference";
-    let run = json_rows(
-        columns,
-        &format!("SELECT {columns} FROM postings {after_key} LIMIT $3"),
+    let runs = KeyRuns::new(
+        "postings",
+        "entry_seq, idx, account, amount, beneficiary, source_line, reference",
+        &["entry_seq", "idx"],
     );
-    let run_end = format!("SELECT entry_seq, idx FROM postings {after_key} LIMIT 1 OFFSET $3");
     let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
-    let produce = async move {
-        // Every index of an entry is below the largest integer.
-        let mut after = (after_seq, i64::MAX);
-        loop {
-            let json: Option<String> = sqlx::query_scalar(&run)
-                .bind(after.0)
-                .bind(after.1)
-                .bind(POSTINGS_PER_READ)
-                .fetch_one(&mut *conn)
-                .await?;
-            let end: Option<(i64, i64)> = sqlx::query_as(&run_end)
-                .bind(after.0)
-                .bind(after.1)
-                .bind(POSTINGS_PER_READ - 1)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if sender.send(json).await.is_err() {
-                return Ok(());
-            }
-            match end {
-                Some(end) => after = end,
-                None => return Ok(()),
-            }
-        }
-    };
+    // Every index of an entry is below the largest integer.
+    let produce = runs.send(&mut *conn, (after_seq, i64::MAX), sender);
     overlapped(produce, receiver, |json: Option<String>| {
         for posting in rows::postings_from_json(json.as_deref())? {
             sink.posting(posting);
@@ -516,8 +539,7 @@ async fn scan_import_commits(
     Ok(ids)
 }
 
-/// What each committed import stored (the next file read while the last is
-/// checked, no more: files can be large), then the audit trail, to `sink`.
+/// What each committed import stored, then the audit trail, to `sink`.
 async fn scan_evidence(
     conn: &mut SqliteConnection,
     import_ids: &[i64],
@@ -529,14 +551,7 @@ async fn scan_evidence(
     sqlx::query("PRAGMA mmap_size = 0")
         .execute(&mut *conn)
         .await?;
-    let (sender, receiver) = tokio::sync::mpsc::channel(EVIDENCE_IN_FLIGHT);
-    let conn_for_files = &mut *conn;
-    let produce = sql::send_evidence!(conn_for_files, import_ids, sender);
-    overlapped(produce, receiver, |stored| {
-        sink.import_evidence(stored);
-        Ok(())
-    })
-    .await?;
+    sql::read_evidence!(conn, import_ids, sink)?;
     {
         let mut found = sqlx::query(sql::SCAN_AUDIT)
             .bind(after_audit_id)
