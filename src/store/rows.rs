@@ -516,45 +516,19 @@ pub fn scope_figures_from_json(
 /// A page of person rows as [`person_records_from_json`] reads them, but
 /// borrowing their texts from `json`, in key order.
 pub fn person_rows_from_json(json: &str) -> StoreResult<Vec<super::PersonRow<'_>>> {
-    let mut rows: Vec<super::PersonRow<'_>> = serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))?;
+    let mut rows = decode_person_rows(json)?;
     // An aggregate's order is not promised: the page's is restored.
     rows.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
     Ok(rows)
 }
 
+fn decode_person_rows(json: &str) -> StoreResult<Vec<super::PersonRow<'_>>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))
+}
+
 /// Person rows aggregated by the database as one JSON array of arrays in
 /// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
 pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<Row> = serde_json::from_str(json.unwrap_or("[]"))
-        .map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))?;
-    Ok(rows
-        .into_iter()
-        .map(|row| super::PersonRecord {
-            program: row.0,
-            district: row.1,
-            national_id: row.2,
-            category: row.3,
-            full_name: row.4,
-            name_key: row.5,
-            outstanding_dong: row.6,
-            paid_dong: row.7,
-            approvals: row.8,
-            status: row.9,
-            refused: row.10,
-        })
-        .collect())
+    let rows = decode_person_rows(json.unwrap_or("[]"))?;
+    Ok(rows.iter().map(super::PersonRow::to_record).collect())
 }
