@@ -18,7 +18,8 @@ use crate::auth::{authorize, Action};
 use crate::domain::audit::sha256_hex;
 use crate::domain::journal::NewEntry;
 use crate::domain::{DistrictCode, Money, Program, User};
-use crate::ledger::{append, AppendError, Batch, ImportCommit, ReadAt};
+use crate::ledger::read_model::{PersonChanges, RollScope};
+use crate::ledger::{append_prepared, AppendError, Batch, ImportCommit, ReadAt};
 use crate::store::{now_us, AuditEvent, NewImport, RollPeople, Store, StoreError};
 
 pub async fn load_program(store: &dyn Store, code: &str) -> Result<Program, ImportError> {
@@ -177,12 +178,18 @@ impl Prepared {
         } else {
             ImportStatus::Refused
         };
+        // Worked out here, ahead of the commits, which run one at a time.
+        let roll = RollScope::new(report.kind.as_str(), &report.program, &report.district);
+        let person_changes =
+            PersonChanges::of_roll(&checked.entries, Some(&roll), checked.roll_people.as_ref())?;
+        laps.lap("person changes");
         Ok(Validated {
             report,
             upload,
             validated_at_seq,
             entries: checked.entries,
             roll_people: checked.roll_people,
+            person_changes,
         })
     }
 }
@@ -214,6 +221,9 @@ pub struct Validated {
     validated_at_seq: i64,
     entries: Vec<NewEntry>,
     roll_people: Option<RollPeople>,
+    /// What the entries and the roll's names change of its people's read
+    /// model rows.
+    person_changes: PersonChanges,
 }
 
 impl Validated {
@@ -229,6 +239,7 @@ impl Validated {
             validated_at_seq,
             entries,
             roll_people,
+            person_changes,
         } = self;
         let Upload { roll, user, .. } = upload;
         check_upload_quota(store, &report.district).await?;
@@ -256,6 +267,7 @@ impl Validated {
             validated_at_seq,
             entries,
             roll_people,
+            person_changes,
         })
     }
 
@@ -268,6 +280,7 @@ impl Validated {
             validated_at_seq,
             entries,
             roll_people,
+            person_changes,
         } = self;
         report.import_id = Some(import_id);
         Staged {
@@ -278,6 +291,7 @@ impl Validated {
             validated_at_seq,
             entries,
             roll_people,
+            person_changes,
         }
     }
 }
@@ -294,6 +308,7 @@ pub struct Staged {
     validated_at_seq: i64,
     entries: Vec<NewEntry>,
     roll_people: Option<RollPeople>,
+    person_changes: PersonChanges,
 }
 
 /// A committed roll: its accepted rows are in the ledger.
@@ -316,6 +331,7 @@ impl Staged {
             validated_at_seq,
             entries,
             roll_people,
+            person_changes,
         } = self;
         if !report.can_commit() {
             audit_refusal(store, &user, import_id, &report).await?;
@@ -329,7 +345,7 @@ impl Staged {
             entries,
             roll_people,
         );
-        match append(store, batch).await {
+        match append_prepared(store, batch, person_changes).await {
             Ok(checkpoints) => {
                 report.checkpoints = checkpoints;
                 report.status = ImportStatus::Committed;

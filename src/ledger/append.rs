@@ -5,7 +5,7 @@
 //! here; the store's transaction only moves rows in and out.
 
 use super::canonical::{entry_hash, EntryFields, ENCODING_VERSION, GENESIS_HASH};
-use super::read_model::PersonChanges;
+use super::read_model::{self, PersonChanges, RollScope};
 use super::totals::{
     check_balance_rules, entry_totals, ruled_accounts, BalanceError, BalanceRuleBroken,
 };
@@ -128,17 +128,47 @@ impl From<StoreError> for AppendError {
 
 /// Appends a batch atomically: all of it, or nothing.
 pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, AppendError> {
-    let mut laps = crate::telemetry::Laps::start("commit");
-    for entry in &batch.entries {
-        entry.check()?;
-    }
     // What the batch changes of its people depends on the batch alone:
-    // worked out on another thread while this one inserts the entries.
+    // worked out on another thread while this one checks and hashes.
     let batch = std::sync::Arc::new(batch);
     let person_changes = {
         let batch = batch.clone();
         tokio::task::spawn_blocking(move || PersonChanges::of(&batch))
     };
+    append_with(store, batch, Changes::Working(person_changes)).await
+}
+
+/// [`append`] of a roll whose person changes were worked out when it was
+/// validated ([`PersonChanges::of_roll`]): the commit adds the refused
+/// lines and does not wait for the rest.
+pub async fn append_prepared(
+    store: &dyn Store,
+    batch: Batch,
+    mut person_changes: PersonChanges,
+) -> Result<Vec<Checkpoint>, AppendError> {
+    if let Some(commit) = &batch.import_commit {
+        let roll = RollScope::new(commit.kind, &commit.program, &commit.district);
+        person_changes.add_refused(&roll, &batch.refused_payments);
+    }
+    let batch = std::sync::Arc::new(batch);
+    append_with(store, batch, Changes::Ready(person_changes)).await
+}
+
+/// A batch's person changes: worked out already, or on their way.
+enum Changes {
+    Ready(PersonChanges),
+    Working(tokio::task::JoinHandle<crate::store::StoreResult<PersonChanges>>),
+}
+
+async fn append_with(
+    store: &dyn Store,
+    batch: std::sync::Arc<Batch>,
+    person_changes: Changes,
+) -> Result<Vec<Checkpoint>, AppendError> {
+    let mut laps = crate::telemetry::Laps::start("commit");
+    for entry in &batch.entries {
+        entry.check()?;
+    }
     let mut tx = store.begin_append().await?;
     if let Some(commit) = &batch.import_commit {
         if let Some(existing) = tx.committed_import(&commit.key()).await? {
@@ -185,6 +215,20 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
     };
     let (rows, totals) = chain(head, &batch, &under_chain)?;
     laps.lap("hash");
+    let person_changes = match person_changes {
+        Changes::Ready(changes) => changes,
+        Changes::Working(working) => working.await.map_err(|e| {
+            StoreError::Corrupt(format!("working out the read models' changes: {e}"))
+        })??,
+    };
+    laps.lap("read model changes");
+    let stored = read_model::read_batch(tx.as_mut(), &person_changes, &mut cached_people).await?;
+    // The merge needs no database: it runs on another thread while this one
+    // inserts the journal's rows (the two took turns on one thread before).
+    let merging = tokio::task::spawn_blocking(move || {
+        let writes = read_model::merge_batch(&person_changes, stored, &mut cached_people);
+        (writes, cached_people)
+    });
     insert_journal(tx.as_mut(), &rows, &totals, &mut laps).await?;
     let checkpoints: Vec<Checkpoint> = rows
         .into_iter()
@@ -201,11 +245,13 @@ pub async fn append(store: &dyn Store, batch: Batch) -> Result<Vec<Checkpoint>, 
         &mut laps,
     )
     .await?;
-    let person_changes = person_changes
+    let (writes, cached_people) = merging
         .await
-        .map_err(|e| StoreError::Corrupt(format!("working out the read models' changes: {e}")))??;
-    laps.lap("read model changes");
-    super::read_model::apply_batch(tx.as_mut(), &person_changes, &mut cached_people).await?;
+        .map_err(|e| StoreError::Corrupt(format!("working out the read models' rows: {e}")))?;
+    laps.lap("read model merge");
+    if let Some(writes) = &writes {
+        read_model::write_batch(tx.as_mut(), writes).await?;
+    }
     laps.lap("read models");
     tx.commit().await?;
     laps.lap("commit");

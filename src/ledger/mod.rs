@@ -18,5 +18,5 @@ pub mod rules;
 pub mod totals;
 pub mod verify;
 
-pub use append::{append, AppendError, Batch, ImportCommit, ReadAt};
+pub use append::{append, append_prepared, AppendError, Batch, ImportCommit, ReadAt};
 pub use verify::VerifyReport;

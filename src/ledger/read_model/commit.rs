@@ -1,16 +1,39 @@
 //! Keeping the read models at each commit: what a batch changes of each
-//! person it touches ([`PersonChanges`]), laid over their stored rows under
-//! the append lock ([`apply_batch`]).
+//! person it touches ([`PersonChanges`], worked out when a roll is
+//! validated), laid over their stored rows under the append lock
+//! ([`read_batch`], [`merge_batch`] beside the journal's inserts,
+//! [`write_batch`]).
 
 use super::{approvals_delta, roll_names, PersonState, RefusedPayment, SETTLED};
+use crate::domain::journal::NewEntry;
 use crate::domain::text::fold_key;
 use crate::fast_hash::FastMap;
 use crate::store::person_cache::{CachedPeople, CachedRow, CachedScope, FiguresRow, StoredFigures};
-use crate::store::{AppendTx, PersonFigures, PersonWrites, ScopeTotalRecord, StoreResult};
+use crate::store::{
+    AppendTx, PersonFigures, PersonWrites, RollPeople, ScopeTotalRecord, StoreResult,
+};
 
 /// What one batch changes of each person it touches, per program and
 /// district: computed from the batch alone (while the commit inserts its
 /// entries), then laid over the stored rows under the append lock.
+/// The roll a batch commits: its kind (`approvals` or `payments`), program
+/// and district.
+pub struct RollScope<'a> {
+    pub kind: &'a str,
+    pub program: &'a str,
+    pub district: &'a str,
+}
+
+impl<'a> RollScope<'a> {
+    pub fn new(kind: &'a str, program: &'a str, district: &'a str) -> RollScope<'a> {
+        RollScope {
+            kind,
+            program,
+            district,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct PersonChanges {
     /// (program, district) and its people; a batch touches a few scopes.
@@ -65,8 +88,29 @@ impl PersonChange {
 
 impl PersonChanges {
     pub fn of(batch: &crate::ledger::Batch) -> StoreResult<PersonChanges> {
+        let roll = batch
+            .import_commit
+            .as_ref()
+            .map(|commit| RollScope::new(commit.kind, &commit.program, &commit.district));
+        let mut changes =
+            PersonChanges::of_roll(&batch.entries, roll.as_ref(), batch.roll_people.as_ref())?;
+        if let Some(roll) = &roll {
+            changes.add_refused(roll, &batch.refused_payments);
+        }
+        Ok(changes)
+    }
+
+    /// What a roll's entries and the names it wrote change: all of
+    /// [`PersonChanges::of`] but the refused lines, which need the import's
+    /// number. Worked out when the roll is validated, so that its commit
+    /// does not wait for it.
+    pub fn of_roll(
+        entries: &[NewEntry],
+        roll: Option<&RollScope<'_>>,
+        roll_people: Option<&RollPeople>,
+    ) -> StoreResult<PersonChanges> {
         let mut changes = PersonChanges::default();
-        for entry in &batch.entries {
+        for entry in entries {
             for posting in &entry.postings {
                 let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind())
                 else {
@@ -90,23 +134,24 @@ impl PersonChanges {
                 change.approvals += approvals_delta(entry.kind, amount_dong);
             }
         }
-        let Some(commit) = batch.import_commit.as_ref() else {
-            return Ok(changes);
-        };
-        if let (Some(people), "approvals") = (&batch.roll_people, commit.kind) {
-            for (id, name) in roll_names(people.as_str())? {
-                let name_key = fold_key(&name);
-                changes.person(&commit.program, &commit.district, &id).name =
-                    Some((name, name_key));
+        if let (Some(roll), Some(people)) = (roll, roll_people) {
+            if roll.kind == "approvals" {
+                for (id, name) in roll_names(people.as_str())? {
+                    let name_key = fold_key(&name);
+                    changes.person(roll.program, roll.district, &id).name = Some((name, name_key));
+                }
             }
         }
-        for refused in &batch.refused_payments {
-            changes
-                .person(&commit.program, &commit.district, &refused.national_id)
-                .refused
-                .push(refused.clone());
-        }
         Ok(changes)
+    }
+
+    /// A payment roll's refused lines.
+    pub fn add_refused(&mut self, roll: &RollScope<'_>, refused: &[RefusedPayment]) {
+        for line in refused {
+            self.person(roll.program, roll.district, &line.national_id)
+                .refused
+                .push(line.clone());
+        }
     }
 
     fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonChange {
@@ -133,49 +178,80 @@ impl PersonChanges {
 /// command.
 const SCOPE_CACHE_PEOPLE_MIN: usize = 500;
 
-/// Keeps the read models in the commit's own transaction: lays the batch's
-/// changes over the rows of the people it touches, writes them back with
-/// the totals' differences. The rows come from `cached` (the figures this
-/// process kept, valid at the head this commit appends to) where it holds
-/// them, read in this transaction otherwise; `cached` then holds what was
-/// written. Does nothing while the read models wait to be rebuilt (the
-/// rebuild will count this batch too).
-pub async fn apply_batch(
+/// The stored rows a batch's merge needs beyond the cached figures, one map
+/// a scope of the batch (in the order of [`PersonChanges`]), read in the
+/// append transaction; `None` while the read models wait to be rebuilt
+/// (the rebuild will count this batch too).
+pub struct StoredRows(Option<Vec<FastMap<String, PersonState>>>);
+
+/// The read models are kept in the commit's own transaction in three
+/// steps: [`read_batch`] reads, under the append lock, the rows of the
+/// people the batch touches; [`merge_batch`] lays the batch's changes over
+/// them on another thread while the journal's rows are inserted;
+/// [`write_batch`] writes the result with the totals' differences.
+///
+/// Reads what [`merge_batch`] needs: each scope's figures into `cached`
+/// where the batch touches enough of its people and the process has room
+/// for them, and the stored rows of the people the cached figures do not
+/// answer for.
+pub async fn read_batch(
     tx: &mut dyn AppendTx,
     changes: &PersonChanges,
     cached: &mut CachedPeople,
-) -> StoreResult<()> {
+) -> StoreResult<StoredRows> {
     if !tx.read_models_built().await? {
-        return Ok(());
+        return Ok(StoredRows(None));
     }
     let mut laps = crate::telemetry::Laps::start("read models");
-    let mut writes = PersonWrites::default();
-    let mut totals = TotalsDifference::default();
-    let mut scopes: Vec<_> = changes.scopes.iter().collect();
-    scopes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for ((program, district), people) in scopes {
-        let mut scope = cached_scope(tx, cached, program, district, people.len()).await?;
-        let mut ids: Vec<&String> = people.keys().collect();
-        ids.sort_unstable();
-        let cached_rows: Vec<Option<CachedRow>> = ids
+    let mut scopes = Vec::with_capacity(changes.scopes.len());
+    for ((program, district), people) in &changes.scopes {
+        let scope = cached_scope(tx, cached, program, district, people.len()).await?;
+        let to_read: Vec<String> = people
             .iter()
-            .map(|id| scope.as_deref().map(|s| s.row(id)))
-            .collect();
-        let to_read: Vec<String> = ids
-            .iter()
-            .zip(&cached_rows)
-            .filter(|(id, row)| must_read(**row, &people[**id]))
-            .map(|(id, _)| (*id).clone())
+            .filter(|(id, change)| must_read(scope.as_deref().map(|s| s.row(id)), change))
+            .map(|(id, _)| id.clone())
             .collect();
         let mut stored: FastMap<String, PersonState> = FastMap::default();
         for record in tx.person_records(program, district, &to_read).await? {
             let ((_, _, id), state) = PersonState::from_record(&record)?;
             stored.insert(id, state);
         }
-        laps.lap("read rows");
+        scopes.push(stored);
+    }
+    laps.lap("read rows");
+    Ok(StoredRows(Some(scopes)))
+}
+
+/// What a batch writes to the read models: its people's rows and the
+/// differences of the totals.
+pub struct ReadModelWrites {
+    people: PersonWrites,
+    totals: Vec<ScopeTotalRecord>,
+}
+
+/// Works out the batch's read model rows and totals from the stored rows
+/// and the cached figures (valid at the head this commit appends to), and
+/// leaves in `cached` the figures it will write. Touches no database: it
+/// runs while the journal's rows are inserted.
+pub fn merge_batch(
+    changes: &PersonChanges,
+    stored: StoredRows,
+    cached: &mut CachedPeople,
+) -> Option<ReadModelWrites> {
+    let stored_scopes = stored.0?;
+    let mut laps = crate::telemetry::Laps::start("read models");
+    let mut writes = PersonWrites::default();
+    let mut totals = TotalsDifference::default();
+    let mut scopes: Vec<_> = changes.scopes.iter().zip(stored_scopes).collect();
+    scopes.sort_unstable_by(|a, b| (a.0).0.cmp(&(b.0).0));
+    for (((program, district), people), mut stored) in scopes {
+        let mut scope = cached.scope_mut(program, district);
+        let mut ids: Vec<&String> = people.keys().collect();
+        ids.sort_unstable();
         let mut every_row_kept = true;
-        for (id, cached_row) in ids.into_iter().zip(cached_rows) {
+        for id in ids {
             let change = &people[id];
+            let cached_row = scope.as_deref().map(|s| s.row(id));
             let (mut state, was_stored) = match (stored.remove(id), scope.as_deref(), cached_row) {
                 (Some(state), ..) => (state, true),
                 (None, Some(scope), Some(CachedRow::Stored(figures))) => {
@@ -209,11 +285,20 @@ pub async fn apply_batch(
         if !every_row_kept {
             cached.remove(program, district);
         }
-        laps.lap("apply");
     }
-    tx.put_person_records(&writes).await?;
+    laps.lap("apply");
+    Some(ReadModelWrites {
+        people: writes,
+        totals: totals.into_rows(),
+    })
+}
+
+/// Writes what [`merge_batch`] worked out, in the append transaction.
+pub async fn write_batch(tx: &mut dyn AppendTx, writes: &ReadModelWrites) -> StoreResult<()> {
+    let mut laps = crate::telemetry::Laps::start("read models");
+    tx.put_person_records(&writes.people).await?;
     laps.lap("write rows");
-    tx.add_scope_totals(&totals.into_rows()).await?;
+    tx.add_scope_totals(&writes.totals).await?;
     laps.lap("write totals");
     Ok(())
 }

@@ -33,7 +33,7 @@ mod commit;
 mod model;
 
 pub use check::ReadModelCheck;
-pub use commit::{apply_batch, PersonChanges};
+pub use commit::{merge_batch, read_batch, write_batch, PersonChanges, ReadModelWrites, RollScope};
 pub use model::{ReadModel, Taken};
 
 /// (program, district, national ID).
