@@ -13,9 +13,6 @@ use crate::store::{
     AppendTx, PersonFigures, PersonWrites, RollPeople, ScopeTotalRecord, StoreResult,
 };
 
-/// What one batch changes of each person it touches, per program and
-/// district: computed from the batch alone (while the commit inserts its
-/// entries), then laid over the stored rows under the append lock.
 /// The roll a batch commits: its kind (`approvals` or `payments`), program
 /// and district.
 pub struct RollScope<'a> {
@@ -34,6 +31,10 @@ impl<'a> RollScope<'a> {
     }
 }
 
+/// What one batch changes of each person it touches, per program and
+/// district: computed from the batch alone (an import's when its roll is
+/// validated, any other while the commit checks and hashes), then laid
+/// over the stored rows under the append lock.
 #[derive(Debug, Default)]
 pub struct PersonChanges {
     /// (program, district) and its people; a batch touches a few scopes.
