@@ -52,6 +52,8 @@ pub struct PeopleCheck {
 enum Runner {
     Thread {
         sender: SyncSender<Message>,
+        /// Postings the thread is done with, back to be freed here.
+        spent: Receiver<Vec<Posting>>,
         handle: std::thread::JoinHandle<PeopleState>,
     },
     Inline(Box<PeopleState>),
@@ -60,11 +62,16 @@ enum Runner {
 impl PeopleCheck {
     pub fn start() -> PeopleCheck {
         let (sender, receiver) = sync_channel(MESSAGES_IN_FLIGHT);
+        let (spent_sender, spent) = sync_channel(MESSAGES_IN_FLIGHT);
         let spawned = std::thread::Builder::new()
             .name("verify-people".into())
-            .spawn(move || PeopleState::run(receiver));
+            .spawn(move || PeopleState::run(receiver, spent_sender));
         let runner = match spawned {
-            Ok(handle) => Runner::Thread { sender, handle },
+            Ok(handle) => Runner::Thread {
+                sender,
+                spent,
+                handle,
+            },
             Err(error) => {
                 tracing::warn!(%error, "verify: no thread for the people's checks; they run inline");
                 Runner::Inline(Box::default())
@@ -78,11 +85,14 @@ impl PeopleCheck {
 
     fn send(&mut self, message: Message) {
         match &mut self.runner {
-            Runner::Thread { sender, .. } => {
+            Runner::Thread { sender, spent, .. } => {
+                // Freed by the thread that decoded them: the allocator then
+                // reuses their memory instead of taking fresh pages.
+                spent.try_iter().for_each(drop);
                 // A closed channel means the thread ended: `finish` says why.
                 let _ = sender.send(message);
             }
-            Runner::Inline(state) => state.handle(message),
+            Runner::Inline(state) => drop(state.handle(message)),
         }
     }
 
@@ -144,7 +154,7 @@ impl PeopleCheck {
     pub fn finish(mut self) -> PeopleOutcome {
         self.send_people();
         let state = match self.runner {
-            Runner::Thread { sender, handle } => {
+            Runner::Thread { sender, handle, .. } => {
                 drop(sender);
                 match handle.join() {
                     Ok(state) => state,
@@ -176,15 +186,19 @@ struct PeopleState {
 }
 
 impl PeopleState {
-    fn run(receiver: Receiver<Message>) -> PeopleState {
+    fn run(receiver: Receiver<Message>, spent: SyncSender<Vec<Posting>>) -> PeopleState {
         let mut state = PeopleState::default();
         for message in receiver {
-            state.handle(message);
+            if let Some(postings) = state.handle(message) {
+                // Dropped here only if the sender's side is full or gone.
+                let _ = spent.try_send(postings);
+            }
         }
         state
     }
 
-    fn handle(&mut self, message: Message) {
+    /// Handles `message`; returns an entry's postings once done with them.
+    fn handle(&mut self, message: Message) -> Option<Vec<Posting>> {
         match message {
             Message::Entry {
                 seq,
@@ -197,6 +211,7 @@ impl PeopleState {
                     }
                 }
                 self.read_models.builder.entry(kind, &postings);
+                return Some(postings);
             }
             Message::ImportCommit(commit) => self.read_models.builder.import_commit(&commit),
             Message::RollEvidence(evidence) => self.read_models.builder.import_evidence(&evidence),
@@ -211,6 +226,7 @@ impl PeopleState {
             },
             Message::ScopeTotal(record) => self.read_models.scope_total(record),
         }
+        None
     }
 }
 
