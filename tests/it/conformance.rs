@@ -30,6 +30,7 @@ pub fn register(suite: &mut Suite) {
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_user_additions_store_one,
         each_backend: listings_page_and_filter_in_id_order,
         each_backend: a_replaced_password_hash_ends_sessions_with_its_audit_event,
+        sqlite: appends_reach_the_database_file_without_waiting_for_the_wal_to_fill,
     );
 }
 
@@ -720,4 +721,25 @@ async fn a_replaced_password_hash_ends_sessions_with_its_audit_event(db: TestDb)
         .await
         .expect("audit");
     assert_eq!(audited.total, 1, "{backend}");
+}
+
+/// SQLite: the store copies each append from the WAL into the database file
+/// on a connection of its own, soon after the commit. SQLite's automatic
+/// checkpoint, which the appending connection no longer runs in its commits,
+/// would wait for 256 MiB of WAL.
+async fn appends_reach_the_database_file_without_waiting_for_the_wal_to_fill(db: TestDb) {
+    let path = db.url.trim_start_matches("sqlite://").to_string();
+    let read = || std::fs::read(&path).expect("read the database file");
+    let before = read();
+    seed(&db).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while read() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "30 s after three appends, the database file was unchanged: they were still only in the WAL"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problem);
 }

@@ -28,13 +28,20 @@ const _: () = assert!(ROWS_PER_INSERT * COLUMNS_MAX <= SQLITE_PARAMETERS_MAX);
 
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    checkpoints: super::Checkpointer,
 }
 
 impl SqliteTx {
     /// Takes the write lock up front, on the appender connection.
-    pub(super) async fn begin(appender: &SqlitePool) -> StoreResult<SqliteTx> {
+    pub(super) async fn begin(
+        appender: &SqlitePool,
+        checkpoints: &super::Checkpointer,
+    ) -> StoreResult<SqliteTx> {
         let tx = appender.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(SqliteTx { tx })
+        Ok(SqliteTx {
+            tx,
+            checkpoints: checkpoints.clone(),
+        })
     }
 }
 
@@ -310,6 +317,7 @@ impl AppendTx for SqliteTx {
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
+        self.checkpoints.nudge();
         Ok(())
     }
 }

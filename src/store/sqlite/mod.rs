@@ -1,7 +1,8 @@
 //! The embedded default: one SQLite file in WAL mode. Reads and small
 //! writes share a pool; appends go through one connection of their own and
 //! take the write lock up front (`BEGIN IMMEDIATE`), so the chain stays one
-//! line even when several processes import at once.
+//! line even when several processes import at once. A third connection
+//! copies each append from the WAL into the database file after its commit.
 //!
 //! The folder follows the table families of [`super::Store`]: `users`
 //! (users, sessions, audit), `imports` (programs and uploads), `journal`
@@ -36,8 +37,12 @@ const MMAP_BYTES: u64 = 1 << 30;
 /// Restores the memory map after a read that turned it off.
 const MMAP_PRAGMA: &str = "PRAGMA mmap_size = 1073741824";
 const _: () = assert!(MMAP_BYTES == 1_073_741_824);
-/// The WAL is copied into the database once it holds this much.
+/// The WAL is copied into the database once it holds this much, by a
+/// reading or small-writing connection that commits then.
 const CHECKPOINT_WAL_BYTES: u32 = 64 * 1024 * 1024;
+/// The appending connection copies the WAL itself only if [`Checkpointer`]
+/// has fallen this far behind (its task gone, say).
+const APPENDER_CHECKPOINT_WAL_BYTES: u32 = 4 * CHECKPOINT_WAL_BYTES;
 
 pub struct SqliteStore {
     /// Reads and the small writes (users, sessions, uploads, audit events).
@@ -49,6 +54,43 @@ pub struct SqliteStore {
     /// The province whose ledger the file holds, if opened as one.
     ledger: Option<LedgerCode>,
     person_cache: PersonCache,
+    /// Nudged after each append.
+    checkpoints: Checkpointer,
+}
+
+/// Copies the WAL into the database file on a connection of its own after
+/// each append, so that the appending connection need not: SQLite's
+/// automatic checkpoint runs inside the commit that crosses its threshold,
+/// and a province's import waited 60–110 ms for each, five or six times.
+#[derive(Clone)]
+struct Checkpointer {
+    /// One nudge waits at most: a checkpoint copies every frame not yet
+    /// copied, so nudges that arrive meanwhile are one.
+    nudges: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn start(connection: SqlitePool) -> Checkpointer {
+        let (nudges, mut received) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            while received.recv().await.is_some() {
+                // PASSIVE: copies what no reader still needs, waits for no
+                // one; what it leaves, the next one copies.
+                let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&connection)
+                    .await;
+                if let Err(error) = done {
+                    tracing::warn!(%error, "WAL checkpoint failed; the next append tries again");
+                }
+            }
+        });
+        Checkpointer { nudges }
+    }
+
+    fn nudge(&self) {
+        // Full: a checkpoint is already due. Closed: the store is gone.
+        let _ = self.nudges.try_send(());
+    }
 }
 
 impl SqliteStore {
@@ -81,15 +123,33 @@ impl SqliteStore {
             )
             .await?;
         super::migrations::sqlite().run(&pool).await?;
+        // Copies pages with reads and writes of the files: no memory map.
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{}", READER_CACHE_KIB))
+                    .pragma("mmap_size", "0"),
+            )
+            .await?;
         let appender = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB)))
+            .connect_with(
+                options
+                    .pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB))
+                    .pragma(
+                        "wal_autocheckpoint",
+                        (APPENDER_CHECKPOINT_WAL_BYTES / PAGE_BYTES).to_string(),
+                    ),
+            )
             .await?;
         Ok(SqliteStore {
             pool,
             appender,
             ledger: None,
             person_cache: PersonCache::default(),
+            checkpoints: Checkpointer::start(checkpointer),
         })
     }
 
@@ -119,7 +179,9 @@ impl Store for SqliteStore {
     }
 
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>> {
-        Ok(Box::new(append::SqliteTx::begin(&self.appender).await?))
+        Ok(Box::new(
+            append::SqliteTx::begin(&self.appender, &self.checkpoints).await?,
+        ))
     }
 
     fn person_cache(&self) -> &PersonCache {
