@@ -70,7 +70,13 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(connection: SqlitePool) -> Checkpointer {
+    /// Its connection, and the task that checkpoints when nudged.
+    async fn open(options: SqliteConnectOptions) -> StoreResult<Checkpointer> {
+        // Copies pages with reads and writes of the files: no memory map.
+        let connection = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.pragma("mmap_size", "0"))
+            .await?;
         let (nudges, mut received) = tokio::sync::mpsc::channel(1);
         tokio::spawn(async move {
             while received.recv().await.is_some() {
@@ -84,7 +90,7 @@ impl Checkpointer {
                 }
             }
         });
-        Checkpointer { nudges }
+        Ok(Checkpointer { nudges })
     }
 
     fn nudge(&self) {
@@ -114,25 +120,15 @@ impl SqliteStore {
                 "wal_autocheckpoint",
                 (CHECKPOINT_WAL_BYTES / PAGE_BYTES).to_string(),
             );
+        let reader_options = options
+            .clone()
+            .pragma("cache_size", format!("-{}", READER_CACHE_KIB));
         let pool = SqlitePoolOptions::new()
             .max_connections(3)
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", format!("-{}", READER_CACHE_KIB)),
-            )
+            .connect_with(reader_options.clone())
             .await?;
         super::migrations::sqlite().run(&pool).await?;
-        // Copies pages with reads and writes of the files: no memory map.
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", format!("-{}", READER_CACHE_KIB))
-                    .pragma("mmap_size", "0"),
-            )
-            .await?;
+        let checkpoints = Checkpointer::open(reader_options).await?;
         let appender = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(
@@ -149,7 +145,7 @@ impl SqliteStore {
             appender,
             ledger: None,
             person_cache: PersonCache::default(),
-            checkpoints: Checkpointer::start(checkpointer),
+            checkpoints,
         })
     }
 
