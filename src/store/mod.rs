@@ -131,6 +131,12 @@ pub trait Store: UserStore + ImportStore + JournalStore {
     /// database's own ledger, which predates ledgers and names no province.
     fn ledger(&self) -> Option<&LedgerCode>;
 
+    /// Whether another transaction can store an upload while an append
+    /// holds the append lock. PostgreSQL's can. SQLite has one writer a
+    /// database: there the upload would wait for the append, and the next
+    /// append for the upload.
+    fn writes_beside_appends(&self) -> bool;
+
     /// Opens the append transaction, waiting for the append lock.
     async fn begin_append(&self) -> StoreResult<Box<dyn AppendTx>>;
 

@@ -27,6 +27,7 @@ pub fn register(suite: &mut Suite) {
         each_backend: a_person_approved_again_in_another_category_is_paid_there,
         each_backend: a_payment_roll_validated_before_its_district_changed_is_validated_again,
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): reconciliation_figures_are_those_of_its_checkpoint_while_imports_commit,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): a_batch_stopped_at_a_refused_roll_leaves_what_it_stored_ahead_committable,
     );
 }
 
@@ -981,6 +982,89 @@ async fn a_reversal_checked_before_a_payment_is_refused_as_stale(db: TestDb) {
         .find(|l| l.national_id == "084078918650")
         .expect("line");
     assert_eq!((line.approved_dong, line.paid_dong), (1_500_000, 1_500_000));
+    assert!(verify::run(db.store.as_ref(), None)
+        .await
+        .expect("verify")
+        .is_ok());
+}
+
+/// A batch stops at the first roll it cannot commit, and the ledger holds
+/// the rolls before it only. Where the backend stores uploads beside appends
+/// (PostgreSQL), a roll validated and stored ahead of the refused one stays
+/// stored and uncommitted, and can be committed by its number.
+async fn a_batch_stopped_at_a_refused_roll_leaves_what_it_stored_ahead_committable(db: TestDb) {
+    use ansinh::import::batch::{self, Job};
+    let users = province::setup(&db).await;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let roll = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write roll");
+        path
+    };
+    let job = |user: &User, kind: RollKind, district: &str, path| Job {
+        user: user.clone(),
+        kind,
+        program: "NQ68".into(),
+        district: district.into(),
+        path,
+    };
+    let jobs = vec![
+        job(
+            &users.officer842,
+            RollKind::Approvals,
+            "842",
+            roll("a842.csv", APPROVALS),
+        ),
+        // Nobody is approved in 844: no line is accepted, the commit is refused.
+        job(
+            &users.officer844,
+            RollKind::Payments,
+            "844",
+            roll(
+                "p844.csv",
+                "national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,CT-101\n",
+            ),
+        ),
+        // Pays a person the first roll approves: validated once it commits.
+        job(
+            &users.officer842,
+            RollKind::Payments,
+            "842",
+            roll(
+                "p842.csv",
+                "national_id,amount,paid_date,reference\n084078918650,1500000,2021-09-01,CT-102\n",
+            ),
+        ),
+    ];
+    let mut committed = Vec::new();
+    let result = batch::import_all(db.store.clone(), jobs, |done| {
+        committed.push(done.report.file_name.clone())
+    })
+    .await;
+    let Err(pipeline::ImportError::Blocked(report)) = result else {
+        panic!("the batch must stop at p844.csv")
+    };
+    assert_eq!(report.file_name, "p844.csv");
+    assert_eq!(committed, ["a842.csv"]);
+    let uncommitted = crate::support::query_i64(
+        &db,
+        "SELECT id FROM imports i WHERE NOT EXISTS \
+         (SELECT 1 FROM import_commits c WHERE c.import_id = i.id) ORDER BY id",
+    )
+    .await;
+    if !db.store.writes_beside_appends() {
+        assert_eq!(uncommitted.len(), 1, "only the refused roll is stored");
+        return;
+    }
+    assert_eq!(uncommitted.len(), 2, "the refused roll and p842.csv");
+    let seq = |head: Option<ansinh::domain::Checkpoint>| head.map_or(0, |head| head.seq);
+    let before = seq(db.store.head().await.expect("head"));
+    let report = pipeline::commit_staged(db.store.as_ref(), &users.officer842, uncommitted[1])
+        .await
+        .expect("the roll stored ahead commits by its number");
+    assert_eq!(report.file_name, "p842.csv");
+    assert_eq!(report.accepted_total_dong, 1_500_000);
+    assert!(seq(db.store.head().await.expect("head")) > before);
     assert!(verify::run(db.store.as_ref(), None)
         .await
         .expect("verify")

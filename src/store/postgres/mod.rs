@@ -118,6 +118,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn writes_beside_appends(&self) -> bool {
+        true
+    }
+
     fn ledger(&self) -> Option<&LedgerCode> {
         self.ledger.as_ref()
     }

@@ -170,6 +170,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn writes_beside_appends(&self) -> bool {
+        false
+    }
+
     fn ledger(&self) -> Option<&LedgerCode> {
         self.ledger.as_ref()
     }
