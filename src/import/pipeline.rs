@@ -242,7 +242,9 @@ impl Validated {
             person_changes,
         } = self;
         let Upload { roll, user, .. } = upload;
+        let mut laps = crate::telemetry::Laps::start("stage");
         check_upload_quota(store, &report.district).await?;
+        laps.lap("quota");
         let report_json = report.to_json();
         let report_sha256 = sha256_hex(report_json.as_bytes());
         let import_id = store
@@ -258,6 +260,7 @@ impl Validated {
                 uploaded_by: user.username.clone(),
             })
             .await?;
+        laps.lap("save");
         report.import_id = Some(import_id);
         Ok(Staged {
             report,
