@@ -36,10 +36,11 @@ pub struct PgTx {
 impl PgTx {
     /// Waits for the append lock, held until the transaction ends.
     pub(super) async fn begin(pool: &PgPool, appended_seq: Arc<AtomicI64>) -> StoreResult<PgTx> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
-            .bind(APPEND_LOCK_CLASS)
-            .execute(&mut *tx)
+        // One round trip: the lock is taken with the `BEGIN`.
+        let tx = pool
+            .begin_with(format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK_CLASS}, hashtext(current_schema()))"
+            ))
             .await?;
         Ok(PgTx {
             tx,
