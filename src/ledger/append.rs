@@ -189,11 +189,10 @@ async fn append_with(
         check_read_unchanged(tx.as_mut(), &batch.entries, read, head_seq).await?;
     }
     laps.lap("changes since validation");
-    let mut balances = HashMap::new();
-    for account in ruled_accounts(&batch.entries) {
-        let balance = tx.account_balance(&account).await?;
-        balances.insert(account, balance);
-    }
+    // An account without entries is absent: the rules start it at zero.
+    let ruled = ruled_accounts(&batch.entries);
+    let mut balances: HashMap<String, i64> =
+        tx.account_balances(&ruled).await?.into_iter().collect();
     check_balance_rules(&mut balances, &batch.entries)?;
     laps.lap("balance rules");
 

@@ -322,8 +322,10 @@ pub trait AppendTx: Send {
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>>;
     /// The newest audit event, if it is chained: what the entries anchor.
     async fn audit_head(&mut self) -> StoreResult<Option<AuditAnchor>>;
-    /// Current balance of one account, from the per-entry totals.
-    async fn account_balance(&mut self, account: &str) -> StoreResult<i64>;
+    /// Current balance of each of these accounts, from the per-entry
+    /// totals, in one read (a payment roll rules an account per category).
+    /// An account without entries is absent.
+    async fn account_balances(&mut self, accounts: &[String]) -> StoreResult<Vec<(String, i64)>>;
     /// The beneficiaries of the postings of the entries that correct entry
     /// `seq` (`None` for a posting without one); empty when none does.
     async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>>;

@@ -105,6 +105,12 @@ pub const CORRECTED_BENEFICIARIES: &str =
 pub const UNCOMMITTED_UPLOADS_SINCE: &str =
     "SELECT COUNT(*) FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id \
      WHERE i.district = $1 AND i.uploaded_at_us >= $2 AND c.import_id IS NULL";
+/// The balance of each account in list parameter `$1`.
+pub fn account_balances(in_list: &str) -> String {
+    format!(
+        "SELECT account, CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account {in_list} GROUP BY account"
+    )
+}
 pub const ACCOUNT_BALANCE: &str =
     "SELECT CAST(SUM(amount) AS BIGINT) FROM account_totals WHERE account = $1";
 /// Totals per account of the entries effective on or before `$1` and at or

@@ -76,12 +76,14 @@ impl AppendTx for PgTx {
             .await?)
     }
 
-    async fn account_balance(&mut self, account: &str) -> StoreResult<i64> {
-        let sum: Option<i64> = sqlx::query_scalar(sql::ACCOUNT_BALANCE)
-            .bind(account)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(sum.unwrap_or(0))
+    async fn account_balances(&mut self, accounts: &[String]) -> StoreResult<Vec<(String, i64)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_as(&sql::account_balances(&any_of(1)))
+            .bind(accounts)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     async fn approval_holders(
