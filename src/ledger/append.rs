@@ -208,12 +208,18 @@ async fn append_with(
         Some(commit) => Some(commit.evidence(batch.roll_people.as_ref())),
         None => None,
     };
-    let under_chain = UnderChain {
-        evidence: evidence.as_ref(),
-        audit_anchor: anchor.as_ref(),
+    let start = chain_start(head.as_ref())?;
+    // Postings carry no hash: they are inserted while the chain is hashed.
+    let hashing = {
+        let (batch, evidence, anchor) = (batch.clone(), evidence.clone(), anchor.clone());
+        tokio::task::spawn_blocking(move || {
+            let under_chain = UnderChain {
+                evidence: evidence.as_ref(),
+                audit_anchor: anchor.as_ref(),
+            };
+            chain_hashes(start, &batch, &under_chain)
+        })
     };
-    let (rows, totals) = chain(head, &batch, &under_chain)?;
-    laps.lap("hash");
     let person_changes = match person_changes {
         Changes::Ready(changes) => changes,
         Changes::Working(working) => working.await.map_err(|e| {
@@ -228,7 +234,21 @@ async fn append_with(
         let writes = read_model::merge_batch(&person_changes, stored, &mut cached_people);
         (writes, cached_people)
     });
-    insert_journal(tx.as_mut(), &rows, &totals, &mut laps).await?;
+    tx.insert_postings(&posting_rows(start.seq, &batch.entries))
+        .await?;
+    laps.lap("insert postings");
+    let (hashes, totals) = hashing
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("hashing the entries: {e}")))??;
+    laps.lap("hash");
+    let under_chain = UnderChain {
+        evidence: evidence.as_ref(),
+        audit_anchor: anchor.as_ref(),
+    };
+    let rows = entry_rows(start, &hashes, &batch, &under_chain);
+    tx.insert_entries(&rows).await?;
+    tx.insert_totals(&totals).await?;
+    laps.lap("insert entries and totals");
     let checkpoints: Vec<Checkpoint> = rows
         .into_iter()
         .map(|r| Checkpoint {
@@ -299,28 +319,46 @@ struct UnderChain<'a> {
     audit_anchor: Option<&'a AuditAnchor>,
 }
 
-/// The batch's entries as rows chained after `head`, and their per-account
-/// totals.
-fn chain<'a>(
-    head: Option<Checkpoint>,
-    batch: &'a Batch,
-    under_chain: &UnderChain<'a>,
-) -> Result<(Vec<EntryRow<'a>>, Vec<TotalRow>), AppendError> {
-    let (mut seq, mut prev_hash) = match head {
+/// Where a batch's chain starts: the head's seq and hash.
+#[derive(Clone, Copy)]
+struct ChainStart {
+    seq: i64,
+    hash: [u8; 32],
+}
+
+fn chain_start(head: Option<&Checkpoint>) -> Result<ChainStart, AppendError> {
+    match head {
         Some(head) => {
-            let bytes = parse_hash(&head.hash).ok_or_else(|| {
+            let hash = parse_hash(&head.hash).ok_or_else(|| {
                 StoreError::Corrupt(format!("head hash of entry {} is not hex", head.seq))
             })?;
-            (head.seq, bytes)
+            Ok(ChainStart {
+                seq: head.seq,
+                hash,
+            })
         }
-        None => (0, GENESIS_HASH),
-    };
-    let mut rows = Vec::with_capacity(batch.entries.len());
+        None => Ok(ChainStart {
+            seq: 0,
+            hash: GENESIS_HASH,
+        }),
+    }
+}
+
+/// Each of the batch's entries' hash, chained after `start`, and their
+/// per-account totals.
+fn chain_hashes(
+    start: ChainStart,
+    batch: &Batch,
+    under_chain: &UnderChain<'_>,
+) -> Result<(Vec<[u8; 32]>, Vec<TotalRow>), AppendError> {
+    let mut prev_hash = start.hash;
+    let mut hashes = Vec::with_capacity(batch.entries.len());
     let mut totals = Vec::new();
-    for entry in &batch.entries {
-        seq += 1;
-        let (row, hash) = chain_row(seq, &prev_hash, batch, entry, under_chain);
-        prev_hash = hash;
+    for (seq, entry) in (start.seq + 1..).zip(&batch.entries) {
+        let effective_date = entry.effective_date.format("%Y-%m-%d").to_string();
+        let fields = entry_fields(seq, &effective_date, batch, entry, under_chain);
+        prev_hash = entry_hash(&prev_hash, &fields, &entry.postings);
+        hashes.push(prev_hash);
         totals.extend(entry_totals(entry.kind, &entry.postings)?.into_iter().map(
             |(account, total)| TotalRow {
                 seq,
@@ -328,38 +366,52 @@ fn chain<'a>(
                 total,
             },
         ));
-        rows.push(row);
     }
-    Ok((rows, totals))
+    Ok((hashes, totals))
 }
 
-/// Entries, their postings and their totals, in that order.
-async fn insert_journal(
-    tx: &mut dyn AppendTx,
-    rows: &[EntryRow<'_>],
-    totals: &[TotalRow],
-    laps: &mut crate::telemetry::Laps,
-) -> Result<(), AppendError> {
-    tx.insert_entries(rows).await?;
-    let postings: Vec<PostingRow> = rows
-        .iter()
-        .flat_map(|row| {
-            row.entry
+/// The batch's entries as rows, with the hashes [`chain_hashes`] made.
+fn entry_rows<'a>(
+    start: ChainStart,
+    hashes: &[[u8; 32]],
+    batch: &'a Batch,
+    under_chain: &UnderChain<'a>,
+) -> Vec<EntryRow<'a>> {
+    let prev_hashes = std::iter::once(&start.hash).chain(hashes);
+    (start.seq + 1..)
+        .zip(&batch.entries)
+        .zip(prev_hashes.zip(hashes))
+        .map(|((seq, entry), (prev_hash, hash))| EntryRow {
+            seq,
+            effective_date: entry.effective_date.format("%Y-%m-%d").to_string(),
+            recorded_at_us: batch.recorded_at_us,
+            actor: &batch.actor,
+            entry,
+            import_id: under_chain.evidence.map(|e| e.import_id),
+            prev_hash: hex::encode(prev_hash),
+            hash: hex::encode(hash),
+            encoding: i64::from(ENCODING_VERSION),
+            audit_anchor: under_chain.audit_anchor,
+        })
+        .collect()
+}
+
+/// The postings of the batch's entries, numbered from `start_seq` + 1.
+fn posting_rows(start_seq: i64, entries: &[NewEntry]) -> Vec<PostingRow<'_>> {
+    (start_seq + 1..)
+        .zip(entries)
+        .flat_map(|(seq, entry)| {
+            entry
                 .postings
                 .iter()
                 .enumerate()
                 .map(move |(idx, posting)| PostingRow {
-                    seq: row.seq,
+                    seq,
                     idx: idx as i64,
                     posting,
                 })
         })
-        .collect();
-    tx.insert_postings(&postings).await?;
-    laps.lap("insert entries and postings");
-    tx.insert_totals(totals).await?;
-    laps.lap("insert totals");
-    Ok(())
+        .collect()
 }
 
 /// What the batch stores beside the journal: a program definition, the
@@ -455,18 +507,17 @@ async fn check_one_approval_per_person(
     Ok(())
 }
 
-/// Entry `seq`'s row, chained after `prev_hash`, and its hash.
-fn chain_row<'a>(
+/// What entry `seq` hashes beside its postings and the hash before it.
+fn entry_fields<'a>(
     seq: i64,
-    prev_hash: &[u8; 32],
+    effective_date: &'a str,
     batch: &'a Batch,
     entry: &'a NewEntry,
     under_chain: &UnderChain<'a>,
-) -> (EntryRow<'a>, [u8; 32]) {
-    let effective_date = entry.effective_date.format("%Y-%m-%d").to_string();
-    let fields = EntryFields {
+) -> EntryFields<'a> {
+    EntryFields {
         seq,
-        effective_date: &effective_date,
+        effective_date,
         recorded_at_us: batch.recorded_at_us,
         actor: &batch.actor,
         kind: entry.kind.as_str(),
@@ -476,19 +527,5 @@ fn chain_row<'a>(
         encoding: ENCODING_VERSION,
         evidence: under_chain.evidence,
         audit_anchor: under_chain.audit_anchor,
-    };
-    let hash = entry_hash(prev_hash, &fields, &entry.postings);
-    let row = EntryRow {
-        seq,
-        effective_date,
-        recorded_at_us: batch.recorded_at_us,
-        actor: &batch.actor,
-        entry,
-        import_id: under_chain.evidence.map(|e| e.import_id),
-        prev_hash: hex::encode(prev_hash),
-        hash: hex::encode(hash),
-        encoding: i64::from(ENCODING_VERSION),
-        audit_anchor: under_chain.audit_anchor,
-    };
-    (row, hash)
+    }
 }
