@@ -226,10 +226,19 @@ async fn validate_all(
                 .await
                 .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
             let validated = prepared.validate(store.as_ref()).await?;
+            // Nothing is stored for a committer that has stopped.
+            if checked.is_closed() {
+                return Ok(None);
+            }
             let ready = Ready::new(validated, store.as_ref()).await?;
-            Ok((ready, started.elapsed().as_secs_f64()))
+            Ok(Some((ready, started.elapsed().as_secs_f64())))
         }
         .await;
+        let outcome = match outcome {
+            Ok(Some(ready)) => Ok(ready),
+            Ok(None) => return Vec::new(),
+            Err(error) => Err(error),
+        };
         let failed = outcome.is_err();
         let waited = Instant::now();
         let sent = checked.send(outcome).await;
@@ -278,7 +287,7 @@ pub async fn import_all(
         checked_sender,
         committed,
     ));
-    let committed = commit_all(
+    let outcome = commit_all(
         store.as_ref(),
         &jobs,
         &mut checked,
@@ -290,15 +299,12 @@ pub async fn import_all(
     // either still in the channel or handed back by the validator.
     checked.close();
     let mut uncommitted = Vec::new();
-    while let Some(outcome) = checked.recv().await {
-        if let Ok((ready, _)) = outcome {
+    while let Some(waiting) = checked.recv().await {
+        if let Ok((ready, _)) = waiting {
             uncommitted.extend(ready.stored_as());
         }
     }
-    let left = validator
-        .await
-        .map_err(|e| ImportError::Refused(format!("validating the rolls failed: {e}")))?;
-    uncommitted.extend(left);
+    let validated = validator.await.map(|left| uncommitted.extend(left));
     for upload in &uncommitted {
         tracing::warn!(
             import_id = upload.import_id,
@@ -306,7 +312,9 @@ pub async fn import_all(
             "stored ahead of its commit and not committed: the batch stopped before it (commit it by its number) / đã lưu nhưng chưa ghi sổ"
         );
     }
-    committed
+    // The committer's refusal says more than the validator's failure.
+    outcome?;
+    validated.map_err(|e| ImportError::Refused(format!("validating the rolls failed: {e}")))
 }
 
 /// Commits each validated roll as it comes, in schedule order; stops at the
@@ -339,8 +347,9 @@ async fn commit_all(
     Ok(())
 }
 
-/// Stores (unless stored already) and commits one validated roll; validates it again (from the stored
-/// bytes) if the ledger changed what its validation read.
+/// Stores (unless stored already) and commits one validated roll; validates
+/// it again (from the stored bytes) if the ledger changed what its
+/// validation read.
 async fn commit(store: &dyn Store, user: &User, ready: Ready) -> Result<ImportReport, ImportError> {
     let staged = ready.staged(store).await?;
     let import_id = staged.import_id();

@@ -242,7 +242,7 @@ impl Validated {
             person_changes,
         } = self;
         let Upload { roll, user, .. } = upload;
-        let mut laps = crate::telemetry::Laps::start("stage");
+        let mut laps = crate::telemetry::Laps::start("store upload");
         check_upload_quota(store, &report.district).await?;
         laps.lap("quota");
         let report_json = report.to_json();

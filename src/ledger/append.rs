@@ -240,7 +240,8 @@ async fn append_with(
     let (hashes, totals) = hashing
         .await
         .map_err(|e| StoreError::Corrupt(format!("hashing the entries: {e}")))??;
-    laps.lap("hash");
+    debug_assert_eq!(hashes.len(), batch.entries.len());
+    laps.lap("wait for the hashes");
     let under_chain = UnderChain {
         evidence: evidence.as_ref(),
         audit_anchor: anchor.as_ref(),
@@ -272,6 +273,9 @@ async fn append_with(
         read_model::write_batch(tx.as_mut(), writes).await?;
     }
     laps.lap("read models");
+    // Last: the audit trail's lock, which uploads being stored (in other
+    // transactions) wait for, is then held only until the commit.
+    tx.insert_audit(&batch.audit).await?;
     tx.commit().await?;
     laps.lap("commit");
     let head_after = checkpoints.last().cloned().or(head_before);
@@ -415,7 +419,7 @@ fn posting_rows(start_seq: i64, entries: &[NewEntry]) -> Vec<PostingRow<'_>> {
 }
 
 /// What the batch stores beside the journal: a program definition, the
-/// import's commit and its people, and the audit event.
+/// import's commit and its people.
 async fn insert_records(
     tx: &mut dyn AppendTx,
     batch: &Batch,
@@ -444,7 +448,6 @@ async fn insert_records(
         tx.insert_roll_people(import_id, people.as_str()).await?;
         laps.lap("insert roll people");
     }
-    tx.insert_audit(&batch.audit).await?;
     Ok(())
 }
 

@@ -132,9 +132,10 @@ pub trait Store: UserStore + ImportStore + JournalStore {
     fn ledger(&self) -> Option<&LedgerCode>;
 
     /// Whether another transaction can store an upload while an append
-    /// holds the append lock. PostgreSQL's can. SQLite has one writer a
-    /// database: there the upload would wait for the append, and the next
-    /// append for the upload.
+    /// holds the append lock. PostgreSQL's can (its audit event waits only
+    /// for the append's own, inserted just before the commit). SQLite has
+    /// one writer a database: there the upload would wait for the append,
+    /// and the next append for the upload.
     fn writes_beside_appends(&self) -> bool;
 
     /// Opens the append transaction, waiting for the append lock.

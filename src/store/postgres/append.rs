@@ -36,11 +36,13 @@ pub struct PgTx {
 impl PgTx {
     /// Waits for the append lock, held until the transaction ends.
     pub(super) async fn begin(pool: &PgPool, appended_seq: Arc<AtomicI64>) -> StoreResult<PgTx> {
-        // One round trip: the lock is taken with the `BEGIN`.
-        let tx = pool
-            .begin_with(format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK_CLASS}, hashtext(current_schema()))"
-            ))
+        // The lock is taken after the `BEGIN`, not in its statement: sqlx
+        // rolls back a transaction whose wait is dropped only once the
+        // `BEGIN` has returned.
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .bind(APPEND_LOCK_CLASS)
+            .execute(&mut *tx)
             .await?;
         Ok(PgTx {
             tx,

@@ -26,7 +26,7 @@ impl ImportStore for SqliteStore {
             .bind(&import.file_name)
             .bind(&import.sha256)
             .bind(import.content.len() as i64)
-            .bind(import.content.as_slice())
+            .bind(&import.content)
             .bind(&import.report_json)
             .bind(import.uploaded_at_us)
             .bind(&import.uploaded_by)
