@@ -1052,19 +1052,26 @@ async fn a_batch_stopped_at_a_refused_roll_leaves_what_it_stored_ahead_committab
          (SELECT 1 FROM import_commits c WHERE c.import_id = i.id) ORDER BY id",
     )
     .await;
-    if !db.store.writes_beside_appends() {
-        assert_eq!(uncommitted.len(), 1, "only the refused roll is stored");
-        return;
+    // p842.csv is stored ahead where the backend allows it, unless the
+    // committer stopped before its validation ended (then nothing more is
+    // stored): which comes first is a race.
+    assert!(!uncommitted.is_empty(), "the refused roll is stored");
+    let stored_ahead = &uncommitted[1..];
+    if db.store.writes_beside_appends() {
+        assert!(uncommitted.len() <= 2, "{uncommitted:?}");
+    } else {
+        assert!(stored_ahead.is_empty(), "only the refused roll is stored");
     }
-    assert_eq!(uncommitted.len(), 2, "the refused roll and p842.csv");
     let seq = |head: Option<ansinh::domain::Checkpoint>| head.map_or(0, |head| head.seq);
-    let before = seq(db.store.head().await.expect("head"));
-    let report = pipeline::commit_staged(db.store.as_ref(), &users.officer842, uncommitted[1])
-        .await
-        .expect("the roll stored ahead commits by its number");
-    assert_eq!(report.file_name, "p842.csv");
-    assert_eq!(report.accepted_total_dong, 1_500_000);
-    assert!(seq(db.store.head().await.expect("head")) > before);
+    for &import_id in stored_ahead {
+        let before = seq(db.store.head().await.expect("head"));
+        let report = pipeline::commit_staged(db.store.as_ref(), &users.officer842, import_id)
+            .await
+            .expect("the roll stored ahead commits by its number");
+        assert_eq!(report.file_name, "p842.csv");
+        assert_eq!(report.accepted_total_dong, 1_500_000);
+        assert!(seq(db.store.head().await.expect("head")) > before);
+    }
     assert!(verify::run(db.store.as_ref(), None)
         .await
         .expect("verify")
