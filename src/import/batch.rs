@@ -225,18 +225,17 @@ async fn validate_all(
             let prepared: Prepared = reading
                 .await
                 .map_err(|e| ImportError::Refused(format!("reading the roll failed: {e}")))??;
-            let validated = prepared.validate(store.as_ref()).await?;
-            // Nothing is stored for a committer that has stopped.
-            if checked.is_closed() {
-                return Ok(None);
-            }
-            let ready = Ready::new(validated, store.as_ref()).await?;
-            Ok(Some((ready, started.elapsed().as_secs_f64())))
+            prepared.validate(store.as_ref()).await
         }
         .await;
+        // Nothing is stored for a committer that has stopped.
+        if checked.is_closed() {
+            return Vec::new();
+        }
         let outcome = match outcome {
-            Ok(Some(ready)) => Ok(ready),
-            Ok(None) => return Vec::new(),
+            Ok(validated) => Ready::new(validated, store.as_ref())
+                .await
+                .map(|ready| (ready, started.elapsed().as_secs_f64())),
             Err(error) => Err(error),
         };
         let failed = outcome.is_err();
