@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod money;
 pub mod national_id;
 pub mod program;
+pub mod stored_file;
 pub mod text;
 pub mod user;
 
@@ -22,4 +23,5 @@ pub use ledger::LedgerCode;
 pub use money::Money;
 pub use national_id::NationalId;
 pub use program::{Code, Program};
+pub use stored_file::{FileEncoding, StoredFile};
 pub use user::{NewUser, Role, User};

@@ -17,7 +17,7 @@ pub use super::roll::{ImportError, RollUpload, Source, FILE_NAME_LEN_MAX};
 use crate::auth::{authorize, Action};
 use crate::domain::audit::sha256_hex;
 use crate::domain::journal::NewEntry;
-use crate::domain::{DistrictCode, Money, Program, User};
+use crate::domain::{DistrictCode, Money, Program, StoredFile, User};
 use crate::ledger::read_model::{PersonChanges, RollScope};
 use crate::ledger::{append_prepared, AppendError, Batch, ImportCommit, ReadAt};
 use crate::store::{now_us, AuditEvent, NewImport, RollPeople, Store, StoreError};
@@ -72,7 +72,7 @@ impl Upload {
 
     /// Digests and reads the upload and applies the row rules; touches no
     /// database. `program` is the upload's program, as stored.
-    pub fn prepare(self, program: Program) -> Result<Prepared, ImportError> {
+    pub fn prepare(mut self, program: Program) -> Result<Prepared, ImportError> {
         if program.code.as_str() != self.roll.program {
             return Err(ImportError::Refused(format!(
                 "the roll is for program {}, not {}",
@@ -95,8 +95,14 @@ impl Upload {
                 ReadRoll::Payments(payments::read(&program, district, bytes, &source)?)
             }
         };
+        laps.lap("read");
+        // Here, beside the reading of other rolls, not where uploads are
+        // stored one at a time; the file as uploaded is no longer needed.
+        let file = StoredFile::encode(std::mem::take(&mut self.roll.bytes));
+        laps.lap("compress");
         Ok(Prepared {
             upload: self,
+            file,
             program,
             source,
             read,
@@ -116,6 +122,8 @@ impl Upload {
 /// while the ledger takes the one before it.
 pub struct Prepared {
     upload: Upload,
+    /// The upload's file, encoded for storage.
+    file: StoredFile,
     program: Program,
     source: Source,
     read: ReadRoll,
@@ -132,6 +140,7 @@ impl Prepared {
     pub async fn validate(self, store: &dyn Store) -> Result<Validated, ImportError> {
         let Prepared {
             upload,
+            file,
             program,
             source,
             read,
@@ -186,6 +195,7 @@ impl Prepared {
         Ok(Validated {
             report,
             upload,
+            file,
             validated_at_seq,
             entries: checked.entries,
             roll_people: checked.roll_people,
@@ -217,6 +227,7 @@ fn refuse_over_long_fields(report: &ImportReport) -> Result<(), ImportError> {
 pub struct Validated {
     pub report: ImportReport,
     upload: Upload,
+    file: StoredFile,
     /// The journal's head before validation read the ledger (0 when empty).
     validated_at_seq: i64,
     entries: Vec<NewEntry>,
@@ -236,6 +247,7 @@ impl Validated {
         let Validated {
             mut report,
             upload,
+            file,
             validated_at_seq,
             entries,
             roll_people,
@@ -254,7 +266,7 @@ impl Validated {
                 district: report.district.clone(),
                 file_name: report.file_name.clone(),
                 sha256: report.sha256.clone(),
-                content: roll.bytes,
+                file,
                 report_json,
                 uploaded_at_us: now_us(),
                 uploaded_by: user.username.clone(),
@@ -280,6 +292,7 @@ impl Validated {
         let Validated {
             mut report,
             upload,
+            file: _,
             validated_at_seq,
             entries,
             roll_people,

@@ -7,6 +7,7 @@
 use super::verify::{Place, VerifyProblem};
 use crate::domain::audit::{audit_hash, sha256_hex, PreChainSeal, AUDIT_GENESIS_HASH, SEAL_ACTION};
 use crate::domain::journal::{parse_hash, Checkpoint, ImportEvidence, StoredHeader};
+use crate::domain::StoredFile;
 use crate::store::{AuditRecord, ChainedAuditEvent, StoredEvidence, StoredImportCommit};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -188,12 +189,23 @@ impl EvidenceCheck {
     }
 
     /// What a committed import stored, recomputed against its commit record.
-    pub fn import_evidence(&mut self, stored: StoredEvidence) {
+    pub fn import_evidence(&mut self, mut stored: StoredEvidence) {
         self.evidence_seen.insert(stored.import_id);
         let Some(commit) = self.commits.get(&stored.import_id) else {
             return;
         };
-        if let Some(problem) = stored_evidence_problem(commit, &stored) {
+        let encoded = std::mem::take(&mut stored.content);
+        let problem = match StoredFile::decode(&stored.content_encoding, encoded, stored.size_bytes) {
+            Ok(file) => {
+                stored.content = file;
+                stored_evidence_problem(commit, &stored)
+            }
+            Err(why) => Some(format!(
+                "Tệp gốc đã lưu ({0}) không đọc lại được ({why}): đã bị thay đổi sau khi ghi sổ / its stored file ({0}) cannot be read back ({why}): it was changed after the commit",
+                stored.file_name
+            )),
+        };
+        if let Some(problem) = problem {
             self.fail(VerifyProblem {
                 at: Place::Import(stored.import_id),
                 reason: problem,

@@ -120,6 +120,7 @@ impl PeopleCheck {
             file_name: evidence.file_name.clone(),
             sha256: evidence.sha256.clone(),
             size_bytes: evidence.size_bytes,
+            content_encoding: evidence.content_encoding.clone(),
             content: Vec::new(),
             report: evidence.report.clone(),
             people: evidence.people.clone(),

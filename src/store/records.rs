@@ -8,7 +8,7 @@ use crate::domain::audit::{
 use crate::domain::journal::{
     parse_hash, AccountTotal, AuditAnchor, Checkpoint, ImportEvidence, NewEntry, Posting,
 };
-use crate::domain::User;
+use crate::domain::{StoredFile, User};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -124,6 +124,9 @@ pub struct StoredEvidence {
     pub file_name: String,
     pub sha256: String,
     pub size_bytes: i64,
+    /// `content`'s encoding, as stored ([`crate::domain::FileEncoding`]).
+    pub content_encoding: String,
+    /// The file as stored: decoded where it is checked.
     pub content: Vec<u8>,
     pub report: String,
     pub people: Option<String>,
@@ -145,7 +148,7 @@ pub struct NewImport {
     pub district: String,
     pub file_name: String,
     pub sha256: String,
-    pub content: Vec<u8>,
+    pub file: StoredFile,
     pub report_json: String,
     pub uploaded_at_us: i64,
     pub uploaded_by: String,
@@ -161,11 +164,7 @@ impl NewImport {
             outcome: "ok".into(),
             detail: format!(
                 "import {id}: {} ({} bytes, sha256 {}) for program {} district {}",
-                self.file_name,
-                self.content.len(),
-                self.sha256,
-                self.program,
-                self.district
+                self.file_name, self.file.size_bytes, self.sha256, self.program, self.district
             ),
         }
     }

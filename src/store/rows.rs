@@ -8,7 +8,7 @@ use super::{
     ImportRecord, StoreError, StoreResult, StoredEvidence, StoredImportCommit,
 };
 use crate::domain::journal::{AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting};
-use crate::domain::{AccountPath, Checkpoint, Money, Role, User};
+use crate::domain::{AccountPath, Checkpoint, Money, Role, StoredFile, User};
 use chrono::NaiveDate;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -99,10 +99,20 @@ pub fn evidence_from_row(row: &impl StoreRow) -> StoreResult<StoredEvidence> {
         file_name: row.get("file_name")?,
         sha256: row.get("sha256")?,
         size_bytes: row.get("size_bytes")?,
+        content_encoding: row.get("content_encoding")?,
         content: row.get("content")?,
         report: row.get("report")?,
         people: row.get("people")?,
     })
+}
+
+/// An import's original file, from its stored (encoding, bytes, length).
+pub fn import_file(
+    id: i64,
+    (encoding, bytes, size_bytes): (String, Vec<u8>, i64),
+) -> StoreResult<Vec<u8>> {
+    StoredFile::decode(&encoding, bytes, size_bytes)
+        .map_err(|why| StoreError::Corrupt(format!("import {id}: {why}")))
 }
 
 pub fn chained_audit_from_row(row: &impl StoreRow) -> StoreResult<ChainedAuditEvent> {

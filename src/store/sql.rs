@@ -45,13 +45,14 @@ pub const PROGRAM_DEFINITIONS: &str = "SELECT code, definition FROM programs ORD
 pub const INSERT_PROGRAM: &str =
     "INSERT INTO programs (code, definition, created_at_us, created_by) VALUES ($1, $2, $3, $4)";
 pub const INSERT_IMPORT: &str =
-    "INSERT INTO imports (kind, program, district, file_name, sha256, size_bytes, content, report, uploaded_at_us, uploaded_by) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    "INSERT INTO imports (kind, program, district, file_name, sha256, size_bytes, content, report, uploaded_at_us, uploaded_by, content_encoding) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
 pub const IMPORT_SELECT: &str =
     "SELECT i.id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
      i.uploaded_at_us, i.uploaded_by, i.report, c.committed_by, c.committed_at_us \
      FROM imports i LEFT JOIN import_commits c ON c.import_id = i.id";
-pub const IMPORT_CONTENT: &str = "SELECT content FROM imports WHERE id = $1";
+pub const IMPORT_CONTENT: &str =
+    "SELECT content_encoding, content, size_bytes FROM imports WHERE id = $1";
 pub const COMMITTED_IMPORT_WITH_DIGEST: &str =
     "SELECT import_id FROM import_commits WHERE kind = $1 AND program = $2 AND district = $3 AND sha256 = $4";
 /// The commit of the same file (kind, program, district, digest) or of the same import.
@@ -68,7 +69,7 @@ pub const SCAN_IMPORT_COMMITS: &str =
 /// What is stored of one import as evidence: its file, its report, its people.
 pub const IMPORT_EVIDENCE: &str =
     "SELECT i.id AS import_id, i.kind, i.program, i.district, i.file_name, i.sha256, i.size_bytes, \
-     i.content, i.report, p.people FROM imports i LEFT JOIN roll_people p ON p.import_id = i.id WHERE i.id = $1";
+     i.content_encoding, i.content, i.report, p.people FROM imports i LEFT JOIN roll_people p ON p.import_id = i.id WHERE i.id = $1";
 pub const INSERT_ROLL_PEOPLE: &str = "INSERT INTO roll_people (import_id, people) VALUES ($1, $2)";
 
 pub fn import_by_id() -> String {

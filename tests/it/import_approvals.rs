@@ -1,7 +1,7 @@
 //! Approval rolls through the real pipeline, on every backend.
 
 use crate::support::harness::Suite;
-use crate::support::{province, TestDb};
+use crate::support::{province, query_i64, TestDb};
 use ansinh::domain::Money;
 use ansinh::import::parse::RollKind;
 use ansinh::import::pipeline::{self, ImportError, RollUpload};
@@ -19,6 +19,7 @@ pub fn register(suite: &mut Suite) {
         sqlite: a_non_utf8_file_is_refused_and_nothing_is_stored,
         sqlite: files_past_the_limits_are_refused_and_nothing_is_stored,
         each_backend: a_roll_validated_before_a_competing_commit_is_refused_at_commit,
+        each_backend: a_roll_is_stored_compressed_and_read_back_byte_for_byte,
     );
 }
 
@@ -472,4 +473,44 @@ async fn uploads_nobody_commits_are_capped_per_district_and_day(db: TestDb) {
     pipeline::stage(db.store.as_ref(), &users.officer842, &one_more)
         .await
         .expect("a place was freed");
+}
+
+async fn a_roll_is_stored_compressed_and_read_back_byte_for_byte(db: TestDb) {
+    let users = province::setup(&db).await;
+    let rows: Vec<String> = (0..2_000)
+        .map(|n| {
+            format!(
+                "{};Thạch Sa Rây;12/03/1978;Nam;084078{n:06};29239;tu-do;1.500.000;2315/QĐ-UBND;16/08/2021",
+                n + 1
+            )
+        })
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let file = upload("842", "danh-sach-lon.csv", roll(&rows));
+    let staged = pipeline::stage(db.store.as_ref(), &users.officer842, &file)
+        .await
+        .expect("stage");
+    let import_id = staged.report.import_id.expect("id");
+    let stored = query_i64(
+        &db,
+        &format!(
+            "SELECT CAST(CASE WHEN content_encoding = 'lz4' THEN 1 ELSE 0 END AS BIGINT) FROM imports WHERE id = {import_id} \
+             UNION ALL SELECT CAST(length(content) AS BIGINT) FROM imports WHERE id = {import_id} \
+             UNION ALL SELECT size_bytes FROM imports WHERE id = {import_id}"
+        ),
+    )
+    .await;
+    let original = i64::try_from(file.bytes.len()).expect("length");
+    assert_eq!(stored[0], 1, "{}: stored as lz4", db.backend);
+    assert!(stored[1] * 3 < original, "{}: {stored:?}", db.backend);
+    assert_eq!(stored[2], original, "{}: the original length", db.backend);
+    // Read back, committed, and verified against the original's digest.
+    let read_back = db.store.import_content(import_id).await.expect("read");
+    assert_eq!(read_back.as_deref(), Some(file.bytes.as_slice()));
+    let report = pipeline::commit(db.store.as_ref(), &users.officer842, staged)
+        .await
+        .expect("commit");
+    assert_eq!(report.status, ImportStatus::Committed, "{}", db.backend);
+    let verified = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(verified.is_ok(), "{}: {:?}", db.backend, verified.problem);
 }

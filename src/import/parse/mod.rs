@@ -63,8 +63,7 @@ pub use stream::{read_approvals, read_payments, Roll};
 pub use totals::is_totals_label;
 pub use values::{BirthDate, PaymentMethod, Sex};
 
-/// Largest file accepted, in bytes (64 MiB: about a million roll lines).
-pub const FILE_BYTES_MAX: usize = 64 * 1024 * 1024;
+pub use crate::domain::stored_file::FILE_BYTES_MAX;
 /// Largest number of non-blank lines after the header (rows, totals and footer lines).
 pub const ROWS_MAX: usize = 500_000;
 /// Longest value accepted in a recognised column, in characters (after trimming).

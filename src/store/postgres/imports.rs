@@ -25,11 +25,12 @@ impl ImportStore for PgStore {
             .bind(&import.district)
             .bind(&import.file_name)
             .bind(&import.sha256)
-            .bind(import.content.len() as i64)
-            .bind(&import.content)
+            .bind(import.file.size_bytes as i64)
+            .bind(&import.file.bytes)
             .bind(&import.report_json)
             .bind(import.uploaded_at_us)
             .bind(&import.uploaded_by)
+            .bind(import.file.encoding.as_str())
             .fetch_one(&mut *tx)
             .await?;
         let id: i64 = row.try_get("id")?;
@@ -47,10 +48,13 @@ impl ImportStore for PgStore {
     }
 
     async fn import_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar(sql::IMPORT_CONTENT)
+        let stored = sqlx::query_as(sql::IMPORT_CONTENT)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?)
+            .await?;
+        stored
+            .map(|stored| rows::import_file(id, stored))
+            .transpose()
     }
 
     async fn committed_import_with_digest(
