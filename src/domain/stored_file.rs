@@ -34,16 +34,30 @@ impl FileEncoding {
     }
 }
 
-/// A file encoded for storage, with its original length.
+/// A file encoded for storage, with its original length; made only by
+/// [`StoredFile::encode`], so its bytes always decode to the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
-    pub encoding: FileEncoding,
-    pub bytes: Vec<u8>,
-    /// The original file's length.
-    pub size_bytes: usize,
+    encoding: FileEncoding,
+    bytes: Vec<u8>,
+    size_bytes: usize,
 }
 
 impl StoredFile {
+    pub fn encoding(&self) -> FileEncoding {
+        self.encoding
+    }
+
+    /// The bytes to store.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The original file's length.
+    pub fn size_bytes(&self) -> usize {
+        self.size_bytes
+    }
+
     /// Compresses `file`, or keeps it as it is when that is not smaller.
     pub fn encode(file: Vec<u8>) -> StoredFile {
         let size_bytes = file.len();

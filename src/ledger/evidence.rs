@@ -194,12 +194,11 @@ impl EvidenceCheck {
         let Some(commit) = self.commits.get(&stored.import_id) else {
             return;
         };
+        // Decoding also holds the file to the length its upload record says.
         let encoded = std::mem::take(&mut stored.content);
-        let problem = match StoredFile::decode(&stored.content_encoding, encoded, stored.size_bytes) {
-            Ok(file) => {
-                stored.content = file;
-                stored_evidence_problem(commit, &stored)
-            }
+        let decoded = StoredFile::decode(&stored.content_encoding, encoded, stored.size_bytes);
+        let problem = match decoded {
+            Ok(file) => stored_evidence_problem(commit, &stored, &file),
             Err(why) => Some(format!(
                 "Tệp gốc đã lưu ({0}) không đọc lại được ({why}): đã bị thay đổi sau khi ghi sổ / its stored file ({0}) cannot be read back ({why}): it was changed after the commit",
                 stored.file_name
@@ -341,9 +340,14 @@ impl EvidenceCheck {
 }
 
 /// Why what an import stored differs from its commit record, if it does:
-/// the digests of its file, report and people, then its upload record (the
-/// columns the application reads: kind, program, district, file name, size).
-fn stored_evidence_problem(commit: &StoredImportCommit, stored: &StoredEvidence) -> Option<String> {
+/// the digests of its `file` (decoded), report and people, then its upload
+/// record (the columns the application reads: kind, program, district, file
+/// name; its size was held to the file's when the file was decoded).
+fn stored_evidence_problem(
+    commit: &StoredImportCommit,
+    stored: &StoredEvidence,
+    file: &[u8],
+) -> Option<String> {
     let (in_vi, in_en) = commit
         .first_seq
         .map_or((String::new(), String::new()), |seq| {
@@ -355,7 +359,7 @@ fn stored_evidence_problem(commit: &StoredImportCommit, stored: &StoredEvidence)
             stored.file_name
         )
     };
-    if sha256_hex(&stored.content) != commit.file_sha256 {
+    if sha256_hex(file) != commit.file_sha256 {
         return Some(changed("Tệp gốc", "file"));
     }
     let Some(report_sha256) = &commit.report_sha256 else {
@@ -394,10 +398,6 @@ fn upload_record_problem(
         ("program", stored.program == commit.program),
         ("district", stored.district == commit.district),
         ("sha256", stored.sha256 == commit.file_sha256),
-        (
-            "size_bytes",
-            usize::try_from(stored.size_bytes).ok() == Some(stored.content.len()),
-        ),
         (
             "file_name",
             reported_name.is_none_or(|name| name == stored.file_name),

@@ -206,6 +206,8 @@ pub trait ImportStore: Send + Sync {
     /// Stores an upload and its audit event together; returns its id.
     async fn save_import(&self, import: NewImport) -> StoreResult<i64>;
     async fn import_record(&self, id: i64) -> StoreResult<Option<ImportRecord>>;
+    /// The original file of an upload, decoded from how it is stored
+    /// (`Corrupt` when the stored bytes do not decode to its recorded length).
     async fn import_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
     /// The committed import with these bytes for this kind, program and district, if any.
     async fn committed_import_with_digest(

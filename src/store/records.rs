@@ -126,7 +126,7 @@ pub struct StoredEvidence {
     pub size_bytes: i64,
     /// `content`'s encoding, as stored ([`crate::domain::FileEncoding`]).
     pub content_encoding: String,
-    /// The file as stored: decoded where it is checked.
+    /// The file as stored (encoded): decoded where it is checked.
     pub content: Vec<u8>,
     pub report: String,
     pub people: Option<String>,
@@ -164,7 +164,11 @@ impl NewImport {
             outcome: "ok".into(),
             detail: format!(
                 "import {id}: {} ({} bytes, sha256 {}) for program {} district {}",
-                self.file_name, self.file.size_bytes, self.sha256, self.program, self.district
+                self.file_name,
+                self.file.size_bytes(),
+                self.sha256,
+                self.program,
+                self.district
             ),
         }
     }

@@ -491,15 +491,15 @@ async fn a_roll_is_stored_compressed_and_read_back_byte_for_byte(db: TestDb) {
         .await
         .expect("stage");
     let import_id = staged.report.import_id.expect("id");
-    let stored = query_i64(
-        &db,
-        &format!(
-            "SELECT CAST(CASE WHEN content_encoding = 'lz4' THEN 1 ELSE 0 END AS BIGINT) FROM imports WHERE id = {import_id} \
-             UNION ALL SELECT CAST(length(content) AS BIGINT) FROM imports WHERE id = {import_id} \
-             UNION ALL SELECT size_bytes FROM imports WHERE id = {import_id}"
-        ),
-    )
-    .await;
+    let mut stored = Vec::new();
+    for column in [
+        "CAST(CASE WHEN content_encoding = 'lz4' THEN 1 ELSE 0 END AS BIGINT)",
+        "CAST(length(content) AS BIGINT)",
+        "size_bytes",
+    ] {
+        let sql = format!("SELECT {column} FROM imports WHERE id = {import_id}");
+        stored.extend(query_i64(&db, &sql).await);
+    }
     let original = i64::try_from(file.bytes.len()).expect("length");
     assert_eq!(stored[0], 1, "{}: stored as lz4", db.backend);
     assert!(stored[1] * 3 < original, "{}: {stored:?}", db.backend);

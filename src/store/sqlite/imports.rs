@@ -25,12 +25,12 @@ impl ImportStore for SqliteStore {
             .bind(&import.district)
             .bind(&import.file_name)
             .bind(&import.sha256)
-            .bind(import.file.size_bytes as i64)
-            .bind(&import.file.bytes)
+            .bind(import.file.size_bytes() as i64)
+            .bind(import.file.bytes())
             .bind(&import.report_json)
             .bind(import.uploaded_at_us)
             .bind(&import.uploaded_by)
-            .bind(import.file.encoding.as_str())
+            .bind(import.file.encoding().as_str())
             .fetch_one(&mut *tx)
             .await?;
         let id: i64 = row.try_get("id")?;
