@@ -246,44 +246,17 @@ impl JournalStore for SqliteStore {
     ) -> StoreResult<(Option<String>, Option<String>)> {
         // One snapshot for the whole scan, so that entries appended
         // meanwhile are simply not seen.
-        let mut laps = crate::telemetry::Laps::start("verify scan");
         let mut tx = self.pool.begin_with("BEGIN").await?;
-        let reached = reached_hashes(&mut tx, after_seq, after_audit_id).await?;
-        let committed = if sink.wants_evidence() {
-            scan_import_commits(&mut tx, after_seq, sink).await?
-        } else {
-            Vec::new()
-        };
-        {
-            let sql = sql::scan_entries();
-            let mut found = sqlx::query(&sql).bind(after_seq).fetch(&mut *tx);
-            while let Some(row) = found.try_next().await? {
-                sink.header(rows::header_from_row(&row)?);
-            }
-        }
-        {
-            let mut found = sqlx::query(sql::SCAN_TOTALS)
-                .bind(after_seq)
-                .fetch(&mut *tx);
-            while let Some(row) = found.try_next().await? {
-                let total = AccountTotal {
-                    amount_dong: row.try_get("amount")?,
-                    approvals_delta: row.try_get("approvals_delta")?,
-                };
-                sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
-            }
-        }
-        laps.lap("headers and totals");
-        scan_postings(&mut tx, after_seq, sink).await?;
-        laps.lap("postings");
-        if sink.wants_evidence() {
-            scan_evidence(&mut tx, &committed, after_audit_id, sink).await?;
-            laps.lap("evidence");
-        }
-        if sink.wants_read_models() {
-            scan_read_models(&mut tx, sink).await?;
-            laps.lap("read models");
-        }
+        // The ledger is read once, front to back: through the page cache,
+        // not the memory map, whose pages would stay resident and count in
+        // the process's memory (a province: 40 MiB less at the peak, and a
+        // little faster than faulting the map's pages in).
+        sqlx::query("PRAGMA mmap_size = 0")
+            .execute(&mut *tx)
+            .await?;
+        let scanned = scan_in(&mut tx, after_seq, after_audit_id, sink).await;
+        sqlx::query(super::MMAP_PRAGMA).execute(&mut *tx).await?;
+        let reached = scanned?;
         tx.commit().await?;
         Ok(reached)
     }
@@ -313,6 +286,54 @@ impl JournalStore for SqliteStore {
             .await?;
         Ok(())
     }
+}
+
+/// [`JournalStore::scan_since`] in the read transaction `tx`: returns the
+/// hashes of the entry and audit event it starts after.
+async fn scan_in(
+    tx: &mut SqliteConnection,
+    after_seq: i64,
+    after_audit_id: i64,
+    sink: &mut dyn JournalSink,
+) -> StoreResult<(Option<String>, Option<String>)> {
+    let mut laps = crate::telemetry::Laps::start("verify scan");
+    let reached = reached_hashes(&mut *tx, after_seq, after_audit_id).await?;
+    let committed = if sink.wants_evidence() {
+        scan_import_commits(&mut *tx, after_seq, sink).await?
+    } else {
+        Vec::new()
+    };
+    {
+        let sql = sql::scan_entries();
+        let mut found = sqlx::query(&sql).bind(after_seq).fetch(&mut *tx);
+        while let Some(row) = found.try_next().await? {
+            sink.header(rows::header_from_row(&row)?);
+        }
+    }
+    {
+        let mut found = sqlx::query(sql::SCAN_TOTALS)
+            .bind(after_seq)
+            .fetch(&mut *tx);
+        while let Some(row) = found.try_next().await? {
+            let total = AccountTotal {
+                amount_dong: row.try_get("amount")?,
+                approvals_delta: row.try_get("approvals_delta")?,
+            };
+            sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+        }
+    }
+    laps.lap("headers and totals");
+    scan_postings(&mut *tx, after_seq, sink).await?;
+    laps.lap("postings");
+    if sink.wants_evidence() {
+        scan_evidence(&mut *tx, &committed, after_audit_id, sink).await?;
+        laps.lap("evidence");
+    }
+    if sink.wants_read_models() {
+        scan_read_models(&mut *tx, sink).await?;
+        laps.lap("read models");
+    }
+    Ok(reached)
 }
 
 /// The stored hashes of entry `seq` and audit event `audit_id` (for 0: none).
@@ -546,11 +567,6 @@ async fn scan_evidence(
     after_audit_id: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<()> {
-    // Files are read once and copied out: through the page cache, not the
-    // memory map, which would keep every page of them resident.
-    sqlx::query("PRAGMA mmap_size = 0")
-        .execute(&mut *conn)
-        .await?;
     sql::read_evidence!(conn, import_ids, sink)?;
     {
         let mut found = sqlx::query(sql::SCAN_AUDIT)
@@ -560,6 +576,5 @@ async fn scan_evidence(
             sink.audit_event(rows::chained_audit_from_row(&row)?);
         }
     }
-    sqlx::query(super::MMAP_PRAGMA).execute(conn).await?;
     Ok(())
 }
