@@ -454,6 +454,34 @@ macro_rules! bind_verification {
 }
 pub(crate) use bind_verification;
 
+/// The entry headers, then the per-entry totals, after entry `$after_seq`,
+/// read on the connection `$conn` of either backend and handed to `$sink`
+/// (all of them before any posting, as the verifier expects).
+macro_rules! read_headers_and_totals {
+    ($conn:expr, $after_seq:expr, $sink:expr) => {{
+        use futures_util::TryStreamExt as _;
+        use sqlx::Row as _;
+        {
+            let sql = $crate::store::sql::scan_entries();
+            let mut found = sqlx::query(&sql).bind($after_seq).fetch(&mut *$conn);
+            while let Some(row) = found.try_next().await? {
+                $sink.header($crate::store::rows::header_from_row(&row)?);
+            }
+        }
+        let mut found = sqlx::query($crate::store::sql::SCAN_TOTALS)
+            .bind($after_seq)
+            .fetch(&mut *$conn);
+        while let Some(row) = found.try_next().await? {
+            let total = $crate::domain::journal::AccountTotal {
+                amount_dong: row.try_get("amount")?,
+                approvals_delta: row.try_get("approvals_delta")?,
+            };
+            $sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+        }
+    }};
+}
+pub(crate) use read_headers_and_totals;
+
 /// What each import of `$import_ids` stored, read on the connection
 /// `$conn` of either backend and handed to `$sink` in order, the next file
 /// read while the last is checked (no further: files can be large).

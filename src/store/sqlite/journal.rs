@@ -3,7 +3,7 @@
 //! message per row.
 
 use super::{in_json_list, json_list, json_rows, json_seqs, SqliteStore};
-use crate::domain::journal::{AccountTotal, Checkpoint, Entry};
+use crate::domain::journal::{Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::overlap::overlapped;
 use crate::store::rows::{self, PersonPosting};
@@ -303,25 +303,7 @@ async fn scan_in(
     } else {
         Vec::new()
     };
-    {
-        let sql = sql::scan_entries();
-        let mut found = sqlx::query(&sql).bind(after_seq).fetch(&mut *tx);
-        while let Some(row) = found.try_next().await? {
-            sink.header(rows::header_from_row(&row)?);
-        }
-    }
-    {
-        let mut found = sqlx::query(sql::SCAN_TOTALS)
-            .bind(after_seq)
-            .fetch(&mut *tx);
-        while let Some(row) = found.try_next().await? {
-            let total = AccountTotal {
-                amount_dong: row.try_get("amount")?,
-                approvals_delta: row.try_get("approvals_delta")?,
-            };
-            sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
-        }
-    }
+    sql::read_headers_and_totals!(tx, after_seq, sink);
     laps.lap("headers and totals");
     scan_postings(&mut *tx, after_seq, sink).await?;
     laps.lap("postings");
