@@ -255,8 +255,10 @@ impl JournalStore for SqliteStore {
             .execute(&mut *tx)
             .await?;
         let scanned = scan_in(&mut tx, after_seq, after_audit_id, sink).await;
-        sqlx::query(super::MMAP_PRAGMA).execute(&mut *tx).await?;
+        let restored = sqlx::query(super::MMAP_PRAGMA).execute(&mut *tx).await;
+        // The scan's own error, if any, is the one to report.
         let reached = scanned?;
+        restored?;
         tx.commit().await?;
         Ok(reached)
     }
