@@ -146,17 +146,31 @@ pub fn chained_audit_from_row(row: &impl StoreRow) -> StoreResult<ChainedAuditEv
     })
 }
 
-/// A row of `SELECT {POSTING_COLUMNS}` ([`super::sql::POSTING_COLUMNS`]),
-/// read by position.
+/// `$record { field: "column", … }` from `$row`'s columns by position, in
+/// the order listed, which is the order of the query's `SELECT` list.
+macro_rules! read_by_position {
+    ($row:expr, $record:path { $($field:ident: $column:literal),+ $(,)? }) => {{
+        let mut positions = 0usize..;
+        // Fields are evaluated in the order written: 0, 1, 2, …
+        $record {
+            $($field: $row.at(positions.next().unwrap_or(usize::MAX), $column)?,)+
+        }
+    }};
+}
+
+/// A row of `SELECT {POSTING_COLUMNS}` ([`super::sql::POSTING_COLUMNS`]).
 pub fn posting_from_row(row: &impl StoreRow) -> StoreResult<StoredPosting> {
-    Ok(StoredPosting {
-        entry_seq: row.at(0, "entry_seq")?,
-        account: row.at(1, "account")?,
-        amount_dong: row.at(2, "amount")?,
-        beneficiary: row.at(3, "beneficiary")?,
-        source_line: row.at(4, "source_line")?,
-        reference: row.at(5, "reference")?,
-    })
+    Ok(read_by_position!(
+        row,
+        StoredPosting {
+            entry_seq: "entry_seq",
+            account: "account",
+            amount_dong: "amount",
+            beneficiary: "beneficiary",
+            source_line: "source_line",
+            reference: "reference",
+        }
+    ))
 }
 
 pub fn user_from_row(row: &impl StoreRow) -> StoreResult<User> {
@@ -472,22 +486,24 @@ pub fn user_listing_from_row(row: &impl StoreRow) -> StoreResult<super::UserList
     })
 }
 
-/// A row of `SELECT {PERSON_COLUMNS}` ([`super::sql::PERSON_COLUMNS`]),
-/// read by position.
+/// A row of `SELECT {PERSON_COLUMNS}` ([`super::sql::PERSON_COLUMNS`]).
 pub fn person_record_from_row(row: &impl StoreRow) -> StoreResult<super::PersonRecord> {
-    Ok(super::PersonRecord {
-        program: row.at(0, "program")?,
-        district: row.at(1, "district")?,
-        national_id: row.at(2, "national_id")?,
-        category: row.at(3, "category")?,
-        full_name: row.at(4, "full_name")?,
-        name_key: row.at(5, "name_key")?,
-        outstanding_dong: row.at(6, "outstanding")?,
-        paid_dong: row.at(7, "paid")?,
-        approvals: row.at(8, "approvals")?,
-        status: row.at(9, "status")?,
-        refused: row.at(10, "refused")?,
-    })
+    Ok(read_by_position!(
+        row,
+        super::PersonRecord {
+            program: "program",
+            district: "district",
+            national_id: "national_id",
+            category: "category",
+            full_name: "full_name",
+            name_key: "name_key",
+            outstanding_dong: "outstanding",
+            paid_dong: "paid",
+            approvals: "approvals",
+            status: "status",
+            refused: "refused",
+        }
+    ))
 }
 
 pub fn scope_total_from_row(row: &impl StoreRow) -> StoreResult<super::ScopeTotalRecord> {
