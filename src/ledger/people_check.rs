@@ -29,8 +29,6 @@ enum Message {
     ImportCommit(StoredImportCommit),
     RollEvidence(StoredEvidence),
     People(Vec<PersonRecord>),
-    /// A page of stored rows as one JSON text, decoded on the thread.
-    PeoplePage(String),
     ScopeTotal(ScopeTotalRecord),
 }
 
@@ -134,12 +132,6 @@ impl PeopleCheck {
         }
     }
 
-    /// A page of stored rows as one JSON text, after the rows before it.
-    pub fn person_page(&mut self, json: String) {
-        self.send_people();
-        self.send(Message::PeoplePage(json));
-    }
-
     fn send_people(&mut self) {
         if !self.people.is_empty() {
             let people = std::mem::take(&mut self.people);
@@ -221,10 +213,6 @@ impl PeopleState {
                     self.read_models.person(&record.as_row());
                 }
             }
-            Message::PeoplePage(json) => match crate::store::person_rows_from_json(&json) {
-                Ok(rows) => rows.iter().for_each(|row| self.read_models.person(row)),
-                Err(error) => self.read_models.unreadable(error.to_string()),
-            },
             Message::ScopeTotal(record) => self.read_models.scope_total(record),
         }
         None

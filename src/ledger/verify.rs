@@ -530,12 +530,6 @@ impl JournalSink for Verifier {
             people.person(record);
         }
     }
-    fn person_page(&mut self, json: String) -> crate::store::StoreResult<()> {
-        if let Some(people) = self.people.as_mut() {
-            people.person_page(json);
-        }
-        Ok(())
-    }
     fn scope_total(&mut self, record: ScopeTotalRecord) {
         if let Some(people) = self.people.as_mut() {
             people.scope_total(record);

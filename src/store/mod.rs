@@ -19,7 +19,6 @@ mod overlap;
 pub mod person_cache;
 pub(crate) mod records;
 mod rows;
-pub use rows::person_rows_from_json;
 mod sql;
 
 pub mod postgres;
@@ -52,6 +51,9 @@ pub enum StoreError {
     Stale(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's direct reader (`sqlite/scan.rs`).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is damaged: {0}")]
@@ -99,15 +101,6 @@ pub trait JournalSink: Send {
         false
     }
     fn person_record(&mut self, _record: PersonRecord) {}
-    /// A page of read model rows as the SQLite backend reads them, one JSON
-    /// text ([`person_rows_from_json`]), in key order after the
-    /// pages before it.
-    fn person_page(&mut self, json: String) -> StoreResult<()> {
-        for row in rows::person_rows_from_json(&json)? {
-            self.person_record(row.to_record());
-        }
-        Ok(())
-    }
     fn scope_total(&mut self, _record: ScopeTotalRecord) {}
 }
 

@@ -27,7 +27,8 @@ pub trait StoreRow {
 }
 
 /// A value both backends decode (integers, texts, bytes, flags, and their
-/// `Option`s for NULL), found by name or by position.
+/// `Option`s for NULL), found by name or by position; also from a row of
+/// SQLite's direct reader (`sqlite/scan.rs`).
 pub trait Column: Sized {
     fn from_sqlite(
         row: &SqliteRow,
@@ -37,13 +38,42 @@ pub trait Column: Sized {
         row: &PgRow,
         column: impl sqlx::ColumnIndex<PgRow>,
     ) -> Result<Self, sqlx::Error>;
+    fn from_direct(
+        row: &rusqlite::Row<'_>,
+        column: impl rusqlite::RowIndex,
+    ) -> Result<Self, sqlx::Error>;
 }
 
 impl<T> Column for T
 where
     T: for<'a> sqlx::Decode<'a, Sqlite> + sqlx::Type<Sqlite>,
     T: for<'a> sqlx::Decode<'a, Postgres> + sqlx::Type<Postgres>,
+    T: rusqlite::types::FromSql,
 {
+    fn from_direct(
+        row: &rusqlite::Row<'_>,
+        column: impl rusqlite::RowIndex,
+    ) -> Result<T, sqlx::Error> {
+        use rusqlite::types::{FromSqlError, ValueRef};
+        // As sqlx reports a column it cannot decode.
+        let undecodable = |error: FromSqlError| sqlx::Error::Decode(Box::new(error));
+        let value = row
+            .get_ref(column)
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        // sqlx reads a text as bytes and bytes as a text, and so must this:
+        // a file stored as text is then reported as changed, not unreadable.
+        T::column_result(value)
+            .or_else(|error| match (error, value) {
+                (FromSqlError::InvalidType, ValueRef::Text(bytes)) => {
+                    T::column_result(ValueRef::Blob(bytes))
+                }
+                (FromSqlError::InvalidType, ValueRef::Blob(bytes)) => {
+                    T::column_result(ValueRef::Text(bytes))
+                }
+                (error, _) => Err(error),
+            })
+            .map_err(undecodable)
+    }
     fn from_sqlite(
         row: &SqliteRow,
         column: impl sqlx::ColumnIndex<SqliteRow>,
@@ -72,6 +102,18 @@ impl StoreRow for PgRow {
     fn at<T: Column>(&self, index: usize, column: &str) -> Result<T, sqlx::Error> {
         debug_assert_eq!(sqlx::Column::name(self.column(index)), column);
         T::from_postgres(self, index)
+    }
+}
+
+/// A row of SQLite's direct reader, which steps through a scan's rows
+/// where they lie instead of receiving them from sqlx's database thread.
+impl StoreRow for rusqlite::Row<'_> {
+    fn get<T: Column>(&self, column: &str) -> Result<T, sqlx::Error> {
+        T::from_direct(self, column)
+    }
+    fn at<T: Column>(&self, index: usize, column: &str) -> Result<T, sqlx::Error> {
+        debug_assert_eq!(self.as_ref().column_name(index).ok(), Some(column));
+        T::from_direct(self, index)
     }
 }
 
@@ -199,42 +241,6 @@ pub fn import_from_row(row: &impl StoreRow) -> StoreResult<ImportRecord> {
         committed_by: row.get("committed_by")?,
         committed_at_us: row.get("committed_at_us")?,
     })
-}
-
-/// Postings from `[[entry, idx, account, amount, beneficiary, line, reference], …]`,
-/// in (entry, idx) order.
-pub fn postings_from_json(json: Option<&str>) -> StoreResult<Vec<StoredPosting>> {
-    type Row = (
-        i64,
-        i64,
-        String,
-        i64,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    );
-    let Some(json) = json else {
-        return Ok(Vec::new());
-    };
-    let mut rows: Vec<Row> =
-        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("postings: {e}")))?;
-    // An aggregate's order is not promised: the run's is restored.
-    rows.sort_unstable_by_key(|row| (row.0, row.1));
-    Ok(rows
-        .into_iter()
-        .map(
-            |(entry_seq, _, account, amount_dong, beneficiary, source_line, reference)| {
-                StoredPosting {
-                    entry_seq,
-                    account,
-                    amount_dong,
-                    beneficiary,
-                    source_line,
-                    reference,
-                }
-            },
-        )
-        .collect())
 }
 
 /// One posting row of [`super::sql::person_postings`]: beneficiary, account,
@@ -566,22 +572,10 @@ pub fn scope_figures_from_json(
     Ok(every_row_kept)
 }
 
-/// A page of person rows as [`person_records_from_json`] reads them, but
-/// borrowing their texts from `json`, in key order.
-pub fn person_rows_from_json(json: &str) -> StoreResult<Vec<super::PersonRow<'_>>> {
-    let mut rows = decode_person_rows(json)?;
-    // An aggregate's order is not promised: the page's is restored.
-    rows.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
-    Ok(rows)
-}
-
-fn decode_person_rows(json: &str) -> StoreResult<Vec<super::PersonRow<'_>>> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))
-}
-
 /// Person rows aggregated by the database as one JSON array of arrays in
 /// [`super::sql::PERSON_COLUMNS`] order: one message instead of one per row.
 pub fn person_records_from_json(json: Option<&str>) -> StoreResult<Vec<super::PersonRecord>> {
-    let rows = decode_person_rows(json.unwrap_or("[]"))?;
+    let rows: Vec<super::PersonRow<'_>> = serde_json::from_str(json.unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("read model rows: {e}")))?;
     Ok(rows.iter().map(super::PersonRow::to_record).collect())
 }

@@ -73,11 +73,6 @@ impl ReadModelCheck {
         };
     }
 
-    /// Stored rows that could not be read.
-    pub fn unreadable(&mut self, reason: String) {
-        self.problem.get_or_insert(reason);
-    }
-
     pub fn scope_total(&mut self, stored: ScopeTotalRecord) {
         self.stored_totals.push(stored);
     }

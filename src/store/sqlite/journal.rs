@@ -1,11 +1,10 @@
-//! SQLite: reads of the journal and the scan. Many-row answers travel as one
-//! JSON text from the database thread (`json_group_array`) instead of one
-//! message per row.
+//! SQLite: reads of the journal. Many-row answers travel as one JSON text
+//! from the database thread (`json_group_array`) instead of one message per
+//! row; the scan reads in place (`scan.rs`).
 
 use super::{in_json_list, json_list, json_rows, json_seqs, SqliteStore};
 use crate::domain::journal::{Checkpoint, Entry};
 use crate::domain::{AccountPrefix, AccountScope};
-use crate::store::overlap::overlapped;
 use crate::store::rows::{self, PersonPosting};
 use crate::store::{
     sql, AccountSum, ApprovalSource, ApprovedHolding, BeneficiaryBalance, EntryFilter,
@@ -14,8 +13,7 @@ use crate::store::{
 };
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use futures_util::TryStreamExt;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 
 #[async_trait]
 impl JournalStore for SqliteStore {
@@ -244,14 +242,8 @@ impl JournalStore for SqliteStore {
         after_audit_id: i64,
         sink: &mut dyn JournalSink,
     ) -> StoreResult<(Option<String>, Option<String>)> {
-        // One snapshot for the whole scan, so that entries appended
-        // meanwhile are simply not seen.
-        // The ledger is read once, front to back, through the page cache,
-        // as every read is (`READER_CACHE_KIB`).
-        let mut tx = self.pool.begin_with("BEGIN").await?;
-        let reached = scan_in(&mut tx, after_seq, after_audit_id, sink).await?;
-        tx.commit().await?;
-        Ok(reached)
+        let path = self.pool.connect_options().get_filename().to_owned();
+        super::scan::scan(&path, after_seq, after_audit_id, sink)
     }
 
     async fn reconciliation_view(
@@ -279,174 +271,6 @@ impl JournalStore for SqliteStore {
             .await?;
         Ok(())
     }
-}
-
-/// [`JournalStore::scan_since`] in the read transaction `tx`: returns the
-/// hashes of the entry and audit event it starts after.
-async fn scan_in(
-    tx: &mut SqliteConnection,
-    after_seq: i64,
-    after_audit_id: i64,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<(Option<String>, Option<String>)> {
-    let mut laps = crate::telemetry::Laps::start("verify scan");
-    let reached = reached_hashes(&mut *tx, after_seq, after_audit_id).await?;
-    let committed = if sink.wants_evidence() {
-        scan_import_commits(&mut *tx, after_seq, sink).await?
-    } else {
-        Vec::new()
-    };
-    sql::read_headers_and_totals!(tx, after_seq, sink);
-    laps.lap("headers and totals");
-    scan_postings(&mut *tx, after_seq, sink).await?;
-    laps.lap("postings");
-    if sink.wants_evidence() {
-        scan_evidence(&mut *tx, &committed, after_audit_id, sink).await?;
-        laps.lap("evidence");
-    }
-    if sink.wants_read_models() {
-        scan_read_models(&mut *tx, sink).await?;
-        laps.lap("read models");
-    }
-    Ok(reached)
-}
-
-/// The stored hashes of entry `seq` and audit event `audit_id` (for 0: none).
-async fn reached_hashes(
-    conn: &mut SqliteConnection,
-    seq: i64,
-    audit_id: i64,
-) -> StoreResult<(Option<String>, Option<String>)> {
-    let entry: Option<String> = sqlx::query_scalar(sql::ENTRY_HASH)
-        .bind(seq)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let event: Option<Option<String>> = sqlx::query_scalar(sql::AUDIT_HASH)
-        .bind(audit_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok((entry, event.flatten()))
-}
-
-/// Rows per JSON text of [`KeyRuns`]: about 400 KB of postings, 600 KB of
-/// people. Smaller texts cost no more time here than larger ones, and hold
-/// less memory.
-const ROWS_PER_RUN: i64 = 4_096;
-/// JSON texts made ahead of the one being decoded.
-const TEXTS_IN_FLIGHT: usize = 2;
-
-/// A table read in key order a run of rows at a time, each run one JSON
-/// text: a few dozen messages from the database thread, not one per row or
-/// per entry. The key that ends a run is looked up on its own, so the next
-/// run is asked for before this one is decoded.
-struct KeyRuns {
-    /// The run after a key, as JSON.
-    text: String,
-    /// The key of the run's last row.
-    end: String,
-}
-
-impl KeyRuns {
-    fn new(table: &str, columns: &str, key: &[&str]) -> KeyRuns {
-        let key_columns = key.join(", ");
-        let params: Vec<String> = (1..=key.len()).map(|n| format!("${n}")).collect();
-        let after = format!(
-            "WHERE ({key_columns}) > ({}) ORDER BY {key_columns}",
-            params.join(", ")
-        );
-        let rows = format!("${}", key.len() + 1);
-        KeyRuns {
-            text: json_rows(
-                columns,
-                &format!("SELECT {columns} FROM {table} {after} LIMIT {rows}"),
-            ),
-            end: format!("SELECT {key_columns} FROM {table} {after} LIMIT 1 OFFSET {rows}"),
-        }
-    }
-
-    /// Sends each run's text after the key `after` to `sender`, in order.
-    async fn send<K: RunKey>(
-        &self,
-        conn: &mut SqliteConnection,
-        mut after: K,
-        sender: tokio::sync::mpsc::Sender<Option<String>>,
-    ) -> StoreResult<()> {
-        loop {
-            let run = after.bind(sqlx::query(&self.text)).bind(ROWS_PER_RUN);
-            let json: Option<String> = run.fetch_one(&mut *conn).await?.try_get(0)?;
-            let end = after.bind(sqlx::query(&self.end)).bind(ROWS_PER_RUN - 1);
-            let end = match end.fetch_optional(&mut *conn).await? {
-                Some(row) => Some(K::from_row(&row)?),
-                None => None,
-            };
-            if sender.send(json).await.is_err() {
-                return Ok(());
-            }
-            match end {
-                Some(end) => after = end,
-                None => return Ok(()),
-            }
-        }
-    }
-}
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
-/// A key of [`KeyRuns`]: its columns bound in order, and read from a row.
-trait RunKey: Sized {
-    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q>;
-    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self>;
-}
-
-/// (entry, index) of a posting.
-impl RunKey for (i64, i64) {
-    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q> {
-        query.bind(self.0).bind(self.1)
-    }
-    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self> {
-        Ok((row.try_get(0)?, row.try_get(1)?))
-    }
-}
-
-/// (program, district, national ID) of a person's row.
-impl RunKey for (String, String, String) {
-    fn bind<'q>(&'q self, query: SqliteQuery<'q>) -> SqliteQuery<'q> {
-        query
-            .bind(self.0.as_str())
-            .bind(self.1.as_str())
-            .bind(self.2.as_str())
-    }
-    fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Self> {
-        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-    }
-}
-
-/// The read models, to `sink`, in key order, a page of people at a time.
-async fn scan_read_models(
-    conn: &mut SqliteConnection,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<()> {
-    let pages = KeyRuns::new(
-        "person_balances",
-        sql::PERSON_COLUMNS,
-        &["program", "district", "national_id"],
-    );
-    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
-    let first = (String::new(), String::new(), String::new());
-    let produce = pages.send(&mut *conn, first, sender);
-    // The pages are decoded where the sink wants them (the verifier: on
-    // the thread that compares them), borrowing their texts.
-    overlapped(produce, receiver, |json: Option<String>| match json {
-        Some(json) => sink.person_page(json),
-        None => Ok(()),
-    })
-    .await?;
-    let sql = sql::all_scope_totals();
-    let mut found = sqlx::query(&sql).fetch(&mut *conn);
-    while let Some(row) = found.try_next().await? {
-        sink.scope_total(rows::scope_total_from_row(&row)?);
-    }
-    Ok(())
 }
 
 /// Every posting of a person in `entry_seqs` on the accounts under the
@@ -488,68 +312,4 @@ async fn vouchers_of(conn: &mut SqliteConnection, pattern: &str) -> StoreResult<
         .await?;
     serde_json::from_str(json.as_deref().unwrap_or("[]"))
         .map_err(|e| StoreError::Corrupt(format!("voucher references: {e}")))
-}
-
-/// Every posting of the entries after `after_seq` (those of entries missing
-/// from the journal too: the verifier must see them), in (entry, index)
-/// order, to the verifier, a run of postings at a time (not an entry at a
-/// time: the journal's thousands of small entries each waited for the
-/// database thread to wake).
-async fn scan_postings(
-    conn: &mut SqliteConnection,
-    after_seq: i64,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<()> {
-    let runs = KeyRuns::new(
-        "postings",
-        "entry_seq, idx, account, amount, beneficiary, source_line, reference",
-        &["entry_seq", "idx"],
-    );
-    let (sender, receiver) = tokio::sync::mpsc::channel(TEXTS_IN_FLIGHT);
-    // Every index of an entry is below the largest integer.
-    let produce = runs.send(&mut *conn, (after_seq, i64::MAX), sender);
-    overlapped(produce, receiver, |json: Option<String>| {
-        for posting in rows::postings_from_json(json.as_deref())? {
-            sink.posting(posting);
-        }
-        Ok(())
-    })
-    .await
-}
-
-/// Every import commit record, to `sink`; returns their import ids.
-async fn scan_import_commits(
-    conn: &mut SqliteConnection,
-    after_seq: i64,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<Vec<i64>> {
-    let mut ids = Vec::new();
-    let mut found = sqlx::query(sql::SCAN_IMPORT_COMMITS)
-        .bind(after_seq)
-        .fetch(conn);
-    while let Some(row) = found.try_next().await? {
-        let commit = rows::import_commit_from_row(&row)?;
-        ids.push(commit.import_id);
-        sink.import_commit(commit);
-    }
-    Ok(ids)
-}
-
-/// What each committed import stored, then the audit trail, to `sink`.
-async fn scan_evidence(
-    conn: &mut SqliteConnection,
-    import_ids: &[i64],
-    after_audit_id: i64,
-    sink: &mut dyn JournalSink,
-) -> StoreResult<()> {
-    sql::read_evidence!(conn, import_ids, sink)?;
-    {
-        let mut found = sqlx::query(sql::SCAN_AUDIT)
-            .bind(after_audit_id)
-            .fetch(&mut *conn);
-        while let Some(row) = found.try_next().await? {
-            sink.audit_event(rows::chained_audit_from_row(&row)?);
-        }
-    }
-    Ok(())
 }

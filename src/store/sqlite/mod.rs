@@ -6,14 +6,16 @@
 //!
 //! The folder follows the table families of [`super::Store`]: `users`
 //! (users, sessions, audit), `imports` (programs and uploads), `journal`
-//! (reads and the scan), `append` (the append transaction and its bulk
-//! inserts). Queries come from `store::sql`; what is SQLite's own here is
-//! how a list is passed (a JSON text read with `json_each`) and how many rows
-//! travel as one JSON text.
+//! (reads), `scan` (verification's and the rebuild's reading of the whole
+//! ledger, in place through a connection of its own), `append` (the append
+//! transaction and its bulk inserts). Queries come from `store::sql`; what
+//! is SQLite's own here is how a list is passed (a JSON text read with
+//! `json_each`) and how many rows travel as one JSON text.
 
 mod append;
 mod imports;
 mod journal;
+mod scan;
 mod users;
 
 use super::person_cache::PersonCache;
