@@ -55,20 +55,13 @@ where
         column: impl rusqlite::RowIndex,
     ) -> Result<T, sqlx::Error> {
         use rusqlite::types::{FromSqlError, ValueRef};
-        // As sqlx reports a column it cannot decode.
-        let undecodable = |error: FromSqlError| sqlx::Error::Decode(Box::new(error));
-        let value = row
-            .get_ref(column)
-            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-        // sqlx reads a text as bytes and bytes as a text, and so must this:
-        // a file stored as text is then reported as changed, not unreadable.
+        let value = row.get_ref(column).map_err(undecodable)?;
+        // sqlx reads a text where bytes are asked for, and so must this: a
+        // file stored as text is then reported as changed, not unreadable.
         T::column_result(value)
             .or_else(|error| match (error, value) {
                 (FromSqlError::InvalidType, ValueRef::Text(bytes)) => {
                     T::column_result(ValueRef::Blob(bytes))
-                }
-                (FromSqlError::InvalidType, ValueRef::Blob(bytes)) => {
-                    T::column_result(ValueRef::Text(bytes))
                 }
                 (error, _) => Err(error),
             })
@@ -103,6 +96,11 @@ impl StoreRow for PgRow {
         debug_assert_eq!(sqlx::Column::name(self.column(index)), column);
         T::from_postgres(self, index)
     }
+}
+
+/// A column's value that cannot be decoded, reported as sqlx reports one.
+fn undecodable(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
 }
 
 /// A row of SQLite's direct reader, which steps through a scan's rows
