@@ -37,7 +37,8 @@ const APPENDER_CACHE_KIB: u32 = 32 * 1024;
 /// process's resident memory (in `bench mixed`, three readers held about
 /// 60 MiB of the file each).
 const READER_CACHE_KIB: u32 = 8 * 1024;
-/// Reads go through a memory map of up to this much of the file.
+/// The appending connection reads through a memory map of up to this much
+/// of the file (readers do not: [`READER_CACHE_KIB`]).
 const MMAP_BYTES: u64 = 1 << 30;
 /// The WAL is copied into the database once it holds this much, by a
 /// reading or small-writing connection that commits then.
