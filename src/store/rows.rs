@@ -7,7 +7,9 @@ use super::{
     ApprovalSource, ApprovedHolding, AuditRecord, BeneficiaryBalance, ChainedAuditEvent,
     ImportRecord, StoreError, StoreResult, StoredEvidence, StoredImportCommit,
 };
-use crate::domain::journal::{AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting};
+use crate::domain::journal::{
+    AccountTotal, AuditAnchor, Entry, EntryKind, Posting, StoredHeader, StoredPosting,
+};
 use crate::domain::{AccountPath, Checkpoint, Money, Role, StoredFile, User};
 use chrono::NaiveDate;
 use sqlx::postgres::PgRow;
@@ -113,6 +115,15 @@ impl StoreRow for rusqlite::Row<'_> {
         debug_assert_eq!(self.as_ref().column_name(index).ok(), Some(column));
         T::from_direct(self, index)
     }
+}
+
+/// A row of [`super::sql::SCAN_TOTALS`]: an entry's total on an account.
+pub fn total_from_row(row: &impl StoreRow) -> StoreResult<(i64, String, AccountTotal)> {
+    let total = AccountTotal {
+        amount_dong: row.get("amount")?,
+        approvals_delta: row.get("approvals_delta")?,
+    };
+    Ok((row.get("entry_seq")?, row.get("account")?, total))
 }
 
 pub fn header_from_row(row: &impl StoreRow) -> StoreResult<StoredHeader> {

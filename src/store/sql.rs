@@ -460,7 +460,6 @@ pub(crate) use bind_verification;
 macro_rules! read_headers_and_totals {
     ($conn:expr, $after_seq:expr, $sink:expr) => {{
         use futures_util::TryStreamExt as _;
-        use sqlx::Row as _;
         {
             let sql = $crate::store::sql::scan_entries();
             let mut found = sqlx::query(&sql).bind($after_seq).fetch(&mut *$conn);
@@ -472,11 +471,8 @@ macro_rules! read_headers_and_totals {
             .bind($after_seq)
             .fetch(&mut *$conn);
         while let Some(row) = found.try_next().await? {
-            let total = $crate::domain::journal::AccountTotal {
-                amount_dong: row.try_get("amount")?,
-                approvals_delta: row.try_get("approvals_delta")?,
-            };
-            $sink.total(row.try_get("entry_seq")?, row.try_get("account")?, total);
+            let (entry_seq, account, total) = $crate::store::rows::total_from_row(&row)?;
+            $sink.total(entry_seq, account, total);
         }
     }};
 }

@@ -98,11 +98,8 @@ fn scan_in(
         Ok(())
     })?;
     each_row(conn, sql::SCAN_TOTALS, [after_seq], |row| {
-        let total = crate::domain::journal::AccountTotal {
-            amount_dong: row.get("amount")?,
-            approvals_delta: row.get("approvals_delta")?,
-        };
-        sink.total(row.get("entry_seq")?, row.get("account")?, total);
+        let (entry_seq, account, total) = rows::total_from_row(row)?;
+        sink.total(entry_seq, account, total);
         Ok(())
     })?;
     laps.lap("headers and totals");
