@@ -44,6 +44,8 @@ pub trait Column: Sized {
         row: &rusqlite::Row<'_>,
         column: impl rusqlite::RowIndex,
     ) -> Result<Self, sqlx::Error>;
+    /// From a field of PostgreSQL's binary `COPY` (`None`: NULL).
+    fn from_copy(field: Option<&[u8]>) -> Result<Self, String>;
 }
 
 impl<T> Column for T
@@ -51,7 +53,11 @@ where
     T: for<'a> sqlx::Decode<'a, Sqlite> + sqlx::Type<Sqlite>,
     T: for<'a> sqlx::Decode<'a, Postgres> + sqlx::Type<Postgres>,
     T: rusqlite::types::FromSql,
+    T: super::postgres::copy_out::CopyValue,
 {
+    fn from_copy(field: Option<&[u8]>) -> Result<T, String> {
+        T::from_copy(field)
+    }
     fn from_direct(
         row: &rusqlite::Row<'_>,
         column: impl rusqlite::RowIndex,

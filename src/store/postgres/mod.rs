@@ -10,6 +10,7 @@
 //! many rows travel as one array or JSON text.
 
 mod append;
+pub(super) mod copy_out;
 mod imports;
 mod journal;
 mod replica;
