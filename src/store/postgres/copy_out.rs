@@ -152,8 +152,9 @@ struct TupleReader<'c> {
 }
 
 /// What [`TupleReader::parse`] found at the start of its bytes.
-enum Parsed<'a> {
-    Tuple(CopyRow<'a>, usize),
+enum Parsed {
+    /// A tuple of this many bytes, its fields put in place.
+    Tuple(usize),
     Trailer(usize),
     /// The bytes end before the tuple does.
     Incomplete,
@@ -212,9 +213,13 @@ impl<'c> TupleReader<'c> {
             if self.trailer_read {
                 return Err(self.fault("data after the end of the copy"));
             }
-            match self.parse(rest)? {
-                Parsed::Tuple(row, length) => {
-                    each(&row)?;
+            let mut fields = [None; COLUMNS_MAX];
+            match self.parse(rest, &mut fields)? {
+                Parsed::Tuple(length) => {
+                    each(&CopyRow {
+                        columns: self.columns,
+                        fields,
+                    })?;
                     self.tuples += 1;
                     used += length;
                 }
@@ -227,10 +232,12 @@ impl<'c> TupleReader<'c> {
         }
     }
 
-    fn parse<'a>(&self, bytes: &'a [u8]) -> StoreResult<Parsed<'a>>
-    where
-        'c: 'a,
-    {
+    /// Reads the tuple at the start of `bytes` into `fields`.
+    fn parse<'a>(
+        &self,
+        bytes: &'a [u8],
+        fields: &mut [Option<&'a [u8]>; COLUMNS_MAX],
+    ) -> StoreResult<Parsed> {
         let Some(count) = bytes.get(..2) else {
             return Ok(Parsed::Incomplete);
         };
@@ -244,7 +251,6 @@ impl<'c> TupleReader<'c> {
                 self.columns.len()
             )));
         }
-        let mut fields = [None; COLUMNS_MAX];
         let mut at = 2;
         for field in fields.iter_mut().take(self.columns.len()) {
             let Some(length) = bytes.get(at..at + 4) else {
@@ -265,11 +271,7 @@ impl<'c> TupleReader<'c> {
             *field = Some(value);
             at += length;
         }
-        let row = CopyRow {
-            columns: self.columns,
-            fields,
-        };
-        Ok(Parsed::Tuple(row, at))
+        Ok(Parsed::Tuple(at))
     }
 
     fn finish(self) -> StoreResult<()> {
@@ -379,7 +381,11 @@ mod tests {
             (-2, String::new(), Some("dòng 7".to_string())),
         ];
         for cut in [1, 2, 3, 7, 19, 20, bytes.len()] {
-            assert_eq!(read(&bytes, cut).unwrap(), expected, "cut every {cut} bytes");
+            assert_eq!(
+                read(&bytes, cut).unwrap(),
+                expected,
+                "cut every {cut} bytes"
+            );
         }
     }
 

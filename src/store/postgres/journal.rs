@@ -466,7 +466,10 @@ async fn scan_postings(
     let condition = if after_seq == i64::MIN {
         String::new()
     } else {
-        format!("WHERE entry_seq > {after_seq} AND entry_seq <= {}", i64::MAX)
+        format!(
+            "WHERE entry_seq > {after_seq} AND entry_seq <= {}",
+            i64::MAX
+        )
     };
     let sql = format!(
         "SELECT {} FROM postings {condition} ORDER BY entry_seq, idx",
