@@ -231,9 +231,6 @@ pub const MARK_READ_MODELS_BUILT: &str = "UPDATE read_model_state SET built = TR
 /// Every row of a program and district, figures only (a commit's cache).
 pub const SCOPE_FIGURES: &str = "SELECT national_id, category, outstanding, paid, approvals, \
      refused IS NOT NULL AS has_refused FROM person_balances WHERE program = $1 AND district = $2";
-/// The columns of [`SCOPE_FIGURES`].
-pub const SCOPE_FIGURES_COLUMNS: &str =
-    "national_id, category, outstanding, paid, approvals, has_refused";
 /// What an upsert of person rows sets on a row that exists.
 pub const PERSON_UPSERT: &str = " ON CONFLICT (program, district, national_id) DO UPDATE SET \
      category = excluded.category, full_name = excluded.full_name, name_key = excluded.name_key, \

@@ -1,19 +1,29 @@
-//! SQLite: the append transaction (`BEGIN IMMEDIATE` on the one appender
-//! connection, so appends take the write lock in turn) and its bulk inserts,
-//! multi-row `INSERT OR FAIL … VALUES` statements of [`ROWS_PER_INSERT`] rows.
+//! SQLite: the append transaction (`BEGIN IMMEDIATE` on the one appending
+//! connection, so appends take the write lock in turn) and its bulk
+//! inserts, multi-row `INSERT OR FAIL … VALUES` statements of
+//! [`ROWS_PER_INSERT`] rows.
+//!
+//! Why rusqlite, not sqlx: sqlx's SQLite driver sends each statement and
+//! its arguments to a thread of the connection's own, copying every text
+//! argument on the way; a province's 611,865 postings took 1.29–1.36 s to
+//! insert through it and 0.78–0.89 s stepped here, on the same SQLite (README
+//! → Performance, fifteenth session). The transaction's statements run on
+//! the calling thread; on a multi-threaded runtime its other tasks are
+//! moved off it first ([`super::scan::blocking`]).
 
-use super::users::insert_audit;
-use super::{in_json_list, json_list, json_rows};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
-use crate::store::person_cache::CachedScope;
+use crate::store::person_cache::{CachedScope, FiguresRow};
 use crate::store::{
-    rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonFigures, PersonRecord,
+    records, rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonFigures, PersonRecord,
     PersonWrites, PostingRow, ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
-use sqlx::Arguments;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OpenFlags, Row, Statement};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Rows per multi-row `INSERT … VALUES` statement: one prepared statement
 /// serves every full chunk.
@@ -25,60 +35,107 @@ const SQLITE_PARAMETERS_MAX: usize = 32_766;
 /// insert checks its own width against it.
 const COLUMNS_MAX: usize = 14;
 const _: () = assert!(ROWS_PER_INSERT * COLUMNS_MAX <= SQLITE_PARAMETERS_MAX);
+/// Prepared statements kept by the appending connection: each insert's
+/// full chunk and the transaction's queries.
+const STATEMENTS_CACHED: usize = 48;
+
+/// The connection that appends, opened once; a transaction holds it.
+pub(super) type Appender = Arc<Mutex<Connection>>;
+
+/// Settings of the appending connection beside the file's own (WAL, page
+/// size: set by the store's pool, which creates and migrates the file).
+pub(super) struct AppenderSettings {
+    pub busy_timeout: std::time::Duration,
+    pub cache_kib: u32,
+    pub mmap_bytes: u64,
+    pub autocheckpoint_pages: u32,
+}
+
+/// Opens the appending connection to the file at `path`.
+pub(super) fn open_appender(path: &Path, settings: &AppenderSettings) -> StoreResult<Appender> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(settings.busy_timeout)?;
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(None, "synchronous", "normal")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "temp_store", "memory")?;
+    conn.pragma_update(None, "cache_size", -i64::from(settings.cache_kib))?;
+    conn.pragma_update(None, "mmap_size", settings.mmap_bytes)?;
+    conn.pragma_update(None, "wal_autocheckpoint", settings.autocheckpoint_pages)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
+    Ok(Arc::new(Mutex::new(conn)))
+}
 
 pub struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+    conn: OwnedMutexGuard<Connection>,
+    /// Committed: nothing to roll back when dropped.
+    committed: bool,
     checkpoints: super::Checkpointer,
 }
 
 impl SqliteTx {
-    /// Takes the write lock up front, on the appender connection.
+    /// Takes the write lock up front, on the appending connection (waiting
+    /// for the append before it, in this process first).
     pub(super) async fn begin(
-        appender: &SqlitePool,
+        appender: &Appender,
         checkpoints: &super::Checkpointer,
     ) -> StoreResult<SqliteTx> {
-        let tx = appender.begin_with("BEGIN IMMEDIATE").await?;
+        let conn = appender.clone().lock_owned().await;
+        super::scan::blocking(|| conn.execute_batch("BEGIN IMMEDIATE"))?;
         Ok(SqliteTx {
-            tx,
+            conn,
+            committed: false,
             checkpoints: checkpoints.clone(),
         })
+    }
+
+    /// Runs `work` on the connection, on this thread.
+    fn run<T>(&mut self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn: &Connection = &self.conn;
+        super::scan::blocking(|| work(conn))
+    }
+}
+
+impl Drop for SqliteTx {
+    /// A transaction dropped before its commit (refused, failed, or its
+    /// request gone) is rolled back, and the connection is free again.
+    fn drop(&mut self) {
+        if !self.committed {
+            if let Err(error) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!(%error, "rolling back an unfinished append");
+            }
+        }
     }
 }
 
 #[async_trait]
 impl AppendTx for SqliteTx {
     async fn head(&mut self) -> StoreResult<Option<Checkpoint>> {
-        let row = sqlx::query(sql::HEAD).fetch_optional(&mut *self.tx).await?;
-        row.map(|row| rows::checkpoint_from_row(&row)).transpose()
+        self.run(|conn| first(conn, sql::HEAD, &[], |row| rows::checkpoint_from_row(row)))
     }
 
     async fn audit_head(&mut self) -> StoreResult<Option<AuditAnchor>> {
-        let newest: Option<(i64, Option<String>)> = sqlx::query_as(sql::AUDIT_HEAD)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(newest.and_then(|(event_id, hash)| {
-            Some(AuditAnchor {
-                event_id,
-                hash: hash?,
-            })
-        }))
+        self.run(audit_head)
     }
 
     async fn corrected_beneficiaries(&mut self, seq: i64) -> StoreResult<Vec<Option<String>>> {
-        Ok(sqlx::query_scalar(sql::CORRECTED_BENEFICIARIES)
-            .bind(seq)
-            .fetch_all(&mut *self.tx)
-            .await?)
+        self.run(|conn| {
+            all(conn, sql::CORRECTED_BENEFICIARIES, &[&seq], |row| {
+                Ok(row.get(0)?)
+            })
+        })
     }
 
     async fn account_balances(&mut self, accounts: &[String]) -> StoreResult<Vec<(String, i64)>> {
         if accounts.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(sqlx::query_as(&sql::account_balances(&in_json_list(1)))
-            .bind(json_list(accounts))
-            .fetch_all(&mut *self.tx)
-            .await?)
+        let sql = sql::account_balances(&super::in_json_list(1));
+        let list = super::json_list(accounts);
+        self.run(|conn| all(conn, &sql, &[&list], |row| Ok((row.get(0)?, row.get(1)?))))
     }
 
     async fn approval_holders(
@@ -87,13 +144,13 @@ impl AppendTx for SqliteTx {
         national_ids: &[String],
         after_seq: i64,
     ) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(&sql::approval_holders(&in_json_list(1)))
-            .bind(json_list(national_ids))
-            .bind(sql::prefix_length(prefix))
-            .bind(prefix.as_str())
-            .bind(after_seq)
-            .fetch_all(&mut *self.tx)
-            .await?)
+        let sql = sql::approval_holders(&super::in_json_list(1));
+        let list = super::json_list(national_ids);
+        let length = sql::prefix_length(prefix);
+        self.run(|conn| {
+            let values: [&dyn ToSql; 4] = [&list, &length, &prefix.as_str(), &after_seq];
+            all(conn, &sql, &values, |row| Ok(row.get(0)?))
+        })
     }
 
     async fn accounts_changed_since(
@@ -102,88 +159,89 @@ impl AppendTx for SqliteTx {
         after_seq: i64,
         approvals_only: bool,
     ) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar(sql::ACCOUNTS_CHANGED_SINCE)
-            .bind(after_seq)
-            .bind(sql::like_pattern(scope))
-            .bind(approvals_only)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(found.is_some())
+        let pattern = sql::like_pattern(scope);
+        self.run(|conn| {
+            let values: [&dyn ToSql; 3] = [&after_seq, &pattern, &approvals_only];
+            let found = first(conn, sql::ACCOUNTS_CHANGED_SINCE, &values, |_| Ok(()))?;
+            Ok(found.is_some())
+        })
     }
 
     async fn committed_import(&mut self, key: &ImportKey<'_>) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar(sql::COMMITTED_IMPORT)
-            .bind(key.kind)
-            .bind(key.program)
-            .bind(key.district)
-            .bind(key.sha256)
-            .bind(key.import_id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        self.run(|conn| {
+            let values: [&dyn ToSql; 5] = [
+                &key.kind,
+                &key.program,
+                &key.district,
+                &key.sha256,
+                &key.import_id,
+            ];
+            first(conn, sql::COMMITTED_IMPORT, &values, |row| Ok(row.get(0)?))
+        })
     }
 
     async fn insert_entries(&mut self, rows: &[EntryRow<'_>]) -> StoreResult<()> {
-        insert_values::<_, 14>(
-            &mut self.tx,
-            "journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash)",
-            "",
-            rows,
-            |args, row| {
-                Arguments::add(args, row.seq)?;
-                Arguments::add(args, row.effective_date.as_str())?;
-                Arguments::add(args, row.recorded_at_us)?;
-                Arguments::add(args, row.actor)?;
-                Arguments::add(args, row.entry.kind.as_str())?;
-                Arguments::add(args, row.entry.reference.as_str())?;
-                Arguments::add(args, row.entry.memo.as_str())?;
-                Arguments::add(args, row.entry.corrects_seq)?;
-                Arguments::add(args, row.import_id)?;
-                Arguments::add(args, row.prev_hash.as_str())?;
-                Arguments::add(args, row.hash.as_str())?;
-                Arguments::add(args, row.encoding)?;
-                Arguments::add(args, row.audit_anchor.map(|a| a.event_id))?;
-                Arguments::add(args, row.audit_anchor.map(|a| a.hash.as_str()))?;
-                Ok(())
-            },
-        )
-        .await
+        self.run(|conn| {
+            insert_values::<_, 14>(
+                conn,
+                "journal_entries (seq, effective_date, recorded_at_us, actor, kind, reference, memo, corrects_seq, import_id, prev_hash, hash, encoding, audit_anchor_id, audit_anchor_hash)",
+                "",
+                rows,
+                |values, row| {
+                    values.add(row.seq)?;
+                    values.add(row.effective_date.as_str())?;
+                    values.add(row.recorded_at_us)?;
+                    values.add(row.actor)?;
+                    values.add(row.entry.kind.as_str())?;
+                    values.add(row.entry.reference.as_str())?;
+                    values.add(row.entry.memo.as_str())?;
+                    values.add(row.entry.corrects_seq)?;
+                    values.add(row.import_id)?;
+                    values.add(row.prev_hash.as_str())?;
+                    values.add(row.hash.as_str())?;
+                    values.add(row.encoding)?;
+                    values.add(row.audit_anchor.map(|a| a.event_id))?;
+                    values.add(row.audit_anchor.map(|a| a.hash.as_str()))
+                },
+            )
+        })
     }
 
     async fn insert_postings(&mut self, rows: &[PostingRow<'_>]) -> StoreResult<()> {
-        insert_values::<_, 7>(
-            &mut self.tx,
-            "postings (entry_seq, idx, account, amount, beneficiary, source_line, reference)",
-            "",
-            rows,
-            |args, row| {
-                Arguments::add(args, row.seq)?;
-                Arguments::add(args, row.idx)?;
-                Arguments::add(args, row.posting.account.as_str())?;
-                Arguments::add(args, row.posting.amount.dong())?;
-                Arguments::add(args, row.posting.beneficiary.as_deref())?;
-                Arguments::add(args, row.posting.source_line.map(|l| l as i64))?;
-                Arguments::add(args, row.posting.reference.as_deref())?;
-                Ok(())
-            },
-        )
-        .await
+        self.run(|conn| {
+            insert_values::<_, 7>(
+                conn,
+                "postings (entry_seq, idx, account, amount, beneficiary, source_line, reference)",
+                "",
+                rows,
+                |values, row| {
+                    values.add(row.seq)?;
+                    values.add(row.idx)?;
+                    values.add(row.posting.account.as_str())?;
+                    values.add(row.posting.amount.dong())?;
+                    values.add(row.posting.beneficiary.as_deref())?;
+                    values.add(row.posting.source_line.map(|l| l as i64))?;
+                    values.add(row.posting.reference.as_deref())
+                },
+            )
+        })
     }
 
     async fn insert_totals(&mut self, rows: &[TotalRow]) -> StoreResult<()> {
-        insert_values::<_, 4>(
-            &mut self.tx,
-            "account_totals (entry_seq, account, amount, approvals_delta)",
-            "",
-            rows,
-            |args, row| {
-                Arguments::add(args, row.seq)?;
-                Arguments::add(args, row.account.as_str())?;
-                Arguments::add(args, row.total.amount_dong)?;
-                Arguments::add(args, row.total.approvals_delta)?;
-                Ok(())
-            },
-        )
-        .await
+        self.run(|conn| {
+            insert_values::<_, 4>(
+                conn,
+                "account_totals (entry_seq, account, amount, approvals_delta)",
+                "",
+                rows,
+                |values, row| {
+                    values.add(row.seq)?;
+                    values.add(row.account.as_str())?;
+                    values.add(row.total.amount_dong)?;
+                    values.add(row.total.approvals_delta)
+                },
+            )
+        })
     }
 
     async fn insert_program(
@@ -193,15 +251,17 @@ impl AppendTx for SqliteTx {
         at_us: i64,
         actor: &str,
     ) -> StoreResult<()> {
-        sqlx::query(sql::INSERT_PROGRAM)
-            .bind(code)
-            .bind(definition)
-            .bind(at_us)
-            .bind(actor)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| rows::program_conflict(e, code))?;
-        Ok(())
+        self.run(|conn| {
+            let values: [&dyn ToSql; 4] = [&code, &definition, &at_us, &actor];
+            match execute(conn, sql::INSERT_PROGRAM, &values) {
+                Err(StoreError::Direct(error)) if is_unique_violation(&error) => {
+                    Err(StoreError::Conflict(format!(
+                        "program '{code}' already exists / chương trình đã tồn tại"
+                    )))
+                }
+                other => other,
+            }
+        })
     }
 
     async fn insert_import_commit(
@@ -211,40 +271,37 @@ impl AppendTx for SqliteTx {
         actor: &str,
         seqs: Option<(i64, i64)>,
     ) -> StoreResult<()> {
-        sqlx::query(sql::INSERT_IMPORT_COMMIT)
-            .bind(evidence.import_id)
-            .bind(&evidence.kind)
-            .bind(&evidence.program)
-            .bind(&evidence.district)
-            .bind(&evidence.file_sha256)
-            .bind(&evidence.report_sha256)
-            .bind(&evidence.people_sha256)
-            .bind(at_us)
-            .bind(actor)
-            .bind(seqs.map(|s| s.0))
-            .bind(seqs.map(|s| s.1))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run(|conn| {
+            let values: [&dyn ToSql; 11] = [
+                &evidence.import_id,
+                &evidence.kind,
+                &evidence.program,
+                &evidence.district,
+                &evidence.file_sha256,
+                &evidence.report_sha256,
+                &evidence.people_sha256,
+                &at_us,
+                &actor,
+                &seqs.map(|s| s.0),
+                &seqs.map(|s| s.1),
+            ];
+            execute(conn, sql::INSERT_IMPORT_COMMIT, &values)
+        })
     }
 
     async fn insert_roll_people(&mut self, import_id: i64, people: &str) -> StoreResult<()> {
-        sqlx::query(sql::INSERT_ROLL_PEOPLE)
-            .bind(import_id)
-            .bind(people)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run(|conn| execute(conn, sql::INSERT_ROLL_PEOPLE, &[&import_id, &people]))
     }
 
     async fn insert_audit(&mut self, event: &AuditEvent) -> StoreResult<()> {
-        insert_audit(&mut self.tx, event).await
+        self.run(|conn| insert_audit(conn, event))
     }
 
     async fn read_models_built(&mut self) -> StoreResult<bool> {
-        Ok(sqlx::query_scalar(sql::READ_MODELS_BUILT)
-            .fetch_one(&mut *self.tx)
-            .await?)
+        self.run(|conn| {
+            let built = first(conn, sql::READ_MODELS_BUILT, &[], |row| Ok(row.get(0)?))?;
+            Ok(built.unwrap_or(false))
+        })
     }
 
     async fn person_records(
@@ -253,49 +310,57 @@ impl AppendTx for SqliteTx {
         district: &str,
         national_ids: &[String],
     ) -> StoreResult<Vec<PersonRecord>> {
-        let sql = json_rows(
+        let sql = format!(
+            "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
             sql::PERSON_COLUMNS,
-            &format!(
-                "SELECT {} FROM person_balances WHERE program = $1 AND district = $2 AND national_id {}",
-                sql::PERSON_COLUMNS,
-                in_json_list(3)
-            ),
+            super::in_json_list(3)
         );
-        let mut found = Vec::with_capacity(national_ids.len().min(1024));
-        for chunk in national_ids.chunks(ID_LIST_CHUNK) {
-            let json: Option<String> = sqlx::query_scalar(&sql)
-                .bind(program)
-                .bind(district)
-                .bind(json_list(chunk))
-                .fetch_one(&mut *self.tx)
-                .await?;
-            found.extend(rows::person_records_from_json(json.as_deref())?);
-        }
-        Ok(found)
+        self.run(|conn| {
+            let mut found = Vec::with_capacity(national_ids.len().min(1024));
+            for chunk in national_ids.chunks(ID_LIST_CHUNK) {
+                let list = super::json_list(chunk);
+                let values: [&dyn ToSql; 3] = [&program, &district, &list];
+                found.extend(all(conn, &sql, &values, |row| {
+                    rows::person_record_from_row(row)
+                })?);
+            }
+            Ok(found)
+        })
     }
 
     async fn scope_figures(&mut self, scope: &mut CachedScope) -> StoreResult<bool> {
         let (program, district) = scope.key();
         let (program, district) = (program.to_string(), district.to_string());
-        // One JSON text for the scope: rows fetched one by one cross from
-        // SQLite's thread each on its own (1 s for a province's people).
-        let json: Option<String> =
-            sqlx::query_scalar(&json_rows(sql::SCOPE_FIGURES_COLUMNS, sql::SCOPE_FIGURES))
-                .bind(program)
-                .bind(district)
-                .fetch_one(&mut *self.tx)
-                .await?;
-        rows::scope_figures_from_json(json.as_deref(), scope)
+        self.run(|conn| {
+            let mut statement = conn.prepare_cached(sql::SCOPE_FIGURES)?;
+            bind_numbered(&mut statement, &[&program, &district])?;
+            let mut found = statement.raw_query();
+            let mut every_row_kept = true;
+            while let Some(row) = found.next()? {
+                // IDs and categories are read where they lie, not copied.
+                every_row_kept &= scope.set(&FiguresRow {
+                    national_id: text(row, 0)?,
+                    category: text(row, 1)?,
+                    outstanding_dong: row.get(2)?,
+                    paid_dong: row.get(3)?,
+                    approvals: row.get(4)?,
+                    has_refused: row.get(5)?,
+                });
+            }
+            Ok(every_row_kept)
+        })
     }
 
     async fn put_person_records(&mut self, writes: &PersonWrites) -> StoreResult<()> {
-        insert_person_records(&mut self.tx, &writes.added, "").await?;
-        insert_person_records(&mut self.tx, &writes.rewritten, sql::PERSON_UPSERT).await?;
-        update_person_figures(&mut self.tx, &writes.refigured).await
+        self.run(|conn| {
+            insert_person_records(conn, &writes.added, "")?;
+            insert_person_records(conn, &writes.rewritten, sql::PERSON_UPSERT)?;
+            update_person_figures(conn, &writes.refigured)
+        })
     }
 
     async fn add_scope_totals(&mut self, rows: &[ScopeTotalRecord]) -> StoreResult<()> {
-        insert_scope_totals(&mut self.tx, rows, sql::SCOPE_TOTALS_ADD).await
+        self.run(|conn| insert_scope_totals(conn, rows, sql::SCOPE_TOTALS_ADD))
     }
 
     async fn replace_read_models(
@@ -303,56 +368,169 @@ impl AppendTx for SqliteTx {
         people: &[PersonRecord],
         totals: &[ScopeTotalRecord],
     ) -> StoreResult<()> {
-        sqlx::query("DELETE FROM person_balances")
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("DELETE FROM scope_totals")
-            .execute(&mut *self.tx)
-            .await?;
-        insert_person_records(&mut self.tx, people, "").await?;
-        insert_scope_totals(&mut self.tx, totals, "").await?;
-        sqlx::query(sql::MARK_READ_MODELS_BUILT)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run(|conn| {
+            conn.execute_batch("DELETE FROM person_balances; DELETE FROM scope_totals")?;
+            insert_person_records(conn, people, "")?;
+            insert_scope_totals(conn, totals, "")?;
+            conn.execute_batch(sql::MARK_READ_MODELS_BUILT)?;
+            Ok(())
+        })
     }
 
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await?;
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.run(|conn| Ok(conn.execute_batch("COMMIT")?))?;
+        self.committed = true;
         self.checkpoints.nudge();
         Ok(())
     }
 }
 
+/// Column `index` of `row` as a text, where it lies.
+fn text<'r>(row: &'r Row<'_>, index: usize) -> StoreResult<&'r str> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|e| StoreError::Corrupt(format!("read model figures, column {index}: {e}")))
+}
+
 /// National IDs per lookup of read model rows.
 const ID_LIST_CHUNK: usize = 5_000;
 
-async fn insert_person_records(
-    tx: &mut Transaction<'static, Sqlite>,
+/// Binds `values` to the parameters `$1`, `$2`, … of `statement` by name:
+/// SQLite numbers named parameters in the order they first appear, not by
+/// their digits, and a query may name one twice.
+fn bind_numbered(statement: &mut Statement<'_>, values: &[&dyn ToSql]) -> StoreResult<()> {
+    debug_assert!(statement.parameter_count() <= values.len());
+    for (position, value) in values.iter().enumerate() {
+        if let Some(index) = statement.parameter_index(&format!("${}", position + 1))? {
+            statement.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every row of `sql` with `values`, mapped.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+    mut map: impl FnMut(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind_numbered(&mut statement, values)?;
+    let mut found = statement.raw_query();
+    let mut mapped = Vec::new();
+    while let Some(row) = found.next()? {
+        mapped.push(map(row)?);
+    }
+    Ok(mapped)
+}
+
+/// The first row of `sql` with `values`, mapped, if there is one.
+fn first<T>(
+    conn: &Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind_numbered(&mut statement, values)?;
+    let mut found = statement.raw_query();
+    found.next()?.map(map).transpose()
+}
+
+fn execute(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> StoreResult<()> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind_numbered(&mut statement, values)?;
+    statement.raw_execute()?;
+    Ok(())
+}
+
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// The newest audit event's id and hash, as the entries' anchor.
+fn audit_head(conn: &Connection) -> StoreResult<Option<AuditAnchor>> {
+    let newest = first(conn, sql::AUDIT_HEAD, &[], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+    })?;
+    Ok(newest.and_then(|(event_id, hash)| {
+        Some(AuditAnchor {
+            event_id,
+            hash: hash?,
+        })
+    }))
+}
+
+/// Appends `event` to the audit chain, as `users::insert_audit` does for
+/// the pool's writes.
+fn insert_audit(conn: &Connection, event: &AuditEvent) -> StoreResult<()> {
+    let newest = first(conn, sql::AUDIT_HEAD, &[], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+    })?;
+    let mut newest_hash = newest.as_ref().and_then(|(_, hash)| hash.clone());
+    if newest.is_some() && newest_hash.is_none() {
+        // The first chained event of a trail recorded before the chain:
+        // seal what came before, then link after the seal.
+        let earlier = all(conn, sql::UNCHAINED_AUDIT, &[], |row| {
+            rows::audit_from_row(row)
+        })?;
+        let seal = records::pre_chain_seal(&earlier, event.at_us);
+        newest_hash = Some(insert_linked(conn, &seal, None)?);
+    }
+    insert_linked(conn, event, newest_hash.as_deref())?;
+    Ok(())
+}
+
+/// Inserts `event` linked after `newest_hash`; returns its hash.
+fn insert_linked(
+    conn: &Connection,
+    event: &AuditEvent,
+    newest_hash: Option<&str>,
+) -> StoreResult<String> {
+    let (prev_hash, hash) = event.link_after(newest_hash).map_err(StoreError::Corrupt)?;
+    let values: [&dyn ToSql; 7] = [
+        &event.at_us,
+        &event.actor,
+        &event.action,
+        &event.outcome,
+        &event.detail,
+        &prev_hash,
+        &hash,
+    ];
+    execute(conn, sql::INSERT_AUDIT, &values)?;
+    Ok(hash)
+}
+
+fn insert_person_records(
+    conn: &Connection,
     rows: &[PersonRecord],
     upsert: &str,
 ) -> StoreResult<()> {
     insert_values::<_, 11>(
-        tx,
+        conn,
         "person_balances (program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status, refused)",
         upsert,
         rows,
-        |args, row| {
-            Arguments::add(args, row.program.as_str())?;
-            Arguments::add(args, row.district.as_str())?;
-            Arguments::add(args, row.national_id.as_str())?;
-            Arguments::add(args, row.category.as_str())?;
-            Arguments::add(args, row.full_name.as_str())?;
-            Arguments::add(args, row.name_key.as_str())?;
-            Arguments::add(args, row.outstanding_dong)?;
-            Arguments::add(args, row.paid_dong)?;
-            Arguments::add(args, row.approvals)?;
-            Arguments::add(args, row.status.as_str())?;
-            Arguments::add(args, row.refused.as_deref())?;
-            Ok(())
+        |values, row| {
+            values.add(row.program.as_str())?;
+            values.add(row.district.as_str())?;
+            values.add(row.national_id.as_str())?;
+            values.add(row.category.as_str())?;
+            values.add(row.full_name.as_str())?;
+            values.add(row.name_key.as_str())?;
+            values.add(row.outstanding_dong)?;
+            values.add(row.paid_dong)?;
+            values.add(row.approvals)?;
+            values.add(row.status.as_str())?;
+            values.add(row.refused.as_deref())
         },
     )
-    .await
 }
 
 /// Stored people's figures, category and status: an upsert that sets
@@ -360,44 +538,38 @@ async fn insert_person_records(
 /// list, which SQLite runs in two passes). A row it would add instead —
 /// none should be missing — carries [`NO_ROW_MARK`] as its name key and
 /// fails the commit.
-async fn update_person_figures(
-    tx: &mut Transaction<'static, Sqlite>,
-    rows: &[PersonFigures],
-) -> StoreResult<()> {
+fn update_person_figures(conn: &Connection, rows: &[PersonFigures]) -> StoreResult<()> {
     insert_values::<_, 10>(
-        tx,
+        conn,
         "person_balances (program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status)",
         sql::PERSON_FIGURES_UPSERT,
         rows,
-        |args, row| {
-            Arguments::add(args, row.program.as_str())?;
-            Arguments::add(args, row.district.as_str())?;
-            Arguments::add(args, row.national_id.as_str())?;
-            Arguments::add(args, row.category.as_str())?;
-            Arguments::add(args, "")?;
-            Arguments::add(args, NO_ROW_MARK)?;
-            Arguments::add(args, row.outstanding_dong)?;
-            Arguments::add(args, row.paid_dong)?;
-            Arguments::add(args, row.approvals)?;
-            Arguments::add(args, row.status)?;
-            Ok(())
+        |values, row| {
+            values.add(row.program.as_str())?;
+            values.add(row.district.as_str())?;
+            values.add(row.national_id.as_str())?;
+            values.add(row.category.as_str())?;
+            values.add("")?;
+            values.add(NO_ROW_MARK)?;
+            values.add(row.outstanding_dong)?;
+            values.add(row.paid_dong)?;
+            values.add(row.approvals)?;
+            values.add(row.status)
         },
-    )
-    .await?;
+    )?;
     let same_scope = |a: &PersonFigures, b: &PersonFigures| {
         (&a.program, &a.district) == (&b.program, &b.district)
     };
     for scope in rows.chunk_by(same_scope) {
         // A scan of the scope's rows: a few milliseconds.
-        let added: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM person_balances WHERE program = $1 AND district = $2 AND name_key = $3)",
-        )
-        .bind(&scope[0].program)
-        .bind(&scope[0].district)
-        .bind(NO_ROW_MARK)
-        .fetch_one(&mut **tx)
-        .await?;
-        if added {
+        let values: [&dyn ToSql; 3] = [&scope[0].program, &scope[0].district, &NO_ROW_MARK];
+        let added = first(
+            conn,
+            "SELECT 1 FROM person_balances WHERE program = $1 AND district = $2 AND name_key = $3 LIMIT 1",
+            &values,
+            |_| Ok(()),
+        )?;
+        if added.is_some() {
             return Err(StoreError::Corrupt(format!(
                 "a payment's figures in program {} and district {} were for a person without a read model row",
                 scope[0].program, scope[0].district
@@ -411,76 +583,86 @@ async fn update_person_figures(
 /// folded name is a control character.
 const NO_ROW_MARK: &str = "\u{1}no row";
 
-async fn insert_scope_totals(
-    tx: &mut Transaction<'static, Sqlite>,
+fn insert_scope_totals(
+    conn: &Connection,
     rows: &[ScopeTotalRecord],
     upsert: &str,
 ) -> StoreResult<()> {
     insert_values::<_, 7>(
-        tx,
+        conn,
         "scope_totals (program, district, status, beneficiaries, approved, paid, outstanding)",
         upsert,
         rows,
-        |args, row| {
-            Arguments::add(args, row.program.as_str())?;
-            Arguments::add(args, row.district.as_str())?;
-            Arguments::add(args, row.status.as_str())?;
-            Arguments::add(args, row.beneficiaries)?;
-            Arguments::add(args, row.approved_dong)?;
-            Arguments::add(args, row.paid_dong)?;
-            Arguments::add(args, row.outstanding_dong)?;
-            Ok(())
+        |values, row| {
+            values.add(row.program.as_str())?;
+            values.add(row.district.as_str())?;
+            values.add(row.status.as_str())?;
+            values.add(row.beneficiaries)?;
+            values.add(row.approved_dong)?;
+            values.add(row.paid_dong)?;
+            values.add(row.outstanding_dong)
         },
     )
-    .await
 }
 
-type Args<'q> = sqlx::sqlite::SqliteArguments<'q>;
-type BindResult = Result<(), sqlx::error::BoxDynError>;
+/// One chunk's values, bound in column order.
+struct Values<'s, 'c> {
+    statement: &'s mut Statement<'c>,
+    next: usize,
+}
+
+impl Values<'_, '_> {
+    fn add(&mut self, value: impl ToSql) -> rusqlite::Result<()> {
+        self.next += 1;
+        self.statement.raw_bind_parameter(self.next, value)
+    }
+}
 
 /// Inserts `rows` into `table_columns` (`table (column, …)`) with multi-row
-/// `VALUES` statements: far fewer statements than rows, and no text format to
-/// encode and decode in between. `bind` adds one row's values, in column
-/// order. Each chunk's values are bound while SQLite inserts the chunk before
-/// it.
+/// `VALUES` statements: far fewer statements than rows. `bind` adds one
+/// row's values, in column order. Full chunks share one prepared statement.
 ///
 /// `OR FAIL` rather than the default `OR ABORT`: an aborting multi-row
 /// statement must undo its own rows, so SQLite copies every page it touches
 /// into a statement journal first (a third of the insert's time with 32 KiB
 /// pages). A failed insert fails the whole commit, whose transaction is then
 /// rolled back, so the rows a failing statement leaves behind never land.
-async fn insert_values<'q, T, const COLUMNS: usize>(
-    tx: &mut Transaction<'static, Sqlite>,
+fn insert_values<T, const COLUMNS: usize>(
+    conn: &Connection,
     table_columns: &str,
     on_conflict: &str,
-    rows: &'q [T],
-    bind: impl Fn(&mut Args<'q>, &'q T) -> BindResult,
+    rows: &[T],
+    bind: impl Fn(&mut Values<'_, '_>, &T) -> rusqlite::Result<()>,
 ) -> StoreResult<()> {
     const { assert!(COLUMNS <= COLUMNS_MAX) };
-    let columns = COLUMNS;
-    let tuple = format!("({})", vec!["?"; columns].join(","));
-    let statement = |chunk: &'q [T]| -> StoreResult<(String, Args<'q>)> {
-        let values = vec![tuple.as_str(); chunk.len()].join(",");
-        let mut args = Args::default();
-        args.reserve(chunk.len() * columns, 0);
-        for row in chunk {
-            bind(&mut args, row).map_err(sqlx::Error::Encode)?;
-        }
-        Ok((
-            format!("INSERT OR FAIL INTO {table_columns} VALUES {values}{on_conflict}"),
-            args,
-        ))
+    let tuple = format!("({})", vec!["?"; COLUMNS].join(","));
+    let sql = |count: usize| {
+        let values = vec![tuple.as_str(); count].join(",");
+        format!("INSERT OR FAIL INTO {table_columns} VALUES {values}{on_conflict}")
     };
-    let mut chunks = rows.chunks(ROWS_PER_INSERT);
-    let mut next = chunks.next().map(&statement).transpose()?;
-    while let Some((sql, args)) = next.take() {
-        let insert = sqlx::query_with(&sql, args).execute(&mut **tx);
-        // The insert is sent to the database thread when first polled; the
-        // next chunk is bound meanwhile.
-        let following = async { chunks.next().map(&statement).transpose() };
-        let (inserted, following) = futures_util::future::join(insert, following).await;
-        inserted?;
-        next = following?;
+    let full_chunk = sql(ROWS_PER_INSERT);
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        if chunk.len() == ROWS_PER_INSERT {
+            insert_chunk::<_, COLUMNS>(&mut *conn.prepare_cached(&full_chunk)?, chunk, &bind)?;
+        } else {
+            // The last, shorter chunk's statement serves once: not cached,
+            // where it would push out statements each commit uses.
+            insert_chunk::<_, COLUMNS>(&mut conn.prepare(&sql(chunk.len()))?, chunk, &bind)?;
+        }
     }
+    Ok(())
+}
+
+fn insert_chunk<T, const COLUMNS: usize>(
+    statement: &mut Statement<'_>,
+    chunk: &[T],
+    bind: &impl Fn(&mut Values<'_, '_>, &T) -> rusqlite::Result<()>,
+) -> StoreResult<()> {
+    let mut values = Values { statement, next: 0 };
+    for row in chunk {
+        bind(&mut values, row)?;
+    }
+    debug_assert_eq!(values.next, chunk.len() * COLUMNS);
+    values.statement.raw_execute()?;
     Ok(())
 }

@@ -27,6 +27,8 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// How long a connection waits for another's lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page size of a new database file.
 const PAGE_BYTES: u32 = 32 * 1024;
 /// Page cache of the connection that appends: it holds a large roll's dirty
@@ -50,10 +52,11 @@ const APPENDER_CHECKPOINT_WAL_BYTES: u32 = 4 * CHECKPOINT_WAL_BYTES;
 pub struct SqliteStore {
     /// Reads and the small writes (users, sessions, uploads, audit events).
     pool: SqlitePool,
-    /// The one connection that appends to the ledger. Its page cache holds a
-    /// large roll's dirty pages; a pool of writers would each keep a cache
-    /// that large, and appends take the write lock in turn anyway.
-    appender: SqlitePool,
+    /// The one connection that appends to the ledger (rusqlite: `append`).
+    /// Its page cache holds a large roll's dirty pages; a pool of writers
+    /// would each keep a cache that large, and appends take the write lock
+    /// in turn anyway.
+    appender: append::Appender,
     /// The province whose ledger the file holds, if opened as one.
     ledger: Option<LedgerCode>,
     person_cache: PersonCache,
@@ -109,7 +112,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
+            .busy_timeout(BUSY_TIMEOUT)
             // Takes effect when the file is created. Rolls write hundreds of
             // thousands of rows at a time: 32 KiB pages mean a fraction of
             // the page splits, WAL frames and write calls of 4 KiB ones.
@@ -134,17 +137,15 @@ impl SqliteStore {
             .await?;
         super::migrations::sqlite().run(&pool).await?;
         let checkpoints = Checkpointer::open(reader_options).await?;
-        let appender = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                options
-                    .pragma("cache_size", format!("-{}", APPENDER_CACHE_KIB))
-                    .pragma(
-                        "wal_autocheckpoint",
-                        (APPENDER_CHECKPOINT_WAL_BYTES / PAGE_BYTES).to_string(),
-                    ),
-            )
-            .await?;
+        let appender = append::open_appender(
+            options.get_filename(),
+            &append::AppenderSettings {
+                busy_timeout: BUSY_TIMEOUT,
+                cache_kib: APPENDER_CACHE_KIB,
+                mmap_bytes: MMAP_BYTES,
+                autocheckpoint_pages: APPENDER_CHECKPOINT_WAL_BYTES / PAGE_BYTES,
+            },
+        )?;
         Ok(SqliteStore {
             pool,
             appender,

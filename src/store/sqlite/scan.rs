@@ -39,7 +39,7 @@ pub fn scan(
     after_audit_id: i64,
     sink: &mut dyn JournalSink,
 ) -> StoreResult<(Option<String>, Option<String>)> {
-    let mut read = || -> StoreResult<_> {
+    let read = || -> StoreResult<_> {
         let mut conn = open(path)?;
         // Deferred: the snapshot is taken at the first read.
         let tx = conn.transaction()?;
@@ -47,13 +47,20 @@ pub fn scan(
         tx.commit()?;
         Ok(reached)
     };
+    blocking(read)
+}
+
+/// Runs `work`, which blocks its thread on SQLite, on this thread: on a
+/// multi-threaded runtime its other tasks are moved off it first; on a
+/// current-thread runtime (tests, one-shot commands) it simply runs.
+pub(super) fn blocking<T>(work: impl FnOnce() -> T) -> T {
     let on_worker = tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
         runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
     });
     if on_worker {
-        tokio::task::block_in_place(read)
+        tokio::task::block_in_place(work)
     } else {
-        read()
+        work()
     }
 }
 
