@@ -16,6 +16,8 @@ pub fn register(suite: &mut Suite) {
         each_backend: database_triggers_refuse_rewriting_history,
         each_backend: concurrent_appends_keep_one_unbroken_chain,
         each_backend: overdraft_is_refused_and_leaves_nothing_behind,
+        each_backend: an_append_dropped_after_writing_leaves_nothing_and_frees_the_lock,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): an_append_dropped_on_a_multi_threaded_runtime_leaves_nothing,
         each_backend: unbalanced_entries_are_refused,
         each_backend: verify_detects_a_changed_amount,
         each_backend: verify_detects_a_deleted_posting,
@@ -230,6 +232,44 @@ async fn overdraft_is_refused_and_leaves_nothing_behind(db: TestDb) {
     );
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(report.is_ok());
+}
+
+/// A commit refused half way (or whose request is gone) is dropped with
+/// rows already written: none of them lands, and the next append goes on.
+async fn an_append_dropped_after_writing_leaves_nothing_and_frees_the_lock(db: TestDb) {
+    seed(&db).await;
+    let before = db.store.head().await.expect("head");
+    let mut tx = db.store.begin_append().await.expect("begin");
+    tx.insert_program("DROPPED", "{}", FIXED_TIME_US, "tester")
+        .await
+        .expect("insert");
+    drop(tx);
+    let next = tokio::time::timeout(std::time::Duration::from_secs(10), db.store.begin_append())
+        .await
+        .unwrap_or_else(|_| panic!("{}: the dropped append kept the lock", db.backend))
+        .expect("begin again");
+    drop(next);
+    let programs = db.store.program_definitions().await.expect("programs");
+    assert!(
+        programs.iter().all(|(code, _)| code != "DROPPED"),
+        "{}: {programs:?}",
+        db.backend
+    );
+    append(db.store.as_ref(), batch(vec![donation(1_000_000, "after")]))
+        .await
+        .expect("an append after the dropped one");
+    assert_eq!(
+        db.store.head().await.expect("head").map(|h| h.seq),
+        before.map(|h| h.seq + 1),
+        "{}",
+        db.backend
+    );
+}
+
+/// The same where SQLite's statements move the runtime's other tasks off
+/// their thread first (`block_in_place`).
+async fn an_append_dropped_on_a_multi_threaded_runtime_leaves_nothing(db: TestDb) {
+    an_append_dropped_after_writing_leaves_nothing_and_frees_the_lock(db).await;
 }
 
 async fn unbalanced_entries_are_refused(db: TestDb) {

@@ -4,8 +4,9 @@
 //!
 //! The folder follows the table families of [`super::Store`]: `users`
 //! (users, sessions, audit), `imports` (programs and uploads), `journal`
-//! (reads and the scan), `append` (the append transaction and its bulk
-//! inserts). Queries come from `store::sql`; what is PostgreSQL's own here
+//! (reads and the scan), `copy_out` (the scan's many rows as a binary
+//! `COPY`), `append` (the append transaction and its bulk inserts).
+//! Queries come from `store::sql`; what is PostgreSQL's own here
 //! is how a list is passed (an array parameter tested with `= ANY`) and how
 //! many rows travel as one array or JSON text.
 
