@@ -40,7 +40,12 @@ const _: () = assert!(ROWS_PER_INSERT * COLUMNS_MAX <= SQLITE_PARAMETERS_MAX);
 const STATEMENTS_CACHED: usize = 48;
 
 /// The connection that appends, opened once; a transaction holds it.
-pub(super) type Appender = Arc<Mutex<Connection>>;
+pub(super) struct Appender {
+    conn: Arc<Mutex<Connection>>,
+    /// How long an append waits for the one before it in this process, as
+    /// SQLite's busy timeout bounds the wait for another process's.
+    wait: std::time::Duration,
+}
 
 /// Settings of the appending connection beside the file's own (WAL, page
 /// size: set by the store's pool, which creates and migrates the file).
@@ -66,7 +71,10 @@ pub(super) fn open_appender(path: &Path, settings: &AppenderSettings) -> StoreRe
     conn.pragma_update(None, "mmap_size", settings.mmap_bytes)?;
     conn.pragma_update(None, "wal_autocheckpoint", settings.autocheckpoint_pages)?;
     conn.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
-    Ok(Arc::new(Mutex::new(conn)))
+    Ok(Appender {
+        conn: Arc::new(Mutex::new(conn)),
+        wait: settings.busy_timeout,
+    })
 }
 
 pub struct SqliteTx {
@@ -83,7 +91,10 @@ impl SqliteTx {
         appender: &Appender,
         checkpoints: &super::Checkpointer,
     ) -> StoreResult<SqliteTx> {
-        let conn = appender.clone().lock_owned().await;
+        let waiting = appender.conn.clone().lock_owned();
+        let conn = tokio::time::timeout(appender.wait, waiting)
+            .await
+            .map_err(|_| busy(appender.wait))?;
         super::scan::blocking(|| conn.execute_batch("BEGIN IMMEDIATE"))?;
         Ok(SqliteTx {
             conn,
@@ -443,6 +454,18 @@ fn execute(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> StoreResult<(
     bind_numbered(&mut statement, values)?;
     statement.raw_execute()?;
     Ok(())
+}
+
+/// What SQLite reports when its busy timeout runs out, for an append that
+/// waited as long for the one before it in this process.
+fn busy(waited: std::time::Duration) -> StoreError {
+    StoreError::Direct(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some(format!(
+            "another append of this ledger held its write lock for {} s",
+            waited.as_secs()
+        )),
+    ))
 }
 
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
