@@ -119,9 +119,9 @@ impl SqliteStore {
             // the page splits, WAL frames and write calls of 4 KiB ones.
             .page_size(PAGE_BYTES)
             .pragma("temp_store", "memory")
-            // The appending connection reads through the memory map;
-            // readers and the checkpointer turn it off (below).
-            .pragma("mmap_size", MMAP_BYTES.to_string())
+            // Readers and the checkpointer read through their page caches;
+            // only the appending connection maps the file (`append`).
+            .pragma("mmap_size", "0")
             // Checkpoint (copy the WAL into the database, fsync) every 64 MiB
             // instead of every 4 MiB: a roll commits tens of MiB at once.
             .pragma(
@@ -130,8 +130,7 @@ impl SqliteStore {
             );
         let reader_options = options
             .clone()
-            .pragma("cache_size", format!("-{}", READER_CACHE_KIB))
-            .pragma("mmap_size", "0");
+            .pragma("cache_size", format!("-{}", READER_CACHE_KIB));
         let pool = SqlitePoolOptions::new()
             .max_connections(3)
             .connect_with(reader_options.clone())
