@@ -9,8 +9,9 @@
 //! insert through it and 0.78–0.89 s stepped here, on the same SQLite (README
 //! → Performance, fifteenth session). The transaction's statements run on
 //! the calling thread; on a multi-threaded runtime its other tasks are
-//! moved off it first ([`super::scan::blocking`]).
+//! moved off it first ([`super::direct::blocking`]).
 
+use super::direct::{all, each_row, execute, first};
 use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::person_cache::{CachedScope, FiguresRow};
@@ -95,7 +96,7 @@ impl SqliteTx {
         let conn = tokio::time::timeout(appender.wait, waiting)
             .await
             .map_err(|_| busy(appender.wait))?;
-        super::scan::blocking(|| conn.execute_batch("BEGIN IMMEDIATE"))?;
+        super::direct::blocking(|| conn.execute_batch("BEGIN IMMEDIATE"))?;
         Ok(SqliteTx {
             conn,
             committed: false,
@@ -106,7 +107,7 @@ impl SqliteTx {
     /// Runs `work` on the connection, on this thread.
     fn run<T>(&mut self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let conn: &Connection = &self.conn;
-        super::scan::blocking(|| work(conn))
+        super::direct::blocking(|| work(conn))
     }
 }
 
@@ -343,11 +344,8 @@ impl AppendTx for SqliteTx {
         let (program, district) = scope.key();
         let (program, district) = (program.to_string(), district.to_string());
         self.run(|conn| {
-            let mut statement = conn.prepare_cached(sql::SCOPE_FIGURES)?;
-            bind_numbered(&mut statement, &[&program, &district])?;
-            let mut found = statement.raw_query();
             let mut every_row_kept = true;
-            while let Some(row) = found.next()? {
+            each_row(conn, sql::SCOPE_FIGURES, &[&program, &district], |row| {
                 // IDs and categories are read where they lie, not copied.
                 every_row_kept &= scope.set(&FiguresRow {
                     national_id: text(row, 0)?,
@@ -357,7 +355,8 @@ impl AppendTx for SqliteTx {
                     approvals: row.get(4)?,
                     has_refused: row.get(5)?,
                 });
-            }
+                Ok(())
+            })?;
             Ok(every_row_kept)
         })
     }
@@ -406,56 +405,6 @@ fn text<'r>(row: &'r Row<'_>, index: usize) -> StoreResult<&'r str> {
 /// National IDs per lookup of read model rows.
 const ID_LIST_CHUNK: usize = 5_000;
 
-/// Binds `values` to the parameters `$1`, `$2`, … of `statement` by name:
-/// SQLite numbers named parameters in the order they first appear, not by
-/// their digits, and a query may name one twice.
-fn bind_numbered(statement: &mut Statement<'_>, values: &[&dyn ToSql]) -> StoreResult<()> {
-    debug_assert!(statement.parameter_count() <= values.len());
-    for (position, value) in values.iter().enumerate() {
-        if let Some(index) = statement.parameter_index(&format!("${}", position + 1))? {
-            statement.raw_bind_parameter(index, value)?;
-        }
-    }
-    Ok(())
-}
-
-/// Every row of `sql` with `values`, mapped.
-fn all<T>(
-    conn: &Connection,
-    sql: &str,
-    values: &[&dyn ToSql],
-    mut map: impl FnMut(&Row<'_>) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_numbered(&mut statement, values)?;
-    let mut found = statement.raw_query();
-    let mut mapped = Vec::new();
-    while let Some(row) = found.next()? {
-        mapped.push(map(row)?);
-    }
-    Ok(mapped)
-}
-
-/// The first row of `sql` with `values`, mapped, if there is one.
-fn first<T>(
-    conn: &Connection,
-    sql: &str,
-    values: &[&dyn ToSql],
-    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
-) -> StoreResult<Option<T>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_numbered(&mut statement, values)?;
-    let mut found = statement.raw_query();
-    found.next()?.map(map).transpose()
-}
-
-fn execute(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> StoreResult<()> {
-    let mut statement = conn.prepare_cached(sql)?;
-    bind_numbered(&mut statement, values)?;
-    statement.raw_execute()?;
-    Ok(())
-}
-
 /// What SQLite reports when its busy timeout runs out, for an append that
 /// waited as long for the one before it in this process.
 fn busy(waited: std::time::Duration) -> StoreError {
@@ -477,12 +426,16 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
     )
 }
 
+/// The newest audit event's id and hash (`None` before the chain began).
+fn newest_audit(conn: &Connection) -> StoreResult<Option<(i64, Option<String>)>> {
+    first(conn, sql::AUDIT_HEAD, &[], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+}
+
 /// The newest audit event's id and hash, as the entries' anchor.
 fn audit_head(conn: &Connection) -> StoreResult<Option<AuditAnchor>> {
-    let newest = first(conn, sql::AUDIT_HEAD, &[], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
-    })?;
-    Ok(newest.and_then(|(event_id, hash)| {
+    Ok(newest_audit(conn)?.and_then(|(event_id, hash)| {
         Some(AuditAnchor {
             event_id,
             hash: hash?,
@@ -493,9 +446,7 @@ fn audit_head(conn: &Connection) -> StoreResult<Option<AuditAnchor>> {
 /// Appends `event` to the audit chain, as `users::insert_audit` does for
 /// the pool's writes.
 fn insert_audit(conn: &Connection, event: &AuditEvent) -> StoreResult<()> {
-    let newest = first(conn, sql::AUDIT_HEAD, &[], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
-    })?;
+    let newest = newest_audit(conn)?;
     let mut newest_hash = newest.as_ref().and_then(|(_, hash)| hash.clone());
     if newest.is_some() && newest_hash.is_none() {
         // The first chained event of a trail recorded before the chain:

@@ -9,11 +9,12 @@
 //! (reads), `scan` (verification's and the rebuild's reading of the whole
 //! ledger, in place through a connection of its own), `append` (the append
 //! transaction and its bulk inserts, on the appending connection). `scan`
-//! and `append` use rusqlite, the rest sqlx. Queries come from `store::sql`;
+//! and `append` use rusqlite (through `direct`'s helpers), the rest sqlx. Queries come from `store::sql`;
 //! what is SQLite's own here is how a list is passed (a JSON text read with
 //! `json_each`) and how many rows travel as one JSON text.
 
 mod append;
+mod direct;
 mod imports;
 mod journal;
 mod scan;

@@ -14,15 +14,12 @@
 //! entries appended meanwhile are simply not seen, and the read models are
 //! compared with exactly the journal read.
 
+use super::direct::each_row;
 use crate::store::rows;
 use crate::store::{sql, JournalSink, StoreResult};
-use rusqlite::{Connection, OpenFlags, Params};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::time::Duration;
 
-/// How long a read waits for a lock (only a WAL recovery holds one against
-/// readers), as every other connection of the store.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The scan's page cache: it reads each page once, front to back.
 const CACHE_KIB: u32 = 2 * 1024;
 
@@ -47,21 +44,7 @@ pub fn scan(
         tx.commit()?;
         Ok(reached)
     };
-    blocking(read)
-}
-
-/// Runs `work`, which blocks its thread on SQLite, on this thread: on a
-/// multi-threaded runtime its other tasks are moved off it first; on a
-/// current-thread runtime (tests, one-shot commands) it simply runs.
-pub(super) fn blocking<T>(work: impl FnOnce() -> T) -> T {
-    let on_worker = tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
-        runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-    });
-    if on_worker {
-        tokio::task::block_in_place(work)
-    } else {
-        work()
-    }
+    super::direct::blocking(read)
 }
 
 fn open(path: &Path) -> StoreResult<Connection> {
@@ -71,7 +54,8 @@ fn open(path: &Path) -> StoreResult<Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Only a WAL recovery holds a lock against readers.
+    conn.busy_timeout(super::BUSY_TIMEOUT)?;
     conn.pragma_update(None, "query_only", true)?;
     // Through the page cache, not the memory map, whose pages would stay
     // resident and count in the process's memory (a province: 40 MiB).
@@ -93,18 +77,18 @@ fn scan_in(
     );
     let mut committed = Vec::new();
     if sink.wants_evidence() {
-        each_row(conn, sql::SCAN_IMPORT_COMMITS, [after_seq], |row| {
+        each_row(conn, sql::SCAN_IMPORT_COMMITS, &[&after_seq], |row| {
             let commit = rows::import_commit_from_row(row)?;
             committed.push(commit.import_id);
             sink.import_commit(commit);
             Ok(())
         })?;
     }
-    each_row(conn, &sql::scan_entries(), [after_seq], |row| {
+    each_row(conn, &sql::scan_entries(), &[&after_seq], |row| {
         sink.header(rows::header_from_row(row)?);
         Ok(())
     })?;
-    each_row(conn, sql::SCAN_TOTALS, [after_seq], |row| {
+    each_row(conn, sql::SCAN_TOTALS, &[&after_seq], |row| {
         let (entry_seq, account, total) = rows::total_from_row(row)?;
         sink.total(entry_seq, account, total);
         Ok(())
@@ -115,7 +99,7 @@ fn scan_in(
         "SELECT {} FROM postings WHERE entry_seq > $1 ORDER BY entry_seq, idx",
         sql::POSTING_COLUMNS
     );
-    each_row(conn, &postings, [after_seq], |row| {
+    each_row(conn, &postings, &[&after_seq], |row| {
         sink.posting(rows::posting_from_row(row)?);
         Ok(())
     })?;
@@ -124,23 +108,23 @@ fn scan_in(
         for import_id in committed {
             // A commit without its import cannot be stored (foreign key);
             // the verifier reports a commit whose evidence never came.
-            each_row(conn, sql::IMPORT_EVIDENCE, [import_id], |row| {
+            each_row(conn, sql::IMPORT_EVIDENCE, &[&import_id], |row| {
                 sink.import_evidence(rows::evidence_from_row(row)?);
                 Ok(())
             })?;
         }
-        each_row(conn, sql::SCAN_AUDIT, [after_audit_id], |row| {
+        each_row(conn, sql::SCAN_AUDIT, &[&after_audit_id], |row| {
             sink.audit_event(rows::chained_audit_from_row(row)?);
             Ok(())
         })?;
         laps.lap("evidence");
     }
     if sink.wants_read_models() {
-        each_row(conn, &sql::all_person_records(), [], |row| {
+        each_row(conn, &sql::all_person_records(), &[], |row| {
             sink.person_record(rows::person_record_from_row(row)?);
             Ok(())
         })?;
-        each_row(conn, &sql::all_scope_totals(), [], |row| {
+        each_row(conn, &sql::all_scope_totals(), &[], |row| {
             sink.scope_total(rows::scope_total_from_row(row)?);
             Ok(())
         })?;
@@ -149,25 +133,10 @@ fn scan_in(
     Ok(reached)
 }
 
-/// Runs `query` with `params` and hands each row to `each`, in order.
-fn each_row(
-    conn: &Connection,
-    query: &str,
-    params: impl Params,
-    mut each: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<()>,
-) -> StoreResult<()> {
-    let mut statement = conn.prepare(query)?;
-    let mut found = statement.query(params)?;
-    while let Some(row) = found.next()? {
-        each(row)?;
-    }
-    Ok(())
-}
-
 /// The `hash` that `query` finds for `key`, if a row has one.
 fn stored_hash(conn: &Connection, query: &str, key: i64) -> StoreResult<Option<String>> {
     let mut found = None;
-    each_row(conn, query, [key], |row| {
+    each_row(conn, query, &[&key], |row| {
         found = row.get("hash")?;
         Ok(())
     })?;
