@@ -236,10 +236,6 @@ pub const PERSON_UPSERT: &str = " ON CONFLICT (program, district, national_id) D
      category = excluded.category, full_name = excluded.full_name, name_key = excluded.name_key, \
      outstanding = excluded.outstanding, paid = excluded.paid, approvals = excluded.approvals, \
      status = excluded.status, refused = excluded.refused";
-/// What an upsert of a person's figures sets on a row that exists.
-pub const PERSON_FIGURES_UPSERT: &str = " ON CONFLICT (program, district, national_id) DO UPDATE \
-     SET category = excluded.category, outstanding = excluded.outstanding, paid = excluded.paid, \
-     approvals = excluded.approvals, status = excluded.status";
 /// What adding to scope totals does to a row that exists.
 pub const SCOPE_TOTALS_ADD: &str = " ON CONFLICT (program, district, status) DO UPDATE SET \
      beneficiaries = scope_totals.beneficiaries + excluded.beneficiaries, \

@@ -507,55 +507,42 @@ fn insert_person_records(
     )
 }
 
-/// Stored people's figures, category and status: an upsert that sets
-/// nothing else on the stored row (a third faster than updating from a
-/// list, which SQLite runs in two passes). A row it would add instead —
-/// none should be missing — carries [`NO_ROW_MARK`] as its name key and
+/// Stored people's figures, category and status, each row updated by its
+/// key with one prepared statement. The scope's program and district stay
+/// bound while its rows run: only the person's values are bound again.
+/// (Measured against an upsert of 500 rows a statement, which the
+/// PostgreSQL side's `UNNEST` resembles: 0.59–0.69 s for a province's
+/// 300,000 paid people, against 0.50 s.) A row missing — none should be —
 /// fails the commit.
 fn update_person_figures(conn: &Connection, rows: &[PersonFigures]) -> StoreResult<()> {
-    insert_values::<_, 10>(
-        conn,
-        "person_balances (program, district, national_id, category, full_name, name_key, outstanding, paid, approvals, status)",
-        sql::PERSON_FIGURES_UPSERT,
-        rows,
-        |values, row| {
-            values.add(row.program.as_str())?;
-            values.add(row.district.as_str())?;
-            values.add(row.national_id.as_str())?;
-            values.add(row.category.as_str())?;
-            values.add("")?;
-            values.add(NO_ROW_MARK)?;
-            values.add(row.outstanding_dong)?;
-            values.add(row.paid_dong)?;
-            values.add(row.approvals)?;
-            values.add(row.status)
-        },
-    )?;
+    let mut update = conn.prepare_cached(PERSON_FIGURES_UPDATE)?;
     let same_scope = |a: &PersonFigures, b: &PersonFigures| {
         (&a.program, &a.district) == (&b.program, &b.district)
     };
     for scope in rows.chunk_by(same_scope) {
-        // A scan of the scope's rows: a few milliseconds.
-        let values: [&dyn ToSql; 3] = [&scope[0].program, &scope[0].district, &NO_ROW_MARK];
-        let added = first(
-            conn,
-            "SELECT 1 FROM person_balances WHERE program = $1 AND district = $2 AND name_key = $3 LIMIT 1",
-            &values,
-            |_| Ok(()),
-        )?;
-        if added.is_some() {
-            return Err(StoreError::Corrupt(format!(
-                "a payment's figures in program {} and district {} were for a person without a read model row",
-                scope[0].program, scope[0].district
-            )));
+        update.raw_bind_parameter(1, &scope[0].program)?;
+        update.raw_bind_parameter(2, &scope[0].district)?;
+        for row in scope {
+            update.raw_bind_parameter(3, &row.national_id)?;
+            update.raw_bind_parameter(4, &row.category)?;
+            update.raw_bind_parameter(5, row.outstanding_dong)?;
+            update.raw_bind_parameter(6, row.paid_dong)?;
+            update.raw_bind_parameter(7, row.approvals)?;
+            update.raw_bind_parameter(8, row.status)?;
+            if update.raw_execute()? != 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "a payment's figures in program {} and district {} were for a person without a read model row",
+                    row.program, row.district
+                )));
+            }
         }
     }
     Ok(())
 }
 
-/// The name key of a row that [`update_person_figures`] would add: no
-/// folded name is a control character.
-const NO_ROW_MARK: &str = "\u{1}no row";
+/// One person's figures, category and status, by the row's key.
+const PERSON_FIGURES_UPDATE: &str = "UPDATE person_balances SET category = ?4, outstanding = ?5, \
+     paid = ?6, approvals = ?7, status = ?8 WHERE program = ?1 AND district = ?2 AND national_id = ?3";
 
 fn insert_scope_totals(
     conn: &Connection,
