@@ -75,6 +75,18 @@ impl AccountPath {
         self.0.split(':').nth(index)
     }
 
+    /// `[program, district, category]` of a beneficiary's `payable:P:D:C`
+    /// account (a segment it lacks is empty); `None` for another kind.
+    /// One pass over the path: a roll's postings ask it of every person.
+    pub fn payable_parts(&self) -> Option<[&str; 3]> {
+        let mut segments = self.0.split(':');
+        if segments.next() != Some("payable") {
+            return None;
+        }
+        let mut next = || segments.next().unwrap_or_default();
+        Some([next(), next(), next()])
+    }
+
     /// Accounts whose balance must never go below zero: money not yet there cannot be spent.
     pub fn must_not_go_negative(&self) -> bool {
         matches!(self.kind(), "budget" | "fund" | "payable" | "disbursed")

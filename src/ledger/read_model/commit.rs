@@ -7,6 +7,7 @@
 use super::{approvals_delta, roll_names, PersonState, RefusedPayment, SETTLED};
 use crate::domain::journal::NewEntry;
 use crate::domain::text::fold_key;
+use crate::domain::AccountPath;
 use crate::fast_hash::FastMap;
 use crate::store::person_cache::{CachedPeople, CachedRow, CachedScope, FiguresRow, StoredFigures};
 use crate::store::{
@@ -111,19 +112,27 @@ impl PersonChanges {
         roll_people: Option<&RollPeople>,
     ) -> StoreResult<PersonChanges> {
         let mut changes = PersonChanges::default();
+        // A roll's postings share a few accounts (a clone is the same
+        // text): the last one's scope and category serve until it changes.
+        let mut last: Option<(&AccountPath, usize, &str)> = None;
         for entry in entries {
             for posting in &entry.postings {
-                let (Some(person), "payable") = (&posting.beneficiary, posting.account.kind())
-                else {
+                let Some(person) = &posting.beneficiary else {
                     continue;
                 };
                 let account = &posting.account;
-                let change = changes.person(
-                    account.segment(1).unwrap_or_default(),
-                    account.segment(2).unwrap_or_default(),
-                    person,
-                );
-                let category = account.segment(3).unwrap_or_default();
+                let (scope, category) = match last {
+                    Some((seen, scope, category)) if seen == account => (scope, category),
+                    _ => {
+                        let Some([program, district, category]) = account.payable_parts() else {
+                            continue;
+                        };
+                        let scope = changes.scope_index(program, district);
+                        last = Some((account, scope, category));
+                        (scope, category)
+                    }
+                };
+                let change = changes.person_in(scope, person);
                 if change.category.as_deref() != Some(category) {
                     change.category = Some(category.to_string());
                 }
@@ -156,20 +165,30 @@ impl PersonChanges {
     }
 
     fn person(&mut self, program: &str, district: &str, national_id: &str) -> &mut PersonChange {
+        let scope = self.scope_index(program, district);
+        self.person_in(scope, national_id)
+    }
+
+    /// The index of the scope of `program` and `district`, added if new.
+    fn scope_index(&mut self, program: &str, district: &str) -> usize {
         let found = self
             .scopes
             .iter()
             .position(|((p, d), _)| p == program && d == district);
-        let index = found.unwrap_or_else(|| {
+        found.unwrap_or_else(|| {
             let key = (program.to_string(), district.to_string());
             self.scopes.push((key, FastMap::default()));
             self.scopes.len() - 1
-        });
-        let scope = &mut self.scopes[index].1;
-        if !scope.contains_key(national_id) {
-            scope.insert(national_id.to_string(), PersonChange::default());
+        })
+    }
+
+    fn person_in(&mut self, scope: usize, national_id: &str) -> &mut PersonChange {
+        let people = &mut self.scopes[scope].1;
+        if people.contains_key(national_id) {
+            people.get_mut(national_id).expect("found above")
+        } else {
+            people.entry(national_id.to_string()).or_default()
         }
-        scope.get_mut(national_id).expect("inserted above")
     }
 }
 
