@@ -7,6 +7,7 @@ use super::errors::Reason;
 use super::fields::Field;
 use super::header::Columns;
 use super::problems::{Problem, ProblemCode};
+use super::text_record::TextRecord;
 use super::values::{
     clean_text, is_too_long, looks_scientific, parse_birth_date, parse_date, parse_money, shown,
     BirthDate, DateError, PaymentMethod, Sex,
@@ -15,7 +16,6 @@ use super::FIELD_CHARS_MAX;
 use crate::domain::money::{Money, MoneyError};
 use crate::domain::national_id::{NationalId, NationalIdError};
 use chrono::NaiveDate;
-use csv::StringRecord;
 
 enum Cell<'r> {
     Absent,
@@ -26,7 +26,7 @@ enum Cell<'r> {
 
 /// One record being parsed: finds fields, records problems and warnings.
 pub(super) struct RowCtx<'r> {
-    pub(super) record: &'r StringRecord,
+    pub(super) record: &'r TextRecord,
     pub(super) columns: &'r Columns,
     pub(super) line: u64,
     pub(super) problems: Vec<Problem>,

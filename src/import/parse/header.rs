@@ -5,6 +5,7 @@
 use super::errors::FileError;
 use super::fields::{header_key, match_header, Field, RollKind, FIELD_COUNT};
 use super::lines::{csv_reader, is_blank, Lines};
+use super::text_record::TextRecord;
 use super::values::collapse_whitespace;
 use super::HEADER_SEARCH_RECORDS;
 use csv::StringRecord;
@@ -68,7 +69,7 @@ pub(super) fn find_header(
             }
             let this = index;
             index += 1;
-            if is_blank(&record) {
+            if is_blank(record.as_slice()) {
                 continue;
             }
             non_blank += 1;
@@ -122,7 +123,7 @@ impl Columns {
     }
 
     /// The trimmed value of a field, empty when the column is absent or the row short.
-    pub(super) fn text<'r>(&self, record: &'r StringRecord, field: Field) -> &'r str {
+    pub(super) fn text<'r>(&self, record: &'r TextRecord, field: Field) -> &'r str {
         self.index(field)
             .and_then(|i| record.get(i))
             .map_or("", str::trim)

@@ -1,8 +1,6 @@
 //! Records and physical lines: the CSV reader every pass uses, blank records, and the
 //! line numbers an officer sees in the spreadsheet, counted from byte offsets (memchr).
 
-use csv::StringRecord;
-
 pub(super) fn csv_reader(data: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -63,7 +61,8 @@ pub(super) fn count_byte(haystack: &[u8], needle: u8) -> u64 {
     memchr::memchr_iter(needle, haystack).count() as u64
 }
 
-pub(super) fn is_blank(record: &StringRecord) -> bool {
-    // The fields' concatenation is blank exactly when every field is.
-    record.as_slice().trim().is_empty()
+/// Whether a record is blank, given its cells one after another: their
+/// concatenation is blank exactly when every cell is.
+pub(super) fn is_blank(cells: &str) -> bool {
+    cells.trim().is_empty()
 }

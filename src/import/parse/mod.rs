@@ -4,7 +4,7 @@
 //! is a CSV and not a workbook, UTF-8, the header row and its required columns) and refuse
 //! it with a [`FileError`] when it cannot be read at all. They return a [`Roll`]: an
 //! iterator that parses one record at a time straight from the byte slice (nothing is
-//! collected, one `csv::StringRecord` buffer is reused) and yields
+//! collected, one record buffer is reused) and yields
 //! `Result<Record<R>, FileError>`:
 //!
 //! * `Ok(Record::Row(Parsed { row, warnings }))`: an accepted row; warnings (spaces removed
@@ -47,6 +47,7 @@ mod problems;
 mod records;
 mod rows;
 mod stream;
+mod text_record;
 mod totals;
 mod values;
 

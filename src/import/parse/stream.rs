@@ -1,6 +1,6 @@
 //! The streaming reader: [`read_approvals`] and [`read_payments`] check the file as a
 //! whole (size, not a workbook, UTF-8 by a SIMD check, header), then [`Roll`] yields one
-//! [`Record`] at a time straight from the bytes, reusing one `csv::StringRecord`.
+//! [`Record`] at a time straight from the bytes, reusing one [`TextRecord`].
 
 use super::cells::RowCtx;
 use super::errors::FileError;
@@ -12,9 +12,9 @@ use super::rows::{
     parse_approval, parse_payment, ApprovalRow, ControlTotals, HeaderReport, Parsed, PaymentRow,
     Record,
 };
+use super::text_record::TextRecord;
 use super::totals::{detect_totals, is_column_numbers};
 use super::{FILE_BYTES_MAX, ROWS_MAX};
-use csv::StringRecord;
 
 type RowParser<R> = fn(&mut RowCtx<'_>) -> Option<R>;
 
@@ -22,7 +22,7 @@ type RowParser<R> = fn(&mut RowCtx<'_>) -> Option<R>;
 pub struct Roll<'a, R> {
     pub header: HeaderReport,
     reader: csv::Reader<&'a [u8]>,
-    record: StringRecord,
+    record: TextRecord,
     lines: Lines<'a>,
     columns: Columns,
     parse_row: RowParser<R>,
@@ -91,7 +91,7 @@ impl<R> Roll<'_, R> {
     /// An error (unreadable record, [`ROWS_MAX`] passed) ends the stream.
     fn read_next(&mut self) -> Option<Result<u64, FileError>> {
         while !self.finished {
-            match self.reader.read_record(&mut self.record) {
+            match self.record.read(&mut self.reader) {
                 Ok(true) => {}
                 Ok(false) => {
                     self.finished = true;
@@ -99,21 +99,19 @@ impl<R> Roll<'_, R> {
                 }
                 Err(error) => {
                     self.finished = true;
-                    let at = error.position().map_or(0, |p| p.byte() as usize);
-                    let line = self.lines.line_of(at);
+                    let line = self.lines.line_of(error.byte());
                     return Some(Err(FileError::Malformed {
                         line,
                         detail: error.to_string(),
                     }));
                 }
             }
-            let start = self.record.position().map_or(0, |p| p.byte() as usize);
-            let line = self.lines.line_of(start);
+            let line = self.lines.line_of(self.record.start_byte());
             if self.breaks_in_cells > 0 {
                 self.sheet_rows.push((line, line - self.breaks_in_cells));
             }
             self.breaks_in_cells += breaks_in(&self.record, self.break_byte);
-            if is_blank(&self.record) {
+            if is_blank(self.record.as_slice()) {
                 continue;
             }
             self.records_after_header += 1;
@@ -255,11 +253,11 @@ fn open<R>(
     let columns = build_columns(kind, header.delimiter, &header.cells, header.line)?;
 
     let mut reader = csv_reader(data, header.delimiter);
-    let mut record = StringRecord::new();
+    let mut record = TextRecord::default();
     let break_byte = line_break_byte(data);
     let mut breaks_in_cells = 0;
     for _ in 0..=header.index {
-        match reader.read_record(&mut record) {
+        match record.read(&mut reader) {
             Ok(true) => breaks_in_cells += breaks_in(&record, break_byte),
             Ok(false) => break,
             Err(error) => {
@@ -271,7 +269,7 @@ fn open<R>(
         }
     }
     let mut lines = Lines::new(data, first_line);
-    lines.line_of(record.position().map_or(0, |p| p.byte() as usize));
+    lines.line_of(record.start_byte());
 
     let report = HeaderReport {
         kind,
@@ -351,7 +349,7 @@ fn check_text(bytes: &[u8], had_bom: bool) -> Result<&[u8], FileError> {
 }
 
 /// Line breaks inside the cells of a record (the csv reader keeps them in the cell).
-fn breaks_in(record: &StringRecord, break_byte: u8) -> u64 {
+fn breaks_in(record: &TextRecord, break_byte: u8) -> u64 {
     count_byte(record.as_slice().as_bytes(), break_byte)
 }
 

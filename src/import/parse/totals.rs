@@ -5,14 +5,14 @@
 use super::header::Columns;
 use super::problems::{Problem, ProblemCode};
 use super::rows::{ControlTotals, Record};
+use super::text_record::TextRecord;
 use super::values::{collapse_whitespace, shown};
 use super::Field;
 use crate::domain::money::Money;
 use crate::domain::text::fold_key;
-use csv::StringRecord;
 
 /// `(1) (2) (3) …` or `A B C 1 2 3` under the header of Vietnamese forms.
-pub(super) fn is_column_numbers(record: &StringRecord) -> bool {
+pub(super) fn is_column_numbers(record: &TextRecord) -> bool {
     let mut filled = 0;
     for field in record.iter() {
         let field = field.trim();
@@ -37,7 +37,7 @@ pub(super) fn is_column_numbers(record: &StringRecord) -> bool {
 #[inline]
 pub(super) fn detect_totals<R>(
     columns: &Columns,
-    record: &StringRecord,
+    record: &TextRecord,
     line: u64,
 ) -> Option<Record<R>> {
     let (label_index, label, kind) = find_label(columns, record)?;
@@ -67,7 +67,7 @@ pub(super) fn detect_totals<R>(
 #[inline]
 fn find_label<'r>(
     columns: &Columns,
-    record: &'r StringRecord,
+    record: &'r TextRecord,
 ) -> Option<(usize, &'r str, TotalsKind)> {
     let id = columns.text(record, Field::NationalId);
     if id
@@ -103,7 +103,7 @@ fn find_label<'r>(
 /// cell, else in the name cell.
 fn declared_rows(
     columns: &Columns,
-    record: &StringRecord,
+    record: &TextRecord,
     label_index: usize,
     label: &str,
 ) -> Option<u64> {
@@ -128,7 +128,7 @@ fn declared_rows(
 /// problem when it cannot be read.
 fn declared_amount(
     columns: &Columns,
-    record: &StringRecord,
+    record: &TextRecord,
     line: u64,
 ) -> Result<Option<Money>, Box<Problem>> {
     let amount_text = columns.text(record, Field::Amount);
