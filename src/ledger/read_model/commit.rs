@@ -295,8 +295,10 @@ pub fn merge_batch(
                 });
             }
             match (was_stored, change.figures_only()) {
-                (false, _) => writes.added.push(state.record(program, district, id)),
-                (true, false) => writes.rewritten.push(state.record(program, district, id)),
+                (false, _) => writes.added.push(state.into_record(program, district, id)),
+                (true, false) => writes
+                    .rewritten
+                    .push(state.into_record(program, district, id)),
                 (true, true) => writes
                     .refigured
                     .push(figures_of(program, district, id, state)),

@@ -75,19 +75,25 @@ impl PersonState {
     }
 
     fn record(&self, program: &str, district: &str, national_id: &str) -> PersonRecord {
+        self.clone().into_record(program, district, national_id)
+    }
+
+    /// The row, taking the state's texts rather than copying them (a
+    /// commit writes a row for each of a roll's people).
+    fn into_record(self, program: &str, district: &str, national_id: &str) -> PersonRecord {
         PersonRecord {
             program: program.to_string(),
             district: district.to_string(),
             national_id: national_id.to_string(),
-            category: self.category.clone(),
-            full_name: self.full_name.clone(),
-            name_key: self.name_key.clone(),
-            outstanding_dong: self.outstanding_dong,
-            paid_dong: self.paid_dong,
-            approvals: self.approvals,
             status: self.status().to_string(),
             refused: (!self.refused.is_empty())
                 .then(|| serde_json::to_string(&self.refused).unwrap_or_default()),
+            category: self.category,
+            full_name: self.full_name,
+            name_key: self.name_key,
+            outstanding_dong: self.outstanding_dong,
+            paid_dong: self.paid_dong,
+            approvals: self.approvals,
         }
     }
 
