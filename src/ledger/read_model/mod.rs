@@ -26,6 +26,7 @@ use crate::reconcile::{status_of, RefusedLine};
 use crate::store::{
     JournalSink, PersonRecord, Store, StoreError, StoreResult, StoredEvidence, StoredImportCommit,
 };
+use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 
 mod check;
@@ -160,7 +161,9 @@ pub fn refused_payments(import_id: i64, report: &ImportReport) -> Vec<RefusedPay
 
 /// (national ID, name) of each person on an approval roll's people document.
 pub fn roll_names(people_json: &str) -> StoreResult<Vec<(String, String)>> {
-    type Person = (String, String, Option<String>, Option<String>, String);
+    // Date of birth, sex and commune are skipped, not copied: only the ID
+    // and the name are read (the text is under the chain's hashes).
+    type Person = (String, String, IgnoredAny, IgnoredAny, IgnoredAny);
     let people: Vec<Person> = serde_json::from_str(people_json)
         .map_err(|e| StoreError::Corrupt(format!("a roll's people: {e}")))?;
     Ok(people
