@@ -75,10 +75,6 @@ impl PersonState {
         }
     }
 
-    fn record(&self, program: &str, district: &str, national_id: &str) -> PersonRecord {
-        self.clone().into_record(program, district, national_id)
-    }
-
     /// The row, taking the state's texts rather than copying them (a
     /// commit writes a row for each of a roll's people).
     fn into_record(self, program: &str, district: &str, national_id: &str) -> PersonRecord {

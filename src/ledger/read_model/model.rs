@@ -390,7 +390,7 @@ impl ReadModel {
             approvals: person.approvals,
             refused: self.refused_of(person).to_vec(),
         };
-        state.record(program, district, national_id)
+        state.into_record(program, district, national_id)
     }
 
     /// The smallest (program, district, national ID) held, if any.
