@@ -32,6 +32,7 @@ pub fn register(suite: &mut Suite) {
         each_backend_on(Runtime::MultiThread { workers: Some(2) }): parallel_user_additions_store_one,
         each_backend: listings_page_and_filter_in_id_order,
         each_backend: a_replaced_password_hash_ends_sessions_with_its_audit_event,
+        each_backend_on(Runtime::MultiThread { workers: Some(2) }): an_upload_is_stored_with_its_audit_event_beside_or_after_an_append,
         sqlite: appends_reach_the_database_file_without_waiting_for_the_wal_to_fill,
     );
 }
@@ -782,4 +783,89 @@ async fn appends_reach_the_database_file_without_waiting_for_the_wal_to_fill(db:
     }
     let report = verify::run(db.store.as_ref(), None).await.expect("verify");
     assert!(report.is_ok(), "{:?}", report.problem);
+}
+
+/// An upload is stored with its audit event, chained, whatever the ledger
+/// is doing. Where the backend writes beside appends (PostgreSQL) it is
+/// stored while an append is open; SQLite has one writer, and the upload
+/// waits for the open append's end.
+async fn an_upload_is_stored_with_its_audit_event_beside_or_after_an_append(db: TestDb) {
+    use ansinh::domain::StoredFile;
+    use ansinh::store::{AuditFilter, NewImport, Page};
+    let backend = db.backend;
+    let csv = "STT,Họ và tên,Số CCCD\n1,Nguyễn Văn An,084123456789\n".repeat(200);
+    let upload = || NewImport {
+        kind: "approvals".into(),
+        program: "NQ68".into(),
+        district: "842".into(),
+        file_name: "842-NQ68.csv".into(),
+        sha256: "ab".repeat(32),
+        file: StoredFile::encode(csv.clone().into_bytes()),
+        report_json: "{}".into(),
+        uploaded_at_us: FIXED_TIME_US,
+        uploaded_by: "huyen842".into(),
+    };
+
+    let open_append = db.store.begin_append().await.expect("append");
+    let store = db.store.clone();
+    let first_upload = upload();
+    let mut saving = tokio::spawn(async move { store.save_import(first_upload).await });
+    let during = tokio::time::timeout(std::time::Duration::from_millis(500), &mut saving).await;
+    let first = if db.store.writes_beside_appends() {
+        let saved = during.expect("stored beside the open append");
+        drop(open_append);
+        saved.expect("task").expect("save")
+    } else {
+        assert!(
+            during.is_err(),
+            "{backend}: stored while an append held the write lock"
+        );
+        drop(open_append);
+        saving.await.expect("task").expect("save after the append")
+    };
+    let second = db.store.save_import(upload()).await.expect("second save");
+    assert!(second > first, "{backend}");
+
+    for id in [first, second] {
+        let record = db
+            .store
+            .import_record(id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(
+            (
+                record.kind.as_str(),
+                record.file_name.as_str(),
+                record.size_bytes
+            ),
+            ("approvals", "842-NQ68.csv", csv.len() as i64),
+            "{backend}"
+        );
+        let content = db
+            .store
+            .import_content(id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(content, csv.as_bytes(), "{backend}");
+    }
+    let uploads = db
+        .store
+        .audit_page(
+            &AuditFilter {
+                action: Some("import.upload".into()),
+                ..AuditFilter::default()
+            },
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("audit");
+    assert_eq!(uploads.total, 2, "{backend}: one event per upload");
+    let report = verify::run(db.store.as_ref(), None).await.expect("verify");
+    assert!(report.is_ok(), "{backend}: {:?}", report.problem);
+    assert_eq!(report.audit_events, 2, "{backend}: both chained");
 }

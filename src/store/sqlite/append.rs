@@ -16,8 +16,8 @@ use crate::domain::journal::{AuditAnchor, Checkpoint, ImportEvidence};
 use crate::domain::{AccountPrefix, AccountScope};
 use crate::store::person_cache::{CachedScope, FiguresRow};
 use crate::store::{
-    records, rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, PersonFigures, PersonRecord,
-    PersonWrites, PostingRow, ScopeTotalRecord, StoreError, StoreResult, TotalRow,
+    records, rows, sql, AppendTx, AuditEvent, EntryRow, ImportKey, NewImport, PersonFigures,
+    PersonRecord, PersonWrites, PostingRow, ScopeTotalRecord, StoreError, StoreResult, TotalRow,
 };
 use async_trait::async_trait;
 use rusqlite::types::ToSql;
@@ -101,6 +101,36 @@ impl SqliteTx {
             conn,
             committed: false,
             checkpoints: checkpoints.clone(),
+        })
+    }
+
+    /// Stores an upload and its audit event: on the appending connection,
+    /// which holds SQLite's one write lock in turn with the appends, in a
+    /// transaction of its own (a refused commit keeps its upload). Through
+    /// the pool, sqlx copied the file to its connection's thread and back
+    /// and each upload cost another round of thread hops (README →
+    /// Performance, seventeenth session).
+    pub(super) fn insert_import(&mut self, import: &NewImport) -> StoreResult<i64> {
+        self.run(|conn| {
+            let size_bytes = i64::try_from(import.file.size_bytes())
+                .map_err(|_| StoreError::Corrupt("an upload's length is out of range".into()))?;
+            let values: [&dyn ToSql; 11] = [
+                &import.kind,
+                &import.program,
+                &import.district,
+                &import.file_name,
+                &import.sha256,
+                &size_bytes,
+                &import.file.bytes(),
+                &import.report_json,
+                &import.uploaded_at_us,
+                &import.uploaded_by,
+                &import.file.encoding().as_str(),
+            ];
+            let id = first(conn, sql::INSERT_IMPORT, &values, |row| Ok(row.get(0)?))?
+                .ok_or_else(|| StoreError::Corrupt("an upload was stored without an id".into()))?;
+            insert_audit(conn, &import.upload_audit(id))?;
+            Ok(id)
         })
     }
 

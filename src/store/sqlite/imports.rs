@@ -1,12 +1,12 @@
 //! SQLite: program definitions and uploaded imports.
 
-use super::users::insert_audit;
+use super::append::SqliteTx;
 use super::SqliteStore;
 use crate::store::{
-    rows, sql, ImportFilter, ImportRecord, ImportStore, Listed, NewImport, Page, StoreResult,
+    rows, sql, AppendTx, ImportFilter, ImportRecord, ImportStore, Listed, NewImport, Page,
+    StoreResult,
 };
 use async_trait::async_trait;
-use sqlx::Row;
 
 #[async_trait]
 impl ImportStore for SqliteStore {
@@ -18,24 +18,9 @@ impl ImportStore for SqliteStore {
     }
 
     async fn save_import(&self, import: NewImport) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(sql::INSERT_IMPORT)
-            .bind(&import.kind)
-            .bind(&import.program)
-            .bind(&import.district)
-            .bind(&import.file_name)
-            .bind(&import.sha256)
-            .bind(import.file.size_bytes() as i64)
-            .bind(import.file.bytes())
-            .bind(&import.report_json)
-            .bind(import.uploaded_at_us)
-            .bind(&import.uploaded_by)
-            .bind(import.file.encoding().as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-        let id: i64 = row.try_get("id")?;
-        insert_audit(&mut tx, &import.upload_audit(id)).await?;
-        tx.commit().await?;
+        let mut tx = SqliteTx::begin(&self.appender, &self.checkpoints).await?;
+        let id = tx.insert_import(&import)?;
+        Box::new(tx).commit().await?;
         Ok(id)
     }
 

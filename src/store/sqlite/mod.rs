@@ -8,8 +8,9 @@
 //! (users, sessions, audit), `imports` (programs and uploads), `journal`
 //! (reads), `scan` (verification's and the rebuild's reading of the whole
 //! ledger, in place through a connection of its own), `append` (the append
-//! transaction and its bulk inserts, on the appending connection). `scan`
-//! and `append` use rusqlite (through `direct`'s helpers), the rest sqlx. Queries come from `store::sql`;
+//! transaction and its bulk inserts, and the storing of uploads, on the
+//! appending connection). `scan` and `append` use rusqlite (through
+//! `direct`'s helpers), the rest sqlx. Queries come from `store::sql`;
 //! what is SQLite's own here is how a list is passed (a JSON text read with
 //! `json_each`) and how many rows travel as one JSON text.
 
@@ -52,7 +53,7 @@ const CHECKPOINT_WAL_BYTES: u32 = 64 * 1024 * 1024;
 const APPENDER_CHECKPOINT_WAL_BYTES: u32 = 4 * CHECKPOINT_WAL_BYTES;
 
 pub struct SqliteStore {
-    /// Reads and the small writes (users, sessions, uploads, audit events).
+    /// Reads and the small writes (users, sessions, audit events).
     pool: SqlitePool,
     /// The one connection that appends to the ledger (rusqlite: `append`).
     /// Its page cache holds a large roll's dirty pages; a pool of writers
